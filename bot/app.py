@@ -1,0 +1,121 @@
+"""The composition root: settings -> sales book -> database -> bot and dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.fsm_storage import DatabaseStorage
+from bot.handlers import build_root_router
+from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
+from bot.menus import set_default_menus, set_staff_menus
+from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware, private_chats_only
+from bot.settings import Settings
+from domain.clock import Clock, SystemClock
+from domain.sales_book import SalesBook, parse_sales_book
+from services.staff import staff_members
+from storage.database import create_engine, create_session_factory, migrate
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def load_sales_book(path: Path) -> SalesBook:
+    """Read and validate the sales book; a mistake raises `SalesBookError` naming the field."""
+    return parse_sales_book(path.read_text(encoding="utf-8"), source=str(path))
+
+
+@dataclass
+class Application:
+    settings: Settings
+    book: SalesBook
+    clock: Clock
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n = field(repr=False)
+
+    async def run_polling(self, *, handle_signals: bool = False) -> None:
+        await self.dispatcher.start_polling(
+            self.bot, handle_signals=handle_signals, close_bot_session=False
+        )
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+async def create_application(
+    settings: Settings, *, clock: Clock | None = None, book: SalesBook | None = None
+) -> Application:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    clock = clock or SystemClock()
+    book = book or load_sales_book(settings.sales_book)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    session_factory = create_session_factory(engine)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    bot = Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+    i18n = create_i18n(settings.default_locale)
+    dispatcher = create_dispatcher(settings, book, clock, session_factory, i18n)
+    return Application(settings, book, clock, engine, session_factory, bot, dispatcher, i18n)
+
+
+def create_dispatcher(
+    settings: Settings,
+    book: SalesBook,
+    clock: Clock,
+    session_factory: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=DatabaseStorage(session_factory, clock),
+        settings=settings,
+        book=book,
+        clock=clock,
+        session_factory=session_factory,
+    )
+    dispatcher.update.filter(private_chats_only)
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
+    dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids))
+    ActorLocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_router(build_root_router())
+    dispatcher.startup.register(_on_startup)
+    return dispatcher
+
+
+async def _on_startup(
+    bot: Bot, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)
+    with create_i18n(settings.default_locale).context():
+        await set_default_menus(bot, settings.default_locale)
+        members = await staff_members(UnitOfWork(session_factory))
+        try:
+            await set_staff_menus(
+                bot,
+                [
+                    (member_id, role, pick_locale(language, settings.default_locale))
+                    for member_id, role, language in members
+                ],
+            )
+        except TelegramAPIError as error:
+            log.warning("could not set a staff command menu: %s", error)
+    me = await bot.get_me()
+    log.info("bot @%s is up: %d staff, sales book of %s", me.username, len(members), "loaded")

@@ -1,0 +1,21 @@
+"""Routers, joined in the order they must be tried: errors, common commands (with /cancel
+first), staff features, and the fallback that answers whatever is left. Each module builds a
+fresh router, so several dispatchers (a restart in a test) can live in one process."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers import book, common, errors, fallback, staff
+
+
+def build_root_router() -> Router:
+    root = Router(name="root")
+    root.include_routers(
+        errors.create_router(),
+        common.create_router(),
+        staff.create_router(),
+        book.create_router(),
+        fallback.create_router(),
+    )
+    return root

@@ -1,0 +1,105 @@
+"""/start (with its deep-link payloads), /help and /cancel, for every role."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, ReplyKeyboardRemove
+
+from bot.i18n import pick_locale, t
+from bot.menus import set_personal_menu
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.errors import InviteInvalid
+from domain.invites import is_invite_payload
+from domain.roles import Role
+from domain.sales_book import SalesBook
+from services.staff import Actor, Profile, StaffError, join_by_invite
+from storage.unit_of_work import UnitOfWork
+
+GREETING_BY_ROLE = {
+    Role.LEAD: "start.lead",
+    Role.MANAGER: "start.manager",
+    Role.SUPERVISOR: "start.supervisor",
+    Role.ADMIN: "start.admin",
+}
+HELP_BY_ROLE = {
+    Role.LEAD: "help.lead",
+    Role.MANAGER: "help.manager",
+    Role.SUPERVISOR: "help.supervisor",
+    Role.ADMIN: "help.admin",
+}
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    # Registered first, so /cancel leaves any questionnaire whatever step it is on.
+    if await state.get_state() is None:
+        await message.answer(t("cancel.nothing"), reply_markup=ReplyKeyboardRemove())
+        return
+    await state.clear()
+    await message.answer(t("cancel.done"), reply_markup=ReplyKeyboardRemove())
+
+
+async def start_with_invite(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    profile: Profile,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    try:
+        role = await join_by_invite(
+            uow, clock, profile, command.args or "", [p.id for p in book.pipelines]
+        )
+    except InviteInvalid as error:
+        await message.answer(t(f"invite.invalid.{error.reason}"))
+        return
+    except StaffError:
+        await message.answer(t("invite.already_staff"))
+        return
+    locale = pick_locale(profile.language_code, settings.default_locale)
+    await set_personal_menu(bot, message.chat.id, role, locale)
+    await message.answer(
+        t("invite.joined", role=t(f"role.{role.value}"), company=book.company)
+        + "\n\n"
+        + t(HELP_BY_ROLE[role])
+    )
+
+
+async def start(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    actor: Actor,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    if actor.is_staff:
+        locale = pick_locale(actor.language_code, settings.default_locale)
+        await set_personal_menu(bot, message.chat.id, actor.role, locale)
+    await message.answer(
+        t(GREETING_BY_ROLE[actor.role], name=actor.first_name, company=book.company),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+async def help_(message: Message, actor: Actor) -> None:
+    await message.answer(t(HELP_BY_ROLE[actor.role]))
+
+
+def create_router() -> Router:
+    router = Router(name="common")
+    router.message.register(cancel, Command("cancel"), StateFilter("*"))
+    router.message.register(
+        start_with_invite, CommandStart(deep_link=True, magic=F.args.func(is_invite_payload))
+    )
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"), StateFilter("*"))
+    return router

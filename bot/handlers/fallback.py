@@ -1,0 +1,48 @@
+"""The last router: whatever nobody else handled gets a clear answer, never silence."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import t, tp
+from bot.menus import STAFF_ONLY_COMMANDS
+from services.staff import Actor
+
+TELEGRAM_MESSAGE_LIMIT = 4096
+
+
+async def staff_command_not_allowed(message: Message, actor: Actor) -> None:
+    await message.answer(t("error.forbidden" if actor.is_staff else "error.staff_only"))
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(t("error.unknown_command"))
+
+
+async def too_long(message: Message) -> None:
+    await message.answer(t("input.too_long", limit=TELEGRAM_MESSAGE_LIMIT))
+
+
+async def unexpected_text(message: Message, actor: Actor) -> None:
+    await message.answer(t("fallback.text_staff" if actor.is_staff else "fallback.text_lead"))
+
+
+async def unexpected_content(message: Message) -> None:
+    await message.answer(t("fallback.not_text"))
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(tp("error.stale_button"), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(staff_command_not_allowed, Command(*STAFF_ONLY_COMMANDS))
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(too_long, F.text.len() > TELEGRAM_MESSAGE_LIMIT)
+    router.message.register(unexpected_text, F.text)
+    router.message.register(unexpected_content)
+    router.callback_query.register(stale_button)
+    return router

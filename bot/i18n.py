@@ -1,0 +1,108 @@
+"""Texts in Russian and English from gettext catalogues (`bot/locales/<lang>/LC_MESSAGES`).
+
+Message ids are stable keys (`start.lead`), not source sentences, so every text a person sees
+lives in a locale file. The `.po` catalogues are compiled at start: there is no build step and
+no compiled file in the repository to forget to regenerate.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.settings import SUPPORTED_LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DOMAIN = "messages"
+
+
+def create_i18n(default_locale: str) -> I18n:
+    """aiogram's own I18n, loaded from catalogues compiled into a temporary folder (I18n reads
+    the compiled files once, at construction)."""
+    with tempfile.TemporaryDirectory(prefix="salesbot-locales-") as compiled_dir:
+        for locale in SUPPORTED_LOCALES:
+            with (LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po_file:
+                catalogue = read_po(po_file, locale=locale)
+            target = Path(compiled_dir) / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            target.parent.mkdir(parents=True)
+            with target.open("wb") as mo_file:
+                write_mo(mo_file, catalogue)
+        return I18n(path=compiled_dir, default_locale=default_locale, domain=DOMAIN)
+
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def join_within_limit(lines: list[str], more_key: str, limit: int = TELEGRAM_TEXT_LIMIT) -> Html:
+    """Join rendered lines into one message; lines that would pass Telegram's limit are
+    replaced by a "and N more" line, so a long list never breaks the send."""
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        tail = t(more_key, count=len(lines) - index)
+        if size + len(line) + 1 + len(tail) + 1 > limit:
+            kept.append(tail)
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return Html("\n".join(kept))
+
+
+class Html(str):
+    """Text that is already valid Telegram HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def t(key: str, /, **values: Any) -> str:
+    """The current locale's text for `key`, with `values` HTML-escaped and filled in."""
+    template = I18n.get_current(no_error=False).gettext(key)
+    if not values:
+        return template
+    return template.format(**{name: _escaped(value) for name, value in values.items()})
+
+
+def tp(key: str, /, **values: Any) -> str:
+    """Plain text (button labels, alerts): Telegram does not parse HTML there, so nothing is
+    escaped."""
+    template = I18n.get_current(no_error=False).gettext(key)
+    return template.format(**values) if values else template
+
+
+def t_in(locale: str, key: str, /, **values: Any) -> str:
+    """Like `t`, in a given locale (for messages to someone other than the sender)."""
+    i18n = I18n.get_current(no_error=False)
+    with i18n.use_locale(locale if locale in i18n.available_locales else i18n.default_locale):
+        return t(key, **values)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, Html):
+        return value
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    return value
+
+
+def pick_locale(language_code: str | None, default: str) -> str:
+    if language_code:
+        language = language_code.split("-")[0].lower()
+        if language in SUPPORTED_LOCALES:
+            return language
+    return default
+
+
+class ActorLocaleMiddleware(I18nMiddleware):
+    """Speaks the person's Telegram language when we have it, else the default locale."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        actor = data.get("actor")
+        language_code = getattr(actor, "language_code", None)
+        return pick_locale(language_code, self.i18n.default_locale)

@@ -1,0 +1,50 @@
+"""The command menu (`setMyCommands`) each role sees: strangers and leads get the default scope,
+each staff member gets a menu of their own in their chat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.i18n import t_in
+from bot.settings import SUPPORTED_LOCALES
+from domain.roles import Role
+
+COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.LEAD: ("start", "help", "cancel"),
+    Role.MANAGER: ("start", "book", "help", "cancel"),
+    Role.SUPERVISOR: ("start", "team", "book", "help", "cancel"),
+    Role.ADMIN: ("start", "invite", "team", "book", "help", "cancel"),
+}
+STAFF_ONLY_COMMANDS = frozenset(
+    command
+    for role, commands in COMMANDS_BY_ROLE.items()
+    if role is not Role.LEAD
+    for command in commands
+) - frozenset(COMMANDS_BY_ROLE[Role.LEAD])
+
+
+def commands_for(role: Role, locale: str) -> list[BotCommand]:
+    return [
+        BotCommand(command=name, description=t_in(locale, f"command.{name}"))
+        for name in COMMANDS_BY_ROLE[role]
+    ]
+
+
+async def set_default_menus(bot: Bot, default_locale: str) -> None:
+    await bot.set_my_commands(commands_for(Role.LEAD, default_locale), BotCommandScopeDefault())
+    for locale in SUPPORTED_LOCALES:
+        await bot.set_my_commands(
+            commands_for(Role.LEAD, locale), BotCommandScopeDefault(), language_code=locale
+        )
+
+
+async def set_personal_menu(bot: Bot, chat_id: int, role: Role, locale: str) -> None:
+    await bot.set_my_commands(commands_for(role, locale), BotCommandScopeChat(chat_id=chat_id))
+
+
+async def set_staff_menus(bot: Bot, staff: Iterable[tuple[int, Role, str]]) -> None:
+    for chat_id, role, locale in staff:
+        await set_personal_menu(bot, chat_id, role, locale)

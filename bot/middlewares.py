@@ -1,0 +1,60 @@
+"""Middlewares: a unit of work per update, the person's role on every update, and a guard
+against over-long input."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.clock import Clock
+from services.staff import Profile, identify
+from storage.unit_of_work import UnitOfWork
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """One unit of work (and so one session) per update, handed to handlers as `uow`."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["uow"] = UnitOfWork(self._session_factory)
+        return await handler(event, data)
+
+
+class ActorMiddleware(BaseMiddleware):
+    """Looks up who is writing and with which role, on every update, as `actor`."""
+
+    def __init__(self, clock: Clock, admin_ids: Collection[int]) -> None:
+        self._clock = clock
+        self._admin_ids = admin_ids
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        profile = Profile(
+            user_id=user.id,
+            first_name=user.first_name,
+            username=user.username,
+            language_code=user.language_code,
+        )
+        data["actor"] = await identify(data["uow"], self._clock, profile, self._admin_ids)
+        data["profile"] = profile
+        return await handler(event, data)
+
+
+def private_chats_only(update: Update) -> bool:
+    """Group chats are not a channel of this bot (yet): their updates are ignored."""
+    chat = None
+    if update.message:
+        chat = update.message.chat
+    elif update.callback_query and update.callback_query.message:
+        chat = update.callback_query.message.chat
+    return chat is None or chat.type == "private"

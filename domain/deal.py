@@ -1,0 +1,418 @@
+"""The deal and its stage machine.
+
+A deal walks the stages of its pipeline. Moving forward needs the current stage's exit criteria
+(or a supervisor's override with a reason), moving back needs a reason, closing needs an amount
+(won) or a reason from the book's closed list (lost), and a closed deal changes only by being
+reopened. Every operation mutates the deal and returns the `StageTransition` that storage keeps
+as the deal's history: conversion and cycle-time figures are computed from those records.
+
+Who may do what (override, reopen, touch someone else's deal) is decided by the service with
+`domain.roles`; the deal only enforces what makes a move valid for anyone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from domain.errors import (
+    CommentRequired,
+    CommentTooLong,
+    DealClosed,
+    DealNotClosed,
+    ExitCriteriaNotMet,
+    InvalidAmount,
+    NoNextStage,
+    NotAnEarlierStage,
+    QualificationIncomplete,
+    UnknownExitCriterion,
+    UnknownLostReason,
+    UnknownStage,
+)
+from domain.qualification import QualificationLevel, QualificationResult
+from domain.sales_book import Pipeline, SalesBook, Stage
+from domain.working_time import WorkingCalendar
+
+MAX_DEAL_AMOUNT = Decimal("999999999999.99")
+"""Just under a trillion: far above any real deal of a small company, so anything larger is a
+typo (an extra zero or a phone number pasted into the amount), and well inside NUMERIC(16, 2)."""
+
+MAX_COMMENT_LENGTH = 1000
+"""Comments are reasons, not essays; the cap also keeps a history entry within one message."""
+
+_CENTS = Decimal("0.01")
+
+
+class DealStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class TransitionKind(StrEnum):
+    CREATED = "created"
+    """The deal entered its first stage; `from_stage` is None."""
+    FORWARD = "forward"
+    BACK = "back"
+    WON = "won"
+    LOST = "lost"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True)
+class StageTransition:
+    deal_id: int | None
+    """None while the deal has not been stored yet; storage fills it in."""
+    from_stage: str | None
+    to_stage: str
+    """For won, lost and reopen the deal stays where it is: from_stage == to_stage."""
+    kind: TransitionKind
+    actor_id: int | None
+    """The staff member who moved it; None for the system (e.g. a lead's request opening a deal)."""
+    at: dt.datetime
+    comment: str | None = None
+    override: bool = False
+    """True when a forward move skipped unticked exit criteria."""
+
+
+@dataclass
+class Deal:
+    pipeline_id: str
+    stage_id: str
+    created_at: dt.datetime
+    stage_entered_at: dt.datetime
+    """When the deal entered its current stage: the stage SLA counts from here."""
+    id: int | None = None
+    status: DealStatus = DealStatus.OPEN
+    manager_id: int | None = None
+    contact_id: int | None = None
+    source: str | None = None
+    need: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    lost_reason_id: str | None = None
+    close_comment: str | None = None
+    qualification_level: QualificationLevel | None = None
+    qualification_points: int | None = None
+    closed_at: dt.datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is DealStatus.OPEN
+
+    # --- moves -----------------------------------------------------------------------------------
+
+    def advance(
+        self,
+        pipeline: Pipeline,
+        ticked: Collection[int],
+        actor_id: int,
+        now: dt.datetime,
+        override: bool = False,
+        comment: str | None = None,
+    ) -> StageTransition:
+        """Move to the next stage. `ticked` are indexes into the current stage's exit criteria.
+
+        With `override` the move happens despite unticked criteria, but then a comment is
+        required; the transition records `override=True` only if something was actually skipped.
+        """
+        now = _utc(now)
+        self._ensure_open()
+        index = self._stage_index(pipeline)
+        stage = pipeline.stages[index]
+        if index == len(pipeline.stages) - 1:
+            raise NoNextStage(stage.id)
+        missing_indexes = _missing_criteria(stage, ticked)
+        comment = _clean_comment(comment)
+        if missing_indexes:
+            if not override:
+                raise ExitCriteriaNotMet(
+                    stage_id=stage.id,
+                    missing=[stage.exit_criteria[i] for i in missing_indexes],
+                    missing_indexes=missing_indexes,
+                )
+            if comment is None:
+                raise CommentRequired()
+        return self._enter(
+            pipeline.stages[index + 1].id,
+            TransitionKind.FORWARD,
+            actor_id,
+            now,
+            comment,
+            override=bool(missing_indexes),
+        )
+
+    def move_back(
+        self,
+        pipeline: Pipeline,
+        to_stage_id: str,
+        actor_id: int,
+        now: dt.datetime,
+        comment: str | None,
+    ) -> StageTransition:
+        """Return to an earlier stage (the client went quiet, the proposal must be redone...).
+        A comment is required: going back is information the supervisor needs."""
+        now = _utc(now)
+        self._ensure_open()
+        index = self._stage_index(pipeline)
+        try:
+            target_index = pipeline.stage_index(to_stage_id)
+        except KeyError:
+            raise UnknownStage(pipeline.id, to_stage_id) from None
+        if target_index >= index:
+            raise NotAnEarlierStage(from_stage=self.stage_id, to_stage=to_stage_id)
+        comment = _clean_comment(comment)
+        if comment is None:
+            raise CommentRequired()
+        return self._enter(to_stage_id, TransitionKind.BACK, actor_id, now, comment)
+
+    def win(
+        self,
+        amount: Decimal,
+        actor_id: int,
+        now: dt.datetime,
+        currency: str | None = None,
+        comment: str | None = None,
+    ) -> StageTransition:
+        now = _utc(now)
+        self._ensure_open()
+        amount = validate_amount(amount)
+        comment = _clean_comment(comment)
+        self.status = DealStatus.WON
+        self.amount = amount
+        self.currency = currency
+        self.close_comment = comment
+        self.closed_at = now
+        return self._record(TransitionKind.WON, actor_id, now, comment)
+
+    def lose(
+        self,
+        book: SalesBook,
+        reason_id: str,
+        actor_id: int,
+        now: dt.datetime,
+        comment: str | None = None,
+    ) -> StageTransition:
+        """Close as lost. The reason must come from the book's closed list, so that "why we
+        lose" can be counted; the comment adds detail but cannot replace the reason."""
+        now = _utc(now)
+        self._ensure_open()
+        if all(reason.id != reason_id for reason in book.lost_reasons):
+            raise UnknownLostReason(reason_id)
+        comment = _clean_comment(comment)
+        self.status = DealStatus.LOST
+        self.lost_reason_id = reason_id
+        self.close_comment = comment
+        self.closed_at = now
+        return self._record(TransitionKind.LOST, actor_id, now, comment)
+
+    def reopen(self, actor_id: int, now: dt.datetime, comment: str | None) -> StageTransition:
+        """Open a won or lost deal again, at the stage where it was closed.
+
+        The outcome fields are cleared (a reopened deal is neither revenue nor a loss) and the
+        stage clock restarts, otherwise the deal would come back already overdue.
+        """
+        now = _utc(now)
+        if self.is_open:
+            raise DealNotClosed(self.id)
+        comment = _clean_comment(comment)
+        if comment is None:
+            raise CommentRequired()
+        self.status = DealStatus.OPEN
+        self.amount = None
+        self.currency = None
+        self.lost_reason_id = None
+        self.close_comment = None
+        self.closed_at = None
+        self.stage_entered_at = now
+        return self._record(TransitionKind.REOPEN, actor_id, now, comment)
+
+    def record_qualification(self, result: QualificationResult) -> None:
+        """Keep a complete qualification's level and points on the deal."""
+        self._ensure_open()
+        if result.level is None:
+            raise QualificationIncomplete(answered=result.answered, total=result.total)
+        self.qualification_level = result.level
+        self.qualification_points = result.points
+
+    # --- SLA -------------------------------------------------------------------------------------
+
+    def deadline(self, calendar: WorkingCalendar, pipeline: Pipeline) -> dt.datetime:
+        """When the current stage's SLA runs out: its `sla_hours` of working time after the deal
+        entered the stage. Closed deals have no deadline (DealClosed)."""
+        self._ensure_open()
+        stage = pipeline.stages[self._stage_index(pipeline)]
+        return calendar.add_working_time(self.stage_entered_at, dt.timedelta(hours=stage.sla_hours))
+
+    def is_overdue(self, calendar: WorkingCalendar, pipeline: Pipeline, now: dt.datetime) -> bool:
+        return self.is_open and _utc(now) >= self.deadline(calendar, pipeline)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _ensure_open(self) -> None:
+        if not self.is_open:
+            raise DealClosed(self.id, self.status)
+
+    def _stage_index(self, pipeline: Pipeline) -> int:
+        if pipeline.id != self.pipeline_id:
+            # A wiring mistake in the caller, not something a user can cause.
+            raise ValueError(f"deal is in pipeline {self.pipeline_id!r}, got {pipeline.id!r}")
+        try:
+            return pipeline.stage_index(self.stage_id)
+        except KeyError:
+            # The book was edited and the deal's stage no longer exists.
+            raise UnknownStage(pipeline.id, self.stage_id) from None
+
+    def _enter(
+        self,
+        stage_id: str,
+        kind: TransitionKind,
+        actor_id: int,
+        now: dt.datetime,
+        comment: str | None,
+        override: bool = False,
+    ) -> StageTransition:
+        transition = StageTransition(
+            deal_id=self.id,
+            from_stage=self.stage_id,
+            to_stage=stage_id,
+            kind=kind,
+            actor_id=actor_id,
+            at=now,
+            comment=comment,
+            override=override,
+        )
+        self.stage_id = stage_id
+        self.stage_entered_at = now
+        return transition
+
+    def _record(
+        self, kind: TransitionKind, actor_id: int, now: dt.datetime, comment: str | None
+    ) -> StageTransition:
+        return StageTransition(
+            deal_id=self.id,
+            from_stage=self.stage_id,
+            to_stage=self.stage_id,
+            kind=kind,
+            actor_id=actor_id,
+            at=now,
+            comment=comment,
+        )
+
+
+def open_deal(
+    pipeline: Pipeline,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    manager_id: int | None = None,
+    contact_id: int | None = None,
+    source: str | None = None,
+    need: str | None = None,
+) -> tuple[Deal, StageTransition]:
+    """A new deal at the pipeline's first stage, and the CREATED record of it entering there."""
+    now = _utc(now)
+    deal = Deal(
+        pipeline_id=pipeline.id,
+        stage_id=pipeline.stages[0].id,
+        created_at=now,
+        stage_entered_at=now,
+        manager_id=manager_id,
+        contact_id=contact_id,
+        source=source,
+        need=need,
+    )
+    created = StageTransition(
+        deal_id=None,
+        from_stage=None,
+        to_stage=deal.stage_id,
+        kind=TransitionKind.CREATED,
+        actor_id=actor_id,
+        at=now,
+    )
+    return deal, created
+
+
+def first_response_deadline(
+    calendar: WorkingCalendar, book: SalesBook, received_at: dt.datetime
+) -> dt.datetime:
+    """When a new lead must have been answered: the book's first-response minutes of working
+    time after the request arrived."""
+    return calendar.add_working_time(received_at, dt.timedelta(minutes=book.first_response_minutes))
+
+
+def with_deal_id(transition: StageTransition, deal_id: int) -> StageTransition:
+    """The transition of a deal that has just been given its id by storage."""
+    return dataclasses.replace(transition, deal_id=deal_id)
+
+
+# --- amounts ---------------------------------------------------------------------------------
+
+
+def validate_amount(amount: Decimal) -> Decimal:
+    """The amount of a won deal, normalised to cents; raises InvalidAmount."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise InvalidAmount("not_a_number")
+    if amount <= 0:
+        raise InvalidAmount("not_positive")
+    if amount > MAX_DEAL_AMOUNT:
+        raise InvalidAmount("too_large", limit=str(MAX_DEAL_AMOUNT))
+    cents = amount.quantize(_CENTS)
+    if cents != amount:
+        raise InvalidAmount("too_many_decimals")
+    return cents
+
+
+_AMOUNT_PATTERN = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount as a manager types it on a phone: "150000", "150 000", "1 500 000,50",
+    "99.9". Spaces of any kind group thousands; "," or "." separates at most two decimals.
+
+    "1,500" is refused rather than guessed: it is 1.5 to a Russian reader and 1500 to an English
+    one, and a wrong guess would be a wrong revenue figure.
+    """
+    compact = "".join(text.split())
+    match = _AMOUNT_PATTERN.fullmatch(compact)
+    if match is None:
+        raise InvalidAmount("not_a_number")
+    whole, cents = match.groups()
+    try:
+        amount = Decimal(f"{whole}.{cents}" if cents else whole)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        raise InvalidAmount("not_a_number") from None
+    return validate_amount(amount)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _utc(instant: dt.datetime) -> dt.datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"expected a timezone-aware datetime, got naive {instant!r}")
+    return instant.astimezone(dt.UTC)
+
+
+def _missing_criteria(stage: Stage, ticked: Collection[int]) -> list[int]:
+    count = len(stage.exit_criteria)
+    for index in ticked:
+        if isinstance(index, bool) or not 0 <= index < count:
+            raise UnknownExitCriterion(stage.id, index)
+    return [index for index in range(count) if index not in ticked]
+
+
+def _clean_comment(comment: str | None) -> str | None:
+    """Blank comments count as none: a reason made of spaces is no reason."""
+    if comment is None:
+        return None
+    comment = comment.strip()
+    if not comment:
+        return None
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise CommentTooLong(max_length=MAX_COMMENT_LENGTH, length=len(comment))
+    return comment

@@ -1,0 +1,67 @@
+"""Start the sales bot: `python run_bot.py` (long polling). Configuration comes from the
+environment or `.env` (see README)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from aiogram.utils.token import TokenValidationError, validate_token
+from pydantic import ValidationError
+
+from bot.app import create_application, load_sales_book
+from bot.i18n import create_i18n, tp
+from bot.logging_setup import configure_logging
+from bot.settings import Settings
+from domain.sales_book import SalesBook, SalesBookError
+
+log = logging.getLogger("salesbot")
+EXIT_CONFIGURATION = 2
+
+
+def main() -> int:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  {'.'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        return _explain("console.bad_settings", "ru", problems=problems)
+    locale = settings.default_locale
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        return _explain("console.no_token", locale)
+    token = settings.bot_token.get_secret_value()
+    try:
+        validate_token(token)
+    except TokenValidationError:
+        return _explain("console.bad_token", locale)
+    configure_logging(settings.log_level, token)
+    try:
+        book = load_sales_book(settings.sales_book)
+    except (SalesBookError, OSError) as error:
+        return _explain("console.bad_book", locale, problems=str(error))
+    try:
+        asyncio.run(_serve(settings, book))
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return 0
+
+
+async def _serve(settings: Settings, book: SalesBook) -> None:
+    application = await create_application(settings, book=book)
+    try:
+        await application.run_polling(handle_signals=True)
+    finally:
+        await application.close()
+
+
+def _explain(key: str, locale: str, **values: str) -> int:
+    with create_i18n(locale).context():
+        print(tp(key, **values), file=sys.stderr)
+    return EXIT_CONFIGURATION
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Use cases that change a deal: open, advance, move back, win, lose. Each loads the deal, asks
+the domain, stores the deal and its stage-history entry in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+
+from domain.clock import Clock
+from domain.deal import Deal, open_deal, with_deal_id
+from domain.roles import Action, require
+from domain.sales_book import SalesBook
+from services.staff import Actor
+from storage.unit_of_work import UnitOfWork
+
+
+class DealNotFound(LookupError):
+    pass
+
+
+async def create_deal(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    pipeline_id: str,
+    *,
+    contact_id: int | None = None,
+    manager_id: int | None = None,
+    source: str | None = None,
+    need: str | None = None,
+) -> Deal:
+    pipeline = book.pipeline(pipeline_id)
+    async with uow:
+        deal, created = open_deal(
+            pipeline,
+            clock.now(),
+            manager_id=manager_id,
+            contact_id=contact_id,
+            source=source,
+            need=need,
+        )
+        await uow.deals.add(deal)
+        assert deal.id is not None
+        uow.deals.record(with_deal_id(created, deal.id))
+        await uow.commit()
+        return deal
+
+
+async def advance_deal(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    actor: Actor,
+    deal_id: int,
+    ticked: Collection[int],
+    *,
+    override: bool = False,
+    comment: str | None = None,
+) -> Deal:
+    if override:
+        require(actor.role, Action.OVERRIDE_EXIT_CRITERIA)
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        transition = deal.advance(
+            book.pipeline(deal.pipeline_id),
+            ticked,
+            actor.user_id,
+            clock.now(),
+            override=override,
+            comment=comment,
+        )
+        await uow.deals.save(deal)
+        uow.deals.record(transition)
+        await uow.commit()
+        return deal
+
+
+async def move_deal_back(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    actor: Actor,
+    deal_id: int,
+    to_stage_id: str,
+    comment: str | None,
+) -> Deal:
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        transition = deal.move_back(
+            book.pipeline(deal.pipeline_id), to_stage_id, actor.user_id, clock.now(), comment
+        )
+        await uow.deals.save(deal)
+        uow.deals.record(transition)
+        await uow.commit()
+        return deal
+
+
+async def win_deal(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, deal_id: int, amount: Decimal
+) -> Deal:
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        transition = deal.win(amount, actor.user_id, clock.now(), currency=book.currency)
+        await uow.deals.save(deal)
+        uow.deals.record(transition)
+        await uow.commit()
+        return deal
+
+
+async def lose_deal(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    actor: Actor,
+    deal_id: int,
+    reason_id: str,
+    comment: str | None = None,
+) -> Deal:
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        transition = deal.lose(book, reason_id, actor.user_id, clock.now(), comment)
+        await uow.deals.save(deal)
+        uow.deals.record(transition)
+        await uow.commit()
+        return deal
+
+
+async def _own_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
+    """The deal, if this person may change it: their own as a manager, any as a supervisor.
+    Checked here because a button's deal id comes from the client and can be forged."""
+    deal = await uow.deals.get(deal_id)
+    if deal is None:
+        raise DealNotFound(deal_id)
+    own = deal.manager_id == actor.user_id
+    require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+    return deal

@@ -1,0 +1,201 @@
+"""Use cases about people: who is who, invites, the team."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from domain.clock import Clock
+from domain.errors import InviteInvalid, PermissionDenied
+from domain.invites import hash_token, new_invite, redeem
+from domain.roles import Action, Role, require
+from storage.models import InviteRow, StaffMember
+from storage.unit_of_work import UnitOfWork
+
+
+class StaffError(Exception):
+    """A request about the team that cannot be carried out; `reason` names which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind an update, with the role the database (or `ADMIN_IDS`) gives them."""
+
+    user_id: int
+    role: Role
+    first_name: str
+    username: str | None
+    language_code: str | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not Role.LEAD
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What Telegram tells about a person on every update."""
+
+    user_id: int
+    first_name: str
+    username: str | None
+    language_code: str | None
+
+
+async def identify(
+    uow: UnitOfWork, clock: Clock, profile: Profile, admin_ids: Collection[int]
+) -> Actor:
+    """Resolve the role of the person behind an update. Admins from settings are enrolled on
+    their first update; nothing is stored about anybody else until they join or consent."""
+    async with uow:
+        member = await uow.staff.get(profile.user_id)
+        if profile.user_id in admin_ids:
+            if member is None:
+                member = _new_member(profile, Role.ADMIN, clock.now())
+                uow.staff.add(member)
+            elif member.role != Role.ADMIN.value or not member.is_active:
+                member.role = Role.ADMIN.value
+                member.is_active = True
+                member.deactivated_at = None
+        if member is None or not member.is_active:
+            return Actor(
+                profile.user_id,
+                Role.LEAD,
+                profile.first_name,
+                profile.username,
+                profile.language_code,
+            )
+        _refresh_profile(member, profile)
+        if uow.session.dirty or uow.session.new:
+            await uow.commit()
+        return Actor(
+            profile.user_id,
+            Role(member.role),
+            member.first_name,
+            member.username,
+            member.language_code,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvite:
+    token: str
+    role: Role
+    expires_at: dt.datetime
+
+
+async def create_invite(
+    uow: UnitOfWork, clock: Clock, actor: Actor, role: Role, label: str, ttl: dt.timedelta
+) -> IssuedInvite:
+    require(actor.role, Action.CREATE_INVITE)
+    async with uow:
+        token, invite = new_invite(role, actor.user_id, clock.now(), ttl=ttl, label=label)
+        uow.invites.add(invite)
+        await uow.commit()
+    return IssuedInvite(token=token, role=role, expires_at=invite.expires_at)
+
+
+async def join_by_invite(
+    uow: UnitOfWork, clock: Clock, profile: Profile, token: str, pipeline_ids: Sequence[str]
+) -> Role:
+    """Redeem a one-time invite; the person becomes staff with the invite's role. A new manager
+    serves every pipeline until an admin says otherwise."""
+    async with uow:
+        invite = await uow.invites.get_by_hash(hash_token(token))
+        if invite is None:
+            raise InviteInvalid("unknown")
+        now = clock.now()
+        member = await uow.staff.get(profile.user_id)
+        if member is not None and member.is_active:
+            raise StaffError("already_staff")
+        used = redeem(invite, profile.user_id, now)
+        if not await uow.invites.mark_used(used):
+            raise InviteInvalid("used")
+        if member is None:
+            member = _new_member(profile, used.role, now)
+            uow.staff.add(member)
+        else:
+            member.role = used.role.value
+            member.is_active = True
+            member.is_reachable = True
+            member.deactivated_at = None
+            member.joined_at = now
+            _refresh_profile(member, profile)
+        await uow.session.flush()
+        if used.role is Role.MANAGER:
+            await uow.staff.set_pipelines(profile.user_id, pipeline_ids)
+        await uow.commit()
+        return used.role
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    members: Sequence[StaffMember]
+    pending_invites: Sequence[InviteRow]
+
+
+async def team(uow: UnitOfWork, clock: Clock, actor: Actor) -> Team:
+    require(actor.role, Action.VIEW_TEAM)
+    async with uow:
+        return Team(
+            members=await uow.staff.members(active_only=True),
+            pending_invites=await uow.invites.pending(clock.now()),
+        )
+
+
+async def deactivate(
+    uow: UnitOfWork, clock: Clock, actor: Actor, target_id: int, admin_ids: Collection[int]
+) -> StaffMember:
+    """Take a person's staff role away. Admins named in settings cannot be deactivated from the
+    bot (they would be re-enrolled on their next message anyway), nor can one deactivate oneself."""
+    require(actor.role, Action.DEACTIVATE_STAFF)
+    if target_id == actor.user_id:
+        raise StaffError("cannot_deactivate_self")
+    if target_id in admin_ids:
+        raise StaffError("cannot_deactivate_owner")
+    async with uow:
+        member = await uow.staff.get(target_id)
+        if member is None or not member.is_active:
+            raise StaffError("not_staff")
+        if member.role == Role.ADMIN.value and actor.role is not Role.ADMIN:
+            raise PermissionDenied(Action.DEACTIVATE_STAFF, actor.role)
+        member.is_active = False
+        member.deactivated_at = clock.now()
+        await uow.commit()
+        return member
+
+
+async def staff_members(uow: UnitOfWork) -> list[tuple[int, Role, str | None]]:
+    """Every active staff member: id, role and language (for the command menus at start)."""
+    async with uow:
+        return [
+            (m.telegram_id, Role(m.role), m.language_code)
+            for m in await uow.staff.members(active_only=True)
+        ]
+
+
+def _new_member(profile: Profile, role: Role, now: dt.datetime) -> StaffMember:
+    return StaffMember(
+        telegram_id=profile.user_id,
+        role=role.value,
+        first_name=profile.first_name,
+        username=profile.username,
+        language_code=profile.language_code,
+        is_active=True,
+        is_reachable=True,
+        joined_at=now,
+    )
+
+
+def _refresh_profile(member: StaffMember, profile: Profile) -> None:
+    if member.first_name != profile.first_name:
+        member.first_name = profile.first_name
+    if member.username != profile.username:
+        member.username = profile.username
+    if profile.language_code and member.language_code != profile.language_code:
+        member.language_code = profile.language_code

@@ -1,0 +1,233 @@
+"""SQLAlchemy 2 typed models: the tables behind the domain.
+
+Instants are stored as timezone-aware UTC (`DateTime(timezone=True)`); SQLite keeps no zone, so
+`UtcDateTime` puts it back on the way out. Relationships are not declared: repositories load what
+they need with explicit queries, so async code never triggers a lazy load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC instant")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class StaffMember(Base):
+    """A person with a staff role. Leads are not stored here: they live in `contacts`, and only
+    after they consented."""
+
+    __tablename__ = "staff"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language_code: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False once Telegram answered 403: the person blocked the bot."""
+    joined_at: Mapped[dt.datetime]
+    deactivated_at: Mapped[dt.datetime | None]
+
+
+class StaffPipeline(Base):
+    """Which pipelines a manager serves (round robin picks among these)."""
+
+    __tablename__ = "staff_pipelines"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.telegram_id", ondelete="CASCADE"), primary_key=True
+    )
+    pipeline_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(64), default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff.telegram_id"))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[dt.datetime | None]
+
+
+class Contact(Base):
+    """A lead's contact card; personal fields are emptied on erasure, the row stays."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    company: Mapped[str | None] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64))
+    language_code: Mapped[str | None] = mapped_column(String(8))
+    consent_at: Mapped[dt.datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime]
+    erased_at: Mapped[dt.datetime | None]
+
+
+class DealRow(Base):
+    __tablename__ = "deals"
+    __table_args__ = (
+        Index("ix_deals_manager_status", "manager_id", "status"),
+        Index("ix_deals_pipeline_created", "pipeline_id", "created_at"),
+        Index("ix_deals_status_closed", "status", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    pipeline_id: Mapped[str] = mapped_column(String(32))
+    stage_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(8))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.telegram_id"))
+    source: Mapped[str] = mapped_column(String(64), default="unknown")
+    need: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    lost_reason_id: Mapped[str | None] = mapped_column(String(32))
+    close_comment: Mapped[str | None] = mapped_column(Text)
+    qualification_level: Mapped[str | None] = mapped_column(String(16))
+    qualification_points: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime]
+    stage_entered_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StageTransitionRow(Base):
+    """Who moved which deal from where to where, when and why: the basis of conversion and
+    cycle-time figures."""
+
+    __tablename__ = "stage_transitions"
+    __table_args__ = (Index("ix_stage_transitions_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    to_stage: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+    comment: Mapped[str | None] = mapped_column(Text)
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActivityRow(Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_deal_at", "deal_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class DealMessageRow(Base):
+    """A message relayed between a lead and the assigned manager."""
+
+    __tablename__ = "deal_messages"
+    __table_args__ = (Index("ix_deal_messages_deal_at", "deal_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime]
+
+
+class QualificationAnswerRow(Base):
+    __tablename__ = "qualification_answers"
+    __table_args__ = (UniqueConstraint("deal_id", "framework_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    framework_id: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[str] = mapped_column(String(32))
+    option_index: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+
+
+class AssignmentCursor(Base):
+    """The round robin's memory: who got the last lead of a pipeline."""
+
+    __tablename__ = "assignment_cursors"
+
+    pipeline_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_manager_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class FsmStateRow(Base):
+    """A conversation's state (aiogram FSM), kept in the database so a restart loses nothing."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime]

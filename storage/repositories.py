@@ -1,0 +1,286 @@
+"""Repositories: collection-like access to stored rows and domain objects. They never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.deal import Deal, DealStatus, StageTransition, TransitionKind
+from domain.invites import Invite
+from domain.qualification import QualificationLevel
+from domain.roles import Role
+from storage.models import (
+    AssignmentCursor,
+    Contact,
+    DealRow,
+    InviteRow,
+    StaffMember,
+    StaffPipeline,
+    StageTransitionRow,
+)
+
+UNKNOWN_SOURCE = "unknown"
+
+
+class StaffRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, telegram_id: int) -> StaffMember | None:
+        return await self._session.get(StaffMember, telegram_id)
+
+    def add(self, member: StaffMember) -> None:
+        self._session.add(member)
+
+    async def members(self, *, active_only: bool = False) -> Sequence[StaffMember]:
+        query = select(StaffMember).order_by(StaffMember.role, StaffMember.joined_at)
+        if active_only:
+            query = query.where(StaffMember.is_active.is_(True))
+        return (await self._session.scalars(query)).all()
+
+    async def active_with_role(self, role: Role) -> Sequence[StaffMember]:
+        query = (
+            select(StaffMember)
+            .where(StaffMember.role == role.value, StaffMember.is_active.is_(True))
+            .order_by(StaffMember.telegram_id)
+        )
+        return (await self._session.scalars(query)).all()
+
+    async def set_pipelines(self, telegram_id: int, pipeline_ids: Sequence[str]) -> None:
+        existing = await self._session.scalars(
+            select(StaffPipeline).where(StaffPipeline.staff_id == telegram_id)
+        )
+        for link in existing:
+            await self._session.delete(link)
+        for pipeline_id in pipeline_ids:
+            self._session.add(StaffPipeline(staff_id=telegram_id, pipeline_id=pipeline_id))
+
+    async def managers_serving(self, pipeline_id: str) -> list[int]:
+        """Active, reachable managers of a pipeline, by id (the round robin's order)."""
+        query = (
+            select(StaffMember.telegram_id)
+            .join(StaffPipeline, StaffPipeline.staff_id == StaffMember.telegram_id)
+            .where(
+                StaffPipeline.pipeline_id == pipeline_id,
+                StaffMember.role == Role.MANAGER.value,
+                StaffMember.is_active.is_(True),
+                StaffMember.is_reachable.is_(True),
+            )
+            .order_by(StaffMember.telegram_id)
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def last_assigned(self, pipeline_id: str) -> int | None:
+        cursor = await self._session.get(AssignmentCursor, pipeline_id)
+        return cursor.last_manager_id if cursor else None
+
+    async def remember_assignment(self, pipeline_id: str, manager_id: int) -> None:
+        cursor = await self._session.get(AssignmentCursor, pipeline_id)
+        if cursor is None:
+            self._session.add(AssignmentCursor(pipeline_id=pipeline_id, last_manager_id=manager_id))
+        else:
+            cursor.last_manager_id = manager_id
+
+
+class InviteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, invite: Invite) -> None:
+        self._session.add(
+            InviteRow(
+                token_hash=invite.token_hash,
+                role=invite.role.value,
+                label=invite.label,
+                created_by=invite.created_by,
+                created_at=invite.created_at,
+                expires_at=invite.expires_at,
+                used_by=invite.used_by,
+                used_at=invite.used_at,
+            )
+        )
+
+    async def get_by_hash(self, token_hash: str) -> Invite | None:
+        row = await self._row(token_hash)
+        return _invite_from_row(row) if row else None
+
+    async def mark_used(self, invite: Invite) -> bool:
+        """Record the redemption; False if somebody else redeemed it first (single use holds
+        even when two people press the same link at once)."""
+        result = await self._session.execute(
+            update(InviteRow)
+            .where(InviteRow.token_hash == invite.token_hash, InviteRow.used_by.is_(None))
+            .values(used_by=invite.used_by, used_at=invite.used_at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pending(self, now: dt.datetime) -> Sequence[InviteRow]:
+        query = (
+            select(InviteRow)
+            .where(InviteRow.used_by.is_(None), InviteRow.expires_at > now)
+            .order_by(InviteRow.created_at)
+        )
+        return (await self._session.scalars(query)).all()
+
+    async def _row(self, token_hash: str) -> InviteRow | None:
+        row: InviteRow | None = await self._session.scalar(
+            select(InviteRow).where(InviteRow.token_hash == token_hash)
+        )
+        return row
+
+
+def _invite_from_row(row: InviteRow) -> Invite:
+    return Invite(
+        token_hash=row.token_hash,
+        role=Role(row.role),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_by=row.used_by,
+        used_at=row.used_at,
+        label=row.label,
+    )
+
+
+class ContactRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, contact: Contact) -> None:
+        self._session.add(contact)
+
+    async def get(self, contact_id: int) -> Contact | None:
+        return await self._session.get(Contact, contact_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> Contact | None:
+        contact: Contact | None = await self._session.scalar(
+            select(Contact).where(Contact.telegram_id == telegram_id)
+        )
+        return contact
+
+    async def by_phone(self, phone: str) -> Contact | None:
+        contact: Contact | None = await self._session.scalar(
+            select(Contact).where(Contact.phone == phone)
+        )
+        return contact
+
+    async def flush(self) -> None:
+        await self._session.flush()
+
+
+class DealRepository:
+    """Deals as domain objects; every stage change is appended to the stage history."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, deal: Deal, *, is_demo: bool = False) -> Deal:
+        """Store a new deal; it comes back with its id."""
+        row = DealRow(is_demo=is_demo)
+        _copy_deal_to_row(deal, row)
+        self._session.add(row)
+        await self._session.flush()
+        deal.id = row.id
+        return deal
+
+    async def get(self, deal_id: int) -> Deal | None:
+        row = await self._session.get(DealRow, deal_id)
+        return _deal_from_row(row) if row else None
+
+    async def save(self, deal: Deal) -> None:
+        if deal.id is None:
+            raise ValueError("save() is for stored deals; use add() for a new one")
+        row = await self._session.get(DealRow, deal.id)
+        if row is None:
+            raise LookupError(deal.id)
+        _copy_deal_to_row(deal, row)
+
+    def record(self, transition: StageTransition) -> None:
+        if transition.deal_id is None:
+            raise ValueError("a transition is recorded for a stored deal")
+        self._session.add(
+            StageTransitionRow(
+                deal_id=transition.deal_id,
+                kind=transition.kind.value,
+                from_stage=transition.from_stage,
+                to_stage=transition.to_stage,
+                actor_id=transition.actor_id,
+                at=transition.at,
+                comment=transition.comment,
+                override=transition.override,
+            )
+        )
+
+    async def history(self, deal_id: int) -> list[StageTransition]:
+        query = (
+            select(StageTransitionRow)
+            .where(StageTransitionRow.deal_id == deal_id)
+            .order_by(StageTransitionRow.at, StageTransitionRow.id)
+        )
+        return [
+            StageTransition(
+                deal_id=row.deal_id,
+                from_stage=row.from_stage,
+                to_stage=row.to_stage,
+                kind=TransitionKind(row.kind),
+                actor_id=row.actor_id,
+                at=row.at,
+                comment=row.comment,
+                override=row.override,
+            )
+            for row in await self._session.scalars(query)
+        ]
+
+    async def open_for_manager(self, manager_id: int) -> list[Deal]:
+        query = (
+            select(DealRow)
+            .where(DealRow.manager_id == manager_id, DealRow.status == DealStatus.OPEN.value)
+            .order_by(DealRow.stage_entered_at, DealRow.id)
+        )
+        return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
+
+def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
+    row.pipeline_id = deal.pipeline_id
+    row.stage_id = deal.stage_id
+    row.status = deal.status.value
+    row.manager_id = deal.manager_id
+    row.contact_id = deal.contact_id
+    row.source = deal.source or UNKNOWN_SOURCE
+    row.need = deal.need
+    row.amount = deal.amount
+    row.currency = deal.currency
+    row.lost_reason_id = deal.lost_reason_id
+    row.close_comment = deal.close_comment
+    row.qualification_level = deal.qualification_level.value if deal.qualification_level else None
+    row.qualification_points = deal.qualification_points
+    row.created_at = deal.created_at
+    row.stage_entered_at = deal.stage_entered_at
+    row.closed_at = deal.closed_at
+
+
+def _deal_from_row(row: DealRow) -> Deal:
+    return Deal(
+        id=row.id,
+        pipeline_id=row.pipeline_id,
+        stage_id=row.stage_id,
+        status=DealStatus(row.status),
+        manager_id=row.manager_id,
+        contact_id=row.contact_id,
+        source=row.source,
+        need=row.need,
+        amount=row.amount,
+        currency=row.currency,
+        lost_reason_id=row.lost_reason_id,
+        close_comment=row.close_comment,
+        qualification_level=(
+            QualificationLevel(row.qualification_level) if row.qualification_level else None
+        ),
+        qualification_points=row.qualification_points,
+        created_at=row.created_at,
+        stage_entered_at=row.stage_entered_at,
+        closed_at=row.closed_at,
+    )

@@ -1,0 +1,58 @@
+"""The unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    ContactRepository,
+    DealRepository,
+    InviteRepository,
+    StaffRepository,
+)
+
+
+class UnitOfWork:
+    """`async with uow: ...; await uow.commit()`. Repositories never commit; services do."""
+
+    session: AsyncSession
+    staff: StaffRepository
+    invites: InviteRepository
+    contacts: ContactRepository
+    deals: DealRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._depth = 0
+
+    async def __aenter__(self) -> Self:
+        # Re-entrant, so a service can be called from inside another service's transaction.
+        if self._depth == 0:
+            self.session = self._session_factory()
+            self.staff = StaffRepository(self.session)
+            self.invites = InviteRepository(self.session)
+            self.contacts = ContactRepository(self.session)
+            self.deals = DealRepository(self.session)
+        self._depth += 1
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            # Closing rolls back whatever was not committed. Unlike rollback(), it leaves loaded
+            # objects readable (detached, not expired) for the handler to render.
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

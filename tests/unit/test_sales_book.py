@@ -1,0 +1,555 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from domain.sales_book import (
+    DEFAULT_SALES_BOOK_PATH,
+    KNOWN_KPIS,
+    RESERVED_SOURCE_PREFIX,
+    SalesBook,
+    SalesBookError,
+    Stage,
+    parse_sales_book,
+)
+
+DEFAULT_TEXT = DEFAULT_SALES_BOOK_PATH.read_text(encoding="utf-8")
+SOURCE = "sales_books/my.yaml"
+STAGE_IDS = [
+    "request",
+    "qualification",
+    "meeting",
+    "proposal",
+    "negotiation",
+    "invoice",
+    "payment",
+    "handover",
+]
+
+
+def line_of(needle: str, after: str = "", text: str = DEFAULT_TEXT) -> int:
+    """1-based line of the first `needle` at or after the first `after`."""
+    start = text.index(after) if after else 0
+    return text.count("\n", 0, text.index(needle, start)) + 1
+
+
+def edit(old: str, new: str, after: str = "", text: str = DEFAULT_TEXT) -> str:
+    """Replace the first `old` at or after the first `after` (so repeated lines can be aimed)."""
+    start = text.index(after) if after else 0
+    position = text.index(old, start)
+    return text[:position] + new + text[position + len(old) :]
+
+
+def parse_error(text: str) -> SalesBookError:
+    with pytest.raises(SalesBookError) as caught:
+        parse_sales_book(text, SOURCE)
+    return caught.value
+
+
+# --- The default book ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def book() -> SalesBook:
+    return parse_sales_book(DEFAULT_TEXT, str(DEFAULT_SALES_BOOK_PATH))
+
+
+def test_default_book_has_two_pipelines_of_the_eight_stage_map(book: SalesBook) -> None:
+    assert [pipeline.id for pipeline in book.pipelines] == [
+        "implementation_mid",
+        "subscription_small",
+    ]
+    for pipeline in book.pipelines:
+        assert [stage.id for stage in pipeline.stages] == STAGE_IDS
+        assert pipeline.stage(pipeline.key_stage).id == pipeline.key_stage
+        assert pipeline.stage_index(pipeline.key_stage) == STAGE_IDS.index("meeting")
+        assert book.product(pipeline.product).id == pipeline.product
+        assert book.segment(pipeline.segment).id == pipeline.segment
+        assert book.pipeline_for(pipeline.product, pipeline.segment) is pipeline
+        probabilities = [stage.probability for stage in pipeline.stages]
+        assert probabilities == sorted(probabilities)
+        assert probabilities[-1] == 1.0
+        for stage in pipeline.stages:
+            assert stage.name and stage.goal
+            assert 1 <= len(stage.exit_criteria) <= 3
+            assert 0 < stage.target_conversion <= 1
+            assert 0 < stage.sla_hours <= 80
+
+
+def test_default_book_qualification(book: SalesBook) -> None:
+    bant, meddic = book.framework("bant"), book.framework("meddic")
+    assert len(bant.questions) == 4
+    assert len(meddic.questions) == 6
+    for framework in (bant, meddic):
+        assert all(3 <= len(question.options) <= 4 for question in framework.questions)
+        assert 0 < framework.thresholds.mql <= framework.thresholds.sql <= framework.max_points
+    assert book.framework_for("implementation_mid") is meddic
+    assert book.framework_for("subscription_small") is bant
+
+
+def test_default_book_calendar_and_the_rest(book: SalesBook) -> None:
+    hours = book.working_hours
+    assert (hours.timezone, hours.start, hours.end) == (
+        "Europe/Moscow",
+        dt.time(9, 0),
+        dt.time(18, 0),
+    )
+    assert hours.weekdays == [1, 2, 3, 4, 5]
+    assert hours.holidays_country == "RU"
+    assert str(hours.zone) == "Europe/Moscow"
+    assert 15 <= book.first_response_minutes <= 30
+    assert book.currency == "RUB"
+    assert book.kpis == list(KNOWN_KPIS)
+    assert 7 <= len(book.lost_reasons) <= 9
+    assert book.lost_reason("too_expensive").name == "Дорого"
+    assert book.source("ads_vk").id == "ads_vk"
+    assert not any(source.id.startswith(RESERVED_SOURCE_PREFIX) for source in book.sources)
+    assert book.plan.monthly_revenue > 0
+    assert book.digest.time == dt.time(9, 0)
+
+
+def test_default_consent_covers_what_152_fz_needs(book: SalesBook) -> None:
+    text = book.consent.text
+    assert book.consent.version
+    assert len(text) <= 4096
+    for must_mention in ("152-ФЗ", "имя", "телефон", "компании", "обращения", "Telegram"):
+        assert must_mention in text
+    assert "/forget_me" in text
+
+
+def test_lookups_raise_key_error_for_unknown_ids(book: SalesBook) -> None:
+    with pytest.raises(KeyError):
+        book.pipeline("nope")
+    with pytest.raises(KeyError):
+        book.pipeline_for("implementation", "small")
+    with pytest.raises(KeyError):
+        book.pipelines[0].stage("nope")
+    pipeline = book.pipelines[0]
+    assert pipeline.next_stage("request") is pipeline.stage("qualification")
+    assert pipeline.next_stage("handover") is None
+
+
+# --- Broken books: each names the path, the line and what is wrong ------------------------
+
+
+@dataclass(frozen=True)
+class Broken:
+    id: str
+    text: str
+    path: str
+    line: int | None
+    says: str
+
+
+IMPL = "- id: implementation_mid"
+SUBS = "- id: subscription_small"
+
+BROKEN_BOOKS = [
+    Broken(
+        "missing top-level field",
+        edit("first_response_minutes: 15\n", ""),
+        "first_response_minutes",
+        None,
+        "required field is missing",
+    ),
+    Broken(
+        "missing stage field reports the stage's line",
+        edit("        sla_hours: 16\n", "", after=f"{IMPL}"),
+        "pipelines[implementation_mid].stages[qualification].sla_hours",
+        line_of("- id: qualification", after=IMPL),
+        "required field is missing",
+    ),
+    Broken(
+        "unknown field (typo)",
+        edit("sla_hours: 40", "sla_hour: 40", after="- id: meeting"),
+        "pipelines[implementation_mid].stages[meeting].sla_hour",
+        line_of("sla_hours: 40", after="- id: meeting"),
+        "unknown field 'sla_hour'; did you mean 'sla_hours'?",
+    ),
+    Broken(
+        "negative SLA",
+        edit("sla_hours: 16", "sla_hours: -3", after="- id: proposal"),
+        "pipelines[implementation_mid].stages[proposal].sla_hours",
+        line_of("sla_hours: 16", after="- id: proposal"),
+        "must be greater than 0 (got -3)",
+    ),
+    Broken(
+        "probability above 1",
+        edit("probability: 0.8", "probability: 1.5", after=SUBS),
+        "pipelines[subscription_small].stages[invoice].probability",
+        line_of("probability: 0.8", after=SUBS),
+        "must be at most 1 (got 1.5)",
+    ),
+    Broken(
+        "conversion written in percent",
+        edit("target_conversion: 0.6", "target_conversion: 60", after="- id: proposal"),
+        "pipelines[implementation_mid].stages[proposal].target_conversion",
+        line_of("target_conversion: 0.6", after="- id: proposal"),
+        "30% is written 0.3",
+    ),
+    Broken(
+        "probability decreasing along the pipeline",
+        edit("probability: 0.6", "probability: 0.3", after="- id: negotiation"),
+        "pipelines[implementation_mid].stages[negotiation].probability",
+        line_of("probability: 0.6", after="- id: negotiation"),
+        "must not be lower than the previous stage's probability (proposal: 0.4)",
+    ),
+    Broken(
+        "duplicate stage id",
+        edit("- id: proposal", "- id: meeting", after=IMPL),
+        "pipelines[implementation_mid].stages[3].id",
+        line_of("- id: proposal", after=IMPL),
+        "duplicate id 'meeting': stages[2] already uses it",
+    ),
+    Broken(
+        "key stage is not a stage",
+        edit("key_stage: meeting", "key_stage: demo", after=SUBS),
+        "pipelines[subscription_small].key_stage",
+        line_of("key_stage: meeting", after=SUBS),
+        "must be the id of one of this pipeline's stages",
+    ),
+    Broken(
+        "pipeline refers to an unknown product",
+        edit("product: implementation", "product: implementaton", after=IMPL),
+        "pipelines[implementation_mid].product",
+        line_of("product: implementation", after=IMPL),
+        "unknown product 'implementaton'; the products are: implementation, subscription",
+    ),
+    Broken(
+        "pipeline refers to an unknown framework",
+        edit("framework: bant", "framework: spin"),
+        "pipelines[subscription_small].framework",
+        line_of("framework: bant"),
+        "unknown qualification framework 'spin'",
+    ),
+    Broken(
+        "two pipelines for one product/segment pair",
+        edit(
+            "product: subscription\n    segment: small",
+            "product: implementation\n    segment: mid",
+            after=SUBS,
+        ),
+        "pipelines[subscription_small]",
+        line_of(SUBS),
+        "'implementation_mid' already serves product 'implementation' for segment 'mid'",
+    ),
+    Broken(
+        "bad timezone",
+        edit("Europe/Moscow", "Europe/Moskow"),
+        "working_hours.timezone",
+        line_of("timezone: Europe/Moscow"),
+        "unknown time zone 'Europe/Moskow'",
+    ),
+    Broken(
+        "working day ends before it starts",
+        edit('end: "18:00"', 'end: "08:00"'),
+        "working_hours.end",
+        line_of('end: "18:00"'),
+        "must be later than start (09:00); got 08:00",
+    ),
+    Broken(
+        "weekday listed twice",
+        edit("weekdays: [1, 2, 3, 4, 5]", "weekdays: [1, 2, 2, 5]"),
+        "working_hours.weekdays[2]",
+        line_of("weekdays:"),
+        "day 2 is listed twice",
+    ),
+    Broken(
+        "holidays country in lower case",
+        edit("holidays_country: RU", "holidays_country: ru"),
+        "working_hours.holidays_country",
+        line_of("holidays_country: RU"),
+        "unknown country 'ru' for public holidays (country codes are in capitals: 'RU')",
+    ),
+    Broken(
+        "impossible date",
+        edit("extra_days_off: []", "extra_days_off: [2025-13-01]"),
+        "working_hours.extra_days_off[0]",
+        line_of("extra_days_off:"),
+        "must be a date like 2025-01-01 (got '2025-13-01')",
+    ),
+    Broken(
+        "mql above sql",
+        edit("mql: 4", "mql: 9"),
+        "qualification[bant].thresholds.mql",
+        line_of("mql: 4"),
+        "must not be greater than sql (8), got 9",
+    ),
+    Broken(
+        "sql above the attainable maximum",
+        edit("sql: 12", "sql: 19"),
+        "qualification[meddic].thresholds.sql",
+        line_of("sql: 12"),
+        "the most a lead can score in this framework is 18",
+    ),
+    Broken(
+        "duplicate question id",
+        edit("- id: timeline", "- id: budget"),
+        "qualification[bant].questions[3].id",
+        line_of("- id: timeline"),
+        "duplicate id 'budget': questions[0] already uses it",
+    ),
+    Broken(
+        "duplicate lost reason",
+        edit("- id: postponed", "- id: competitor"),
+        "lost_reasons[7].id",
+        line_of("- id: postponed"),
+        "duplicate id 'competitor': lost_reasons[1] already uses it",
+    ),
+    Broken(
+        "source id with the reserved invite prefix",
+        edit("- id: referral", "- id: inv_friends"),
+        "sources[inv_friends].id",
+        line_of("- id: referral"),
+        "must not start with 'inv_': that prefix is reserved for staff invitation links",
+    ),
+    Broken(
+        "digest time out of range",
+        edit('time: "09:00"', 'time: "25:00"'),
+        "digest.time",
+        line_of('time: "09:00"'),
+        "must be a time of day like \"09:00\" (got '25:00')",
+    ),
+    Broken(
+        "time written as a number",
+        edit('time: "09:00"', "time: 900"),
+        "digest.time",
+        line_of('time: "09:00"'),
+        'must be a time of day like "09:00" (got 900)',
+    ),
+    Broken(
+        "unknown KPI",
+        edit("  - sales_cycle", "  - sales_cycl"),
+        "kpis[3]",
+        line_of("  - sales_cycle"),
+        "unknown KPI 'sales_cycl'",
+    ),
+    Broken(
+        "KPI listed twice",
+        edit("  - average_deal", "  - new_leads"),
+        "kpis[2]",
+        line_of("  - average_deal"),
+        "KPI 'new_leads' is listed twice",
+    ),
+    Broken(
+        "per-manager plan keyed by a name",
+        edit("per_manager: {}", "per_manager: {ivan: 100000}"),
+        "plan.per_manager.ivan",
+        line_of("per_manager: {}"),
+        "must be keyed by a manager's Telegram user id (digits only",
+    ),
+    Broken(
+        "bad id form",
+        edit("  - id: implementation\n", "  - id: Implementation\n"),
+        "products[Implementation].id",
+        line_of("  - id: implementation\n"),
+        "must be an id: lowercase latin letters",
+    ),
+    Broken(
+        "number where text is expected",
+        edit("company: ООО «Ясная CRM»", "company: 123"),
+        "company",
+        line_of("company:"),
+        "must be text (got 123); put it in quotes",
+    ),
+    Broken(
+        "empty exit criteria",
+        edit(
+            "exit_criteria:\n          - Оплата поступила на расчётный счёт\n",
+            "exit_criteria: []\n",
+        ),
+        "pipelines[implementation_mid].stages[payment].exit_criteria",
+        line_of("exit_criteria:\n          - Оплата поступила на расчётный счёт"),
+        "must have at least 1 item (got 0)",
+    ),
+    Broken(
+        "key written twice in one mapping",
+        edit("sla_hours: 4\n", "sla_hours: 4\n        sla_hours: 5\n", after=IMPL),
+        "pipelines[implementation_mid].stages[request].sla_hours",
+        line_of("sla_hours: 4\n", after=IMPL) + 1,
+        f"is written twice in the same mapping (first on line {line_of('sla_hours: 4')})",
+    ),
+    Broken(
+        "consent missing",
+        DEFAULT_TEXT[: DEFAULT_TEXT.index("\nconsent:")] + "\n",
+        "consent",
+        None,
+        "required field is missing",
+    ),
+    Broken(
+        "consent text too long for one Telegram message",
+        edit("  text: |\n", "  text: " + "я" * 4097 + "\n  other: |\n", after="consent:"),
+        "consent.text",
+        line_of("  text: |", after="consent:"),
+        "must be at most 4096 characters (got 4097)",
+    ),
+]
+
+
+@pytest.mark.parametrize("broken", BROKEN_BOOKS, ids=[broken.id for broken in BROKEN_BOOKS])
+def test_broken_book_names_path_line_and_problem(broken: Broken) -> None:
+    error = parse_error(broken.text)
+    place = SOURCE if broken.line is None else f"{SOURCE}, line {broken.line}"
+    expected_start = f"{place}, {broken.path}: "
+    matching = [problem for problem in error.problems if problem.startswith(expected_start)]
+    assert matching, f"no problem starts with {expected_start!r}: {error.problems}"
+    assert any(broken.says in problem for problem in matching), error.problems
+    assert str(error) == "\n".join(error.problems)
+
+
+def test_message_has_the_documented_shape() -> None:
+    text = edit("sla_hours: 16", "sla_hours: -3", after="- id: proposal")
+    error = parse_error(text)
+    line = line_of("sla_hours: 16", after="- id: proposal")
+    assert error.problems == [
+        f"{SOURCE}, line {line}, pipelines[implementation_mid].stages[proposal].sla_hours: "
+        "must be greater than 0 (got -3)"
+    ]
+    [detail] = error.details
+    assert (detail.line, detail.path) == (
+        line,
+        "pipelines[implementation_mid].stages[proposal].sla_hours",
+    )
+
+
+def test_every_problem_is_reported_sorted_by_line() -> None:
+    text = edit("digest:", "digets:")
+    text = edit("- id: referral", "- id: inv_friends", text=text)
+    text = edit("Europe/Moscow", "Mars/Olympus", text=text)
+    error = parse_error(text)
+    assert len(error.problems) == 4
+    assert error.problems[0] == f"{SOURCE}, digest: required field is missing"
+    lines = [detail.line or 0 for detail in error.details[1:]]
+    assert lines == sorted(lines)
+    assert "did you mean 'digest'?" in error.problems[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "the sales book is empty"),
+        ("# only a comment\n", "the sales book is empty"),
+        ("- a\n- b\n", "line 1: the top level of the sales book must be a mapping"),
+        ("just words\n", "must be a mapping of sections (company:, products:, pipelines: ...)"),
+        ("a: 1\n---\nb: 2\n", "line 2: invalid YAML at column 1: but found another document"),
+        ("a: \x07\n", "line 1: invalid YAML: character #x0007 is not allowed"),
+        (
+            "a: !!python/object:os.system x\n",
+            "line 1: invalid YAML at column 4: could not determine a constructor",
+        ),
+    ],
+    ids=["empty", "comments only", "list", "scalar", "two documents", "control char", "tag"],
+)
+def test_not_a_book_at_all(text: str, says: str) -> None:
+    error = parse_error(text)
+    assert error.problems[0].startswith(SOURCE)
+    assert says in str(error)
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    text = edit("company: ООО «Ясная CRM»", "company: ООО: «Ясная CRM»")
+    error = parse_error(text)
+    assert str(error).startswith(
+        f"{SOURCE}, line {line_of('company:')}: invalid YAML at column 13:"
+    )
+    assert "mapping values are not allowed" in str(error)
+    assert [detail.line for detail in error.details] == [line_of("company:")]
+
+
+def test_tab_indentation_names_the_line() -> None:
+    text = edit('  start: "09:00"', '\tstart: "09:00"')
+    error = parse_error(text)
+    assert str(error).startswith(f"{SOURCE}, line {line_of('start:')}: invalid YAML at column 1:")
+    assert "spaces, not tabs" in str(error)
+
+
+# --- YAML 1.1 traps that must not bite --------------------------------------------------------
+
+
+def test_unquoted_clock_time_is_a_time_not_sexagesimal() -> None:
+    book = parse_sales_book(edit('end: "18:00"', "end: 18:00"))
+    assert book.working_hours.end == dt.time(18, 0)
+
+
+def test_norway_is_not_false() -> None:
+    book = parse_sales_book(edit("holidays_country: RU", "holidays_country: NO"))
+    assert book.working_hours.holidays_country == "NO"
+
+
+def test_null_holidays_country_means_no_public_holidays() -> None:
+    book = parse_sales_book(edit("holidays_country: RU", "holidays_country: null"))
+    assert book.working_hours.holidays_country is None
+
+
+def test_unquoted_telegram_ids_key_the_per_manager_plan() -> None:
+    book = parse_sales_book(edit("per_manager: {}", "per_manager: {123456789: 1_500_000}"))
+    assert book.plan.per_manager == {"123456789": Decimal(1_500_000)}
+
+
+def test_anchors_and_merge_keys_work() -> None:
+    text = edit(
+        "      - id: request\n        name: Обращение\n",
+        "      - &request\n        id: request\n        name: Обращение\n",
+        after=IMPL,
+    )
+    text = edit(
+        "      - id: request\n        name: Обращение\n",
+        "      - <<: *request\n        name: Первичное обращение\n",
+        after=SUBS,
+        text=text,
+    )
+    # The id comes from the anchor; the keys written next to `<<:` override it, which is not
+    # flagged as a key written twice.
+    book = parse_sales_book(text)
+    stage = book.pipeline("subscription_small").stages[0]
+    assert (stage.id, stage.name) == ("request", "Первичное обращение")
+
+
+# --- The models used directly, without YAML ----------------------------------------------------
+
+
+def test_models_validate_without_yaml_too() -> None:
+    data = parse_sales_book(DEFAULT_TEXT).model_dump()
+    data["pipelines"][0]["key_stage"] = "demo"
+    with pytest.raises(ValidationError, match="key_stage: must be the id of one of"):
+        SalesBook.model_validate(data)
+
+
+def test_stage_rejects_empty_exit_criterion() -> None:
+    with pytest.raises(ValidationError):
+        Stage(
+            id="request",
+            name="Обращение",
+            exit_criteria=["  "],
+            target_conversion=0.5,
+            sla_hours=1,
+            probability=0.1,
+        )
+
+
+# --- Whatever the admin types, the answer is a book or a SalesBookError ----------------------
+
+DEFAULT_LINES = DEFAULT_TEXT.splitlines(keepends=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(min_value=0, max_value=len(DEFAULT_LINES) - 1),
+    replacement=st.text(
+        alphabet=st.sampled_from(list(" \t:-#[]{}'\"&*!|>%@,?\n0123456789abcRUЯ")), max_size=12
+    ),
+)
+def test_any_one_line_edit_gives_a_book_or_a_sales_book_error(index: int, replacement: str) -> None:
+    lines = list(DEFAULT_LINES)
+    lines[index] = replacement + "\n"
+    try:
+        parse_sales_book("".join(lines), SOURCE)
+    except SalesBookError as error:
+        assert error.problems
+        assert all(problem.startswith(SOURCE) for problem in error.problems)

@@ -1,0 +1,72 @@
+"""Every text the bot shows exists in both locales, with the same placeholders, and every key
+the code asks for is there."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, create_i18n, join_within_limit, t, tp
+from bot.menus import COMMANDS_BY_ROLE
+from bot.settings import SUPPORTED_LOCALES
+from domain.roles import Role
+
+PROJECT = Path(__file__).resolve().parents[2]
+KEY_IN_CODE = re.compile(r"""\b(?:t|tp|t_in\([^,]+,)\(\s*f?["']([a-z_]+\.[a-z_.{}]+)["']""")
+
+
+def catalogue(locale: str) -> dict[str, str]:
+    with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
+        return {str(m.id): str(m.string) for m in read_po(po_file) if m.id}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_both_locales_have_the_same_keys_and_placeholders() -> None:
+    russian, english = catalogue("ru"), catalogue("en")
+    assert russian.keys() == english.keys()
+    for key in russian:
+        assert russian[key], f"ru: {key} is empty"
+        assert english[key], f"en: {key} is empty"
+        assert placeholders(russian[key]) == placeholders(english[key]), key
+
+
+def test_every_key_used_in_code_is_translated() -> None:
+    keys = set(catalogue("ru"))
+    used: set[str] = set()
+    for path in [*PROJECT.glob("bot/**/*.py"), PROJECT / "run_bot.py"]:
+        used.update(KEY_IN_CODE.findall(path.read_text(encoding="utf-8")))
+    assert used, "the pattern found no keys: it is broken"
+    for key in used:
+        if "{" in key:  # an f-string key such as role.{role.value}: check its known values
+            prefix = key.split("{")[0]
+            assert any(k.startswith(prefix) for k in keys), key
+        else:
+            assert key in keys, key
+    for role in Role:
+        assert f"role.{role.value}" in keys
+        for command in COMMANDS_BY_ROLE[role]:
+            assert f"command.{command}" in keys
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_values_are_escaped_but_plain_texts_are_not(locale: str) -> None:
+    with create_i18n(locale).context() as i18n, i18n.use_locale(locale):
+        assert "&lt;b&gt;Bob &amp; Co" in t("team.member", name="<b>Bob & Co", role="x")
+        assert "<b>Bob & Co" in tp("button.deactivate", name="<b>Bob & Co")
+
+
+def test_long_lists_are_cut_to_fit_one_message() -> None:
+    with create_i18n("ru").context():
+        text = join_within_limit([f"строка номер {n}" for n in range(1000)], "list.more")
+    lines = text.splitlines()
+    assert len(text) <= 4096
+    assert lines[0] == "строка номер 0"
+    shown = len(lines) - 1
+    assert lines[-1] == f"… и ещё {1000 - shown}"
