@@ -51,17 +51,21 @@ class DatabaseStorage(BaseStorage):
         """The engine is owned (and disposed) by the application."""
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
+        """Set `state` and/or `data`; a conversation with neither leaves no row behind."""
         storage_key = self._key_builder.build(key)
         async with self._session_factory() as session:
             row = await session.get(FsmStateRow, storage_key)
-            if row is None:
-                row = FsmStateRow(
-                    key=storage_key, state=None, data={}, updated_at=self._clock.now()
+            state = values.get("state", row.state if row else None)
+            data = values.get("data", row.data if row else {})
+            if state is None and not data:
+                if row is not None:
+                    await session.delete(row)
+            elif row is None:
+                session.add(
+                    FsmStateRow(
+                        key=storage_key, state=state, data=data, updated_at=self._clock.now()
+                    )
                 )
-                session.add(row)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = self._clock.now()
-            if row.state is None and not row.data:
-                await session.delete(row)
+            else:
+                row.state, row.data, row.updated_at = state, data, self._clock.now()
             await session.commit()

@@ -39,7 +39,7 @@ async def invite_start(message: Message, actor: Actor, state: FSMContext) -> Non
     await state.clear()
     keyboard = InlineKeyboardBuilder()
     for role in (Role.MANAGER, Role.SUPERVISOR):
-        keyboard.button(text=tp(f"role.{role.value}"), callback_data=InviteRole(role=role))
+        keyboard.button(text=tp(f"button.role.{role.value}"), callback_data=InviteRole(role=role))
     keyboard.button(text=tp("button.cancel"), callback_data=InviteCancel())
     keyboard.adjust(2, 1)
     await message.answer(t("invite.ask_role"), reply_markup=keyboard.as_markup())

@@ -1,0 +1,75 @@
+"""End-to-end fixtures: the real bot (real dispatcher, real SQLite file, real HTTP) polling a
+fake Telegram Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Application, create_application
+from bot.settings import Settings
+from domain.clock import FixedClock
+from tests.fake_telegram import FakeTelegram, FakeUser, running_fake_telegram
+
+TOKEN = "123456789:AAHtest-token-never-in-logs-0123456"
+ADMIN_ID = 1_000
+MONDAY_10_MSK = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    # Fails the test at teardown if the bot made any call real Telegram would reject.
+    async with running_fake_telegram(TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY_10_MSK)
+
+
+@pytest.fixture
+def settings(tg: FakeTelegram, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        telegram_api_url=tg.base_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        admin_ids=frozenset({ADMIN_ID}),
+    )
+
+
+@pytest.fixture
+async def app(
+    tg: FakeTelegram, settings: Settings, clock: FixedClock
+) -> AsyncIterator[Application]:
+    application = await create_application(settings, clock=clock)
+    polling = asyncio.create_task(application.run_polling())
+    await tg.wait_for(lambda: tg.poll_count > 0 or None, what="the bot to start polling")
+    try:
+        yield application
+    finally:
+        await application.dispatcher.stop_polling()
+        await polling
+        await application.close()
+
+
+@pytest.fixture
+def admin(tg: FakeTelegram) -> FakeUser:
+    return tg.user("Ольга", user_id=ADMIN_ID, username="olga_admin")
+
+
+@pytest.fixture(autouse=True)
+def no_tracebacks_or_token_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every end-to-end scenario, bad input included, must log no traceback and no token."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    tracebacks = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert not tracebacks, [r.getMessage() for r in tracebacks]
+    assert TOKEN not in caplog.text
+    assert TOKEN.split(":")[1] not in caplog.text

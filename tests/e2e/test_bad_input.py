@@ -1,0 +1,140 @@
+"""Bad input gets a clear reply and changes nothing (and, by the e2e conftest, logs no
+traceback and breaks no Telegram rule)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.app import Application
+from bot.callbacks import TeamAction, TeamMember
+from domain.clock import FixedClock
+from tests.e2e.scenario import invite, invite_rows, staff_row
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+
+async def test_a_sticker_where_a_name_is_expected_is_explained(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await admin.send("/invite")
+    await admin.press("Менеджер")
+    await admin.wait_message(contains="Как зовут")
+    await admin.send_sticker()
+    await admin.wait_message(contains="Нужен текст")
+    assert await invite_rows(app) == []
+    await admin.send("Иван")  # the question is still open
+    await admin.wait_message(contains="Перешлите эту ссылку")
+    assert len(await invite_rows(app)) == 1
+
+
+async def test_a_5000_character_message_is_refused(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    stranger = tg.user("Гость")
+    await stranger.send("а" * 5000)
+    await stranger.wait_message(contains="Слишком длинный текст: не больше 4096")
+
+    await admin.send("/invite")
+    await admin.press("Менеджер")
+    await admin.send("б" * 5000)
+    await admin.wait_message(contains="Слишком длинный текст: не больше 64")
+    assert await invite_rows(app) == []
+
+
+async def test_html_in_a_name_is_shown_as_typed_not_interpreted(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    token = await invite(admin, "Менеджер", "<i>Боб</i> & Ко")
+    bob = tg.user("<b>Bob</b> & Co", no_username=True)
+    await bob.send(f"/start {token}")
+    await bob.wait_message(contains="Добро пожаловать")
+    member = await staff_row(app, bob.id)
+    assert member is not None and member.first_name == "<b>Bob</b> & Co"
+
+    await admin.send("/team")
+    team = await admin.wait_message(contains="Команда")
+    assert "• <b>Bob</b> & Co — менеджер" in team.text  # literally, not in bold
+    assert not any(entity["type"] == "bold" and entity["offset"] > 10 for entity in team.entities)
+    assert team.has_button("Отключить: <b>Bob</b> & Co")
+    await bob.send("/start")
+    await bob.wait_message(contains="<b>Bob</b> & Co, здравствуйте")
+
+
+async def test_forged_and_stale_buttons_change_nothing(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    token = await invite(admin, "Менеджер", "Иван")
+    ivan = tg.user("Иван")
+    await ivan.send(f"/start {token}")
+    await ivan.wait_message(contains="Добро пожаловать")
+    deactivate_ivan = TeamMember(action=TeamAction.CONFIRM_DEACTIVATE, staff_id=ivan.id).pack()
+
+    stranger = tg.user("Злоумышленник")
+    await stranger.send("/start")
+    await stranger.wait_message(contains="Здравствуйте")
+    answer = await stranger.press_data(deactivate_ivan)
+    assert answer is not None and answer.show_alert and "устарела" in (answer.text or "")
+
+    answer = await ivan.press_data(deactivate_ivan)  # a manager, not an admin
+    assert answer is not None and "устарела" in (answer.text or "")
+
+    answer = await admin.press_data(
+        TeamMember(action=TeamAction.CONFIRM_DEACTIVATE, staff_id=424242).pack()
+    )
+    assert answer is not None and "уже нет в команде" in (answer.text or "")
+    answer = await admin.press_data(
+        TeamMember(action=TeamAction.CONFIRM_DEACTIVATE, staff_id=admin.id).pack()
+    )
+    assert answer is not None and "Себя отключить нельзя" in (answer.text or "")
+
+    answer = await admin.press_data("garbage:that:matches:nothing")
+    assert answer is not None and "устарела" in (answer.text or "")
+    answer = await admin.press_data("book:no_such_pipeline")
+    assert answer is not None and "устарела" in (answer.text or "")
+
+    member = await staff_row(app, ivan.id)
+    assert member is not None and member.is_active
+    admin_row = await staff_row(app, admin.id)
+    assert admin_row is not None and admin_row.is_active
+
+
+async def test_an_expired_invite_is_refused(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    token = await invite(admin, "Менеджер", "Опоздавший")
+    clock.advance(dt.timedelta(hours=app.settings.invite_ttl_hours))
+    late = tg.user("Опоздавший")
+    await late.send(f"/start {token}")
+    await late.wait_message(contains="Срок действия приглашения истёк")
+    assert await staff_row(app, late.id) is None
+    assert [c.command for c in await late.commands()] == ["start", "help", "cancel"]
+
+
+async def test_a_reused_or_made_up_invite_is_refused(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    token = await invite(admin, "Руководитель", "Мария")
+    maria, eve = tg.user("Мария"), tg.user("Ева")
+    await maria.send(f"/start {token}")
+    await maria.wait_message(contains="Добро пожаловать")
+    await eve.send(f"/start {token}")
+    await eve.wait_message(contains="уже использовано")
+    await eve.send("/start inv_" + "A" * 43)
+    await eve.wait_message(contains="не найдено")
+    assert await staff_row(app, eve.id) is None
+    await maria.send(f"/start {token}")  # already staff: told so, role unchanged
+    await maria.wait_message(contains="Вы уже в команде")
+    member = await staff_row(app, maria.id)
+    assert member is not None and member.role == "supervisor"
+
+
+async def test_a_stranger_calling_staff_commands_is_told_they_are_for_staff(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    stranger = tg.user("Гость")
+    for command in ("/invite", "/team", "/book"):
+        await stranger.send(command)
+        await stranger.wait_message(contains="только для сотрудников отдела продаж")
+    await stranger.send("/nonsense")
+    await stranger.wait_message(contains="Такой команды нет")
+    assert await invite_rows(app) == []
+    assert await staff_row(app, stranger.id) is None

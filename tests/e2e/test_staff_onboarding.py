@@ -1,0 +1,133 @@
+"""An admin brings a team in: invites, roles, command menus, the team list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.app import Application
+from domain.clock import FixedClock
+from domain.invites import hash_token
+from tests.e2e.scenario import invite, invite_rows, staff_row
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+
+async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await admin.send("/start")
+    await admin.wait_message(contains="Вы — администратор")
+
+    token = await invite(admin, "Менеджер", "Иван из Казани")
+    stored = await invite_rows(app)
+    assert [(row.role, row.label, row.used_by) for row in stored] == [
+        ("manager", "Иван из Казани", None)
+    ]
+    assert stored[0].token_hash == hash_token(token) != token
+
+    ivan = tg.user("Иван", language_code="ru")
+    await ivan.send(f"/start {token}")
+    welcome = await ivan.wait_message(contains="Добро пожаловать")
+    assert "менеджер" in welcome.text
+    assert "/book" in welcome.text
+
+    stranger = tg.user("Гость")
+    await stranger.send("/start")
+    await stranger.wait_message(contains="Здравствуйте! Это бот отдела продаж")
+
+    manager_menu = [c.command for c in await ivan.commands()]
+    stranger_menu = [c.command for c in await stranger.commands()]
+    admin_menu = [c.command for c in await admin.commands()]
+    assert stranger_menu == ["start", "help", "cancel"]
+    assert manager_menu == ["start", "book", "help", "cancel"]
+    assert admin_menu == ["start", "invite", "team", "book", "help", "cancel"]
+
+    member = await staff_row(app, ivan.id)
+    assert member is not None and member.role == "manager" and member.is_active
+    assert (await invite_rows(app))[0].used_by == ivan.id
+    assert await staff_row(app, stranger.id) is None  # nothing stored about a stranger
+
+    await admin.send("/team")
+    team = await admin.wait_message(contains="Команда")
+    assert "Иван" in team.text and "менеджер" in team.text
+    assert team.has_button("Отключить: Иван")
+
+
+async def test_a_supervisor_sees_the_team_but_cannot_invite(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    token = await invite(admin, "Руководитель", "Мария")
+    maria = tg.user("Мария")
+    await maria.send(f"/start {token}")
+    await maria.wait_message(contains="Ваша роль — руководитель")
+
+    await maria.send("/team")
+    team = await maria.wait_message(contains="Команда")
+    assert "Ольга" in team.text and not team.inline_keyboard  # only admins deactivate
+    await maria.send("/invite")
+    await maria.wait_message(contains="нет прав")
+    assert [c.command for c in await maria.commands()] == [
+        "start",
+        "team",
+        "book",
+        "help",
+        "cancel",
+    ]
+
+
+async def test_an_admin_deactivates_a_manager_who_then_is_a_stranger(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    token = await invite(admin, "Менеджер", "Пётр")
+    petr = tg.user("Пётр")
+    await petr.send(f"/start {token}")
+    await petr.wait_message(contains="Добро пожаловать")
+
+    clock.advance(dt.timedelta(days=3))
+    await admin.send("/team")
+    await admin.wait_message(contains="Команда")
+    await admin.press("Отключить: Пётр")
+    await admin.wait_message(contains="Отключить Пётр")
+    await admin.press("Да, отключить")
+    await admin.wait_message(contains="Пётр (@user")
+
+    member = await staff_row(app, petr.id)
+    assert member is not None and not member.is_active
+    assert member.deactivated_at == clock.now()
+    assert [c.command for c in await petr.commands()] == ["start", "help", "cancel"]
+    await petr.send("/book")
+    await petr.wait_message(contains="только для сотрудников")
+
+
+async def test_the_sales_book_is_at_a_managers_fingertips(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await admin.send("/book")
+    overview = await admin.wait_message(contains="Книга продаж")
+    pipeline = app.book.pipelines[0]
+    assert pipeline.name in overview.text
+    await admin.press(pipeline.name)
+    details = await admin.wait_message(contains="Критерии перехода")
+    for stage in pipeline.stages:
+        assert stage.name in details.text
+    assert "ключевой этап" in details.text
+    assert pipeline.stages[0].exit_criteria[0] in details.text
+
+
+async def test_help_and_cancel_for_every_role_in_their_language(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    john = tg.user("John", language_code="en")
+    await john.send("/help")
+    await john.wait_message(contains="I am the sales team's bot")
+    await john.send("/cancel")
+    await john.wait_message(exact="There is nothing to cancel.")
+
+    await admin.send("/help")
+    await admin.wait_message(contains="Команды администратора")
+    await admin.send("/invite")
+    await admin.press("Менеджер")
+    await admin.send("/cancel")
+    await admin.wait_message(exact="Отменено.")
+    await admin.send("Иван")  # no longer asked for a name: no invite is made
+    await admin.wait_message(contains="Не понял")
+    assert await invite_rows(app) == []
