@@ -49,6 +49,7 @@ async def app(
     tg: FakeTelegram, settings: Settings, clock: FixedClock
 ) -> AsyncIterator[Application]:
     application = await create_application(settings, clock=clock)
+    tg.track_dispatcher(application.dispatcher)
     polling = asyncio.create_task(application.run_polling())
     await tg.wait_for(lambda: tg.poll_count > 0 or None, what="the bot to start polling")
     try:

@@ -228,7 +228,7 @@ async def test_settle_waits_for_slow_handler(tg: FakeTelegram, bot: Bot) -> None
     @dp.message()
     async def slow(message: Message) -> None:
         await message.answer("думаю")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # longer than settle's quiet period: the task is tracked
         await message.answer("готово")
 
     anna = tg.user("Анна")

@@ -616,6 +616,25 @@ class FakeTelegram(FakeTelegramServer):
         super().__init__(token, **server_kwargs)
         self.default_timeout = default_timeout
         self._user_ids = itertools.count(first_user_id)
+        self._dispatchers: list[Dispatcher] = []
+
+    def track_dispatcher(self, dispatcher: Dispatcher) -> None:
+        """Let :meth:`settle` also wait for this dispatcher's running update handlers.
+
+        (With ``handle_as_tasks=True``, aiogram's default, handlers run as tasks after the
+        next getUpdates has started; :meth:`polling` tracks its dispatcher automatically.)
+        """
+        if dispatcher not in self._dispatchers:
+            self._dispatchers.append(dispatcher)
+
+    def _handler_tasks(self) -> set[asyncio.Task[Any]]:
+        current = asyncio.current_task()
+        tasks: set[asyncio.Task[Any]] = set()
+        for dispatcher in self._dispatchers:
+            # aiogram 3 keeps the tasks of running handlers in this (private) set.
+            running: set[asyncio.Task[Any]] = getattr(dispatcher, "_handle_update_tasks", set())
+            tasks.update(task for task in running if not task.done() and task is not current)
+        return tasks
 
     def user(
         self,
@@ -686,19 +705,30 @@ class FakeTelegram(FakeTelegramServer):
             await self.wait_change(remaining)
 
     async def settle(self, *, quiet: float = 0.1, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Wait until the bot fetched every queued update, polled again and has been idle
-        (no API call in flight or started) for ``quiet`` seconds."""
+        """Wait until the bot is done with everything sent so far.
+
+        That is: every queued update was fetched, the bot polled again, the handlers of
+        tracked dispatchers (see :meth:`track_dispatcher`) finished, and no API call has been
+        in flight or started for ``quiet`` seconds.  Work done outside update handlers without
+        API calls (e.g. a background task a handler spawned) is not waited for.
+        """
         timeout = self.default_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not self.is_settled(quiet):
+        while True:
             remaining = deadline - loop.time()
+            busy = self._handler_tasks()
+            if busy and remaining > 0:
+                await asyncio.wait(busy, timeout=remaining)
+                continue
+            if not busy and self.is_settled(quiet):
+                return
             if remaining <= 0:
                 raise ScenarioError(
                     self._timeout_report(
                         f"the bot to settle ({len(self.pending_updates)} unconfirmed updates, "
-                        f"{self._inflight} calls in flight, {self.poll_count} polls so far - "
-                        "is the bot polling?)",
+                        f"{self._inflight} calls in flight, {len(busy)} handlers running, "
+                        f"{self.poll_count} polls so far - is the bot polling?)",
                         timeout,
                         None,
                     )
@@ -753,6 +783,7 @@ class FakeTelegram(FakeTelegramServer):
         Waits for the first getUpdates so the bot is ready when the block starts.
         """
         polls_before = self.poll_count
+        self.track_dispatcher(dispatcher)
         polling_kwargs.setdefault("handle_signals", False)
         task = asyncio.create_task(dispatcher.start_polling(bot, **polling_kwargs))
 

@@ -319,6 +319,13 @@ class FakeTelegramServer:
 
     Public state: :attr:`calls`, :attr:`violations`, :attr:`notes`, :attr:`users`,
     :attr:`chats`, :attr:`commands`, :attr:`callback_queries`, :attr:`files`.
+
+    getUpdates: ``offset`` > 0 confirms (forgets) every update with a smaller id, exactly like
+    Telegram; a negative offset is simplified to "keep only the last -offset pending updates".
+    ``timeout`` long-polls (returns as soon as an update is queued).  A second concurrent
+    getUpdates makes the first one fail with 409 Conflict (a violation: two pollers), and an
+    update whose type is not in the last ``allowed_updates`` is dropped when it is queued.
+    Must run in the same event loop as the test (the bot may run anywhere, it only needs HTTP).
     """
 
     def __init__(
