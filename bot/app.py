@@ -90,6 +90,7 @@ def create_dispatcher(
         book=book,
         clock=clock,
         session_factory=session_factory,
+        i18n=i18n,
     )
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
@@ -101,10 +102,14 @@ def create_dispatcher(
 
 
 async def _on_startup(
-    bot: Bot, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot,
+    settings: Settings,
+    book: SalesBook,
+    session_factory: async_sessionmaker[AsyncSession],
+    i18n: I18n,
 ) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
-    with create_i18n(settings.default_locale).context():
+    with i18n.context():
         await set_default_menus(bot, settings.default_locale)
         members = await staff_members(UnitOfWork(session_factory))
         try:
@@ -118,4 +123,4 @@ async def _on_startup(
         except TelegramAPIError as error:
             log.warning("could not set a staff command menu: %s", error)
     me = await bot.get_me()
-    log.info("bot @%s is up: %d staff, sales book of %s", me.username, len(members), "loaded")
+    log.info("bot @%s is up for %s: %d staff", me.username, book.company, len(members))

@@ -18,12 +18,9 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.SUPERVISOR: ("start", "team", "book", "help", "cancel"),
     Role.ADMIN: ("start", "invite", "team", "book", "help", "cancel"),
 }
-STAFF_ONLY_COMMANDS = frozenset(
-    command
-    for role, commands in COMMANDS_BY_ROLE.items()
-    if role is not Role.LEAD
-    for command in commands
-) - frozenset(COMMANDS_BY_ROLE[Role.LEAD])
+STAFF_ONLY_COMMANDS = frozenset().union(*COMMANDS_BY_ROLE.values()) - set(
+    COMMANDS_BY_ROLE[Role.LEAD]
+)
 
 
 def commands_for(role: Role, locale: str) -> list[BotCommand]:
