@@ -3,11 +3,11 @@ the domain, stores the deal and its stage-history entry in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from decimal import Decimal
 
 from domain.clock import Clock
-from domain.deal import Deal, open_deal, with_deal_id
+from domain.deal import Deal, StageTransition, open_deal, with_deal_id
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from services.staff import Actor
@@ -59,20 +59,19 @@ async def advance_deal(
 ) -> Deal:
     if override:
         require(actor.role, Action.OVERRIDE_EXIT_CRITERIA)
-    async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
-        transition = deal.advance(
+    return await _change(
+        uow,
+        actor,
+        deal_id,
+        lambda deal: deal.advance(
             book.pipeline(deal.pipeline_id),
             ticked,
             actor.user_id,
             clock.now(),
             override=override,
             comment=comment,
-        )
-        await uow.deals.save(deal)
-        uow.deals.record(transition)
-        await uow.commit()
-        return deal
+        ),
+    )
 
 
 async def move_deal_back(
@@ -84,27 +83,25 @@ async def move_deal_back(
     to_stage_id: str,
     comment: str | None,
 ) -> Deal:
-    async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
-        transition = deal.move_back(
+    return await _change(
+        uow,
+        actor,
+        deal_id,
+        lambda deal: deal.move_back(
             book.pipeline(deal.pipeline_id), to_stage_id, actor.user_id, clock.now(), comment
-        )
-        await uow.deals.save(deal)
-        uow.deals.record(transition)
-        await uow.commit()
-        return deal
+        ),
+    )
 
 
 async def win_deal(
     uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, deal_id: int, amount: Decimal
 ) -> Deal:
-    async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
-        transition = deal.win(amount, actor.user_id, clock.now(), currency=book.currency)
-        await uow.deals.save(deal)
-        uow.deals.record(transition)
-        await uow.commit()
-        return deal
+    return await _change(
+        uow,
+        actor,
+        deal_id,
+        lambda deal: deal.win(amount, actor.user_id, clock.now(), currency=book.currency),
+    )
 
 
 async def lose_deal(
@@ -116,9 +113,21 @@ async def lose_deal(
     reason_id: str,
     comment: str | None = None,
 ) -> Deal:
+    return await _change(
+        uow,
+        actor,
+        deal_id,
+        lambda deal: deal.lose(book, reason_id, actor.user_id, clock.now(), comment),
+    )
+
+
+async def _change(
+    uow: UnitOfWork, actor: Actor, deal_id: int, move: Callable[[Deal], StageTransition]
+) -> Deal:
+    """Apply one domain move to a deal this person may change, and keep it in the history."""
     async with uow:
         deal = await _own_deal(uow, actor, deal_id)
-        transition = deal.lose(book, reason_id, actor.user_id, clock.now(), comment)
+        transition = move(deal)
         await uow.deals.save(deal)
         uow.deals.record(transition)
         await uow.commit()

@@ -6,11 +6,9 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import t, tp
+from bot.i18n import TELEGRAM_TEXT_LIMIT, t, tp
 from bot.menus import STAFF_ONLY_COMMANDS
 from services.staff import Actor
-
-TELEGRAM_MESSAGE_LIMIT = 4096
 
 
 async def staff_command_not_allowed(message: Message, actor: Actor) -> None:
@@ -22,7 +20,7 @@ async def unknown_command(message: Message) -> None:
 
 
 async def too_long(message: Message) -> None:
-    await message.answer(t("input.too_long", limit=TELEGRAM_MESSAGE_LIMIT))
+    await message.answer(t("input.too_long", limit=TELEGRAM_TEXT_LIMIT))
 
 
 async def unexpected_text(message: Message, actor: Actor) -> None:
@@ -41,7 +39,7 @@ def create_router() -> Router:
     router = Router(name="fallback")
     router.message.register(staff_command_not_allowed, Command(*STAFF_ONLY_COMMANDS))
     router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(too_long, F.text.len() > TELEGRAM_MESSAGE_LIMIT)
+    router.message.register(too_long, F.text.len() > TELEGRAM_TEXT_LIMIT)
     router.message.register(unexpected_text, F.text)
     router.message.register(unexpected_content)
     router.callback_query.register(stale_button)
