@@ -21,8 +21,10 @@ from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.menus import set_default_menus, set_staff_menus
 from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware, private_chats_only
 from bot.settings import Settings
+from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
 from domain.clock import Clock, SystemClock
 from domain.sales_book import SalesBook, parse_sales_book
+from domain.working_time import WorkingCalendar
 from services.staff import staff_members
 from storage.database import create_engine, create_session_factory, migrate
 from storage.unit_of_work import UnitOfWork
@@ -91,11 +93,19 @@ def create_dispatcher(
         clock=clock,
         session_factory=session_factory,
         i18n=i18n,
+        calendar=WorkingCalendar.from_book(book.working_hours),
     )
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
     dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids))
     ActorLocaleMiddleware(i18n).setup(dispatcher)
+    # After the locale middleware, so the "slow down" answer is in the person's language.
+    throttling = ThrottlingMiddleware(
+        TokenBucketLimiter(settings.throttle_rate, settings.throttle_burst),
+        exempt_user_ids=settings.admin_ids,
+    )
+    dispatcher.message.outer_middleware(throttling)
+    dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.include_router(build_root_router())
     dispatcher.startup.register(_on_startup)
     return dispatcher

@@ -31,3 +31,30 @@ class TeamMember(CallbackData, prefix="team"):
 
 class BookPipeline(CallbackData, prefix="book"):
     pipeline_id: str
+
+
+class Consent(CallbackData, prefix="consent"):
+    accept: bool
+    source: int
+    """Index of the lead source in the sales book, -1 for unknown: nothing about the person is
+    stored before they consent, so the source travels in the button."""
+
+
+class ForgetStep(StrEnum):
+    ASK = "ask"
+    CONFIRM = "yes"
+    KEEP = "no"
+
+
+class ForgetMe(CallbackData, prefix="forget"):
+    step: ForgetStep
+
+
+class DealActionKind(StrEnum):
+    TAKE = "take"
+    WRITE = "write"
+
+
+class DealAction(CallbackData, prefix="deal"):
+    action: DealActionKind
+    deal_id: int

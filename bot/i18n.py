@@ -1,6 +1,6 @@
 """Texts in Russian and English from gettext catalogues (`bot/locales/<lang>/LC_MESSAGES`).
 
-Message ids are stable keys (`start.lead`), not source sentences, so every text a person sees
+Message ids are stable keys (`help.lead`), not source sentences, so every text a person sees
 lives in a locale file. The `.po` catalogues are compiled at start: there is no build step and
 no compiled file in the repository to forget to regenerate.
 """

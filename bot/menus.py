@@ -13,7 +13,7 @@ from bot.settings import SUPPORTED_LOCALES
 from domain.roles import Role
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.LEAD: ("start", "help", "cancel"),
+    Role.LEAD: ("start", "help", "cancel", "forget_me"),
     Role.MANAGER: ("start", "book", "help", "cancel"),
     Role.SUPERVISOR: ("start", "team", "book", "help", "cancel"),
     Role.ADMIN: ("start", "invite", "team", "book", "help", "cancel"),

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     default_locale: str = "ru"
     invite_ttl_hours: int = Field(default=72, gt=0)
+    max_requests_per_day: int = Field(default=3, gt=0)
+    """New requests one lead may file in 24 hours (messages to an open deal are not limited)."""
+    throttle_rate: float = Field(default=2.0, gt=0)
+    """Updates per second one person may send, sustained..."""
+    throttle_burst: int = Field(default=8, ge=1)
+    """...after a burst of this many."""
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

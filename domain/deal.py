@@ -100,6 +100,11 @@ class Deal:
     qualification_level: QualificationLevel | None = None
     qualification_points: int | None = None
     closed_at: dt.datetime | None = None
+    lead_chat_id: int | None = None
+    """The lead's private chat with the bot, the deal's channel (None when erased or manual)."""
+    first_response_due_at: dt.datetime | None = None
+    taken_at: dt.datetime | None = None
+    """When a manager took the deal; until then the first-response SLA runs."""
 
     @property
     def is_open(self) -> bool:

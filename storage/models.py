@@ -140,6 +140,8 @@ class DealRow(Base):
     stage_id: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(8))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.telegram_id"))
+    lead_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    """The private chat the request came from: the channel to the lead (None once erased)."""
     source: Mapped[str] = mapped_column(String(64), default="unknown")
     need: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
@@ -150,6 +152,9 @@ class DealRow(Base):
     qualification_points: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime]
     stage_entered_at: Mapped[dt.datetime]
+    first_response_due_at: Mapped[dt.datetime | None]
+    taken_at: Mapped[dt.datetime | None]
+    """When a manager took the deal: the first-response clock stops here."""
     closed_at: Mapped[dt.datetime | None]
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -188,7 +193,10 @@ class DealMessageRow(Base):
     """A message relayed between a lead and the assigned manager."""
 
     __tablename__ = "deal_messages"
-    __table_args__ = (Index("ix_deal_messages_deal_at", "deal_id", "at"),)
+    __table_args__ = (
+        Index("ix_deal_messages_deal_at", "deal_id", "at"),
+        Index("ix_deal_messages_relay", "relay_chat_id", "relay_message_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
@@ -197,6 +205,9 @@ class DealMessageRow(Base):
     kind: Mapped[str] = mapped_column(String(16), default="text")
     text: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime]
+    relay_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    relay_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    """Where the relayed copy landed, so a reply to it finds its deal."""
 
 
 class QualificationAnswerRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.deal import Deal, DealStatus, StageTransition, TransitionKind
@@ -15,6 +15,7 @@ from domain.roles import Role
 from storage.models import (
     AssignmentCursor,
     Contact,
+    DealMessageRow,
     DealRow,
     InviteRow,
     StaffMember,
@@ -234,6 +235,80 @@ class DealRepository:
             for row in await self._session.scalars(query)
         ]
 
+    async def for_contact(self, contact_id: int) -> list[Deal]:
+        query = select(DealRow).where(DealRow.contact_id == contact_id).order_by(DealRow.id)
+        return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
+    async def latest_for_contact(self, contact_id: int) -> Deal | None:
+        query = (
+            select(DealRow)
+            .where(DealRow.contact_id == contact_id)
+            .order_by(DealRow.created_at.desc(), DealRow.id.desc())
+            .limit(1)
+        )
+        row = (await self._session.scalars(query)).first()
+        return _deal_from_row(row) if row else None
+
+    async def latest_open_for_contact(self, contact_id: int) -> Deal | None:
+        query = (
+            select(DealRow)
+            .where(DealRow.contact_id == contact_id, DealRow.status == DealStatus.OPEN.value)
+            .order_by(DealRow.created_at.desc(), DealRow.id.desc())
+            .limit(1)
+        )
+        row = (await self._session.scalars(query)).first()
+        return _deal_from_row(row) if row else None
+
+    async def count_requests_since(self, lead_chat_id: int, since: dt.datetime) -> int:
+        query = select(func.count(DealRow.id)).where(
+            DealRow.lead_chat_id == lead_chat_id, DealRow.created_at >= since
+        )
+        return int(await self._session.scalar(query) or 0)
+
+    def log_message(
+        self,
+        deal_id: int,
+        direction: str,
+        author_id: int | None,
+        kind: str,
+        text: str | None,
+        at: dt.datetime,
+        relay: tuple[int, int] | None = None,
+    ) -> None:
+        self._session.add(
+            DealMessageRow(
+                deal_id=deal_id,
+                direction=direction,
+                author_id=author_id,
+                kind=kind,
+                text=text,
+                at=at,
+                relay_chat_id=relay[0] if relay else None,
+                relay_message_id=relay[1] if relay else None,
+            )
+        )
+
+    async def messages(self, deal_id: int) -> Sequence[DealMessageRow]:
+        query = (
+            select(DealMessageRow)
+            .where(DealMessageRow.deal_id == deal_id)
+            .order_by(DealMessageRow.at, DealMessageRow.id)
+        )
+        return (await self._session.scalars(query)).all()
+
+    async def deal_of_relay(self, chat_id: int, message_id: int) -> int | None:
+        query = select(DealMessageRow.deal_id).where(
+            DealMessageRow.relay_chat_id == chat_id, DealMessageRow.relay_message_id == message_id
+        )
+        deal_id: int | None = (await self._session.scalars(query.limit(1))).first()
+        return deal_id
+
+    async def erase_message_texts(self, deal_ids: Sequence[int]) -> None:
+        if deal_ids:
+            await self._session.execute(
+                update(DealMessageRow).where(DealMessageRow.deal_id.in_(deal_ids)).values(text=None)
+            )
+
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         query = (
             select(DealRow)
@@ -260,6 +335,9 @@ def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
     row.created_at = deal.created_at
     row.stage_entered_at = deal.stage_entered_at
     row.closed_at = deal.closed_at
+    row.lead_chat_id = deal.lead_chat_id
+    row.first_response_due_at = deal.first_response_due_at
+    row.taken_at = deal.taken_at
 
 
 def _deal_from_row(row: DealRow) -> Deal:
@@ -283,4 +361,7 @@ def _deal_from_row(row: DealRow) -> Deal:
         created_at=row.created_at,
         stage_entered_at=row.stage_entered_at,
         closed_at=row.closed_at,
+        lead_chat_id=row.lead_chat_id,
+        first_response_due_at=row.first_response_due_at,
+        taken_at=row.taken_at,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import book, common, errors, fallback, staff
+from bot.handlers import book, common, errors, fallback, lead, relay, staff
 
 
 def build_root_router() -> Router:
@@ -14,6 +14,8 @@ def build_root_router() -> Router:
     root.include_routers(
         errors.create_router(),
         common.create_router(),
+        lead.create_router(),
+        relay.create_router(),
         staff.create_router(),
         book.create_router(),
         fallback.create_router(),

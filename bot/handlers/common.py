@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 
+from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import pick_locale, t
 from bot.menus import set_personal_menu
 from bot.settings import Settings
@@ -19,13 +20,11 @@ from services.staff import Actor, Profile, StaffError, join_by_invite
 from storage.unit_of_work import UnitOfWork
 
 GREETING_BY_ROLE = {
-    Role.LEAD: "start.lead",
     Role.MANAGER: "start.manager",
     Role.SUPERVISOR: "start.supervisor",
     Role.ADMIN: "start.admin",
 }
 HELP_BY_ROLE = {
-    Role.LEAD: "help.lead",
     Role.MANAGER: "help.manager",
     Role.SUPERVISOR: "help.supervisor",
     Role.ADMIN: "help.admin",
@@ -100,6 +99,6 @@ def create_router() -> Router:
     router.message.register(
         start_with_invite, CommandStart(deep_link=True, magic=F.args.func(is_invite_payload))
     )
-    router.message.register(start, CommandStart())
-    router.message.register(help_, Command("help"), StateFilter("*"))
+    router.message.register(start, CommandStart(), HasRole(*STAFF_ROLES))
+    router.message.register(help_, Command("help"), StateFilter("*"), HasRole(*STAFF_ROLES))
     return router

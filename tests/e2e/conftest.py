@@ -41,6 +41,7 @@ def settings(tg: FakeTelegram, tmp_path: Path) -> Settings:
         telegram_api_url=tg.base_url,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
         admin_ids=frozenset({ADMIN_ID}),
+        throttle_burst=1000,  # scenarios type faster than people; throttling has its own test
     )
 
 

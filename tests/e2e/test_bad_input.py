@@ -106,7 +106,7 @@ async def test_an_expired_invite_is_refused(
     await late.send(f"/start {token}")
     await late.wait_message(contains="Срок действия приглашения истёк")
     assert await staff_row(app, late.id) is None
-    assert [c.command for c in await late.commands()] == ["start", "help", "cancel"]
+    assert [c.command for c in await late.commands()] == ["start", "help", "cancel", "forget_me"]
 
 
 async def test_a_reused_or_made_up_invite_is_refused(

@@ -37,7 +37,7 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
     manager_menu = [c.command for c in await ivan.commands()]
     stranger_menu = [c.command for c in await stranger.commands()]
     admin_menu = [c.command for c in await admin.commands()]
-    assert stranger_menu == ["start", "help", "cancel"]
+    assert stranger_menu == ["start", "help", "cancel", "forget_me"]
     assert manager_menu == ["start", "book", "help", "cancel"]
     assert admin_menu == ["start", "invite", "team", "book", "help", "cancel"]
 
@@ -93,7 +93,7 @@ async def test_an_admin_deactivates_a_manager_who_then_is_a_stranger(
     member = await staff_row(app, petr.id)
     assert member is not None and not member.is_active
     assert member.deactivated_at == clock.now()
-    assert [c.command for c in await petr.commands()] == ["start", "help", "cancel"]
+    assert [c.command for c in await petr.commands()] == ["start", "help", "cancel", "forget_me"]
     await petr.send("/book")
     await petr.wait_message(contains="только для сотрудников")
 

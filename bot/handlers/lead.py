@@ -1,0 +1,383 @@
+"""The lead's side: a source link, consent, the request form, the chat with the manager, and
+erasure. Nothing about a person is stored before they press "agree"."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import Consent, ForgetMe, ForgetStep
+from bot.filters import HasRole
+from bot.i18n import Html, t, tp
+from bot.notify import announce_new_deal, message_kind, relay_to_staff, tell_erased, when_text
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.lead import (
+    COMPANY_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NEED_MAX_LENGTH,
+    UNKNOWN_SOURCE,
+    InvalidPhone,
+    lead_source,
+    normalize_phone,
+)
+from domain.roles import Role
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.leads import (
+    Channel,
+    ConsentMissing,
+    DailyLimitReached,
+    RequestForm,
+    erase_lead,
+    has_consent,
+    lead_channel,
+    log_message,
+    record_consent,
+    submit_request,
+)
+from services.staff import Actor, Profile
+from storage.unit_of_work import UnitOfWork
+
+
+class LeadForm(StatesGroup):
+    answering = State()
+
+
+class FormInputError(Exception):
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One question of the request form: its text, its keyboard and how to read the answer."""
+
+    name: str
+    keyboard: Callable[[SalesBook], list[list[KeyboardButton]]]
+    read: Callable[[Message, SalesBook], Any]
+
+
+def _text(message: Message, limit: int) -> str:
+    text = (message.text or "").strip()
+    if message.text is None:
+        raise FormInputError("input.text_expected")
+    if not text or text.startswith("/"):
+        raise FormInputError("form.empty")
+    if len(text) > limit:
+        raise FormInputError("input.too_long", limit=limit)
+    return text
+
+
+def _read_phone(message: Message, book: SalesBook) -> str:
+    if message.contact is not None:
+        if message.contact.user_id != (message.from_user.id if message.from_user else None):
+            raise FormInputError("form.phone.not_yours")
+        raw = message.contact.phone_number
+    elif message.text is not None:
+        raw = message.text
+    else:
+        raise FormInputError("form.phone.invalid")
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone:
+        raise FormInputError("form.phone.invalid") from None
+
+
+def _read_company(message: Message, book: SalesBook) -> str | None:
+    if message.text == tp("form.skip"):
+        return None
+    return _text(message, COMPANY_MAX_LENGTH)
+
+
+def _read_need(message: Message, book: SalesBook) -> dict[str, str | None]:
+    for product in book.products:
+        if message.text == product.name:
+            return {"need": product.name, "product_id": product.id}
+    return {"need": _text(message, NEED_MAX_LENGTH), "product_id": None}
+
+
+def _back_row() -> list[KeyboardButton]:
+    return [KeyboardButton(text=tp("form.back"))]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("name", lambda book: [_back_row()], lambda m, book: _text(m, NAME_MAX_LENGTH)),
+    Step(
+        "phone",
+        lambda book: [
+            [KeyboardButton(text=tp("form.share_phone"), request_contact=True)],
+            _back_row(),
+        ],
+        _read_phone,
+    ),
+    Step(
+        "company",
+        lambda book: [[KeyboardButton(text=tp("form.skip"))], _back_row()],
+        _read_company,
+    ),
+    Step(
+        "need",
+        lambda book: [[KeyboardButton(text=p.name)] for p in book.products] + [_back_row()],
+        _read_need,
+    ),
+)
+
+
+class InChatWithCompany(Filter):
+    """A lead who has a deal: what they write goes to its manager (`channel`)."""
+
+    async def __call__(
+        self, message: Message, uow: UnitOfWork, **_: Any
+    ) -> bool | dict[str, Channel]:
+        if message.from_user is None:
+            return False
+        channel = await lead_channel(uow, message.from_user.id)
+        return {"channel": channel} if channel else False
+
+
+async def start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    book: SalesBook,
+    actor: Actor,
+) -> None:
+    await state.clear()
+    source = lead_source(command.args, book)
+    if await has_consent(uow, book, actor.user_id):
+        await _ask(message, state, book, step=0, answers={}, source=source)
+        return
+    source_index = next((i for i, s in enumerate(book.sources) if s.id == source), -1)
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("consent.accept"), callback_data=Consent(accept=True, source=source_index)
+    )
+    keyboard.button(
+        text=tp("consent.decline"), callback_data=Consent(accept=False, source=source_index)
+    )
+    keyboard.adjust(1)
+    await message.answer(
+        t("consent.intro", company=book.company), reply_markup=ReplyKeyboardRemove()
+    )
+    await message.answer(
+        t("consent.policy", policy=book.consent.text), reply_markup=keyboard.as_markup()
+    )
+
+
+async def consent_answered(
+    query: CallbackQuery,
+    callback_data: Consent,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    profile: Profile,
+) -> None:
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    if not callback_data.accept:
+        if message:
+            await message.edit_reply_markup(reply_markup=None)
+            await message.answer(t("consent.declined"))
+        return
+    await record_consent(uow, clock, book, profile)
+    in_range = 0 <= callback_data.source < len(book.sources)
+    source = book.sources[callback_data.source].id if in_range else UNKNOWN_SOURCE
+    if message:
+        await message.edit_reply_markup(reply_markup=None)
+        await _ask(message, state, book, step=0, answers={}, source=source)
+
+
+async def form_answer(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    profile: Profile,
+) -> None:
+    data = await state.get_data()
+    step_index: int = data.get("step", 0)
+    answers: dict[str, Any] = data.get("answers", {})
+    source: str = data.get("source", UNKNOWN_SOURCE)
+    if message.text == tp("form.back"):
+        if step_index == 0:
+            await state.clear()
+            await message.answer(t("form.cancelled"), reply_markup=ReplyKeyboardRemove())
+            return
+        await _ask(message, state, book, step_index - 1, answers, source)
+        return
+    step = STEPS[step_index]
+    try:
+        answers[step.name] = step.read(message, book)
+    except FormInputError as error:
+        await message.answer(t(error.key, **error.values))
+        return
+    if step_index + 1 < len(STEPS):
+        await _ask(message, state, book, step_index + 1, answers, source)
+        return
+    await _submit(
+        message, state, bot, uow, clock, book, calendar, settings, profile, answers, source
+    )
+
+
+async def _submit(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    profile: Profile,
+    answers: dict[str, Any],
+    source: str,
+) -> None:
+    form = RequestForm(
+        name=answers["name"],
+        phone=answers["phone"],
+        company=answers["company"],
+        need=answers["need"]["need"],
+        product_id=answers["need"]["product_id"],
+    )
+    try:
+        submission = await submit_request(
+            uow, clock, book, calendar, profile, form, source, settings.max_requests_per_day
+        )
+    except DailyLimitReached as limit:
+        await state.clear()
+        await message.answer(
+            t("lead.daily_limit", limit=limit.limit), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    except ConsentMissing:
+        await state.clear()
+        await message.answer(t("lead.consent_missing"), reply_markup=ReplyKeyboardRemove())
+        return
+    await state.clear()
+    when = when_text(submission.promised_at, clock.now(), ZoneInfo(settings.timezone))
+    key = "lead.confirmed" if submission.is_new_deal else "lead.attached"
+    await message.answer(
+        t(key, name=form.name, deal_id=submission.deal_id, when=Html(when)),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+    if submission.is_new_deal:
+        await announce_new_deal(
+            bot, uow, book, settings, submission.deal_id, submission.manager_id, clock.now()
+        )
+
+
+async def _ask(
+    message: Message,
+    state: FSMContext,
+    book: SalesBook,
+    step: int,
+    answers: dict[str, Any],
+    source: str,
+) -> None:
+    await state.set_state(LeadForm.answering)
+    await state.set_data({"step": step, "answers": answers, "source": source})
+    keyboard = ReplyKeyboardMarkup(keyboard=STEPS[step].keyboard(book), resize_keyboard=True)
+    await message.answer(
+        t("form.progress", current=step + 1, total=len(STEPS))
+        + "\n"
+        + t(f"form.ask.{STEPS[step].name}"),
+        reply_markup=keyboard,
+    )
+
+
+async def lead_writes(
+    message: Message, channel: Channel, bot: Bot, uow: UnitOfWork, clock: Clock, settings: Settings
+) -> None:
+    landed = await relay_to_staff(
+        bot, uow, settings, message, channel.deal_id, channel.manager_id, channel.lead_name
+    )
+    text = message.text if message.text is not None else message.caption
+    kind = message_kind(message)
+    author = message.from_user.id if message.from_user else 0
+    if landed:
+        for relay in landed:
+            await log_message(uow, clock, channel.deal_id, "in", author, kind, text, relay)
+    else:
+        await log_message(uow, clock, channel.deal_id, "in", author, kind, text)
+
+
+async def forget_me(message: Message) -> None:
+    await message.answer(t("erase.confirm"), reply_markup=_confirm_forget_keyboard())
+
+
+async def forget_me_button(
+    query: CallbackQuery,
+    callback_data: ForgetMe,
+    state: FSMContext,
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    profile: Profile,
+) -> None:
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    if message is None:
+        return
+    if callback_data.step is ForgetStep.ASK:
+        await message.answer(t("erase.confirm"), reply_markup=_confirm_forget_keyboard())
+    elif callback_data.step is ForgetStep.KEEP:
+        await message.edit_text(t("erase.kept"))
+    else:
+        await state.clear()
+        deals = await erase_lead(uow, clock, profile.user_id)
+        await message.edit_text(t("erase.done"))
+        await tell_erased(bot, uow, settings, deals)
+
+
+async def help_for_lead(message: Message) -> None:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=tp("button.forget_me"), callback_data=ForgetMe(step=ForgetStep.ASK))
+    await message.answer(t("help.lead"), reply_markup=keyboard.as_markup())
+
+
+def _confirm_forget_keyboard() -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=tp("erase.button_yes"), callback_data=ForgetMe(step=ForgetStep.CONFIRM))
+    keyboard.button(text=tp("erase.button_no"), callback_data=ForgetMe(step=ForgetStep.KEEP))
+    keyboard.adjust(1)
+    return keyboard.as_markup()
+
+
+def create_router() -> Router:
+    router = Router(name="lead")
+    router.message.filter(HasRole(Role.LEAD))
+    router.callback_query.filter(HasRole(Role.LEAD))
+    router.message.register(start, CommandStart())
+    router.message.register(help_for_lead, Command("help"))
+    router.message.register(forget_me, Command("forget_me"))
+    router.callback_query.register(consent_answered, Consent.filter())
+    router.callback_query.register(forget_me_button, ForgetMe.filter())
+    router.message.register(form_answer, LeadForm.answering)
+    router.message.register(lead_writes, ~F.text.startswith("/"), InChatWithCompany())
+    return router

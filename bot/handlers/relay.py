@@ -1,0 +1,125 @@
+"""The manager's side of the chat relay: take a new deal, write to the lead, reply to a
+relayed message. The lead sees every answer coming from the bot."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import DealAction, DealActionKind
+from bot.filters import STAFF_ROLES, HasRole
+from bot.i18n import t, tp
+from bot.notify import card_keyboard, message_kind
+from domain.clock import Clock
+from domain.errors import PermissionDenied
+from services.leads import (
+    DealUnavailable,
+    deal_of_relayed_message,
+    log_message,
+    take_deal,
+    writable_deal,
+)
+from services.staff import Actor
+from storage.unit_of_work import UnitOfWork
+
+
+class WritingToLead(StatesGroup):
+    message = State()
+
+
+async def take(
+    query: CallbackQuery, callback_data: DealAction, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> None:
+    try:
+        deal = await take_deal(uow, clock, actor, callback_data.deal_id)
+    except DealUnavailable:
+        await query.answer(tp("deal.unavailable"), show_alert=True)
+        return
+    except PermissionDenied:
+        await query.answer(tp("deal.not_yours"), show_alert=True)
+        return
+    await query.answer(tp("deal.taken"))
+    if isinstance(query.message, Message) and deal.id is not None:
+        await query.message.edit_reply_markup(reply_markup=card_keyboard(deal.id, taken=True))
+
+
+async def start_writing(
+    query: CallbackQuery,
+    callback_data: DealAction,
+    actor: Actor,
+    uow: UnitOfWork,
+    state: FSMContext,
+) -> None:
+    try:
+        await writable_deal(uow, actor, callback_data.deal_id)
+    except DealUnavailable:
+        await query.answer(tp("deal.unavailable"), show_alert=True)
+        return
+    except PermissionDenied:
+        await query.answer(tp("deal.not_yours"), show_alert=True)
+        return
+    await state.set_state(WritingToLead.message)
+    await state.update_data(deal_id=callback_data.deal_id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(t("relay.write_prompt", deal_id=callback_data.deal_id))
+
+
+async def written(
+    message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> None:
+    deal_id: int = (await state.get_data())["deal_id"]
+    await state.clear()
+    await _send_to_lead(message, deal_id, actor, uow, clock)
+
+
+async def reply_to_relayed(message: Message, actor: Actor, uow: UnitOfWork, clock: Clock) -> None:
+    assert message.reply_to_message is not None
+    try:
+        found = await deal_of_relayed_message(
+            uow, actor, message.chat.id, message.reply_to_message.message_id
+        )
+    except (DealUnavailable, PermissionDenied):
+        await message.answer(t("deal.unavailable_plain"))
+        return
+    if found is None:
+        await message.answer(t("relay.not_a_lead_message"))
+        return
+    await _send_to_lead(message, found[0], actor, uow, clock)
+
+
+async def _send_to_lead(
+    message: Message, deal_id: int, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> None:
+    try:
+        lead_chat = await writable_deal(uow, actor, deal_id)
+    except (DealUnavailable, PermissionDenied):
+        await message.answer(t("deal.unavailable_plain"))
+        return
+    try:
+        await message.copy_to(lead_chat)
+    except TelegramForbiddenError:
+        await message.answer(t("relay.lead_blocked", deal_id=deal_id))
+        return
+    text = message.text if message.text is not None else message.caption
+    await log_message(uow, clock, deal_id, "out", actor.user_id, message_kind(message), text)
+    await message.answer(t("relay.sent", deal_id=deal_id))
+
+
+def create_router() -> Router:
+    router = Router(name="relay")
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.register(take, DealAction.filter(F.action == DealActionKind.TAKE))
+    router.callback_query.register(
+        start_writing, DealAction.filter(F.action == DealActionKind.WRITE)
+    )
+    router.message.register(written, WritingToLead.message, ~F.text.startswith("/"))
+    router.message.register(
+        reply_to_relayed, StateFilter(None), F.reply_to_message, ~F.text.startswith("/")
+    )
+    return router

@@ -1,0 +1,223 @@
+"""Messages to staff about leads: the new-lead card, relayed lead messages, erasure notices.
+
+They go to someone other than the sender, in the recipient's language. A manager who blocked
+the bot (403) is marked unreachable and the deal goes to the next manager in the round robin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import DealAction, DealActionKind
+from bot.i18n import Html, pick_locale, t, t_in, tp
+from bot.settings import Settings
+from domain.lead import PromiseDay, promise
+from domain.sales_book import SalesBook
+from services.leads import LeadCard, lead_card, manager_unreachable, supervisors
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CAPTIONED_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
+
+
+async def announce_new_deal(
+    bot: Bot,
+    uow: UnitOfWork,
+    book: SalesBook,
+    settings: Settings,
+    deal_id: int,
+    manager_id: int | None,
+    now: dt.datetime,
+) -> int | None:
+    """Send the card to the assigned manager, falling through the round robin past managers who
+    blocked the bot; with nobody left, tell the supervisors the deal waits in the queue.
+    Returns the manager who got it."""
+    while manager_id is not None:
+        card = await lead_card(uow, deal_id)
+        locale = await staff_locale(uow, settings, manager_id)
+        if await _send_card(bot, book, settings, card, manager_id, locale, now, queued=False):
+            return manager_id
+        log.warning("manager %s blocked the bot; deal %s goes to the next one", manager_id, deal_id)
+        manager_id = await manager_unreachable(uow, deal_id, manager_id)
+    card = await lead_card(uow, deal_id)
+    for supervisor_id, language in await supervisors(uow):
+        locale = pick_locale(language, settings.default_locale)
+        await _send_card(bot, book, settings, card, supervisor_id, locale, now, queued=True)
+    return None
+
+
+async def relay_to_staff(
+    bot: Bot,
+    uow: UnitOfWork,
+    settings: Settings,
+    lead_message: Message,
+    deal_id: int,
+    manager_id: int | None,
+    lead_name: str,
+) -> list[tuple[int, int]]:
+    """Copy a lead's message to the deal's manager (to the supervisors if it has none), under a
+    header saying who wrote. Returns where the copies landed, for replies to find the deal."""
+    if manager_id is not None:
+        recipients = [(manager_id, await staff_locale(uow, settings, manager_id))]
+    else:
+        recipients = [
+            (staff_id, pick_locale(language, settings.default_locale))
+            for staff_id, language in await supervisors(uow)
+        ]
+    landed: list[tuple[int, int]] = []
+    for recipient, locale in recipients:
+        header = t_in(locale, "relay.from_lead", name=lead_name or "—", deal_id=deal_id)
+        try:
+            if lead_message.text is not None:
+                sent = await bot.send_message(
+                    recipient, Html(f"{header}\n{_escape(lead_message.text)}")
+                )
+                landed.append((recipient, sent.message_id))
+                continue
+            caption = lead_message.caption
+            if _kind(lead_message) in CAPTIONED_KINDS:
+                body = f"{header}\n{_escape(caption)}" if caption else header
+                copied = await lead_message.copy_to(recipient, caption=body)
+            else:
+                await bot.send_message(recipient, header)
+                copied = await lead_message.copy_to(recipient)
+            landed.append((recipient, copied.message_id))
+        except TelegramForbiddenError:
+            log.warning(
+                "staff member %s blocked the bot; a lead message was not relayed", recipient
+            )
+    return landed
+
+
+async def tell_erased(
+    bot: Bot, uow: UnitOfWork, settings: Settings, deals: list[tuple[int, int | None]]
+) -> None:
+    for deal_id, manager_id in deals:
+        if manager_id is None:
+            continue
+        locale = await staff_locale(uow, settings, manager_id)
+        try:
+            await bot.send_message(
+                manager_id, t_in(locale, "erase.manager_notice", deal_id=deal_id)
+            )
+        except TelegramForbiddenError:
+            log.warning("manager %s blocked the bot; erasure notice not sent", manager_id)
+
+
+async def staff_locale(uow: UnitOfWork, settings: Settings, staff_id: int) -> str:
+    async with uow:
+        member = await uow.staff.get(staff_id)
+    return pick_locale(member.language_code if member else None, settings.default_locale)
+
+
+def message_kind(message: Message) -> str:
+    return _kind(message)
+
+
+def card_keyboard(deal_id: int, taken: bool) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    if not taken:
+        keyboard.button(
+            text=tp("button.take_deal"),
+            callback_data=DealAction(action=DealActionKind.TAKE, deal_id=deal_id),
+        )
+    keyboard.button(
+        text=tp("button.write_to_lead"),
+        callback_data=DealAction(action=DealActionKind.WRITE, deal_id=deal_id),
+    )
+    keyboard.adjust(2)
+    return keyboard.as_markup()
+
+
+def render_card(
+    book: SalesBook, card: LeadCard, zone: ZoneInfo, now: dt.datetime, queued: bool
+) -> str:
+    try:
+        source = book.source(card.source).name
+    except KeyError:
+        source = t("card.unknown_source")
+    lines = [
+        t("card.queued_title" if queued else "card.title", deal_id=card.deal_id),
+        t("card.name", name=card.name or "—"),
+        t("card.phone", phone=card.phone or "—"),
+    ]
+    if card.username:
+        lines.append(t("card.username", username=card.username))
+    lines += [
+        t("card.company", company=card.company or "—"),
+        t("card.need", need=card.need or "—"),
+        t("card.source", source=source),
+        t("card.pipeline", pipeline=book.pipeline(card.pipeline_id).name),
+    ]
+    if card.promised_at is not None:
+        lines.append(t("card.promised", when=when_text(card.promised_at, now, zone)))
+    return "\n".join(lines)
+
+
+def when_text(deadline: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
+    """ "сегодня до 11:30", "завтра до 10:15", "в понедельник до 10:15", "12.01 до 10:15"."""
+    promised = promise(deadline, now, zone)
+    time = promised.local.strftime("%H:%M")
+    if promised.day is PromiseDay.WEEKDAY:
+        return t("promise.weekday", day=tp(f"weekday.{promised.iso_weekday}"), time=time)
+    if promised.day is PromiseDay.DATE:
+        return t("promise.date", date=promised.local.strftime("%d.%m"), time=time)
+    return t(f"promise.{promised.day.value}", time=time)
+
+
+async def _send_card(
+    bot: Bot,
+    book: SalesBook,
+    settings: Settings,
+    card: LeadCard,
+    recipient: int,
+    locale: str,
+    now: dt.datetime,
+    *,
+    queued: bool,
+) -> bool:
+    zone = ZoneInfo(settings.timezone)
+    with I18n.get_current(no_error=False).use_locale(locale):
+        text = render_card(book, card, zone, now, queued)
+        markup = card_keyboard(card.deal_id, taken=card.taken_at is not None)
+    try:
+        await bot.send_message(recipient, text, reply_markup=markup)
+    except TelegramForbiddenError:
+        return False
+    except TelegramBadRequest as error:  # e.g. the chat does not exist any more
+        log.warning("could not deliver deal %s to %s: %s", card.deal_id, recipient, error)
+        return False
+    return True
+
+
+def _kind(message: Message) -> str:
+    for kind in (
+        "text",
+        "photo",
+        "video",
+        "document",
+        "audio",
+        "voice",
+        "animation",
+        "sticker",
+        "video_note",
+        "contact",
+        "location",
+    ):
+        if getattr(message, kind, None) is not None:
+            return kind
+    return "other"
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)

@@ -1,0 +1,334 @@
+"""The lead's path: consent, the request, duplicates, assignment, the chat relay, erasure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.assignment import pick_next_manager
+from domain.clock import Clock
+from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
+from domain.errors import PermissionDenied
+from domain.roles import Action, Role, require
+from domain.sales_book import Pipeline, SalesBook
+from domain.working_time import WorkingCalendar
+from services.staff import Actor, Profile
+from storage.models import Contact
+from storage.unit_of_work import UnitOfWork
+
+DAY = dt.timedelta(days=1)
+
+
+class ConsentMissing(Exception):
+    """A request without a recorded consent: nothing may be stored."""
+
+
+class DailyLimitReached(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class DealUnavailable(LookupError):
+    """The deal does not exist, or has no lead to talk to any more (erased)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestForm:
+    name: str
+    phone: str
+    """E.164."""
+    company: str | None
+    need: str
+    product_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    deal_id: int
+    is_new_deal: bool
+    manager_id: int | None
+    promised_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCard:
+    """What a manager needs to call the lead back."""
+
+    deal_id: int
+    name: str | None
+    phone: str | None
+    company: str | None
+    username: str | None
+    need: str | None
+    source: str
+    pipeline_id: str
+    promised_at: dt.datetime | None
+    manager_id: int | None
+    taken_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """Where a lead's message goes: the deal and its manager."""
+
+    deal_id: int
+    manager_id: int | None
+    lead_name: str
+
+
+async def has_consent(uow: UnitOfWork, book: SalesBook, user_id: int) -> bool:
+    """True if this person consented to the current version of the policy."""
+    async with uow:
+        contact = await uow.contacts.by_telegram_id(user_id)
+        return contact is not None and contact.consent_version == book.consent.version
+
+
+async def record_consent(uow: UnitOfWork, clock: Clock, book: SalesBook, profile: Profile) -> None:
+    """The first thing stored about a lead: who consented, when, to which policy text."""
+    async with uow:
+        contact = await uow.contacts.by_telegram_id(profile.user_id)
+        if contact is None:
+            contact = Contact(telegram_id=profile.user_id, created_at=clock.now())
+            uow.contacts.add(contact)
+        contact.username = profile.username
+        contact.language_code = profile.language_code
+        contact.consent_at = clock.now()
+        contact.consent_version = book.consent.version
+        contact.erased_at = None
+        await uow.commit()
+
+
+async def submit_request(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    profile: Profile,
+    form: RequestForm,
+    source: str,
+    daily_limit: int,
+) -> Submission:
+    """File a completed request. The same Telegram user or the same phone is one contact; an
+    open deal of theirs takes the request instead of a clone; otherwise a new deal opens in the
+    product's pipeline and goes round robin to its managers (or waits in the queue)."""
+    now = clock.now()
+    async with uow:
+        contact = await _consented_contact(uow, profile.user_id, form.phone)
+        contact.name = form.name
+        contact.phone = form.phone
+        contact.company = form.company
+        contact.username = profile.username
+
+        open_deal_now = await uow.deals.latest_open_for_contact(contact.id)
+        if open_deal_now is not None:
+            assert open_deal_now.id is not None
+            open_deal_now.lead_chat_id = profile.user_id
+            await uow.deals.save(open_deal_now)
+            uow.deals.log_message(
+                open_deal_now.id, "in", profile.user_id, "request", form.need, now
+            )
+            await uow.commit()
+            return Submission(
+                deal_id=open_deal_now.id,
+                is_new_deal=False,
+                manager_id=open_deal_now.manager_id,
+                promised_at=open_deal_now.first_response_due_at
+                or first_response_deadline(calendar, book, now),
+            )
+
+        if await uow.deals.count_requests_since(profile.user_id, now - DAY) >= daily_limit:
+            raise DailyLimitReached(daily_limit)
+        pipeline = _pipeline_for(book, form.product_id)
+        deal, created = open_deal(
+            pipeline, now, contact_id=contact.id, source=source, need=form.need
+        )
+        deal.lead_chat_id = profile.user_id
+        deal.first_response_due_at = first_response_deadline(calendar, book, now)
+        deal.manager_id = await _next_manager(uow, pipeline.id)
+        await uow.deals.add(deal)
+        assert deal.id is not None
+        uow.deals.record(with_deal_id(created, deal.id))
+        await uow.commit()
+        return Submission(
+            deal_id=deal.id,
+            is_new_deal=True,
+            manager_id=deal.manager_id,
+            promised_at=deal.first_response_due_at,
+        )
+
+
+async def manager_unreachable(uow: UnitOfWork, deal_id: int, manager_id: int) -> int | None:
+    """The manager blocked the bot: mark them unreachable and give the deal to the next one in
+    the round robin (None: it waits in the queue)."""
+    async with uow:
+        member = await uow.staff.get(manager_id)
+        if member is not None:
+            member.is_reachable = False
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            raise DealUnavailable(deal_id)
+        await uow.session.flush()
+        deal.manager_id = await _next_manager(uow, deal.pipeline_id)
+        await uow.deals.save(deal)
+        await uow.commit()
+        return deal.manager_id
+
+
+async def lead_card(uow: UnitOfWork, deal_id: int) -> LeadCard:
+    async with uow:
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            raise DealUnavailable(deal_id)
+        contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
+        return LeadCard(
+            deal_id=deal_id,
+            name=contact.name if contact else None,
+            phone=contact.phone if contact else None,
+            company=contact.company if contact else None,
+            username=contact.username if contact else None,
+            need=deal.need,
+            source=deal.source or "unknown",
+            pipeline_id=deal.pipeline_id,
+            promised_at=deal.first_response_due_at,
+            manager_id=deal.manager_id,
+            taken_at=deal.taken_at,
+        )
+
+
+async def supervisors(uow: UnitOfWork) -> list[tuple[int, str | None]]:
+    """Who hears about unassigned leads: supervisors, or the admins where there are none."""
+    async with uow:
+        members = await uow.staff.active_with_role(Role.SUPERVISOR)
+        if not members:
+            members = await uow.staff.active_with_role(Role.ADMIN)
+        return [(m.telegram_id, m.language_code) for m in members if m.is_reachable]
+
+
+async def take_deal(uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int) -> Deal:
+    """A manager takes a new deal: theirs, or an unassigned one from the queue. The first
+    response clock stops at the first take."""
+    async with uow:
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            raise DealUnavailable(deal_id)
+        if deal.manager_id is None:
+            require(actor.role, Action.CLAIM_LEAD)
+            deal.manager_id = actor.user_id
+        elif deal.manager_id != actor.user_id:
+            raise PermissionDenied(Action.UPDATE_ANY_DEAL, actor.role)
+        if deal.taken_at is None:
+            deal.taken_at = clock.now()
+        await uow.deals.save(deal)
+        await uow.commit()
+        return deal
+
+
+async def lead_channel(uow: UnitOfWork, user_id: int) -> Channel | None:
+    """The deal a lead's chat message belongs to: their newest open deal, else the newest one."""
+    async with uow:
+        contact = await uow.contacts.by_telegram_id(user_id)
+        if contact is None or contact.consent_at is None:
+            return None
+        deal = await uow.deals.latest_open_for_contact(contact.id)
+        if deal is None:
+            deal = await uow.deals.latest_for_contact(contact.id)
+        if deal is None or deal.id is None:
+            return None
+        return Channel(deal_id=deal.id, manager_id=deal.manager_id, lead_name=contact.name or "")
+
+
+async def log_message(
+    uow: UnitOfWork,
+    clock: Clock,
+    deal_id: int,
+    direction: str,
+    author_id: int,
+    kind: str,
+    text: str | None,
+    relay: tuple[int, int] | None = None,
+) -> None:
+    """Keep one relayed message on the deal's history (`relay`: where its copy landed)."""
+    async with uow:
+        uow.deals.log_message(deal_id, direction, author_id, kind, text, clock.now(), relay)
+        await uow.commit()
+
+
+async def writable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> int:
+    """The lead's chat of a deal this staff member may write to."""
+    async with uow:
+        deal = await uow.deals.get(deal_id)
+        if deal is None or deal.lead_chat_id is None:
+            raise DealUnavailable(deal_id)
+        own = deal.manager_id == actor.user_id
+        require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+        return deal.lead_chat_id
+
+
+async def deal_of_relayed_message(
+    uow: UnitOfWork, actor: Actor, chat_id: int, message_id: int
+) -> tuple[int, int] | None:
+    """(deal id, lead chat) of a relayed message a staff member replies to, if they may."""
+    async with uow:
+        deal_id = await uow.deals.deal_of_relay(chat_id, message_id)
+    if deal_id is None:
+        return None
+    return deal_id, await writable_deal(uow, actor, deal_id)
+
+
+async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[int, int | None]]:
+    """Forget a lead: name, phone, company, username and every message text. The deals stay,
+    anonymised, so the figures stay true. Returns (deal, manager) pairs to notify."""
+    async with uow:
+        contact = await uow.contacts.by_telegram_id(user_id)
+        if contact is None:
+            return []
+        deals = await uow.deals.for_contact(contact.id)
+        for deal in deals:
+            deal.need = None
+            deal.lead_chat_id = None
+            await uow.deals.save(deal)
+        await uow.deals.erase_message_texts([d.id for d in deals if d.id is not None])
+        contact.telegram_id = None
+        contact.name = contact.phone = contact.company = contact.username = None
+        contact.language_code = None
+        contact.consent_at = None
+        contact.consent_version = None
+        contact.erased_at = clock.now()
+        await uow.commit()
+        return [(deal.id, deal.manager_id) for deal in deals if deal.id is not None]
+
+
+async def _consented_contact(uow: UnitOfWork, user_id: int, phone: str) -> Contact:
+    contact = await uow.contacts.by_telegram_id(user_id)
+    if contact is None or contact.consent_at is None:
+        raise ConsentMissing(user_id)
+    same_phone = await uow.contacts.by_phone(phone)
+    if same_phone is None or same_phone.id == contact.id:
+        return contact
+    if await uow.deals.for_contact(contact.id):
+        return contact  # both have history: keep them apart rather than guess
+    # The person we already know by this phone, now writing from this Telegram account:
+    # one contact, carrying this account and this consent.
+    consent_at, consent_version = contact.consent_at, contact.consent_version
+    await uow.session.delete(contact)
+    await uow.session.flush()
+    same_phone.telegram_id = user_id
+    same_phone.consent_at, same_phone.consent_version = consent_at, consent_version
+    same_phone.erased_at = None
+    return same_phone
+
+
+def _pipeline_for(book: SalesBook, product_id: str | None) -> Pipeline:
+    for pipeline in book.pipelines:
+        if pipeline.product == product_id:
+            return pipeline
+    return book.pipelines[0]
+
+
+async def _next_manager(uow: UnitOfWork, pipeline_id: str) -> int | None:
+    candidates = await uow.staff.managers_serving(pipeline_id)
+    manager_id = pick_next_manager(candidates, await uow.staff.last_assigned(pipeline_id))
+    if manager_id is not None:
+        await uow.staff.remember_assignment(pipeline_id, manager_id)
+    return manager_id
