@@ -84,6 +84,13 @@ async def has_consent(uow: UnitOfWork, book: SalesBook, user_id: int) -> bool:
         return contact is not None and contact.consent_version == book.consent.version
 
 
+async def may_file_request(uow: UnitOfWork, clock: Clock, user_id: int, daily_limit: int) -> bool:
+    """False once a lead filed `daily_limit` new requests in the last 24 hours."""
+    async with uow:
+        filed = await uow.deals.count_requests_since(user_id, clock.now() - DAY)
+    return filed < daily_limit
+
+
 async def record_consent(uow: UnitOfWork, clock: Clock, book: SalesBook, profile: Profile) -> None:
     """The first thing stored about a lead: who consented, when, to which policy text."""
     async with uow:

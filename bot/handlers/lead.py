@@ -49,6 +49,7 @@ from services.leads import (
     has_consent,
     lead_channel,
     log_message,
+    may_file_request,
     record_consent,
     submit_request,
 )
@@ -159,10 +160,18 @@ async def start(
     command: CommandObject,
     state: FSMContext,
     uow: UnitOfWork,
+    clock: Clock,
     book: SalesBook,
+    settings: Settings,
     actor: Actor,
 ) -> None:
     await state.clear()
+    if not await may_file_request(uow, clock, actor.user_id, settings.max_requests_per_day):
+        await message.answer(
+            t("lead.daily_limit", limit=settings.max_requests_per_day),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+        return
     source = lead_source(command.args, book)
     if await has_consent(uow, book, actor.user_id):
         await _ask(message, state, book, step=0, answers={}, source=source)

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 from bot.app import Application
-from storage.models import InviteRow, StaffMember
-from tests.fake_telegram import FakeUser
+from storage.models import Contact, DealMessageRow, DealRow, InviteRow, StaffMember
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 INVITE_LINK = re.compile(r"https://t\.me/\w+\?start=(inv_[A-Za-z0-9_-]+)")
 
@@ -33,3 +33,55 @@ async def staff_row(app: Application, telegram_id: int) -> StaffMember | None:
 async def invite_rows(app: Application) -> list[InviteRow]:
     async with app.session_factory() as session:
         return list(await session.scalars(select(InviteRow).order_by(InviteRow.id)))
+
+
+async def join_team(tg: FakeTelegram, admin: FakeUser, role_button: str, name: str) -> FakeUser:
+    """A new colleague, invited by the admin, opens the link and joins."""
+    token = await invite(admin, role_button, name)
+    person = tg.user(name)
+    await person.send(f"/start {token}")
+    await person.wait_message(contains="Добро пожаловать")
+    return person
+
+
+async def leave_request(
+    lead: FakeUser,
+    *,
+    source: str = "ads_vk",
+    name: str = "Анна",
+    phone: str = "+7 916 123-45-67",
+    company: str | None = "ООО Ромашка",
+    need: str = "Внедрение CRM под ключ",
+    first_time: bool = True,
+    expect: str = "Спасибо",
+) -> BotMessage:
+    """A lead follows a source link and fills the form; returns the confirmation. Someone who
+    consented before is not asked again (`first_time=False`)."""
+    await lead.send(f"/start {source}")
+    if first_time:
+        await lead.press("✅ Согласен(на)")
+    await lead.wait_message(contains="Как к вам обращаться")
+    await lead.send(name)
+    await lead.wait_message(contains="Ваш телефон")
+    await lead.send(phone)
+    await lead.wait_message(contains="компания")
+    await lead.send(company if company is not None else "Пропустить")
+    await lead.wait_message(contains="Что вас интересует")
+    await lead.send(need)
+    return await lead.wait_message(contains=expect)
+
+
+async def deals(app: Application) -> list[DealRow]:
+    async with app.session_factory() as session:
+        return list(await session.scalars(select(DealRow).order_by(DealRow.id)))
+
+
+async def contacts(app: Application) -> list[Contact]:
+    async with app.session_factory() as session:
+        return list(await session.scalars(select(Contact).order_by(Contact.id)))
+
+
+async def deal_messages(app: Application, deal_id: int) -> list[DealMessageRow]:
+    async with app.session_factory() as session:
+        query = select(DealMessageRow).where(DealMessageRow.deal_id == deal_id)
+        return list(await session.scalars(query.order_by(DealMessageRow.id)))

@@ -1,0 +1,328 @@
+"""The lead's path: from an ad link to a manager's phone, and the chat that follows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Application
+from bot.settings import Settings
+from domain.clock import FixedClock
+from services.deals import lose_deal
+from services.staff import Profile, identify
+from storage.models import FsmStateRow, StageTransitionRow
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.conftest import ADMIN_ID
+from tests.e2e.scenario import (
+    contacts,
+    deal_messages,
+    deals,
+    join_team,
+    leave_request,
+)
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def moscow(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=MOSCOW).astimezone(dt.UTC)
+
+
+async def close_as_lost(app: Application, deal_id: int) -> None:
+    admin = await identify(
+        UnitOfWork(app.session_factory),
+        app.clock,
+        Profile(ADMIN_ID, "Ольга", None, "ru"),
+        admin_ids={ADMIN_ID},
+    )
+    await lose_deal(
+        UnitOfWork(app.session_factory), app.clock, app.book, admin, deal_id, "no_budget"
+    )
+
+
+async def test_a_stranger_from_an_ad_reaches_a_managers_phone(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    clock.set(moscow(2026, 3, 4, 11, 15))  # a Wednesday morning
+
+    anna = tg.user("Анна", username="anna_k")
+    await anna.send("/start ads_vk")
+    consent = await anna.wait_message(with_button="✅ Согласен(на)")
+    assert "Согласие на обработку персональных данных" in consent.text
+    assert await contacts(app) == []  # nothing stored before consent
+    await anna.press("✅ Согласен(на)")
+    await anna.wait_message(contains="Шаг 1 из 4")
+    await anna.send("Анна Петрова")
+    phone_question = await anna.wait_message(contains="Ваш телефон")
+    assert anna.reply_keyboard == [["📱 Отправить мой номер"], ["◀️ Назад"]]
+    assert phone_question.text.startswith("Шаг 2 из 4")
+    await anna.send("12-34")
+    await anna.wait_message(contains="Не похоже на номер телефона")
+    await anna.send("8 (916) 123-45-67")
+    await anna.wait_message(contains="компания")
+    await anna.send("ООО «Ромашка» & Co")
+    await anna.wait_message(contains="Что вас интересует")
+    await anna.send("Внедрение CRM под ключ")
+    confirmation = await anna.wait_message(contains="Спасибо, Анна Петрова!")
+    assert "Заявка №1 принята" in confirmation.text
+    assert "Менеджер свяжется с вами сегодня до 11:30" in confirmation.text
+
+    card = await manager.wait_message(contains="Новая заявка №1")
+    for expected in (
+        "Анна Петрова",
+        "+79161234567",
+        "@anna_k",
+        "ООО «Ромашка» & Co",
+        "Внедрение CRM под ключ",
+        "Источник: Реклама во ВКонтакте",
+        "Клиенту обещан ответ сегодня до 11:30",
+    ):
+        assert expected in card.text
+    assert card.button_texts == ["✅ Взять в работу", "✉️ Написать клиенту"]
+
+    [deal] = await deals(app)
+    [contact] = await contacts(app)
+    pipeline = app.book.pipeline("implementation_mid")
+    assert deal.pipeline_id == pipeline.id and deal.stage_id == pipeline.stages[0].id
+    assert deal.source == "ads_vk" and deal.manager_id == manager.id
+    assert deal.first_response_due_at == moscow(2026, 3, 4, 11, 30)
+    assert deal.lead_chat_id == anna.id and deal.status == "open"
+    assert contact.consent_at == clock.now()
+    assert contact.consent_version == app.book.consent.version
+    assert (contact.name, contact.phone, contact.telegram_id) == (
+        "Анна Петрова",
+        "+79161234567",
+        anna.id,
+    )
+
+    await manager.press("✅ Взять в работу")
+    taken = await deals(app)
+    assert taken[0].taken_at == clock.now()
+    assert manager.last_message.button_texts == ["✉️ Написать клиенту"]
+
+
+async def test_declining_consent_stores_nothing(tg: FakeTelegram, app: Application) -> None:
+    stranger = tg.user("Аноним")
+    await stranger.send("/start site")
+    await stranger.press("Не согласен(на)")
+    await stranger.wait_message(contains="ничего о вас не сохранили")
+    await stranger.send("/start")
+    await stranger.wait_message(with_button="✅ Согласен(на)")  # asked again, nothing remembered
+    assert await contacts(app) == []
+    assert await deals(app) == []
+    async with app.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(FsmStateRow)) == 0
+
+
+async def test_an_unknown_or_tampered_source_is_recorded_as_unknown(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Борис"), source="ads_vk<script>", phone="+7 903 000-00-01")
+    await leave_request(tg.user("Вера"), source="no_such_campaign", phone="+7 903 000-00-02")
+    assert [d.source for d in await deals(app)] == ["unknown", "unknown"]
+
+
+async def test_the_same_person_twice_is_one_contact_and_one_deal(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    again = await leave_request(anna, need="Ещё вопрос про интеграцию с 1С", first_time=False)
+    assert "Мы добавили это к вашей заявке №1" in again.text
+    assert len(await deals(app)) == 1 and len(await contacts(app)) == 1
+    await manager.wait_message(contains="Новая заявка №1")
+    await manager.expect_no_message()  # no second card for the same deal
+
+    # The same phone from another Telegram account: still the same contact and deal.
+    other_account = tg.user("Анна (рабочий)")
+    await leave_request(other_account, phone="+79161234567")
+    assert len(await deals(app)) == 1
+    [contact] = await contacts(app)
+    assert contact.telegram_id == other_account.id
+
+    # Once the deal is closed, a returning lead opens a new one.
+    await close_as_lost(app, 1)
+    returned = await leave_request(other_account, need="Подписка на облачную CRM", first_time=False)
+    assert "Заявка №2 принята" in returned.text
+    stored = await deals(app)
+    assert [(d.status, d.contact_id) for d in stored] == [
+        ("lost", contact.id),
+        ("open", contact.id),
+    ]
+    assert stored[1].pipeline_id == "subscription_small"
+
+
+async def test_round_robin_skips_a_manager_who_blocked_the_bot(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    await leave_request(tg.user("Лид 1"), phone="+7 903 000-00-11")
+    await leave_request(tg.user("Лид 2"), phone="+7 903 000-00-12")
+    await ivan.wait_message(contains="Новая заявка №1")
+    await petr.wait_message(contains="Новая заявка №2")
+
+    await ivan.block_bot()
+    await leave_request(tg.user("Лид 3"), phone="+7 903 000-00-13")
+    await petr.wait_message(contains="Новая заявка №3")
+    assert [d.manager_id for d in await deals(app)] == [ivan.id, petr.id, petr.id]
+    await leave_request(tg.user("Лид 4"), phone="+7 903 000-00-14")
+    await petr.wait_message(contains="Новая заявка №4")  # Иван is skipped from now on
+
+
+async def test_with_no_manager_the_lead_is_answered_and_supervisors_told(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    confirmation = await leave_request(tg.user("Анна"))
+    assert "Заявка №1 принята" in confirmation.text
+    queued = await maria.wait_message(contains="ждёт в очереди")
+    assert "Анна" in queued.text
+    [deal] = await deals(app)
+    assert deal.manager_id is None
+
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await ivan.press_data(
+        next(
+            b.callback_data
+            for row in queued.inline_keyboard
+            for b in row
+            if b.callback_data and b.callback_data.startswith("deal:take")
+        )
+        or ""
+    )
+    [claimed] = await deals(app)
+    assert claimed.manager_id == ivan.id and claimed.taken_at is not None
+
+
+async def test_the_chat_is_the_channel_in_both_directions(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await manager.wait_message(contains="Новая заявка №1")
+
+    await anna.send("А можно <b>демо</b> в четверг?")
+    relayed = await manager.wait_message(contains="А можно <b>демо</b> в четверг?")
+    assert relayed.text.startswith("💬 Анна · заявка №1")
+    await anna.send_photo(caption="Вот наша схема")
+    photo = await manager.wait_message(kind="photo")
+    assert "Вот наша схема" in photo.text and "заявка №1" in photo.text
+
+    await manager.send("Да, в четверг в 11:00 подойдёт?", reply_to=relayed.message_id)
+    answer = await anna.wait_message(contains="в четверг в 11:00")
+    assert answer.text == "Да, в четверг в 11:00 подойдёт?"
+    await manager.wait_message(contains="Отправлено клиенту")
+
+    await manager.press("✉️ Написать клиенту")
+    await manager.wait_message(contains="Напишите сообщение клиенту")
+    await manager.send_photo(caption="Наше КП")
+    sent = await anna.wait_message(kind="photo")
+    assert sent.text == "Наше КП"
+    await manager.wait_message(contains="Отправлено клиенту")
+
+    history = await deal_messages(app, 1)
+    assert [(m.direction, m.kind, m.text) for m in history] == [
+        ("in", "text", "А можно <b>демо</b> в четверг?"),
+        ("in", "photo", "Вот наша схема"),
+        ("out", "text", "Да, в четверг в 11:00 подойдёт?"),
+        ("out", "photo", "Наше КП"),
+    ]
+
+
+async def test_forget_me_erases_the_person_but_keeps_the_deal(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна", username="anna_k")
+    await leave_request(anna)
+    await anna.send("Мой второй номер +7 999 111-22-33")
+    await manager.wait_message(contains="второй номер")
+
+    await anna.send("/help")
+    await anna.press("🗑 Удалить мои данные")
+    await anna.wait_message(contains="Удалить ваши персональные данные?")
+    await anna.press("Да, удалить")
+    await anna.wait_message(contains="ваши персональные данные удалены")
+    await manager.wait_message(contains="Клиент по заявке №1 удалил свои персональные данные")
+
+    [contact] = await contacts(app)
+    assert (contact.name, contact.phone, contact.company, contact.username) == (None,) * 4
+    assert contact.telegram_id is None and contact.erased_at is not None
+    [deal] = await deals(app)
+    assert deal.status == "open" and deal.need is None and deal.lead_chat_id is None
+    assert deal.pipeline_id == "implementation_mid" and deal.source == "ads_vk"
+    assert all(m.text is None for m in await deal_messages(app, deal.id))
+    async with app.session_factory() as session:
+        history = await session.scalar(
+            select(func.count())
+            .select_from(StageTransitionRow)
+            .where(StageTransitionRow.deal_id == deal.id)
+        )
+    assert history == 1
+
+    manager.mark_seen()
+    await anna.send("Алло?")  # no longer relayed: the chat with the company has ended
+    await anna.wait_message(contains="Чтобы оставить заявку, нажмите /start")
+    await manager.expect_no_message()
+
+
+async def test_a_saturday_request_is_promised_for_monday(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    await join_team(tg, admin, "Менеджер", "Иван")
+    clock.set(moscow(2026, 3, 14, 14, 0))
+    confirmation = await leave_request(tg.user("Анна"))
+    assert "Менеджер свяжется с вами в понедельник до 09:15" in confirmation.text
+
+
+async def test_a_late_evening_request_is_promised_for_the_next_morning(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    await join_team(tg, admin, "Менеджер", "Иван")
+    clock.set(moscow(2026, 3, 4, 22, 40))
+    confirmation = await leave_request(tg.user("Анна"))
+    assert "Менеджер свяжется с вами завтра до 09:15" in confirmation.text
+
+
+async def test_too_many_requests_a_day_are_refused_politely(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    for number in range(1, app.settings.max_requests_per_day + 1):
+        await leave_request(anna, first_time=number == 1)
+        await close_as_lost(app, number)
+    await anna.send("/start ads_vk")  # refused at once, not after four questions
+    refused = await anna.wait_message(contains="Вы уже оставили")
+    assert "Вы уже оставили 3 заявки за сутки" in refused.text
+    assert len(await deals(app)) == 3
+    clock.advance(dt.timedelta(days=1, minutes=1))
+    accepted = await leave_request(anna, first_time=False)
+    assert "Заявка №4 принята" in accepted.text
+
+
+class TestThrottling:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"throttle_burst": 3, "throttle_rate": 0.01})
+
+    async def test_an_over_eager_user_is_told_to_slow_down_once(
+        self, tg: FakeTelegram, app: Application
+    ) -> None:
+        spammer = tg.user("Спамер")
+        for _ in range(6):
+            await spammer.send("/help")
+        await spammer.wait_message(contains="Не так быстро")
+        await tg.settle()
+        texts = [m.text for m in spammer.messages]
+        assert sum("Не так быстро" in text for text in texts) == 1
+        assert sum("Я бот отдела продаж" in text for text in texts) == 3
