@@ -12,6 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -88,6 +89,9 @@ def create_dispatcher(
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=DatabaseStorage(session_factory, clock),
+        # One update at a time per person, in order: a quick second tap must not race the
+        # first one's conversation state.
+        events_isolation=SimpleEventIsolation(),
         settings=settings,
         book=book,
         clock=clock,

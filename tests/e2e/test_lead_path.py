@@ -326,3 +326,32 @@ class TestThrottling:
         texts = [m.text for m in spammer.messages]
         assert sum("Не так быстро" in text for text in texts) == 1
         assert sum("Я бот отдела продаж" in text for text in texts) == 3
+
+
+async def test_the_phone_button_shares_ones_own_number_only(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await anna.send("/start site")
+    await anna.press("✅ Согласен(на)")
+    await anna.send("Анна")
+    await anna.wait_message(contains="Ваш телефон")
+    await anna.send_sticker()
+    await anna.wait_message(contains="Не похоже на номер телефона")
+    await anna.share_contact("+7 912 000-00-00", first_name="Муж", user_id=None)
+    await anna.wait_message(contains="Это чужой контакт")
+    await anna.share_contact("79035550101")  # Telegram sends it without the plus
+    await anna.wait_message(contains="компания")
+    await anna.tap_reply_button("◀️ Назад")  # back one step: the phone is asked again
+    await anna.wait_message(contains="Ваш телефон")
+    await anna.share_contact("79035550101")
+    await anna.wait_message(contains="компания")
+    await anna.tap_reply_button("Пропустить")
+    await anna.wait_message(contains="Что вас интересует")
+    await anna.tap_reply_button("Подписка на облачную CRM")
+    await anna.wait_message(contains="Заявка №1 принята")
+    [contact] = await contacts(app)
+    assert (contact.phone, contact.company) == ("+79035550101", None)
+    [deal] = await deals(app)
+    assert deal.pipeline_id == "subscription_small" and deal.source == "site"
