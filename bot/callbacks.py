@@ -58,3 +58,34 @@ class DealActionKind(StrEnum):
 class DealAction(CallbackData, prefix="deal"):
     action: DealActionKind
     deal_id: int
+
+
+class DealsPage(CallbackData, prefix="dl"):
+    page: int = 0
+    stage: str = ""
+    """A stage id to filter by, "" for every stage."""
+    overdue: bool = False
+    manager: int = 0
+    """A supervisor's filter by manager, 0 for everyone."""
+
+
+class CardAction(StrEnum):
+    VIEW = "v"
+    ADVANCE = "adv"
+    TICK = "tick"
+    CONFIRM_ADVANCE = "go"
+    BACK = "back"
+    BACK_TO = "to"
+    ACTIVITY = "act"
+    WON = "won"
+    LOST = "lost"
+    LOST_REASON = "why"
+
+
+class DealCard(CallbackData, prefix="dc"):
+    deal_id: int
+    action: CardAction = CardAction.VIEW
+    ticked: int = 0
+    """Ticked exit criteria as a bit mask (criterion i is bit i)."""
+    arg: str = ""
+    """A stage id, an activity kind or a lost reason id, depending on the action."""

@@ -13,6 +13,7 @@ from domain.invites import Invite
 from domain.qualification import QualificationLevel
 from domain.roles import Role
 from storage.models import (
+    ActivityRow,
     AssignmentCursor,
     Contact,
     DealMessageRow,
@@ -168,6 +169,14 @@ class ContactRepository:
         )
         return contact
 
+    async def names(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
+        if not contact_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids))
+        )
+        return {contact_id: name for contact_id, name in rows.tuples()}
+
     async def flush(self) -> None:
         await self._session.flush()
 
@@ -308,6 +317,32 @@ class DealRepository:
             await self._session.execute(
                 update(DealMessageRow).where(DealMessageRow.deal_id.in_(deal_ids)).values(text=None)
             )
+
+    async def open_deals(
+        self, *, manager_id: int | None = None, stage_id: str | None = None
+    ) -> list[Deal]:
+        query = select(DealRow).where(DealRow.status == DealStatus.OPEN.value)
+        if manager_id is not None:
+            query = query.where(DealRow.manager_id == manager_id)
+        if stage_id is not None:
+            query = query.where(DealRow.stage_id == stage_id)
+        return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
+    def add_activity(
+        self, deal_id: int, kind: str, author_id: int, at: dt.datetime, comment: str | None
+    ) -> None:
+        self._session.add(
+            ActivityRow(deal_id=deal_id, kind=kind, author_id=author_id, at=at, comment=comment)
+        )
+
+    async def activities(self, deal_id: int, *, limit: int) -> Sequence[ActivityRow]:
+        query = (
+            select(ActivityRow)
+            .where(ActivityRow.deal_id == deal_id)
+            .order_by(ActivityRow.at.desc(), ActivityRow.id.desc())
+            .limit(limit)
+        )
+        return (await self._session.scalars(query)).all()
 
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         query = (

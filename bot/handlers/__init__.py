@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import book, common, errors, fallback, lead, relay, staff
+from bot.handlers import book, common, deals, errors, fallback, lead, relay, staff
 
 
 def build_root_router() -> Router:
@@ -15,6 +15,7 @@ def build_root_router() -> Router:
         errors.create_router(),
         common.create_router(),
         lead.create_router(),
+        deals.create_router(),
         relay.create_router(),
         staff.create_router(),
         book.create_router(),

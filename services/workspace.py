@@ -1,0 +1,127 @@
+"""The manager's workspace: the list of open deals by urgency, the deal card, activities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.clock import Clock
+from domain.deal import MAX_COMMENT_LENGTH, Deal
+from domain.errors import CommentTooLong
+from domain.roles import Action, can, require
+from domain.sales_book import SalesBook
+from domain.urgency import Urgency, by_urgency
+from domain.working_time import WorkingCalendar
+from services.deals import DealNotFound
+from services.staff import Actor
+from storage.models import ActivityRow, Contact
+from storage.unit_of_work import UnitOfWork
+
+PAGE_SIZE = 8
+CARD_ACTIVITIES = 5
+
+
+class ActivityKind(StrEnum):
+    CALL = "call"
+    MEETING = "meeting"
+    NOTE = "note"
+    PROPOSAL = "proposal"
+
+
+@dataclass(frozen=True, slots=True)
+class DealLine:
+    urgency: Urgency
+    client: str
+
+
+@dataclass(frozen=True, slots=True)
+class DealPage:
+    lines: list[DealLine]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    deal: Deal
+    contact: Contact | None
+    urgency: Urgency | None
+    """None for a closed deal: it has no deadline."""
+    activities: list[ActivityRow]
+
+
+async def open_deals(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    *,
+    page: int = 0,
+    stage_id: str | None = None,
+    overdue_only: bool = False,
+    manager_id: int | None = None,
+) -> DealPage:
+    """Open deals, most urgent first, a page at a time. A manager sees their own; a supervisor
+    sees everyone's, or one manager's."""
+    if not can(actor.role, Action.VIEW_ALL_DEALS):
+        require(actor.role, Action.VIEW_OWN_DEALS)
+        manager_id = actor.user_id
+    now = clock.now()
+    async with uow:
+        deals = await uow.deals.open_deals(manager_id=manager_id, stage_id=stage_id)
+        ranked = by_urgency(deals, book, calendar, now)
+        if overdue_only:
+            ranked = [u for u in ranked if u.is_overdue]
+        pages = max(1, -(-len(ranked) // PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        shown = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        names = await uow.contacts.names([u.deal.contact_id for u in shown if u.deal.contact_id])
+    lines = [DealLine(u, names.get(u.deal.contact_id or 0) or "—") for u in shown]
+    return DealPage(lines=lines, page=page, pages=pages, total=len(ranked))
+
+
+async def view_deal(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    deal_id: int,
+) -> DealView:
+    async with uow:
+        deal = await readable_deal(uow, actor, deal_id)
+        contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
+        activities = list(await uow.deals.activities(deal_id, limit=CARD_ACTIVITIES))
+    urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
+    return DealView(deal=deal, contact=contact, urgency=urgency, activities=activities)
+
+
+async def log_activity(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    deal_id: int,
+    kind: ActivityKind,
+    comment: str | None = None,
+) -> None:
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
+        raise CommentTooLong(MAX_COMMENT_LENGTH, len(comment))
+    async with uow:
+        deal = await readable_deal(uow, actor, deal_id)
+        own = deal.manager_id == actor.user_id
+        require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+        uow.deals.add_activity(deal_id, kind.value, actor.user_id, clock.now(), comment)
+        await uow.commit()
+
+
+async def readable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
+    """The deal, if this person may see it: their own as a manager, any as a supervisor."""
+    deal = await uow.deals.get(deal_id)
+    if deal is None:
+        raise DealNotFound(deal_id)
+    own = deal.manager_id == actor.user_id
+    require(actor.role, Action.VIEW_OWN_DEALS if own else Action.VIEW_ALL_DEALS)
+    return deal

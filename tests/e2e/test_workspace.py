@@ -1,0 +1,197 @@
+"""The manager's workspace: /deals by urgency, the deal card, stage moves, activities, closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.callbacks import CardAction, DealCard
+from domain.clock import FixedClock
+from services.deals import create_deal
+from storage.models import ActivityRow, StageTransitionRow
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.scenario import deals, join_team, leave_request
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+
+async def history(app: Application, deal_id: int) -> list[tuple[str, str | None, str, int | None]]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(
+            select(StageTransitionRow)
+            .where(StageTransitionRow.deal_id == deal_id)
+            .order_by(StageTransitionRow.id)
+        )
+        return [(r.kind, r.from_stage, r.to_stage, r.actor_id) for r in rows]
+
+
+async def test_a_deal_walks_from_request_to_won(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    await ivan.wait_message(contains="Новая заявка №1")
+    pipeline = app.book.pipeline("implementation_mid")
+    first, second, third = pipeline.stages[:3]
+
+    await ivan.send("/deals")
+    listing = await ivan.wait_message(contains="Открытые сделки")
+    assert "№1 · Анна · Обращение · ⏳ осталось" in listing.text
+    await ivan.press("№1 Анна")
+    card = await ivan.wait_message(contains="Сделка №1")
+    assert card.message_id == listing.message_id  # the card replaced the list in place
+    assert "Обращение</b>" not in card.text and "Обращение (1/8)" in card.text
+
+    await ivan.press("➡️ Следующий этап")
+    await ivan.wait_message(contains="отметьте критерии этапа «Обращение»")
+    refused = await ivan.press("➡️ Перевести")
+    assert refused.show_alert and "не отмечено: 2" in (refused.text or "")
+    assert await history(app, 1) == [("created", None, first.id, None)]
+    for criterion in first.exit_criteria:
+        await ivan.press(criterion[:20])
+    await ivan.press("➡️ Перевести")
+    moved = await ivan.wait_message(contains=f"{second.name} (2/8)")
+    assert "Сделка №1" in moved.text
+
+    await ivan.press("📞 Звонок")
+    await ivan.wait_message(contains="добавьте комментарий")
+    await ivan.send("Договорились о демо на четверг")
+    with_call = await ivan.wait_message(contains="Договорились о демо на четверг")
+    assert "Последние действия" in with_call.text
+
+    await ivan.press("➡️ Следующий этап")
+    for criterion in second.exit_criteria:
+        await ivan.press(criterion[:20])
+    await ivan.press("➡️ Перевести")
+    await ivan.wait_message(contains=f"{third.name} (3/8)")
+
+    await ivan.press("✅ Выиграна")
+    await ivan.wait_message(contains="Сумма сделки в RUB")
+    await ivan.send("сто тысяч")
+    await ivan.wait_message(contains="Не похоже на сумму")
+    await ivan.send("1 250 000,50")
+    won = await ivan.wait_message(contains="✅ Выиграна")
+    assert "Сумма: 1 250 000.50 RUB" in won.text
+    assert "➡️ Следующий этап" not in won.button_texts
+
+    assert await history(app, 1) == [
+        ("created", None, first.id, None),
+        ("forward", first.id, second.id, ivan.id),
+        ("forward", second.id, third.id, ivan.id),
+        ("won", third.id, third.id, ivan.id),
+    ]
+    async with app.session_factory() as session:
+        [call] = list(await session.scalars(select(ActivityRow)))
+    assert (call.kind, call.comment, call.author_id) == (
+        "call",
+        "Договорились о демо на четверг",
+        ivan.id,
+    )
+    await ivan.send("/deals")
+    await ivan.wait_message(contains="Открытых сделок нет")
+
+
+async def test_a_deal_goes_back_with_a_comment_and_is_lost_with_a_reason(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Борис"), name="Борис", need="Подписка на облачную CRM")
+    pipeline = app.book.pipeline("subscription_small")
+    first, second = pipeline.stages[:2]
+    await ivan.send("/deals")
+    await ivan.press("№1 Борис")
+    await ivan.press("➡️ Следующий этап")
+    for criterion in first.exit_criteria:
+        await ivan.press(criterion[:20])
+    await ivan.press("➡️ Перевести")
+    await ivan.wait_message(contains="(2/8)")
+
+    await ivan.press("⬅️ Вернуть на этап")
+    await ivan.press(first.name)
+    await ivan.wait_message(contains="Почему сделка возвращается")
+    await ivan.send("Клиент не отвечает, начинаем сначала")
+    await ivan.wait_message(contains="(1/8)")
+
+    reason = app.book.lost_reasons[0]
+    await ivan.press("❌ Проиграна")
+    await ivan.press(reason.name)
+    await ivan.press("Без комментария")
+    await ivan.wait_message(contains="❌ Проиграна")
+    assert await history(app, 1) == [
+        ("created", None, first.id, None),
+        ("forward", first.id, second.id, ivan.id),
+        ("back", second.id, first.id, ivan.id),
+        ("lost", first.id, first.id, ivan.id),
+    ]
+    [deal] = await deals(app)
+    assert deal.status == "lost" and deal.lost_reason_id == reason.id
+
+
+async def test_nobody_touches_another_managers_deal(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    await leave_request(tg.user("Анна"))
+    [deal] = await deals(app)
+    assert deal.manager_id == ivan.id
+    stranger = tg.user("Гость")
+    await stranger.send("/start")
+    await stranger.wait_message(contains="Здравствуйте")
+    await petr.send("/deals")
+    await petr.wait_message(contains="Открытых сделок нет")
+
+    forged = [
+        DealCard(deal_id=deal.id, action=action, ticked=3, arg=arg).pack()
+        for action, arg in [
+            (CardAction.VIEW, ""),
+            (CardAction.CONFIRM_ADVANCE, ""),
+            (CardAction.WON, ""),
+            (CardAction.LOST_REASON, app.book.lost_reasons[0].id),
+            (CardAction.BACK_TO, "request"),
+            (CardAction.ACTIVITY, "call"),
+        ]
+    ]
+    for data in forged:
+        answer = await petr.press_data(data)
+        assert answer is not None and "другому менеджеру" in (answer.text or ""), data
+        answer = await stranger.press_data(data)
+        assert answer is not None and "устарела" in (answer.text or ""), data
+    await stranger.send("/deals")
+    await stranger.wait_message(contains="только для сотрудников")
+    assert await history(app, deal.id) == [("created", None, "request", None)]
+    [unchanged] = await deals(app)
+    assert unchanged.status == "open" and unchanged.stage_id == "request"
+
+    # A supervisor sees and may open every deal.
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await maria.send("/deals")
+    team_list = await maria.wait_message(contains="Открытые сделки")
+    assert "№1 · Анна" in team_list.text
+
+
+async def test_two_hundred_deals_page_within_telegrams_limits(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    for number in range(200):
+        clock.advance(dt.timedelta(minutes=7))
+        await create_deal(
+            UnitOfWork(app.session_factory),
+            app.clock,
+            app.book,
+            app.book.pipelines[number % 2].id,
+            manager_id=ivan.id,
+            need="x" * 900,
+        )
+    await ivan.send("/deals")
+    first_page = await ivan.wait_message(contains="Открытые сделки")
+    assert "стр. 1/25" in first_page.text
+    assert len(first_page.inline_keyboard) <= 6
+    await ivan.press("▶️")
+    second_page = await ivan.wait_message(contains="стр. 2/25")
+    await ivan.press("🔴 Только просроченные")
+    overdue = await ivan.wait_message(contains="Открытые сделки")
+    assert "просрочено" in overdue.text or "Открытых сделок нет" in overdue.text
+    assert second_page.message_id == first_page.message_id
