@@ -80,6 +80,7 @@ class CardAction(StrEnum):
     WON = "won"
     LOST = "lost"
     LOST_REASON = "why"
+    QUALIFY = "q"
 
 
 class DealCard(CallbackData, prefix="dc"):

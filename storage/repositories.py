@@ -19,6 +19,7 @@ from storage.models import (
     DealMessageRow,
     DealRow,
     InviteRow,
+    QualificationAnswerRow,
     StaffMember,
     StaffPipeline,
     StageTransitionRow,
@@ -343,6 +344,45 @@ class DealRepository:
             .limit(limit)
         )
         return (await self._session.scalars(query)).all()
+
+    async def qualification_answers(self, deal_id: int, framework_id: str) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(QualificationAnswerRow.question_id, QualificationAnswerRow.option_index).where(
+                QualificationAnswerRow.deal_id == deal_id,
+                QualificationAnswerRow.framework_id == framework_id,
+            )
+        )
+        return {question_id: option for question_id, option in rows.tuples()}
+
+    async def save_qualification_answer(
+        self,
+        deal_id: int,
+        framework_id: str,
+        question_id: str,
+        option_index: int,
+        answered_by: int,
+        at: dt.datetime,
+    ) -> None:
+        row = await self._session.scalar(
+            select(QualificationAnswerRow).where(
+                QualificationAnswerRow.deal_id == deal_id,
+                QualificationAnswerRow.framework_id == framework_id,
+                QualificationAnswerRow.question_id == question_id,
+            )
+        )
+        if row is None:
+            self._session.add(
+                QualificationAnswerRow(
+                    deal_id=deal_id,
+                    framework_id=framework_id,
+                    question_id=question_id,
+                    option_index=option_index,
+                    answered_by=answered_by,
+                    at=at,
+                )
+            )
+        else:
+            row.option_index, row.answered_by, row.at = option_index, answered_by, at
 
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         query = (

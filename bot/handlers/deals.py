@@ -30,10 +30,12 @@ from domain.errors import (
     InvalidAmount,
     PermissionDenied,
 )
+from domain.qualification import QualificationLevel
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency
 from domain.working_time import WorkingCalendar
 from services.deals import DealNotFound, advance_deal, lose_deal, move_deal_back, win_deal
+from services.qualification import QualificationStep, answer, current_step
 from services.staff import Actor
 from services.workspace import ActivityKind, DealView, log_activity, open_deals, view_deal
 from storage.unit_of_work import UnitOfWork
@@ -211,6 +213,8 @@ async def card(
         elif action is CardAction.LOST:
             await _edit(query, *_lost_screen(view, book))
             await query.answer()
+        elif action is CardAction.QUALIFY:
+            await _qualify(query, callback_data, actor, uow, clock, book, calendar, settings)
         elif action is CardAction.LOST_REASON:
             book.lost_reason(callback_data.arg)
             await _ask(
@@ -230,6 +234,67 @@ async def card(
         await query.answer(tp("card.closed"), show_alert=True)
     except ExitCriteriaNotMet as error:
         await query.answer(tp("card.criteria_missing", count=len(error.missing)), show_alert=True)
+
+
+async def _qualify(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    deal_id = callback_data.deal_id
+    if callback_data.arg:
+        question_id, _, option = callback_data.arg.rpartition(".")
+        step = await answer(uow, clock, book, actor, deal_id, question_id, int(option))
+    else:
+        step = await current_step(uow, book, actor, deal_id)
+    if step.question is not None:
+        await _edit(query, *_question_screen(deal_id, step))
+        await query.answer()
+        return
+    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+    level = step.result.level
+    if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
+        text, markup = _lost_screen(view, book)
+        await _edit(query, t("qualification.disqualified") + "\n\n" + text, markup)
+    else:
+        await _edit(query, *_card_screen(view, book, settings))
+    await query.answer(
+        tp(
+            "qualification.result",
+            level=(level.value if level else "").upper(),
+            points=step.result.points,
+            max_points=step.result.max_points,
+        ),
+        show_alert=True,
+    )
+
+
+def _question_screen(deal_id: int, step: QualificationStep) -> tuple[str, InlineKeyboardMarkup]:
+    question = step.question
+    assert question is not None
+    keyboard = InlineKeyboardBuilder()
+    for index, option in enumerate(question.options):
+        keyboard.button(
+            text=option.text,
+            callback_data=DealCard(
+                deal_id=deal_id, action=CardAction.QUALIFY, arg=f"{question.id}.{index}"
+            ),
+        )
+    keyboard.button(text=tp("card.to_card"), callback_data=DealCard(deal_id=deal_id))
+    keyboard.adjust(1)
+    text = t(
+        "qualification.question",
+        framework=step.framework.name,
+        number=step.result.answered + 1,
+        total=step.result.total,
+        question=question.text,
+    )
+    return text, keyboard.as_markup()
 
 
 async def card_input(
@@ -418,6 +483,10 @@ def _card_screen(
                 text=f"{icon} {tp(f'activity.{kind.value}')}",
                 callback_data=DealCard(deal_id=deal.id, action=CardAction.ACTIVITY, arg=kind.value),
             )
+        keyboard.button(
+            text=tp("card.qualify"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.QUALIFY),
+        )
         keyboard.button(
             text=tp("card.won"), callback_data=DealCard(deal_id=deal.id, action=CardAction.WON)
         )

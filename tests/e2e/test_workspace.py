@@ -195,3 +195,59 @@ async def test_two_hundred_deals_page_within_telegrams_limits(
     overdue = await ivan.wait_message(contains="Открытые сделки")
     assert "просрочено" in overdue.text or "Открытых сделок нет" in overdue.text
     assert second_page.message_id == first_page.message_id
+
+
+async def test_qualification_resumes_after_cancel_and_sets_the_level(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    framework = app.book.framework_for("implementation_mid")
+    questions = framework.questions
+    await ivan.send("/deals")
+    await ivan.press("№1 Анна")
+    await ivan.press("🎯 Квалификация")
+    first = await ivan.wait_message(contains=f"вопрос 1/{len(questions)}")
+    assert questions[0].text in first.text
+    best = [max(range(len(q.options)), key=lambda i: q.options[i].points) for q in questions]
+    await ivan.press(questions[0].options[best[0]].text)
+    await ivan.wait_message(contains=f"вопрос 2/{len(questions)}")
+    await ivan.press(questions[1].options[best[1]].text)
+    await ivan.wait_message(contains=f"вопрос 3/{len(questions)}")
+
+    await ivan.send("/cancel")
+    await ivan.send("/deals")
+    await ivan.press("№1 Анна")
+    await ivan.press("🎯 Квалификация")
+    resumed = await ivan.wait_message(contains=f"вопрос 3/{len(questions)}")
+    assert questions[2].text in resumed.text
+    for index in range(2, len(questions)):
+        result = await ivan.press(questions[index].options[best[index]].text)
+    assert result.show_alert and (result.text or "").startswith("Квалификация: SQL")
+    card = await ivan.wait_message(contains="Квалификация: SQL")
+    assert "Сделка №1" in card.text
+    [deal] = await deals(app)
+    assert deal.qualification_level == "sql"
+    assert deal.qualification_points == sum(
+        q.options[b].points for q, b in zip(questions, best, strict=True)
+    )
+
+
+async def test_a_disqualified_lead_is_offered_closing_as_lost(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"), need="Подписка на облачную CRM")
+    questions = app.book.framework_for("subscription_small").questions
+    await ivan.send("/deals")
+    await ivan.press("№1 Анна")
+    await ivan.press("🎯 Квалификация")
+    for question in questions:
+        worst = min(range(len(question.options)), key=lambda i: question.options[i].points)
+        await ivan.wait_message(contains=question.text)
+        result = await ivan.press(question.options[worst].text)
+    assert (result.text or "").startswith("Квалификация: DISQUALIFIED")
+    offer = await ivan.wait_message(contains="не прошёл квалификацию")
+    assert app.book.lost_reasons[0].name in offer.button_texts
+    [deal] = await deals(app)
+    assert deal.qualification_level == "disqualified" and deal.status == "open"

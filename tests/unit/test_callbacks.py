@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from bot.callbacks import BookPipeline, InviteCancel, InviteRole, TeamAction, TeamMember
+from bot.callbacks import (
+    BookPipeline,
+    CardAction,
+    Consent,
+    DealAction,
+    DealActionKind,
+    DealCard,
+    DealsPage,
+    ForgetMe,
+    ForgetStep,
+    InviteCancel,
+    InviteRole,
+    TeamAction,
+    TeamMember,
+)
 from domain.roles import Role
 
 TELEGRAM_CALLBACK_LIMIT = 64
 LARGEST_TELEGRAM_ID = 2**52  # Telegram promises ids fit in 52 bits
+LARGEST_DEAL_ID = 10**9
 
 
 def test_the_longest_callback_data_fits() -> None:
@@ -15,6 +30,19 @@ def test_the_longest_callback_data_fits() -> None:
         InviteCancel().pack(),
         BookPipeline(pipeline_id="p" * 32).pack(),  # ids are at most 32 characters
         *(TeamMember(action=a, staff_id=-LARGEST_TELEGRAM_ID).pack() for a in TeamAction),
+        Consent(accept=False, source=999).pack(),
+        *(ForgetMe(step=step).pack() for step in ForgetStep),
+        *(DealAction(action=a, deal_id=LARGEST_DEAL_ID).pack() for a in DealActionKind),
+        DealsPage(page=9999, stage="s" * 32, overdue=True, manager=LARGEST_TELEGRAM_ID).pack(),
+        *(
+            DealCard(
+                deal_id=LARGEST_DEAL_ID,
+                action=action,
+                ticked=2**10 - 1,  # ten exit criteria, all ticked
+                arg="q" * 32 + ".9",  # a question id and an option: the longest argument
+            ).pack()
+            for action in CardAction
+        ),
     ]
     for data in worst:
         assert len(data.encode()) <= TELEGRAM_CALLBACK_LIMIT, data

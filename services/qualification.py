@@ -1,0 +1,62 @@
+"""Qualifying a lead with the book's framework, one question at a time. Every answer is stored
+as it is given, so a qualification interrupted by /cancel or a restart resumes where it was."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.clock import Clock
+from domain.qualification import QualificationResult, next_question, score
+from domain.roles import Action, require
+from domain.sales_book import QualificationFramework, Question, SalesBook
+from services.staff import Actor
+from services.workspace import readable_deal
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class QualificationStep:
+    framework: QualificationFramework
+    question: Question | None
+    """None once every question is answered."""
+    result: QualificationResult
+
+
+async def current_step(
+    uow: UnitOfWork, book: SalesBook, actor: Actor, deal_id: int
+) -> QualificationStep:
+    async with uow:
+        deal = await readable_deal(uow, actor, deal_id)
+        framework = book.framework_for(deal.pipeline_id)
+        answers = await uow.deals.qualification_answers(deal_id, framework.id)
+    return QualificationStep(
+        framework, next_question(framework, answers), score(framework, answers)
+    )
+
+
+async def answer(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    actor: Actor,
+    deal_id: int,
+    question_id: str,
+    option_index: int,
+) -> QualificationStep:
+    """Store one answer; once all are in, the level (MQL / SQL / disqualified) goes on the deal."""
+    async with uow:
+        deal = await readable_deal(uow, actor, deal_id)
+        own = deal.manager_id == actor.user_id
+        require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+        framework = book.framework_for(deal.pipeline_id)
+        answers = dict(await uow.deals.qualification_answers(deal_id, framework.id))
+        answers[question_id] = option_index
+        result = score(framework, answers)  # raises for an unknown question or option
+        await uow.deals.save_qualification_answer(
+            deal_id, framework.id, question_id, option_index, actor.user_id, clock.now()
+        )
+        if result.is_complete:
+            deal.record_qualification(result)
+            await uow.deals.save(deal)
+        await uow.commit()
+    return QualificationStep(framework, next_question(framework, answers), result)
