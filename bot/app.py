@@ -25,7 +25,9 @@ from bot.settings import Settings
 from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
 from domain.clock import Clock, SystemClock
 from domain.sales_book import SalesBook, parse_sales_book
+from domain.scripts import ScriptLibrary
 from domain.working_time import WorkingCalendar
+from services.scripts import load_scripts
 from services.staff import staff_members
 from storage.database import create_engine, create_session_factory, migrate
 from storage.unit_of_work import UnitOfWork
@@ -76,7 +78,10 @@ async def create_application(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     i18n = create_i18n(settings.default_locale)
-    dispatcher = create_dispatcher(settings, book, clock, session_factory, i18n)
+    scripts = load_scripts(book=book)
+    for problem in scripts.problems:
+        log.warning("scripts library: %s", problem)
+    dispatcher = create_dispatcher(settings, book, clock, session_factory, i18n, scripts.library)
     return Application(settings, book, clock, engine, session_factory, bot, dispatcher, i18n)
 
 
@@ -86,6 +91,7 @@ def create_dispatcher(
     clock: Clock,
     session_factory: async_sessionmaker[AsyncSession],
     i18n: I18n,
+    scripts: ScriptLibrary,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=DatabaseStorage(session_factory, clock),
@@ -98,6 +104,7 @@ def create_dispatcher(
         session_factory=session_factory,
         i18n=i18n,
         calendar=WorkingCalendar.from_book(book.working_hours),
+        scripts=scripts,
     )
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory))

@@ -81,6 +81,7 @@ class CardAction(StrEnum):
     LOST = "lost"
     LOST_REASON = "why"
     QUALIFY = "q"
+    SCRIPTS = "s"
 
 
 class DealCard(CallbackData, prefix="dc"):
@@ -90,3 +91,14 @@ class DealCard(CallbackData, prefix="dc"):
     """Ticked exit criteria as a bit mask (criterion i is bit i)."""
     arg: str = ""
     """A stage id, an activity kind or a lost reason id, depending on the action."""
+
+
+class ScriptOpen(CallbackData, prefix="so"):
+    objection_id: str
+    deal_id: int = 0
+    """The deal the script is used on, 0 when opened from /scripts."""
+
+
+class ScriptFeedback(CallbackData, prefix="sf"):
+    use_id: int
+    helped: bool

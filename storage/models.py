@@ -242,3 +242,20 @@ class FsmStateRow(Base):
     state: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime]
+
+
+class ScriptUseRow(Base):
+    """An objection answer shown to a manager (A/B variant) and whether it helped; joined with
+    the deal's later result, it tells which variant wins."""
+
+    __tablename__ = "script_uses"
+    __table_args__ = (Index("ix_script_uses_objection_variant", "objection_id", "variant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    objection_id: Mapped[str] = mapped_column(String(32))
+    variant_id: Mapped[str] = mapped_column(String(32))
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_at: Mapped[dt.datetime | None]

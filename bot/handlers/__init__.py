@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import book, common, deals, errors, fallback, lead, relay, staff
+from bot.handlers import book, common, deals, errors, fallback, lead, relay, scripts, staff
 
 
 def build_root_router() -> Router:
@@ -16,6 +16,7 @@ def build_root_router() -> Router:
         common.create_router(),
         lead.create_router(),
         deals.create_router(),
+        scripts.create_router(),
         relay.create_router(),
         staff.create_router(),
         book.create_router(),

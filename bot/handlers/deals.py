@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardAction, DealCard, DealsPage
 from bot.filters import STAFF_ROLES, HasRole
+from bot.handlers.scripts import stage_scripts
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
 from domain.clock import Clock
@@ -32,6 +33,7 @@ from domain.errors import (
 )
 from domain.qualification import QualificationLevel
 from domain.sales_book import SalesBook
+from domain.scripts import ScriptLibrary
 from domain.urgency import Urgency
 from domain.working_time import WorkingCalendar
 from services.deals import DealNotFound, advance_deal, lose_deal, move_deal_back, win_deal
@@ -161,6 +163,7 @@ async def card(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    scripts: ScriptLibrary,
 ) -> None:
     action = callback_data.action
     deal_id = callback_data.deal_id
@@ -213,6 +216,8 @@ async def card(
         elif action is CardAction.LOST:
             await _edit(query, *_lost_screen(view, book))
             await query.answer()
+        elif action is CardAction.SCRIPTS:
+            await stage_scripts(query, deal_id, actor, uow, book, scripts)
         elif action is CardAction.QUALIFY:
             await _qualify(query, callback_data, actor, uow, clock, book, calendar, settings)
         elif action is CardAction.LOST_REASON:
@@ -483,6 +488,10 @@ def _card_screen(
                 text=f"{icon} {tp(f'activity.{kind.value}')}",
                 callback_data=DealCard(deal_id=deal.id, action=CardAction.ACTIVITY, arg=kind.value),
             )
+        keyboard.button(
+            text=tp("card.scripts"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.SCRIPTS),
+        )
         keyboard.button(
             text=tp("card.qualify"),
             callback_data=DealCard(deal_id=deal.id, action=CardAction.QUALIFY),

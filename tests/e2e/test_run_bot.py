@@ -48,7 +48,12 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         await admin.send("/start")
         greeting = await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
         assert "/invite" in greeting.text
-        assert [c.command for c in await admin.commands()][:3] == ["start", "deals", "invite"]
+        assert [c.command for c in await admin.commands()][:4] == [
+            "start",
+            "deals",
+            "scripts",
+            "invite",
+        ]
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)

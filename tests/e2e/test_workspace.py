@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.callbacks import CardAction, DealCard
+from bot.callbacks import CardAction, DealCard, ScriptFeedback
 from domain.clock import FixedClock
 from services.deals import create_deal
-from storage.models import ActivityRow, StageTransitionRow
+from storage.models import ActivityRow, ScriptUseRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -251,3 +251,42 @@ async def test_a_disqualified_lead_is_offered_closing_as_lost(
     assert app.book.lost_reasons[0].name in offer.button_texts
     [deal] = await deals(app)
     assert deal.qualification_level == "disqualified" and deal.status == "open"
+
+
+async def test_scripts_from_the_card_and_by_the_clients_words_with_ab_feedback(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    await ivan.send("/deals")
+    await ivan.press("№1 Анна")
+    await ivan.press("📚 Скрипты")
+    stage = await ivan.wait_message(contains="Этап «Обращение»")
+    assert "Цель:" in stage.text
+
+    await ivan.send("/scripts дороговато")
+    found = await ivan.wait_message(contains="Похожие возражения")
+    assert found.button_texts[0] == "Дорого"
+    await ivan.press("Дорого")
+    first = await ivan.wait_message(contains="«Дорого»")
+    await ivan.press("👍 Помогло")
+    await ivan.send("/scripts")
+    await ivan.wait_message(contains="Что говорит клиент")
+    await ivan.send("цена высокая")
+    await ivan.wait_message(contains="Похожие возражения")
+    await ivan.press("Дорого")
+    second = await ivan.wait_message(
+        contains="«Дорого»", where=lambda m: m.message_id != first.message_id
+    )
+    assert first.text != second.text  # the next A/B variant by rotation
+    await ivan.press("👎 Не помогло")
+    answer = await ivan.press_data(ScriptFeedback(use_id=1, helped=False).pack())
+    assert answer is not None and "устарела" in (answer.text or "")  # feedback counts once
+
+    async with app.session_factory() as session:
+        uses = list(await session.scalars(select(ScriptUseRow).order_by(ScriptUseRow.id)))
+    assert [(u.objection_id, u.outcome, u.staff_id) for u in uses] == [
+        ("price", "helped", ivan.id),
+        ("price", "not_helped", ivan.id),
+    ]
+    assert uses[0].variant_id != uses[1].variant_id

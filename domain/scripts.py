@@ -1,0 +1,718 @@
+"""The scripts library: stage scripts and objection handling as validated data.
+
+The library lives in YAML files (the bundled ones are in `bot/scripts/`; an admin adds more by
+dropping files in). Each file may hold
+
+- `stage_scripts`: for a stage of the sales book, its goal, talking points and questions
+  (`pipeline:` optionally narrows a script to one pipeline; otherwise it serves the stage with
+  that id in every pipeline);
+- `objections`: an objection ("дорого", "подумаю" ...) with the words a client says it with and
+  one to three answer variants, each written in a named selling style. Two or more variants
+  make an A/B comparison: the bot shows them in turn (`pick_variant`) and stores whether each
+  helped.
+
+This module is pure: `parse_script_file` turns one file's text into a `ScriptFile` or raises
+`ScriptFileError` naming the line and field path of every mistake (in the style of the sales
+book), and `ScriptLibrary.from_texts` merges several files, skipping bad ones and reporting
+them, so one broken file does not stop the bot. Reading the folder is the caller's job
+(`services/scripts.py`).
+
+Search (`ScriptLibrary.search`) matches the words of a query against each objection's title and
+keywords after Russian stemming, so "дороговато" and "цена высокая" both find "Дорого".
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, NamedTuple, Self, get_args, get_origin
+
+import snowballstemmer  # type: ignore[import-untyped]
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from domain.sales_book import (
+    BookModel,
+    BookProblems,
+    Identifier,
+    Loc,
+    SalesBook,
+    SalesBookProblem,
+    _BookLoader,
+    _describe,
+    _duplicate_ids,
+    _duplicate_keys,
+    _locate,
+    _show,
+    _syntax_problem,
+    _unwrap,
+)
+
+MAX_TEXT_LENGTH = 1500
+"""An answer variant (and any single script text) is at most this long, so the bot can send the
+objection's title, the style and one variant in one Telegram message with room to spare."""
+
+MAX_STAGE_SCRIPT_LENGTH = 3500
+"""A stage script's goal, talking points and questions together, so that with the stage's name
+and headings it fits one Telegram message (4096 characters)."""
+
+MAX_VARIANTS = 3
+MAX_TITLE_LENGTH = 100
+MAX_KEYWORD_LENGTH = 100
+
+ScriptProblem = SalesBookProblem
+"""One mistake in a scripts file: line, field path and message (see `SalesBookProblem`)."""
+
+
+class Style(enum.StrEnum):
+    """The selling style an answer is written in (the methodology behind it)."""
+
+    SPIN = "spin"
+    """Questions about the Situation, Problem, Implication and Need-payoff."""
+    CHALLENGER = "challenger"
+    """Teach the client something about their business, tailor it, take control."""
+    SNAP = "snap"
+    """For busy clients: keep it Simple, iNvaluable, Aligned, a Priority."""
+    SOLUTION = "solution"
+    """Solution selling: the pain, the vision of the result, the cost of doing nothing."""
+
+    @property
+    def label(self) -> str:
+        """The style's name as the methodology calls it, for showing next to an answer."""
+        return _STYLE_LABELS[self]
+
+
+_STYLE_LABELS = {
+    Style.SPIN: "SPIN",
+    Style.CHALLENGER: "Challenger",
+    Style.SNAP: "SNAP",
+    Style.SOLUTION: "Solution selling",
+}
+
+
+class Feedback(enum.StrEnum):
+    """What the manager says about a variant after using it (stored with the deal)."""
+
+    HELPED = "helped"
+    NOT_HELPED = "not_helped"
+
+
+ScriptText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+Keyword = Annotated[str, Field(min_length=1, max_length=MAX_KEYWORD_LENGTH)]
+
+
+# --- Words: normalising, stop words, stems ------------------------------------------------
+
+_WORD = re.compile(r"[0-9a-zа-я]+")
+
+_STOP_WORDS_TEXT = """
+а без бы в вам вас во вот все да для до его ее если есть еще же за и из или им их к как ко ли
+либо мне меня мной мы на нам нас наш наша наше наши не нет ни но ну о об от по при про с со так
+там тем то тоже тот ту тут у уж уже чем что чтобы эта эти это этого этот я вы ваш ваша ваше ваши
+он она оно они был была было были будет будем будут надо очень просто пожалуйста пока ведь вообще
+давайте
+"""
+
+STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
+"""Words that say nothing about which objection is meant; search ignores them (so "нет" alone
+finds nothing, while "нет времени" and "нет денег" find different objections)."""
+
+_MIN_SHARED_PREFIX = 4
+"""Two different stems match when one starts with the other and the words share at least this
+many first letters: "дороговато" (stem "дороговат") matches "дорого" (stem "дор", shared
+"дорог"), while "потом" (stem "пот") does not match "потребность" (shared "пот")."""
+
+_STEMMER: Any = snowballstemmer.stemmer("russian")
+
+
+def _normalise(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+def search_words(text: str) -> list[str]:
+    """The words of `text` that search uses: lower case, ё as е, no punctuation or stop words."""
+    return [word for word in _WORD.findall(_normalise(text)) if word not in STOP_WORDS]
+
+
+@functools.lru_cache(maxsize=8192)
+def _stem(word: str) -> str:
+    # The snowball stemmer object keeps state between calls: fine for the bot's one thread.
+    return str(_STEMMER.stemWord(word))
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    word: str
+    stem: str
+
+
+def _terms(text: str) -> list[_Term]:
+    return [_Term(word, _stem(word)) for word in search_words(text)]
+
+
+def _match(query: _Term, term: _Term) -> float:
+    if query.stem == term.stem:
+        return 1.0
+    shorter, longer = sorted((query.stem, term.stem), key=len)
+    if not longer.startswith(shorter):
+        return 0.0
+    shared = 0
+    for a, b in zip(query.word, term.word, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return 0.75 if shared >= _MIN_SHARED_PREFIX else 0.0
+
+
+# --- Models ----------------------------------------------------------------------------
+
+
+class Variant(BookModel):
+    """One way to answer an objection, in one style."""
+
+    id: Identifier
+    style: Style
+    text: ScriptText
+
+
+class Objection(BookModel):
+    """Something a client says against buying, with the answers to it."""
+
+    id: Identifier
+    title: str = Field(min_length=1, max_length=MAX_TITLE_LENGTH)
+    keywords: list[Keyword] = Field(min_length=1)
+    """Words and phrases a client says this objection with; search matches them by word forms."""
+    stages: list[Identifier] = Field(default_factory=list)
+    """Stage ids where this objection typically comes up: it is listed on those stages' scripts.
+    Empty: it is found by search only."""
+    variants: list[Variant] = Field(min_length=1, max_length=MAX_VARIANTS)
+    """One to three answers; with two or more the bot rotates them for an A/B comparison."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        problems = _duplicate_ids("variants", [variant.id for variant in self.variants])
+        for index, stage in enumerate(self.stages):
+            if stage in self.stages[:index]:
+                problems.append((("stages", index), f"stage {stage!r} is listed twice"))
+        for index, keyword in enumerate(self.keywords):
+            if not search_words(keyword):
+                problems.append(
+                    (
+                        ("keywords", index),
+                        f"{keyword!r} has no word that search can use (only common words like "
+                        "'нет', 'не', 'уже' or punctuation); write what the client says, "
+                        "like 'нет денег'",
+                    )
+                )
+        if problems:
+            raise BookProblems(problems)
+        return self
+
+    @property
+    def is_ab(self) -> bool:
+        """True when there are variants to compare."""
+        return len(self.variants) > 1
+
+    def variant(self, variant_id: str) -> Variant:
+        for variant in self.variants:
+            if variant.id == variant_id:
+                return variant
+        raise KeyError(variant_id)
+
+
+class StageScript(BookModel):
+    stage: Identifier
+    """The stage id; the same id in every pipeline unless `pipeline` is given."""
+    pipeline: Identifier | None = None
+    """Only for this pipeline; such a script wins over one without a pipeline."""
+    goal: ScriptText
+    talking_points: list[ScriptText] = Field(min_length=1)
+    questions: list[ScriptText] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fits_a_message(self) -> Self:
+        length = self.length
+        if length > MAX_STAGE_SCRIPT_LENGTH:
+            raise BookProblems(
+                [
+                    (
+                        (),
+                        f"goal, talking points and questions together must be at most "
+                        f"{MAX_STAGE_SCRIPT_LENGTH} characters to fit one Telegram message, "
+                        f"got {length}; shorten them",
+                    )
+                ]
+            )
+        return self
+
+    @property
+    def length(self) -> int:
+        """Characters of the texts, with a line break between them."""
+        texts = [self.goal, *self.talking_points, *self.questions]
+        return sum(len(text) + 1 for text in texts)
+
+
+class ScriptFile(BookModel):
+    """One file of the library."""
+
+    stage_scripts: list[StageScript] = Field(default_factory=list)
+    objections: list[Objection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        problems = _duplicate_ids("objections", [item.id for item in self.objections])
+        seen: dict[tuple[str, str | None], int] = {}
+        for index, script in enumerate(self.stage_scripts):
+            key = (script.stage, script.pipeline)
+            if key in seen:
+                problems.append(
+                    (
+                        ("stage_scripts", index, "stage"),
+                        f"stage_scripts[{seen[key]}] is already the script for stage "
+                        f"{_for_whom(*key)}; keep one",
+                    )
+                )
+            else:
+                seen[key] = index
+        if not self.stage_scripts and not self.objections:
+            problems.append(
+                ((), "the file has neither stage_scripts nor objections, so it adds nothing")
+            )
+        if problems:
+            raise BookProblems(problems)
+        return self
+
+
+def _for_whom(stage: str, pipeline: str | None) -> str:
+    return f"{stage!r}" + ("" if pipeline is None else f" of pipeline {pipeline!r}")
+
+
+# --- Parsing one file ---------------------------------------------------------------------
+
+
+class ScriptFileError(Exception):
+    """A scripts file is not valid; `problems` has one readable line per mistake (naming the
+    file, line and field) and `details` the same as data."""
+
+    def __init__(self, source: str, details: Sequence[ScriptProblem]) -> None:
+        self.source = source
+        self.details: list[ScriptProblem] = list(details)
+        self.problems: list[str] = [problem.render(source) for problem in self.details]
+        super().__init__("\n".join(self.problems))
+
+
+def parse_script_file(text: str, source: str = "scripts") -> ScriptFile:
+    """Parse and validate one scripts file; `source` names it in error messages."""
+    return _parse(text, source)[0]
+
+
+def _parse(text: str, source: str) -> tuple[ScriptFile, yaml.Node]:
+    root, data, details = _load_yaml(text, source)
+    script_file: ScriptFile | None = None
+    try:
+        script_file = ScriptFile.model_validate(data)
+    except ValidationError as exc:
+        details += _explain(exc, root)
+    if details or script_file is None:
+        details.sort(key=lambda problem: problem.line or 0)
+        raise ScriptFileError(source, details)
+    return script_file, root
+
+
+def _load_yaml(text: str, source: str) -> tuple[yaml.Node, Any, list[ScriptProblem]]:
+    loader: _BookLoader | None = None
+    try:
+        loader = _BookLoader(text)
+        root = loader.get_single_node()
+        duplicates = list(_duplicate_keys(root, "", set())) if root is not None else []
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"invalid YAML: character #x{exc.character:04x} is not allowed in a YAML file"
+        raise ScriptFileError(source, [ScriptProblem(line, "", message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        raise ScriptFileError(source, [_syntax_problem(exc)]) from None
+    except yaml.YAMLError as exc:
+        raise ScriptFileError(source, [ScriptProblem(None, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if root is None:
+        message = "the file is empty; a scripts file has stage_scripts: and/or objections:"
+        raise ScriptFileError(source, [ScriptProblem(None, "", message)])
+    if not isinstance(data, dict):
+        message = (
+            "the top level must be a mapping with stage_scripts: and/or objections:, "
+            f"got {_show(data)}"
+        )
+        raise ScriptFileError(source, [ScriptProblem(root.start_mark.line + 1, "", message)])
+    return root, data, duplicates
+
+
+def _explain(exc: ValidationError, root: yaml.Node) -> Iterator[ScriptProblem]:
+    for error in exc.errors(include_url=False):
+        loc: Loc = tuple(error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, BookProblems):
+            for relative, message in cause.problems:
+                path, line = _locate(root, loc + relative)
+                yield ScriptProblem(line, path, message)
+        else:
+            path, line = _locate(root, loc)
+            yield ScriptProblem(line, path, _describe_error(error, loc))
+
+
+def _describe_error(error: ErrorDetails, loc: Loc) -> str:
+    kind = error["type"]
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_field(loc)
+    if kind == "enum":
+        styles = ", ".join(f"{style.value} ({style.label})" for style in Style)
+        close = difflib.get_close_matches(str(value).lower(), [s.value for s in Style], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown style {_show(value)}; the styles are: {styles}{hint}"
+    if kind == "string_type" and isinstance(value, dict):
+        return (
+            "must be text, but YAML read it as a mapping because it contains ': '; put the "
+            'text in double quotes, or write it on the next lines after ">-"'
+        )
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items (got {ctx.get('actual_length')})"
+    if kind == "string_too_long":
+        return (
+            f"must be at most {ctx.get('max_length')} characters (got {len(str(value))}) so that "
+            "it fits one Telegram message; shorten it"
+        )
+    return _describe(error, loc)
+
+
+def _unknown_field(loc: Loc) -> str:
+    key = str(loc[-1]) if loc else ""
+    model = _model_at(loc[:-1])
+    if model is None:
+        return f"unknown field {key!r}"
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f"unknown field {key!r}; did you mean {close[0]!r}?"
+    return f"unknown field {key!r}; the fields here are: {', '.join(allowed)}"
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    current: Any = ScriptFile
+    for element in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(element))
+            if field is None:
+                return None
+            current = field.annotation
+        elif isinstance(element, int) and get_origin(current) is list:
+            current = get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+# --- The library ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an item of the library was written: file, line and field path."""
+
+    source: str
+    line: int | None
+    path: str
+
+    def render(self, message: str) -> str:
+        return ScriptProblem(self.line, self.path, message).render(self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class StageScripts:
+    """What the deal card's "scripts" shows for a stage."""
+
+    script: StageScript | None
+    """The stage script (the pipeline's own if there is one), or None when there is none."""
+    objections: tuple[Objection, ...]
+    """Objections that typically come up on this stage, in library order."""
+
+
+class LibraryLoad(NamedTuple):
+    library: ScriptLibrary
+    problems: list[str]
+    """One line per problem ("file, line N, field: what is wrong"); the files or items named
+    were skipped, everything else is in the library."""
+
+
+class ScriptLibrary:
+    """All stage scripts and objections, with search. Immutable once built."""
+
+    def __init__(
+        self,
+        stage_scripts: Iterable[StageScript] = (),
+        objections: Iterable[Objection] = (),
+        *,
+        stage_origins: Mapping[tuple[str, str | None], Origin] | None = None,
+        objection_origins: Mapping[str, Origin] | None = None,
+    ) -> None:
+        """Raises ValueError on a duplicate objection id or (stage, pipeline) script.
+
+        The origins, keyed by (stage, pipeline) and by objection id, say where each item was
+        written, for messages; `from_texts` fills them in.
+        """
+        self.stage_scripts: tuple[StageScript, ...] = tuple(stage_scripts)
+        self.objections: tuple[Objection, ...] = tuple(objections)
+        self._stage_origins = dict(stage_origins or {})
+        self._objection_origins = dict(objection_origins or {})
+        self._by_id: dict[str, Objection] = {}
+        for objection in self.objections:
+            if objection.id in self._by_id:
+                raise ValueError(f"duplicate objection id {objection.id!r}")
+            self._by_id[objection.id] = objection
+        self._by_stage: dict[tuple[str, str | None], StageScript] = {}
+        for script in self.stage_scripts:
+            key = (script.stage, script.pipeline)
+            if key in self._by_stage:
+                raise ValueError(f"duplicate stage script for stage {_for_whom(*key)}")
+            self._by_stage[key] = script
+        self._index = [_SearchEntry.of(objection) for objection in self.objections]
+        frequency: dict[str, int] = {}
+        for entry in self._index:
+            for stem in {term.stem for term in entry.terms}:
+                frequency[stem] = frequency.get(stem, 0) + 1
+        self._weight = {stem: 1 / count for stem, count in frequency.items()}
+
+    @classmethod
+    def from_texts(cls, files: Iterable[tuple[str, str]]) -> LibraryLoad:
+        """Build the library from (file name, YAML text) pairs, in the order given.
+
+        A file that is not valid is skipped whole and each of its mistakes reported. An
+        objection id or a (stage, pipeline) script already defined by an earlier file is
+        reported and that item skipped; the rest of its file still loads.
+        """
+        stage_scripts: list[StageScript] = []
+        objections: list[Objection] = []
+        stage_origins: dict[tuple[str, str | None], Origin] = {}
+        objection_origins: dict[str, Origin] = {}
+        problems: list[str] = []
+        for source, text in files:
+            try:
+                script_file, root = _parse(text, source)
+            except ScriptFileError as exc:
+                count = len(exc.problems)
+                problems += exc.problems
+                problems.append(
+                    f"{source}: not loaded because of the {count} problem"
+                    f"{'' if count == 1 else 's'} above; the other files are loaded"
+                )
+                continue
+            for index, script in enumerate(script_file.stage_scripts):
+                path, line = _locate(root, ("stage_scripts", index))
+                origin = Origin(source, line, path)
+                stage_key = (script.stage, script.pipeline)
+                if stage_key in stage_origins:
+                    first = stage_origins[stage_key]
+                    problems.append(
+                        origin.render(
+                            f"stage {_for_whom(*stage_key)} already has a script in "
+                            f"{first.source} (line {first.line}); this one is skipped"
+                        )
+                    )
+                    continue
+                stage_origins[stage_key] = origin
+                stage_scripts.append(script)
+            for index, objection in enumerate(script_file.objections):
+                path, line = _locate(root, ("objections", index))
+                origin = Origin(source, line, path)
+                if objection.id in objection_origins:
+                    first = objection_origins[objection.id]
+                    problems.append(
+                        origin.render(
+                            f"duplicate objection id {objection.id!r}: {first.source} (line "
+                            f"{first.line}) already uses it; this one is skipped"
+                        )
+                    )
+                    continue
+                objection_origins[objection.id] = origin
+                objections.append(objection)
+        library = cls(
+            stage_scripts,
+            objections,
+            stage_origins=stage_origins,
+            objection_origins=objection_origins,
+        )
+        return LibraryLoad(library, problems)
+
+    # --- Look-ups
+
+    def objection(self, objection_id: str) -> Objection:
+        return self._by_id[objection_id]
+
+    def origin_of_objection(self, objection_id: str) -> Origin | None:
+        """Where the objection was written (file, line, path), if known."""
+        return self._objection_origins.get(objection_id)
+
+    def origin_of_stage_script(self, stage_id: str, pipeline_id: str | None) -> Origin | None:
+        """Where the script for exactly this stage and pipeline (None: shared) was written."""
+        return self._stage_origins.get((stage_id, pipeline_id))
+
+    def stage_script(self, stage_id: str, pipeline_id: str | None = None) -> StageScript | None:
+        """The pipeline's own script for the stage if there is one, else the shared one."""
+        if pipeline_id is not None and (stage_id, pipeline_id) in self._by_stage:
+            return self._by_stage[(stage_id, pipeline_id)]
+        return self._by_stage.get((stage_id, None))
+
+    def for_stage(self, stage_id: str, pipeline_id: str | None = None) -> StageScripts:
+        """The stage script and the objections typical of the stage, for the deal card."""
+        return StageScripts(
+            self.stage_script(stage_id, pipeline_id),
+            tuple(objection for objection in self.objections if stage_id in objection.stages),
+        )
+
+    # --- Search
+
+    def search(self, query: str, limit: int = 5) -> list[Objection]:
+        """Objections whose title or keywords share words with `query`, best first.
+
+        Words are compared by their Russian stems, case- and ё-insensitive, ignoring punctuation
+        and stop words; a stem that starts another ("дороговат" / "дор") counts a little less
+        than the same stem. Each query word adds its best match in the objection, weighted by
+        how rare the matched word is in the library (a word in four objections says less than
+        a word in one). On equal scores an objection with a whole keyword phrase in the query
+        ranks first, then library order. A query with nothing in common returns [].
+        """
+        query_terms = _unique_terms(_terms(query))
+        if not query_terms or limit <= 0:
+            return []
+        scored: list[tuple[float, bool, int, Objection]] = []
+        for position, entry in enumerate(self._index):
+            score = 0.0
+            matched: set[_Term] = set()
+            for query_term in query_terms:
+                best = 0.0
+                for term in entry.terms:
+                    closeness = _match(query_term, term)
+                    if closeness > 0:
+                        matched.add(term)
+                        best = max(best, closeness * self._weight[term.stem])
+                score += best
+            if score > 0:
+                whole = any(set(phrase) <= matched for phrase in entry.phrases)
+                scored.append((score, whole, position, entry.objection))
+        scored.sort(key=lambda item: (-item[0], not item[1], item[2]))
+        return [objection for _, _, _, objection in scored[:limit]]
+
+    # --- Checking against a sales book
+
+    def check_against(self, book: SalesBook) -> list[str]:
+        """Problems between the library and the sales book: a script for a stage or pipeline
+        the book does not have, an objection listed on an unknown stage, and any stage of any
+        pipeline without a stage script. Empty when they fit together."""
+        problems: list[str] = []
+        all_stages = {stage.id for pipeline in book.pipelines for stage in pipeline.stages}
+        pipelines = {pipeline.id: pipeline for pipeline in book.pipelines}
+        known_stages = ", ".join(sorted(all_stages))
+        for script in self.stage_scripts:
+            origin = self.origin_of_stage_script(script.stage, script.pipeline)
+            message: str | None = None
+            field = "stage"
+            if script.pipeline is not None and script.pipeline not in pipelines:
+                field = "pipeline"
+                message = (
+                    f"unknown pipeline {script.pipeline!r}; the sales book's pipelines are: "
+                    f"{', '.join(pipelines)}"
+                )
+            elif script.pipeline is not None:
+                stage_ids = [stage.id for stage in pipelines[script.pipeline].stages]
+                if script.stage not in stage_ids:
+                    message = (
+                        f"pipeline {script.pipeline!r} has no stage {script.stage!r}; its "
+                        f"stages are: {', '.join(stage_ids)}"
+                    )
+            elif script.stage not in all_stages:
+                message = (
+                    f"no pipeline of the sales book has stage {script.stage!r}; the stages "
+                    f"are: {known_stages}"
+                )
+            if message is not None:
+                problems.append(_render(origin, field, message))
+        for objection in self.objections:
+            origin = self.origin_of_objection(objection.id)
+            for stage_id in objection.stages:
+                if stage_id not in all_stages:
+                    problems.append(
+                        _render(
+                            origin,
+                            "stages",
+                            f"objection {objection.id!r} lists stage {stage_id!r}, which no "
+                            f"pipeline of the sales book has; the stages are: {known_stages}",
+                        )
+                    )
+        for pipeline in book.pipelines:
+            for stage in pipeline.stages:
+                if self.stage_script(stage.id, pipeline.id) is None:
+                    problems.append(
+                        f"scripts: no stage script for stage {stage.id!r} ({stage.name}) of "
+                        f"pipeline {pipeline.id!r}; add one to stage_scripts"
+                    )
+        return problems
+
+
+def _render(origin: Origin | None, field: str, message: str) -> str:
+    if origin is None:
+        return f"scripts: {message}"
+    path = f"{origin.path}.{field}" if field else origin.path
+    return ScriptProblem(origin.line, path, message).render(origin.source)
+
+
+@dataclass(frozen=True, slots=True)
+class _SearchEntry:
+    objection: Objection
+    phrases: tuple[tuple[_Term, ...], ...]
+    """The title and each keyword as terms."""
+    terms: tuple[_Term, ...]
+    """All terms of the phrases, once each."""
+
+    @classmethod
+    def of(cls, objection: Objection) -> _SearchEntry:
+        phrases = tuple(
+            tuple(_terms(text)) for text in (objection.title, *objection.keywords) if _terms(text)
+        )
+        return cls(objection, phrases, tuple(_unique_terms(t for p in phrases for t in p)))
+
+
+def _unique_terms(terms: Iterable[_Term]) -> list[_Term]:
+    seen: set[_Term] = set()
+    unique: list[_Term] = []
+    for term in terms:
+        if term not in seen:
+            seen.add(term)
+            unique.append(term)
+    return unique
+
+
+# --- A/B rotation -----------------------------------------------------------------------
+
+
+def pick_variant(objection: Objection, uses_so_far: Mapping[str, int]) -> Variant:
+    """The variant to show next: the least used one, ties broken by order in the file.
+
+    `uses_so_far` maps variant ids to how many times each was shown (the caller counts them in
+    storage, for the whole team or one manager as it sees fit); missing ids count as 0 and
+    unknown ids are ignored. Deterministic, and over many calls each variant is shown equally
+    often, so their "helped" rates can be compared.
+    """
+    return min(
+        enumerate(objection.variants),
+        key=lambda item: (uses_so_far.get(item[1].id, 0), item[0]),
+    )[1]
