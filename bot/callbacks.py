@@ -67,6 +67,8 @@ class DealsPage(CallbackData, prefix="dl"):
     overdue: bool = False
     manager: int = 0
     """A supervisor's filter by manager, 0 for everyone."""
+    pick: str = ""
+    """"s" (stage) or "m" (manager): show the choices for that filter instead of the list."""
 
 
 class CardAction(StrEnum):

@@ -32,6 +32,7 @@ from domain.errors import (
     PermissionDenied,
 )
 from domain.qualification import QualificationLevel
+from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
 from domain.urgency import Urgency
@@ -88,9 +89,56 @@ async def deals_page(
     if callback_data.stage and callback_data.stage not in _stage_ids(book):
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
-    text, markup = await _deals_screen(uow, clock, book, calendar, settings, actor, callback_data)
+    if callback_data.pick == "s":
+        text, markup = _stage_picker(book, callback_data)
+    elif callback_data.pick == "m" and can(actor.role, Action.VIEW_ALL_DEALS):
+        text, markup = await _manager_picker(uow, callback_data)
+    else:
+        text, markup = await _deals_screen(
+            uow, clock, book, calendar, settings, actor, callback_data
+        )
     await _edit(query, text, markup)
     await query.answer()
+
+
+def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("deals.every_stage"),
+        callback_data=view.model_copy(update={"stage": "", "pick": ""}),
+    )
+    seen: set[str] = set()
+    for pipeline in book.pipelines:
+        for stage in pipeline.stages:
+            if stage.id not in seen:
+                seen.add(stage.id)
+                keyboard.button(
+                    text=stage.name,
+                    callback_data=view.model_copy(
+                        update={"stage": stage.id, "pick": "", "page": 0}
+                    ),
+                )
+    keyboard.adjust(2)
+    return t("deals.pick_stage"), keyboard.as_markup()
+
+
+async def _manager_picker(uow: UnitOfWork, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
+    async with uow:
+        managers = await uow.staff.active_with_role(Role.MANAGER)
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("deals.every_manager"),
+        callback_data=view.model_copy(update={"manager": 0, "pick": ""}),
+    )
+    for member in managers:
+        keyboard.button(
+            text=member.first_name or str(member.telegram_id),
+            callback_data=view.model_copy(
+                update={"manager": member.telegram_id, "pick": "", "page": 0}
+            ),
+        )
+    keyboard.adjust(2)
+    return t("deals.pick_manager"), keyboard.as_markup()
 
 
 async def _deals_screen(
@@ -146,6 +194,14 @@ async def _deals_screen(
         text=tp("deals.all_button") if view.overdue else tp("deals.overdue_button"),
         callback_data=view.model_copy(update={"overdue": not view.overdue, "page": 0}),
     )
+    navigation.button(
+        text=tp("deals.stage_button"), callback_data=view.model_copy(update={"pick": "s"})
+    )
+    if can(actor.role, Action.VIEW_ALL_DEALS):
+        navigation.button(
+            text=tp("deals.manager_button"),
+            callback_data=view.model_copy(update={"pick": "m"}),
+        )
     keyboard.attach(navigation)
     return join_within_limit(lines, "list.more"), keyboard.as_markup()
 

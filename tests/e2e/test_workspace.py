@@ -169,6 +169,13 @@ async def test_nobody_touches_another_managers_deal(
     await maria.send("/deals")
     team_list = await maria.wait_message(contains="Открытые сделки")
     assert "№1 · Анна" in team_list.text
+    await maria.press("👤 Менеджер")
+    await maria.press("Пётр")
+    await maria.wait_message(contains="Открытых сделок нет")
+    await maria.press("👤 Менеджер")
+    await maria.press("Иван")
+    ivans = await maria.wait_message(contains="Открытые сделки")
+    assert "№1 · Анна" in ivans.text
 
 
 async def test_two_hundred_deals_page_within_telegrams_limits(
@@ -195,6 +202,13 @@ async def test_two_hundred_deals_page_within_telegrams_limits(
     overdue = await ivan.wait_message(contains="Открытые сделки")
     assert "просрочено" in overdue.text or "Открытых сделок нет" in overdue.text
     assert second_page.message_id == first_page.message_id
+    await ivan.press("Все открытые")
+    await ivan.press("🗂 Этап")
+    await ivan.press("Квалификация")
+    await ivan.wait_message(contains="Открытых сделок нет")  # all 200 are new requests
+    await ivan.press("🗂 Этап")
+    await ivan.press("Обращение")
+    await ivan.wait_message(contains="Открытые сделки: 200")
 
 
 async def test_qualification_resumes_after_cancel_and_sets_the_level(

@@ -33,7 +33,9 @@ def test_the_longest_callback_data_fits() -> None:
         Consent(accept=False, source=999).pack(),
         *(ForgetMe(step=step).pack() for step in ForgetStep),
         *(DealAction(action=a, deal_id=LARGEST_DEAL_ID).pack() for a in DealActionKind),
-        DealsPage(page=9999, stage="s" * 32, overdue=True, manager=LARGEST_TELEGRAM_ID).pack(),
+        DealsPage(
+            page=9999, stage="s" * 32, overdue=True, manager=LARGEST_TELEGRAM_ID, pick="m"
+        ).pack(),
         *(
             DealCard(
                 deal_id=LARGEST_DEAL_ID,
