@@ -25,6 +25,7 @@ from bot.settings import Settings
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH, parse_amount
 from domain.errors import (
+    CommentRequired,
     DealClosed,
     DomainError,
     ExitCriteriaNotMet,
@@ -368,47 +369,87 @@ async def card_input(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    current = await state.get_state()
-    data = await state.get_data()
-    deal_id: int = data["deal_id"]
-    arg: str = data.get("arg", "")
-    text = (message.text or "").strip()
-    skipped = text == tp("card.skip_comment")
     if message.text is None:
         await message.answer(t("input.text_expected"))
         return
+    text = message.text.strip()
     if len(text) > MAX_COMMENT_LENGTH:
         await message.answer(t("input.too_long", limit=MAX_COMMENT_LENGTH))
         return
-    comment = None if skipped else text
-    try:
-        if current == CardInput.back_comment.state:
-            if not comment:
-                await message.answer(t("card.comment_required"))
-                return
-            await move_deal_back(uow, clock, book, actor, deal_id, arg, comment)
-        elif current == CardInput.activity_comment.state:
-            await log_activity(uow, clock, actor, deal_id, ActivityKind(arg), comment)
-        elif current == CardInput.won_amount.state:
-            amount = parse_amount(text)
-            await win_deal(uow, clock, book, actor, deal_id, amount)
-        elif current == CardInput.lost_comment.state:
-            await lose_deal(uow, clock, book, actor, deal_id, arg, comment)
-    except InvalidAmount:
-        await message.answer(t("card.bad_amount", currency=book.currency))
+    problem = await _complete_input(state, actor, uow, clock, book, text or None)
+    if problem is not None:
+        await message.answer(t(problem, currency=book.currency))
         return
-    except (DealNotFound, PermissionDenied, DealClosed):
-        await state.clear()
-        await message.answer(t("deal.unavailable_plain"))
-        return
-    except DomainError:
-        await state.clear()
-        await message.answer(t("error.stale_button"))
-        return
+    deal_id = (await state.get_data())["deal_id"]
     await state.clear()
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     text_out, markup = _card_screen(view, book, settings)
     await message.answer(text_out, reply_markup=markup)
+
+
+async def skip_comment(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    """ "No comment" on an activity or a loss: do it without one."""
+    data = await state.get_data()
+    if data.get("deal_id") != callback_data.deal_id or await state.get_state() not in (
+        CardInput.activity_comment.state,
+        CardInput.lost_comment.state,
+    ):
+        await query.answer(tp("error.stale_button"), show_alert=True)
+        return
+    problem = await _complete_input(state, actor, uow, clock, book, None)
+    if problem is not None:
+        await query.answer(tp(problem), show_alert=True)
+        return
+    await state.clear()
+    view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
+    await _edit(query, *_card_screen(view, book, settings))
+    await query.answer(tp("card.saved"))
+
+
+async def _complete_input(
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    text: str | None,
+) -> str | None:
+    """Carry out what the card asked the person to type (None: no comment). Returns the text
+    key of what is wrong; the conversation ends unless the person can simply try again."""
+    current = await state.get_state()
+    data = await state.get_data()
+    deal_id: int = data["deal_id"]
+    arg: str = data.get("arg", "")
+    try:
+        if current == CardInput.back_comment.state:
+            await move_deal_back(uow, clock, book, actor, deal_id, arg, text)
+        elif current == CardInput.activity_comment.state:
+            await log_activity(uow, clock, actor, deal_id, ActivityKind(arg), text)
+        elif current == CardInput.won_amount.state:
+            await win_deal(uow, clock, book, actor, deal_id, parse_amount(text or ""))
+        elif current == CardInput.lost_comment.state:
+            await lose_deal(uow, clock, book, actor, deal_id, arg, text)
+    except InvalidAmount:
+        return "card.bad_amount"
+    except CommentRequired:
+        return "card.comment_required"
+    except (DealNotFound, PermissionDenied, DealClosed):
+        await state.clear()
+        return "deal.unavailable_plain"
+    except DomainError:
+        await state.clear()
+        return "error.stale_button"
+    return None
 
 
 async def _ask(
@@ -435,41 +476,6 @@ async def _ask(
 
 def _skip_data(deal_id: int) -> str:
     return DealCard(deal_id=deal_id, action=CardAction.VIEW, arg="skip").pack()
-
-
-async def skip_comment(
-    query: CallbackQuery,
-    callback_data: DealCard,
-    state: FSMContext,
-    actor: Actor,
-    uow: UnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    calendar: WorkingCalendar,
-    settings: Settings,
-) -> None:
-    """ "No comment" on an activity or a loss: do it without one."""
-    data = await state.get_data()
-    current = await state.get_state()
-    if data.get("deal_id") != callback_data.deal_id or current not in (
-        CardInput.activity_comment.state,
-        CardInput.lost_comment.state,
-    ):
-        await query.answer(tp("error.stale_button"), show_alert=True)
-        return
-    try:
-        if current == CardInput.activity_comment.state:
-            await log_activity(uow, clock, actor, callback_data.deal_id, ActivityKind(data["arg"]))
-        else:
-            await lose_deal(uow, clock, book, actor, callback_data.deal_id, data["arg"])
-    except (DealNotFound, PermissionDenied, DealClosed):
-        await state.clear()
-        await query.answer(tp("deal.unavailable_plain"), show_alert=True)
-        return
-    await state.clear()
-    view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
-    await _edit(query, *_card_screen(view, book, settings))
-    await query.answer(tp("card.saved"))
 
 
 # --- screens ----------------------------------------------------------------------------------
