@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.lead_path` (see bench/README.md)."""
