@@ -85,7 +85,7 @@ async def relay_to_staff(
                 landed.append((recipient, sent.message_id))
                 continue
             caption = lead_message.caption
-            if _kind(lead_message) in CAPTIONED_KINDS:
+            if message_kind(lead_message) in CAPTIONED_KINDS:
                 body = f"{header}\n{_escape(caption)}" if caption else header
                 copied = await lead_message.copy_to(recipient, caption=body)
             else:
@@ -118,10 +118,6 @@ async def staff_locale(uow: UnitOfWork, settings: Settings, staff_id: int) -> st
     async with uow:
         member = await uow.staff.get(staff_id)
     return pick_locale(member.language_code if member else None, settings.default_locale)
-
-
-def message_kind(message: Message) -> str:
-    return _kind(message)
 
 
 def card_keyboard(deal_id: int, taken: bool) -> InlineKeyboardMarkup:
@@ -200,7 +196,7 @@ async def _send_card(
     return True
 
 
-def _kind(message: Message) -> str:
+def message_kind(message: Message) -> str:
     for kind in (
         "text",
         "photo",
