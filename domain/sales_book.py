@@ -15,7 +15,7 @@ import functools
 import re
 import types
 import zoneinfo
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -776,7 +776,14 @@ def _locate(root: yaml.Node, loc: Loc) -> tuple[str, int | None]:
     return path, line
 
 
-def _explain(exc: ValidationError, root: yaml.Node) -> Iterator[SalesBookProblem]:
+def _explain(
+    exc: ValidationError,
+    root: yaml.Node,
+    describe: Callable[[Any, Loc], str] | None = None,
+) -> Iterator[SalesBookProblem]:
+    """Each validation error located in the YAML (line and path), worded by `describe` (the
+    book's wording by default; the scripts library brings its own)."""
+    describe = describe or _describe
     for error in exc.errors(include_url=False):
         loc: Loc = tuple(error["loc"])
         cause = (error.get("ctx") or {}).get("error")
@@ -786,7 +793,7 @@ def _explain(exc: ValidationError, root: yaml.Node) -> Iterator[SalesBookProblem
                 yield SalesBookProblem(line, path, message)
         else:
             path, line = _locate(root, loc)
-            yield SalesBookProblem(line, path, _describe(error, loc))
+            yield SalesBookProblem(line, path, describe(error, loc))
 
 
 _PATTERN_HINTS = {

@@ -27,7 +27,7 @@ import difflib
 import enum
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, NamedTuple, Self, get_args, get_origin
 
@@ -47,6 +47,7 @@ from domain.sales_book import (
     _describe,
     _duplicate_ids,
     _duplicate_keys,
+    _explain,
     _locate,
     _show,
     _syntax_problem,
@@ -317,7 +318,7 @@ def _parse(text: str, source: str) -> tuple[ScriptFile, yaml.Node]:
     try:
         script_file = ScriptFile.model_validate(data)
     except ValidationError as exc:
-        details += _explain(exc, root)
+        details += _explain(exc, root, _describe_error)
     if details or script_file is None:
         details.sort(key=lambda problem: problem.line or 0)
         raise ScriptFileError(source, details)
@@ -352,19 +353,6 @@ def _load_yaml(text: str, source: str) -> tuple[yaml.Node, Any, list[ScriptProbl
         )
         raise ScriptFileError(source, [ScriptProblem(root.start_mark.line + 1, "", message)])
     return root, data, duplicates
-
-
-def _explain(exc: ValidationError, root: yaml.Node) -> Iterator[ScriptProblem]:
-    for error in exc.errors(include_url=False):
-        loc: Loc = tuple(error["loc"])
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, BookProblems):
-            for relative, message in cause.problems:
-                path, line = _locate(root, loc + relative)
-                yield ScriptProblem(line, path, message)
-        else:
-            path, line = _locate(root, loc)
-            yield ScriptProblem(line, path, _describe_error(error, loc))
 
 
 def _describe_error(error: ErrorDetails, loc: Loc) -> str:
