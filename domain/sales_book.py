@@ -855,9 +855,11 @@ def _describe(error: ErrorDetails, loc: Loc) -> str:
     return f"{error['msg']}{got}"
 
 
-def _unknown_field(loc: Loc) -> str:
+def _unknown_field(loc: Loc, root: type[BaseModel] | None = None) -> str:
+    """An unknown key at `loc` (in the model tree under `root`, the book by default), with
+    the likely spelling."""
     key = str(loc[-1]) if loc else ""
-    model = _model_at(loc[:-1])
+    model = _model_at(loc[:-1], root or SalesBook)
     if model is None:
         return f"unknown field {key!r}"
     allowed = list(model.model_fields)
@@ -881,8 +883,8 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
-    current: Any = SalesBook
+def _model_at(loc: Loc, root: type[BaseModel]) -> type[BaseModel] | None:
+    current: Any = root
     for element in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):

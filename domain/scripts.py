@@ -29,11 +29,11 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, NamedTuple, Self, get_args, get_origin
+from typing import Annotated, Any, NamedTuple, Self
 
 import snowballstemmer  # type: ignore[import-untyped]
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from domain.sales_book import (
@@ -51,7 +51,7 @@ from domain.sales_book import (
     _locate,
     _show,
     _syntax_problem,
-    _unwrap,
+    _unknown_field,
 )
 
 MAX_TEXT_LENGTH = 1500
@@ -360,7 +360,7 @@ def _describe_error(error: ErrorDetails, loc: Loc) -> str:
     ctx: dict[str, Any] = error.get("ctx") or {}
     value = error.get("input")
     if kind == "extra_forbidden":
-        return _unknown_field(loc)
+        return _unknown_field(loc, ScriptFile)
     if kind == "enum":
         styles = ", ".join(f"{style.value} ({style.label})" for style in Style)
         close = difflib.get_close_matches(str(value).lower(), [s.value for s in Style], n=1)
@@ -379,35 +379,6 @@ def _describe_error(error: ErrorDetails, loc: Loc) -> str:
             "it fits one Telegram message; shorten it"
         )
     return _describe(error, loc)
-
-
-def _unknown_field(loc: Loc) -> str:
-    key = str(loc[-1]) if loc else ""
-    model = _model_at(loc[:-1])
-    if model is None:
-        return f"unknown field {key!r}"
-    allowed = list(model.model_fields)
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    if close:
-        return f"unknown field {key!r}; did you mean {close[0]!r}?"
-    return f"unknown field {key!r}; the fields here are: {', '.join(allowed)}"
-
-
-def _model_at(loc: Loc) -> type[BaseModel] | None:
-    current: Any = ScriptFile
-    for element in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(element))
-            if field is None:
-                return None
-            current = field.annotation
-        elif isinstance(element, int) and get_origin(current) is list:
-            current = get_args(current)[0]
-        else:
-            return None
-    current = _unwrap(current)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 # --- The library ------------------------------------------------------------------------
