@@ -12,7 +12,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,7 +23,9 @@ from bot.handlers import build_root_router
 from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.menus import set_default_menus, set_staff_menus
 from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware, private_chats_only
+from bot.response_models import pin_response_models
 from bot.settings import Settings
+from bot.staff_directory import StaffDirectory
 from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
 from domain.clock import Clock, SystemClock
 from domain.sales_book import SalesBook, parse_sales_book
@@ -57,6 +61,7 @@ class Application:
         )
 
     async def close(self) -> None:
+        await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
 
@@ -67,6 +72,7 @@ async def create_application(
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
     clock = clock or SystemClock()
+    pin_response_models()
     book = book or load_sales_book(settings.sales_book)
     engine = create_engine(settings.database_url)
     await migrate(engine)
@@ -93,11 +99,11 @@ def create_dispatcher(
     i18n: I18n,
     scripts: ScriptLibrary,
 ) -> Dispatcher:
+    storage, isolation = _conversation_storage(settings, session_factory, clock)
+    staff_directory = StaffDirectory(session_factory, clock)
     dispatcher = Dispatcher(
-        storage=DatabaseStorage(session_factory, clock),
-        # One update at a time per person, in order: a quick second tap must not race the
-        # first one's conversation state.
-        events_isolation=SimpleEventIsolation(),
+        storage=storage,
+        events_isolation=isolation,
         settings=settings,
         book=book,
         clock=clock,
@@ -105,10 +111,11 @@ def create_dispatcher(
         i18n=i18n,
         calendar=WorkingCalendar.from_book(book.working_hours),
         scripts=scripts,
+        staff_directory=staff_directory,
     )
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
-    dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids))
+    dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids, staff_directory))
     ActorLocaleMiddleware(i18n).setup(dispatcher)
     # After the locale middleware, so the "slow down" answer is in the person's language.
     throttling = ThrottlingMiddleware(
@@ -120,6 +127,20 @@ def create_dispatcher(
     dispatcher.include_router(build_root_router())
     dispatcher.startup.register(_on_startup)
     return dispatcher
+
+
+def _conversation_storage(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], clock: Clock
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Where conversation state lives, and the lock that keeps one person's updates in order
+    (a quick second tap must not race the first one's state): in this process and the database
+    for a single instance, in Redis when several instances share the updates."""
+    if settings.redis_url:
+        redis_storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix)
+        )
+        return redis_storage, redis_storage.create_isolation()
+    return DatabaseStorage(session_factory, clock), SimpleEventIsolation()
 
 
 async def _on_startup(

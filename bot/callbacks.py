@@ -29,6 +29,14 @@ class TeamMember(CallbackData, prefix="team"):
     staff_id: int
 
 
+class Handover(CallbackData, prefix="ho"):
+    """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
+
+    from_id: int
+    to_id: int = 0
+    confirmed: bool = False
+
+
 class BookPipeline(CallbackData, prefix="book"):
     pipeline_id: str
 
@@ -84,6 +92,11 @@ class CardAction(StrEnum):
     LOST_REASON = "why"
     QUALIFY = "q"
     SCRIPTS = "s"
+    OVERRIDE = "ovr"
+    """A supervisor moves the deal on despite unticked criteria (asks why)."""
+    REOPEN = "ro"
+    REASSIGN = "ra"
+    """Without `arg`: pick the manager; with a manager's id in `arg`: hand the deal over."""
 
 
 class DealCard(CallbackData, prefix="dc"):
@@ -92,7 +105,8 @@ class DealCard(CallbackData, prefix="dc"):
     ticked: int = 0
     """Ticked exit criteria as a bit mask (criterion i is bit i)."""
     arg: str = ""
-    """A stage id, an activity kind or a lost reason id, depending on the action."""
+    """A stage id, an activity kind, a lost reason id or a manager's id, depending on the
+    action."""
 
 
 class ScriptOpen(CallbackData, prefix="so"):

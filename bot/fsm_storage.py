@@ -1,8 +1,18 @@
-"""aiogram FSM storage in the database, so a half-filled questionnaire survives a restart."""
+"""aiogram FSM storage in the database, so a half-filled questionnaire survives a restart.
+
+Reads are served from an in-process copy of what this process last read or wrote. That is
+sound because only one process receives a bot's updates: Telegram answers a second long-polling
+consumer with 409 Conflict, so nobody else writes these rows while this process runs. A deployment
+that spreads updates over several processes (webhooks behind a balancer) sets `REDIS_URL` and
+gets aiogram's `RedisStorage` instead (see `bot.app`).
+"""
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -13,10 +23,20 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from storage.models import FsmStateRow
+
+DEFAULT_CACHED_CONVERSATIONS = 10_000
+
+
+@dataclass(slots=True)
+class _Conversation:
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class DatabaseStorage(BaseStorage):
@@ -25,47 +45,72 @@ class DatabaseStorage(BaseStorage):
         session_factory: async_sessionmaker[AsyncSession],
         clock: Clock,
         key_builder: KeyBuilder | None = None,
+        cached_conversations: int = DEFAULT_CACHED_CONVERSATIONS,
     ) -> None:
         self._session_factory = session_factory
         self._clock = clock
         self._key_builder = key_builder or DefaultKeyBuilder()
+        # Least recently used first; conversations without a row are kept too, because most
+        # updates (a lead writing to a manager, any staff screen) come from people in no form.
+        self._known: OrderedDict[str, _Conversation] = OrderedDict()
+        self._capacity = cached_conversations
+        dialect = session_factory.kw["bind"].dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self._write(key, state=value)
+        storage_key = self._key_builder.build(key)
+        conversation = await self._conversation(storage_key)
+        if value != conversation.state:
+            await self._write(storage_key, value, conversation.data)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._session_factory() as session:
-            row = await session.get(FsmStateRow, self._key_builder.build(key))
-            return row.state if row else None
+        return (await self._conversation(self._key_builder.build(key))).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._write(key, data=dict(data))
+        storage_key = self._key_builder.build(key)
+        conversation = await self._conversation(storage_key)
+        if dict(data) != conversation.data:
+            await self._write(storage_key, conversation.state, dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._session_factory() as session:
-            row = await session.get(FsmStateRow, self._key_builder.build(key))
-            return dict(row.data) if row else {}
+        conversation = await self._conversation(self._key_builder.build(key))
+        # A copy, as a database read would give: a handler that edits what it got must not
+        # change the stored conversation behind the storage's back.
+        return copy.deepcopy(conversation.data)
 
     async def close(self) -> None:
         """The engine is owned (and disposed) by the application."""
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
-        """Set `state` and/or `data`; a conversation with neither leaves no row behind."""
-        storage_key = self._key_builder.build(key)
+    async def _conversation(self, storage_key: str) -> _Conversation:
+        conversation = self._known.get(storage_key)
+        if conversation is not None:
+            self._known.move_to_end(storage_key)
+            return conversation
         async with self._session_factory() as session:
             row = await session.get(FsmStateRow, storage_key)
-            state = values.get("state", row.state if row else None)
-            data = values.get("data", row.data if row else {})
+            conversation = _Conversation(row.state, dict(row.data)) if row else _Conversation()
+        self._remember(storage_key, conversation)
+        return conversation
+
+    async def _write(self, storage_key: str, state: str | None, data: dict[str, Any]) -> None:
+        """One statement: a conversation with neither state nor data leaves no row behind. (Writes
+        that would change nothing never get here: `/start` clears a conversation nobody had.)"""
+        async with self._session_factory() as session:
             if state is None and not data:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(
-                    FsmStateRow(
-                        key=storage_key, state=state, data=data, updated_at=self._clock.now()
-                    )
-                )
+                await session.execute(delete(FsmStateRow).where(FsmStateRow.key == storage_key))
             else:
-                row.state, row.data, row.updated_at = state, data, self._clock.now()
+                values = {"state": state, "data": data, "updated_at": self._clock.now()}
+                await session.execute(
+                    self._insert(FsmStateRow)
+                    .values(key=storage_key, **values)
+                    .on_conflict_do_update(index_elements=[FsmStateRow.key], set_=values)
+                )
             await session.commit()
+        self._remember(storage_key, _Conversation(state, copy.deepcopy(data)))
+
+    def _remember(self, storage_key: str, conversation: _Conversation) -> None:
+        self._known[storage_key] = conversation
+        self._known.move_to_end(storage_key)
+        while len(self._known) > self._capacity:
+            self._known.popitem(last=False)

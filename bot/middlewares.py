@@ -10,8 +10,10 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
-from services.staff import Profile, identify
+from domain.roles import Role
+from services.staff import Actor, Profile, identify
 from storage.unit_of_work import UnitOfWork
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -31,9 +33,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 class ActorMiddleware(BaseMiddleware):
     """Looks up who is writing and with which role, on every update, as `actor`."""
 
-    def __init__(self, clock: Clock, admin_ids: Collection[int]) -> None:
+    def __init__(
+        self, clock: Clock, admin_ids: Collection[int], staff_directory: StaffDirectory
+    ) -> None:
         self._clock = clock
         self._admin_ids = admin_ids
+        self._staff_directory = staff_directory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -45,7 +50,11 @@ class ActorMiddleware(BaseMiddleware):
             username=user.username,
             language_code=user.language_code,
         )
-        data["actor"] = await identify(data["uow"], self._clock, profile, self._admin_ids)
+        if user.id in self._admin_ids or await self._staff_directory.may_be_staff(user.id):
+            actor = await identify(data["uow"], self._clock, profile, self._admin_ids)
+        else:
+            actor = Actor(user.id, Role.LEAD, user.first_name, user.username, user.language_code)
+        data["actor"] = actor
         data["profile"] = profile
         return await handler(event, data)
 

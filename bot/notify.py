@@ -23,6 +23,7 @@ from bot.settings import Settings
 from domain.lead import PromiseDay, promise
 from domain.sales_book import SalesBook
 from services.leads import LeadCard, lead_card, manager_unreachable, supervisors
+from services.reassignment import Handover
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -35,24 +36,26 @@ async def announce_new_deal(
     uow: UnitOfWork,
     book: SalesBook,
     settings: Settings,
-    deal_id: int,
-    manager_id: int | None,
+    card: LeadCard,
+    manager_language: str | None,
     now: dt.datetime,
 ) -> int | None:
     """Send the card to the assigned manager, falling through the round robin past managers who
     blocked the bot; with nobody left, tell the supervisors the deal waits in the queue.
     Returns the manager who got it."""
+    deal_id, manager_id = card.deal_id, card.manager_id
+    locale = pick_locale(manager_language, settings.default_locale)
     while manager_id is not None:
-        card = await lead_card(uow, deal_id)
-        locale = await staff_locale(uow, settings, manager_id)
-        if await _send_card(bot, book, settings, card, manager_id, locale, now, queued=False):
+        if await _send_card(bot, book, settings, card, manager_id, locale, now, "card.title"):
             return manager_id
         log.warning("manager %s blocked the bot; deal %s goes to the next one", manager_id, deal_id)
         manager_id = await manager_unreachable(uow, deal_id, manager_id)
-    card = await lead_card(uow, deal_id)
+        card = await lead_card(uow, deal_id)
+        if manager_id is not None:
+            locale = await staff_locale(uow, settings, manager_id)
     for supervisor_id, language in await supervisors(uow):
         locale = pick_locale(language, settings.default_locale)
-        await _send_card(bot, book, settings, card, supervisor_id, locale, now, queued=True)
+        await _send_card(bot, book, settings, card, supervisor_id, locale, now, "card.queued_title")
     return None
 
 
@@ -114,6 +117,46 @@ async def tell_erased(
             log.warning("manager %s blocked the bot; erasure notice not sent", manager_id)
 
 
+async def tell_handover(
+    bot: Bot, uow: UnitOfWork, book: SalesBook, settings: Settings, handover: Handover
+) -> None:
+    """The new manager gets the deal's card (or, for many deals, how many and from whom); the
+    previous manager learns where their deals went. Neither is the supervisor who did it."""
+    new, old = handover.to_manager, handover.from_manager
+    new_locale = pick_locale(new.language_code, settings.default_locale)
+    if len(handover.deal_ids) == 1:
+        card = await lead_card(uow, handover.deal_ids[0])
+        await _send_card(
+            bot, book, settings, card, new.user_id, new_locale, handover.at, "card.handed_title"
+        )
+    elif handover.deal_ids:
+        await _tell(
+            bot,
+            new.user_id,
+            t_in(
+                new_locale,
+                "handover.received_many",
+                count=len(handover.deal_ids),
+                name=old.name if old else t_in(new_locale, "handover.queue"),
+            ),
+        )
+    if old is None or not handover.deal_ids:
+        return
+    old_locale = pick_locale(old.language_code, settings.default_locale)
+    if len(handover.deal_ids) == 1:
+        text = t_in(old_locale, "handover.given_one", deal_id=handover.deal_ids[0], name=new.name)
+    else:
+        text = t_in(old_locale, "handover.given_many", count=len(handover.deal_ids), name=new.name)
+    await _tell(bot, old.user_id, text)
+
+
+async def _tell(bot: Bot, staff_id: int, text: str) -> None:
+    try:
+        await bot.send_message(staff_id, text)
+    except (TelegramForbiddenError, TelegramBadRequest) as error:
+        log.warning("could not tell staff member %s: %s", staff_id, error)
+
+
 async def staff_locale(uow: UnitOfWork, settings: Settings, staff_id: int) -> str:
     async with uow:
         member = await uow.staff.get(staff_id)
@@ -136,14 +179,14 @@ def card_keyboard(deal_id: int, taken: bool) -> InlineKeyboardMarkup:
 
 
 def render_card(
-    book: SalesBook, card: LeadCard, zone: ZoneInfo, now: dt.datetime, queued: bool
+    book: SalesBook, card: LeadCard, zone: ZoneInfo, now: dt.datetime, title_key: str
 ) -> str:
     try:
         source = book.source(card.source).name
     except KeyError:
         source = t("card.unknown_source")
     lines = [
-        t("card.queued_title" if queued else "card.title", deal_id=card.deal_id),
+        t(title_key, deal_id=card.deal_id),
         t("card.name", name=card.name or "—"),
         t("card.phone", phone=card.phone or "—"),
     ]
@@ -179,12 +222,11 @@ async def _send_card(
     recipient: int,
     locale: str,
     now: dt.datetime,
-    *,
-    queued: bool,
+    title_key: str,
 ) -> bool:
     zone = ZoneInfo(settings.timezone)
     with I18n.get_current(no_error=False).use_locale(locale):
-        text = render_card(book, card, zone, now, queued)
+        text = render_card(book, card, zone, now, title_key)
         markup = card_keyboard(card.deal_id, taken=card.taken_at is not None)
     try:
         await bot.send_message(recipient, text, reply_markup=markup)

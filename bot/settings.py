@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=8, ge=1)
     """...after a burst of this many."""
     log_level: str = "INFO"
+    redis_url: str | None = None
+    """Conversation state in Redis instead of the database, for several instances behind
+    webhooks; unset, one instance keeps it in the database."""
+    redis_prefix: str = "salesbot"
+    """Key prefix in Redis, so several bots can share one Redis."""
 
     @field_validator("admin_ids", mode="before")
     @classmethod

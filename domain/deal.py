@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from domain.errors import (
+    AlreadyAssigned,
     CommentRequired,
     CommentTooLong,
     DealClosed,
@@ -80,6 +81,17 @@ class StageTransition:
     """True when a forward move skipped unticked exit criteria."""
 
 
+@dataclass(frozen=True)
+class Reassignment:
+    """A deal handed from one manager (None: the queue) to another, by whom and when."""
+
+    deal_id: int | None
+    from_manager_id: int | None
+    to_manager_id: int
+    actor_id: int
+    at: dt.datetime
+
+
 @dataclass
 class Deal:
     pipeline_id: str
@@ -133,7 +145,7 @@ class Deal:
         if index == len(pipeline.stages) - 1:
             raise NoNextStage(stage.id)
         missing_indexes = _missing_criteria(stage, ticked)
-        comment = _clean_comment(comment)
+        comment = clean_comment(comment)
         if missing_indexes:
             if not override:
                 raise ExitCriteriaNotMet(
@@ -171,7 +183,7 @@ class Deal:
             raise UnknownStage(pipeline.id, to_stage_id) from None
         if target_index >= index:
             raise NotAnEarlierStage(from_stage=self.stage_id, to_stage=to_stage_id)
-        comment = _clean_comment(comment)
+        comment = clean_comment(comment)
         if comment is None:
             raise CommentRequired()
         return self._enter(to_stage_id, TransitionKind.BACK, actor_id, now, comment)
@@ -187,7 +199,7 @@ class Deal:
         now = _utc(now)
         self._ensure_open()
         amount = validate_amount(amount)
-        comment = _clean_comment(comment)
+        comment = clean_comment(comment)
         self.status = DealStatus.WON
         self.amount = amount
         self.currency = currency
@@ -209,12 +221,22 @@ class Deal:
         self._ensure_open()
         if all(reason.id != reason_id for reason in book.lost_reasons):
             raise UnknownLostReason(reason_id)
-        comment = _clean_comment(comment)
+        comment = clean_comment(comment)
         self.status = DealStatus.LOST
         self.lost_reason_id = reason_id
         self.close_comment = comment
         self.closed_at = now
         return self._record(TransitionKind.LOST, actor_id, now, comment)
+
+    def reassign(self, to_manager_id: int, actor_id: int, now: dt.datetime) -> Reassignment:
+        """Hand an open deal to another manager. Its stage, clocks and history stay: the new
+        manager continues where the old one stopped (and takes it, if nobody had)."""
+        self._ensure_open()
+        if self.manager_id == to_manager_id:
+            raise AlreadyAssigned(self.id, to_manager_id)
+        handed = Reassignment(self.id, self.manager_id, to_manager_id, actor_id, _utc(now))
+        self.manager_id = to_manager_id
+        return handed
 
     def reopen(self, actor_id: int, now: dt.datetime, comment: str | None) -> StageTransition:
         """Open a won or lost deal again, at the stage where it was closed.
@@ -225,7 +247,7 @@ class Deal:
         now = _utc(now)
         if self.is_open:
             raise DealNotClosed(self.id)
-        comment = _clean_comment(comment)
+        comment = clean_comment(comment)
         if comment is None:
             raise CommentRequired()
         self.status = DealStatus.OPEN
@@ -411,7 +433,7 @@ def _missing_criteria(stage: Stage, ticked: Collection[int]) -> list[int]:
     return [index for index in range(count) if index not in ticked]
 
 
-def _clean_comment(comment: str | None) -> str | None:
+def clean_comment(comment: str | None) -> str | None:
     """Blank comments count as none: a reason made of spaces is no reason."""
     if comment is None:
         return None

@@ -91,6 +91,14 @@ class DealClosed(DomainError):
 
 
 @dataclass(eq=False)
+class AlreadyAssigned(DomainError):
+    """The deal is already this manager's."""
+
+    deal_id: int | None
+    manager_id: int
+
+
+@dataclass(eq=False)
 class DealNotClosed(DomainError):
     """Only a won or lost deal can be reopened."""
 

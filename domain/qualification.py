@@ -75,6 +75,22 @@ def next_question(framework: QualificationFramework, answers: Mapping[str, int])
     return None
 
 
+def matching_lost_reason(
+    framework: QualificationFramework, answers: Mapping[str, int]
+) -> str | None:
+    """The lost reason of the weakest answered question that names one: the answer furthest
+    below its question's best (as a share of it), the earlier question on a tie."""
+    weakest: tuple[float, str] | None = None
+    for question in framework.questions:
+        if question.lost_reason is None or question.id not in answers:
+            continue
+        points = _chosen_option_points(question, answers[question.id])
+        shortfall = 1 - points / question.max_points if question.max_points else 0.0
+        if weakest is None or shortfall > weakest[0]:
+            weakest = (shortfall, question.lost_reason)
+    return weakest[1] if weakest else None
+
+
 def _chosen_option_points(question: Question, option_index: int) -> int:
     # bool is an int in Python and a negative index would silently pick from the end: refuse both.
     if (

@@ -309,6 +309,9 @@ class Question(BookModel):
     id: Identifier
     text: str = Field(min_length=1)
     options: list[AnswerOption] = Field(min_length=2)
+    lost_reason: Identifier | None = None
+    """The lost reason (an id from `lost_reasons`) a disqualified lead most likely has when this
+    question is its weakest answer: budget -> no budget."""
 
     @model_validator(mode="after")
     def _check_options(self) -> Self:
@@ -507,6 +510,18 @@ class SalesBook(BookModel):
                     )
                 )
             seen_kpis.add(kpi)
+
+        reason_ids = [reason.id for reason in self.lost_reasons]
+        for f_index, framework in enumerate(self.qualification):
+            for q_index, question in enumerate(framework.questions):
+                if question.lost_reason is not None and question.lost_reason not in reason_ids:
+                    problems.append(
+                        (
+                            ("qualification", f_index, "questions", q_index, "lost_reason"),
+                            f"unknown lost reason {question.lost_reason!r}; the reasons are: "
+                            f"{', '.join(reason_ids)}",
+                        )
+                    )
         if problems:
             raise BookProblems(problems)
         return self

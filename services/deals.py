@@ -121,6 +121,16 @@ async def lose_deal(
     )
 
 
+async def reopen_deal(
+    uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int, comment: str | None
+) -> Deal:
+    """A supervisor opens a won or lost deal again (a client came back, a payment bounced)."""
+    require(actor.role, Action.REOPEN_DEAL)
+    return await _change(
+        uow, actor, deal_id, lambda deal: deal.reopen(actor.user_id, clock.now(), comment)
+    )
+
+
 async def _change(
     uow: UnitOfWork, actor: Actor, deal_id: int, move: Callable[[Deal], StageTransition]
 ) -> Deal:

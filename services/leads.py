@@ -49,6 +49,9 @@ class Submission:
     is_new_deal: bool
     manager_id: int | None
     promised_at: dt.datetime
+    card: LeadCard | None = None
+    """For a new deal: the card its manager (or the supervisors) will get."""
+    manager_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,18 +80,26 @@ class Channel:
     lead_name: str
 
 
-async def has_consent(uow: UnitOfWork, book: SalesBook, user_id: int) -> bool:
-    """True if this person consented to the current version of the policy."""
+@dataclass(frozen=True, slots=True)
+class RequestGate:
+    """What `/start` needs to know about a person before the form: both in one transaction."""
+
+    consented: bool
+    """Consented to the current version of the policy."""
+    may_file: bool
+    """False once they filed the daily limit of new requests in the last 24 hours."""
+
+
+async def request_gate(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, user_id: int, daily_limit: int
+) -> RequestGate:
     async with uow:
         contact = await uow.contacts.by_telegram_id(user_id)
-        return contact is not None and contact.consent_version == book.consent.version
-
-
-async def may_file_request(uow: UnitOfWork, clock: Clock, user_id: int, daily_limit: int) -> bool:
-    """False once a lead filed `daily_limit` new requests in the last 24 hours."""
-    async with uow:
         filed = await uow.deals.count_requests_since(user_id, clock.now() - DAY)
-    return filed < daily_limit
+    return RequestGate(
+        consented=contact is not None and contact.consent_version == book.consent.version,
+        may_file=filed < daily_limit,
+    )
 
 
 async def record_consent(uow: UnitOfWork, clock: Clock, book: SalesBook, profile: Profile) -> None:
@@ -153,6 +164,7 @@ async def submit_request(
         deal.lead_chat_id = profile.user_id
         deal.first_response_due_at = first_response_deadline(calendar, book, now)
         deal.manager_id = await _next_manager(uow, pipeline.id)
+        manager = await uow.staff.get(deal.manager_id) if deal.manager_id else None
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
@@ -162,6 +174,8 @@ async def submit_request(
             is_new_deal=True,
             manager_id=deal.manager_id,
             promised_at=deal.first_response_due_at,
+            card=_card(deal, contact),
+            manager_language=manager.language_code if manager else None,
         )
 
 
@@ -188,19 +202,24 @@ async def lead_card(uow: UnitOfWork, deal_id: int) -> LeadCard:
         if deal is None:
             raise DealUnavailable(deal_id)
         contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
-        return LeadCard(
-            deal_id=deal_id,
-            name=contact.name if contact else None,
-            phone=contact.phone if contact else None,
-            company=contact.company if contact else None,
-            username=contact.username if contact else None,
-            need=deal.need,
-            source=deal.source or "unknown",
-            pipeline_id=deal.pipeline_id,
-            promised_at=deal.first_response_due_at,
-            manager_id=deal.manager_id,
-            taken_at=deal.taken_at,
-        )
+        return _card(deal, contact)
+
+
+def _card(deal: Deal, contact: Contact | None) -> LeadCard:
+    assert deal.id is not None
+    return LeadCard(
+        deal_id=deal.id,
+        name=contact.name if contact else None,
+        phone=contact.phone if contact else None,
+        company=contact.company if contact else None,
+        username=contact.username if contact else None,
+        need=deal.need,
+        source=deal.source or "unknown",
+        pipeline_id=deal.pipeline_id,
+        promised_at=deal.first_response_due_at,
+        manager_id=deal.manager_id,
+        taken_at=deal.taken_at,
+    )
 
 
 async def supervisors(uow: UnitOfWork) -> list[tuple[int, str | None]]:
@@ -335,7 +354,6 @@ def _pipeline_for(book: SalesBook, product_id: str | None) -> Pipeline:
 
 async def _next_manager(uow: UnitOfWork, pipeline_id: str) -> int | None:
     candidates = await uow.staff.managers_serving(pipeline_id)
-    manager_id = pick_next_manager(candidates, await uow.staff.last_assigned(pipeline_id))
-    if manager_id is not None:
-        await uow.staff.remember_assignment(pipeline_id, manager_id)
-    return manager_id
+    return await uow.staff.move_round_robin(
+        pipeline_id, lambda last: pick_next_manager(candidates, last)
+    )

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.clock import Clock
-from domain.qualification import QualificationResult, next_question, score
+from domain.deal import clean_comment
+from domain.qualification import (
+    QualificationResult,
+    matching_lost_reason,
+    next_question,
+    score,
+)
 from domain.roles import Action, require
 from domain.sales_book import QualificationFramework, Question, SalesBook
 from services.staff import Actor
@@ -20,6 +26,8 @@ class QualificationStep:
     question: Question | None
     """None once every question is answered."""
     result: QualificationResult
+    lost_reason: str | None = None
+    """The lost reason the answers point to (see `matching_lost_reason`)."""
 
 
 async def current_step(
@@ -30,7 +38,10 @@ async def current_step(
         framework = book.framework_for(deal.pipeline_id)
         answers = await uow.deals.qualification_answers(deal_id, framework.id)
     return QualificationStep(
-        framework, next_question(framework, answers), score(framework, answers)
+        framework,
+        next_question(framework, answers),
+        score(framework, answers),
+        matching_lost_reason(framework, answers),
     )
 
 
@@ -42,8 +53,10 @@ async def answer(
     deal_id: int,
     question_id: str,
     option_index: int,
+    comment: str | None = None,
 ) -> QualificationStep:
-    """Store one answer; once all are in, the level (MQL / SQL / disqualified) goes on the deal."""
+    """Store one answer (with what the manager noted about it); once all are in, the level
+    (MQL / SQL / disqualified) goes on the deal."""
     async with uow:
         deal = await readable_deal(uow, actor, deal_id)
         own = deal.manager_id == actor.user_id
@@ -53,10 +66,21 @@ async def answer(
         answers[question_id] = option_index
         result = score(framework, answers)  # raises for an unknown question or option
         await uow.deals.save_qualification_answer(
-            deal_id, framework.id, question_id, option_index, actor.user_id, clock.now()
+            deal_id,
+            framework.id,
+            question_id,
+            option_index,
+            actor.user_id,
+            clock.now(),
+            clean_comment(comment),
         )
         if result.is_complete:
             deal.record_qualification(result)
             await uow.deals.save(deal)
         await uow.commit()
-    return QualificationStep(framework, next_question(framework, answers), result)
+    return QualificationStep(
+        framework,
+        next_question(framework, answers),
+        result,
+        matching_lost_reason(framework, answers),
+    )

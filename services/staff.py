@@ -137,14 +137,28 @@ async def join_by_invite(
 class Team:
     members: Sequence[StaffMember]
     pending_invites: Sequence[InviteRow]
+    open_deals: dict[int, int]
+    """Open deals per member who has any."""
+    former_with_deals: Sequence[StaffMember]
+    """Deactivated people who still hold open deals: someone must take those over."""
 
 
 async def team(uow: UnitOfWork, clock: Clock, actor: Actor) -> Team:
     require(actor.role, Action.VIEW_TEAM)
     async with uow:
+        members = await uow.staff.members(active_only=True)
+        open_deals = await uow.deals.open_counts_by_manager()
+        active_ids = {member.telegram_id for member in members}
+        former = [
+            member
+            for member_id in sorted(open_deals.keys() - active_ids)
+            if (member := await uow.staff.get(member_id)) is not None
+        ]
         return Team(
-            members=await uow.staff.members(active_only=True),
+            members=members,
             pending_invites=await uow.invites.pending(clock.now()),
+            open_deals=open_deals,
+            former_with_deals=former,
         )
 
 

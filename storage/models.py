@@ -224,6 +224,20 @@ class QualificationAnswerRow(Base):
     at: Mapped[dt.datetime]
 
 
+class ReassignmentRow(Base):
+    """A deal handed to another manager: who had it, who has it now, who decided, when."""
+
+    __tablename__ = "reassignments"
+    __table_args__ = (Index("ix_reassignments_deal_at", "deal_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    from_manager_id: Mapped[int | None] = mapped_column(BigInteger)
+    to_manager_id: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+
+
 class AssignmentCursor(Base):
     """The round robin's memory: who got the last lead of a pipeline."""
 

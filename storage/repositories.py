@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.deal import Deal, DealStatus, StageTransition, TransitionKind
+from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
 from domain.invites import Invite
 from domain.qualification import QualificationLevel
 from domain.roles import Role
@@ -20,6 +20,7 @@ from storage.models import (
     DealRow,
     InviteRow,
     QualificationAnswerRow,
+    ReassignmentRow,
     StaffMember,
     StaffPipeline,
     StageTransitionRow,
@@ -81,11 +82,22 @@ class StaffRepository:
         return cursor.last_manager_id if cursor else None
 
     async def remember_assignment(self, pipeline_id: str, manager_id: int) -> None:
+        await self.move_round_robin(pipeline_id, lambda _: manager_id)
+
+    async def move_round_robin(
+        self, pipeline_id: str, pick: Callable[[int | None], int | None]
+    ) -> int | None:
+        """Read the pipeline's cursor once, let `pick` choose from who got the last lead, and
+        remember the choice (None: nobody to choose, the cursor stays)."""
         cursor = await self._session.get(AssignmentCursor, pipeline_id)
+        manager_id = pick(cursor.last_manager_id if cursor else None)
+        if manager_id is None:
+            return None
         if cursor is None:
             self._session.add(AssignmentCursor(pipeline_id=pipeline_id, last_manager_id=manager_id))
         else:
             cursor.last_manager_id = manager_id
+        return manager_id
 
 
 class InviteRepository:
@@ -362,6 +374,7 @@ class DealRepository:
         option_index: int,
         answered_by: int,
         at: dt.datetime,
+        comment: str | None = None,
     ) -> None:
         row = await self._session.scalar(
             select(QualificationAnswerRow).where(
@@ -379,10 +392,45 @@ class DealRepository:
                     option_index=option_index,
                     answered_by=answered_by,
                     at=at,
+                    comment=comment,
                 )
             )
         else:
             row.option_index, row.answered_by, row.at = option_index, answered_by, at
+            row.comment = comment
+
+    def record_reassignment(self, reassignment: Reassignment) -> None:
+        if reassignment.deal_id is None:
+            raise ValueError("a reassignment is recorded for a stored deal")
+        self._session.add(
+            ReassignmentRow(
+                deal_id=reassignment.deal_id,
+                from_manager_id=reassignment.from_manager_id,
+                to_manager_id=reassignment.to_manager_id,
+                actor_id=reassignment.actor_id,
+                at=reassignment.at,
+            )
+        )
+
+    async def reassignments(self, deal_id: int) -> list[Reassignment]:
+        query = (
+            select(ReassignmentRow)
+            .where(ReassignmentRow.deal_id == deal_id)
+            .order_by(ReassignmentRow.at, ReassignmentRow.id)
+        )
+        return [
+            Reassignment(row.deal_id, row.from_manager_id, row.to_manager_id, row.actor_id, row.at)
+            for row in await self._session.scalars(query)
+        ]
+
+    async def open_counts_by_manager(self) -> dict[int, int]:
+        """Open deals per manager (the queue's deals, with no manager, are left out)."""
+        query = (
+            select(DealRow.manager_id, func.count())
+            .where(DealRow.status == DealStatus.OPEN.value, DealRow.manager_id.is_not(None))
+            .group_by(DealRow.manager_id)
+        )
+        return {manager_id: count for manager_id, count in await self._session.execute(query)}
 
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         query = (

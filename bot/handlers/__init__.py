@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import book, common, deals, errors, fallback, lead, relay, scripts, staff
+from bot.handlers import (
+    book,
+    common,
+    deals,
+    errors,
+    fallback,
+    lead,
+    relay,
+    scripts,
+    staff,
+    supervision,
+)
 
 
 def build_root_router() -> Router:
@@ -15,6 +26,7 @@ def build_root_router() -> Router:
         errors.create_router(),
         common.create_router(),
         lead.create_router(),
+        supervision.create_router(),
         deals.create_router(),
         scripts.create_router(),
         relay.create_router(),

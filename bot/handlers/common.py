@@ -11,6 +11,7 @@ from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import pick_locale, t
 from bot.menus import set_personal_menu
 from bot.settings import Settings
+from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.errors import InviteInvalid
 from domain.invites import is_invite_payload
@@ -50,12 +51,14 @@ async def start_with_invite(
     profile: Profile,
     book: SalesBook,
     settings: Settings,
+    staff_directory: StaffDirectory,
 ) -> None:
     await state.clear()
     try:
         role = await join_by_invite(
             uow, clock, profile, command.args or "", [p.id for p in book.pipelines]
         )
+        staff_directory.forget()
     except InviteInvalid as error:
         await message.answer(t(f"invite.invalid.{error.reason}"))
         return

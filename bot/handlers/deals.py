@@ -6,18 +6,24 @@ person's to see or change: callback data comes from the client and can be forged
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardAction, DealCard, DealsPage
+from bot.deal_screens import (
+    back_screen,
+    card_screen,
+    checklist_screen,
+    lost_screen,
+    question_screen,
+    urgency_text,
+)
 from bot.filters import STAFF_ROLES, HasRole
 from bot.handlers.scripts import stage_scripts
 from bot.i18n import join_within_limit, t, tp
@@ -36,20 +42,19 @@ from domain.qualification import QualificationLevel
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
-from domain.urgency import Urgency
 from domain.working_time import WorkingCalendar
-from services.deals import DealNotFound, advance_deal, lose_deal, move_deal_back, win_deal
-from services.qualification import QualificationStep, answer, current_step
+from services.deals import (
+    DealNotFound,
+    advance_deal,
+    lose_deal,
+    move_deal_back,
+    reopen_deal,
+    win_deal,
+)
+from services.qualification import answer, current_step
 from services.staff import Actor
-from services.workspace import ActivityKind, DealView, log_activity, open_deals, view_deal
+from services.workspace import ActivityKind, log_activity, open_deals, view_deal
 from storage.unit_of_work import UnitOfWork
-
-ACTIVITY_ICONS = {
-    ActivityKind.CALL: "📞",
-    ActivityKind.MEETING: "🤝",
-    ActivityKind.NOTE: "📝",
-    ActivityKind.PROPOSAL: "📄",
-}
 
 
 class CardInput(StatesGroup):
@@ -57,6 +62,11 @@ class CardInput(StatesGroup):
     activity_comment = State()
     won_amount = State()
     lost_comment = State()
+    override_comment = State()
+    reopen_comment = State()
+    qualification_comment = State()
+    """A question is on screen; typed text becomes the comment of the answer about to be
+    tapped."""
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -178,7 +188,7 @@ async def _deals_screen(
                 deal_id=deal.id,
                 client=line.client,
                 stage=stage,
-                when=_urgency_text(line.urgency, zone),
+                when=urgency_text(line.urgency, zone),
             )
         )
         keyboard.button(
@@ -210,6 +220,36 @@ async def _deals_screen(
 # --- the card ---------------------------------------------------------------------------------
 
 
+async def deal_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    """`/deal 123`: any deal by its number, closed ones included (which is how a supervisor
+    reaches a deal to reopen it)."""
+    await state.clear()
+    number = (command.args or "").strip().lstrip("№#")
+    if not number.isdigit() or len(number) > 12:
+        await message.answer(t("deal.ask_number"))
+        return
+    try:
+        view = await view_deal(uow, clock, book, calendar, actor, int(number))
+    except DealNotFound:
+        await message.answer(t("deal.not_found", deal_id=number))
+        return
+    except PermissionDenied:
+        await message.answer(t("deal.unavailable_plain"))
+        return
+    text, markup = card_screen(view, book, settings, actor.role)
+    await message.answer(text, reply_markup=markup)
+
+
 async def card(
     query: CallbackQuery,
     callback_data: DealCard,
@@ -228,19 +268,32 @@ async def card(
         view = await view_deal(uow, clock, book, calendar, actor, deal_id)
         if action is CardAction.VIEW:
             await state.clear()
-            await _edit(query, *_card_screen(view, book, settings))
+            await _edit(query, *card_screen(view, book, settings, actor.role))
             await query.answer()
         elif action in (CardAction.ADVANCE, CardAction.TICK):
-            await _edit(query, *_checklist_screen(view, book, callback_data.ticked))
+            await _edit(query, *checklist_screen(view, book, callback_data.ticked, actor.role))
             await query.answer()
         elif action is CardAction.CONFIRM_ADVANCE:
             ticked = _bits(callback_data.ticked)
             await advance_deal(uow, clock, book, actor, deal_id, ticked)
             view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-            await _edit(query, *_card_screen(view, book, settings))
+            await _edit(query, *card_screen(view, book, settings, actor.role))
             await query.answer(tp("card.moved"))
+        elif action is CardAction.OVERRIDE and can(actor.role, Action.OVERRIDE_EXIT_CRITERIA):
+            await _ask(
+                query,
+                state,
+                CardInput.override_comment,
+                deal_id,
+                t("card.ask_override_comment"),
+                arg=str(callback_data.ticked),
+            )
+        elif action is CardAction.REOPEN and can(actor.role, Action.REOPEN_DEAL):
+            await _ask(
+                query, state, CardInput.reopen_comment, deal_id, t("card.ask_reopen_comment")
+            )
         elif action is CardAction.BACK:
-            await _edit(query, *_back_screen(view, book))
+            await _edit(query, *back_screen(view, book))
             await query.answer()
         elif action is CardAction.BACK_TO:
             await _ask(
@@ -271,12 +324,12 @@ async def card(
                 t("card.ask_amount", currency=book.currency),
             )
         elif action is CardAction.LOST:
-            await _edit(query, *_lost_screen(view, book))
+            await _edit(query, *lost_screen(view, book))
             await query.answer()
         elif action is CardAction.SCRIPTS:
             await stage_scripts(query, deal_id, actor, uow, book, scripts)
         elif action is CardAction.QUALIFY:
-            await _qualify(query, callback_data, actor, uow, clock, book, calendar, settings)
+            await _qualify(query, callback_data, state, actor, uow, clock, book, calendar, settings)
         elif action is CardAction.LOST_REASON:
             book.lost_reason(callback_data.arg)
             await _ask(
@@ -288,6 +341,8 @@ async def card(
                 arg=callback_data.arg,
                 skip=True,
             )
+        else:  # a supervisor's button pressed by someone who is not one (forged or stale)
+            await query.answer(tp("error.forbidden"), show_alert=True)
     except (DealNotFound, KeyError, ValueError):
         await query.answer(tp("error.stale_button"), show_alert=True)
     except PermissionDenied:
@@ -301,6 +356,7 @@ async def card(
 async def _qualify(
     query: CallbackQuery,
     callback_data: DealCard,
+    state: FSMContext,
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
@@ -311,20 +367,23 @@ async def _qualify(
     deal_id = callback_data.deal_id
     if callback_data.arg:
         question_id, _, option = callback_data.arg.rpartition(".")
-        step = await answer(uow, clock, book, actor, deal_id, question_id, int(option))
+        comment = await _typed_comment(state, deal_id, question_id)
+        step = await answer(uow, clock, book, actor, deal_id, question_id, int(option), comment)
     else:
         step = await current_step(uow, book, actor, deal_id)
     if step.question is not None:
-        await _edit(query, *_question_screen(deal_id, step))
+        await _await_comment(state, deal_id, step.question.id)
+        await _edit(query, *question_screen(deal_id, step))
         await query.answer()
         return
+    await state.clear()
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     level = step.result.level
     if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
-        text, markup = _lost_screen(view, book)
+        text, markup = lost_screen(view, book, suggested=step.lost_reason)
         await _edit(query, t("qualification.disqualified") + "\n\n" + text, markup)
     else:
-        await _edit(query, *_card_screen(view, book, settings))
+        await _edit(query, *card_screen(view, book, settings, actor.role))
     await query.answer(
         tp(
             "qualification.result",
@@ -336,27 +395,59 @@ async def _qualify(
     )
 
 
-def _question_screen(deal_id: int, step: QualificationStep) -> tuple[str, InlineKeyboardMarkup]:
-    question = step.question
-    assert question is not None
-    keyboard = InlineKeyboardBuilder()
-    for index, option in enumerate(question.options):
-        keyboard.button(
-            text=option.text,
-            callback_data=DealCard(
-                deal_id=deal_id, action=CardAction.QUALIFY, arg=f"{question.id}.{index}"
-            ),
-        )
-    keyboard.button(text=tp("card.to_card"), callback_data=DealCard(deal_id=deal_id))
-    keyboard.adjust(1)
-    text = t(
-        "qualification.question",
-        framework=step.framework.name,
-        number=step.result.answered + 1,
-        total=step.result.total,
-        question=question.text,
-    )
-    return text, keyboard.as_markup()
+async def _await_comment(state: FSMContext, deal_id: int, question_id: str) -> None:
+    await state.set_state(CardInput.qualification_comment)
+    await state.set_data({"deal_id": deal_id, "arg": question_id})
+
+
+async def _typed_comment(state: FSMContext, deal_id: int, question_id: str) -> str | None:
+    """The comment typed while this question was on screen (None if none, or if the screen is
+    an old one for another question)."""
+    if await state.get_state() != CardInput.qualification_comment.state:
+        return None
+    data = await state.get_data()
+    if data.get("deal_id") != deal_id or data.get("arg") != question_id:
+        return None
+    comment = data.get("comment")
+    return comment if isinstance(comment, str) else None
+
+
+async def _typed_text(message: Message) -> str | None:
+    """What the person typed, stripped ("" for blank); None, after saying why, for something
+    that is not text or is too long to keep."""
+    if message.text is None:
+        await message.answer(t("input.text_expected"))
+        return None
+    text = message.text.strip()
+    if len(text) > MAX_COMMENT_LENGTH:
+        await message.answer(t("input.too_long", limit=MAX_COMMENT_LENGTH))
+        return None
+    return text
+
+
+async def qualification_comment(
+    message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, book: SalesBook
+) -> None:
+    """Text typed while a question is on screen: keep it for the answer and show the question
+    again, below the text, with the comment on it."""
+    text = await _typed_text(message)
+    if text is None:
+        return
+    data = await state.get_data()
+    deal_id: int = data["deal_id"]
+    try:
+        step = await current_step(uow, book, actor, deal_id)
+    except (DealNotFound, PermissionDenied):
+        await state.clear()
+        await message.answer(t("deal.unavailable_plain"))
+        return
+    if step.question is None or step.question.id != data.get("arg"):
+        await state.clear()
+        await message.answer(t("error.stale_button"))
+        return
+    await state.update_data(comment=text or None)
+    screen, markup = question_screen(deal_id, step, comment=text or None)
+    await message.answer(screen, reply_markup=markup)
 
 
 async def card_input(
@@ -369,12 +460,8 @@ async def card_input(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    if message.text is None:
-        await message.answer(t("input.text_expected"))
-        return
-    text = message.text.strip()
-    if len(text) > MAX_COMMENT_LENGTH:
-        await message.answer(t("input.too_long", limit=MAX_COMMENT_LENGTH))
+    text = await _typed_text(message)
+    if text is None:
         return
     problem = await _complete_input(state, actor, uow, clock, book, text or None)
     if problem is not None:
@@ -383,7 +470,7 @@ async def card_input(
     deal_id = (await state.get_data())["deal_id"]
     await state.clear()
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    text_out, markup = _card_screen(view, book, settings)
+    text_out, markup = card_screen(view, book, settings, actor.role)
     await message.answer(text_out, reply_markup=markup)
 
 
@@ -412,7 +499,7 @@ async def skip_comment(
         return
     await state.clear()
     view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
-    await _edit(query, *_card_screen(view, book, settings))
+    await _edit(query, *card_screen(view, book, settings, actor.role))
     await query.answer(tp("card.saved"))
 
 
@@ -439,6 +526,13 @@ async def _complete_input(
             await win_deal(uow, clock, book, actor, deal_id, parse_amount(text or ""))
         elif current == CardInput.lost_comment.state:
             await lose_deal(uow, clock, book, actor, deal_id, arg, text)
+        elif current == CardInput.override_comment.state:
+            ticked = _bits(int(arg))
+            await advance_deal(
+                uow, clock, book, actor, deal_id, ticked, override=True, comment=text
+            )
+        elif current == CardInput.reopen_comment.state:
+            await reopen_deal(uow, clock, actor, deal_id, text)
     except InvalidAmount:
         return "card.bad_amount"
     except CommentRequired:
@@ -478,178 +572,6 @@ def _skip_data(deal_id: int) -> str:
     return DealCard(deal_id=deal_id, action=CardAction.VIEW, arg="skip").pack()
 
 
-# --- screens ----------------------------------------------------------------------------------
-
-
-def _card_screen(
-    view: DealView, book: SalesBook, settings: Settings
-) -> tuple[str, InlineKeyboardMarkup]:
-    deal = view.deal
-    assert deal.id is not None
-    pipeline = book.pipeline(deal.pipeline_id)
-    stage = pipeline.stage(deal.stage_id)
-    zone = ZoneInfo(settings.timezone)
-    contact = view.contact
-    lines = [
-        t("dcard.title", deal_id=deal.id, client=(contact.name if contact else None) or "—"),
-        t(
-            "dcard.contact",
-            phone=(contact.phone if contact else None) or "—",
-            company=(contact.company if contact else None) or "—",
-        ),
-        t(
-            "dcard.stage",
-            pipeline=pipeline.name,
-            stage=stage.name,
-            number=pipeline.stage_index(stage.id) + 1,
-            total=len(pipeline.stages),
-        ),
-    ]
-    if view.urgency is not None:
-        lines.append(
-            t("dcard.deadline", when=_urgency_text(view.urgency, zone), sla=f"{stage.sla_hours:g}")
-        )
-    else:
-        lines.append(t(f"dcard.status.{deal.status.value}"))
-    if deal.qualification_level is not None:
-        lines.append(
-            t(
-                "dcard.qualification",
-                level=deal.qualification_level.value.upper(),
-                points=deal.qualification_points or 0,
-            )
-        )
-    if deal.amount is not None:
-        lines.append(t("dcard.amount", amount=_money(deal.amount), currency=deal.currency or ""))
-    if view.activities:
-        lines.append(t("dcard.activities"))
-        for activity in view.activities:
-            lines.append(
-                t(
-                    "dcard.activity",
-                    icon=ACTIVITY_ICONS[ActivityKind(activity.kind)],
-                    at=activity.at.astimezone(zone).strftime("%d.%m %H:%M"),
-                    kind=t(f"activity.{activity.kind}"),
-                    comment=activity.comment or "",
-                )
-            )
-    keyboard = InlineKeyboardBuilder()
-    if deal.is_open:
-        if pipeline.stage_index(stage.id) + 1 < len(pipeline.stages):
-            keyboard.button(
-                text=tp("card.next_stage"),
-                callback_data=DealCard(deal_id=deal.id, action=CardAction.ADVANCE),
-            )
-        if pipeline.stage_index(stage.id) > 0:
-            keyboard.button(
-                text=tp("card.back_stage"),
-                callback_data=DealCard(deal_id=deal.id, action=CardAction.BACK),
-            )
-        for kind, icon in ACTIVITY_ICONS.items():
-            keyboard.button(
-                text=f"{icon} {tp(f'activity.{kind.value}')}",
-                callback_data=DealCard(deal_id=deal.id, action=CardAction.ACTIVITY, arg=kind.value),
-            )
-        keyboard.button(
-            text=tp("card.scripts"),
-            callback_data=DealCard(deal_id=deal.id, action=CardAction.SCRIPTS),
-        )
-        keyboard.button(
-            text=tp("card.qualify"),
-            callback_data=DealCard(deal_id=deal.id, action=CardAction.QUALIFY),
-        )
-        keyboard.button(
-            text=tp("card.won"), callback_data=DealCard(deal_id=deal.id, action=CardAction.WON)
-        )
-        keyboard.button(
-            text=tp("card.lost"), callback_data=DealCard(deal_id=deal.id, action=CardAction.LOST)
-        )
-    keyboard.button(text=tp("card.to_list"), callback_data=DealsPage())
-    keyboard.adjust(2)
-    return join_within_limit(lines, "list.more"), keyboard.as_markup()
-
-
-def _checklist_screen(
-    view: DealView, book: SalesBook, ticked: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    deal = view.deal
-    assert deal.id is not None
-    stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
-    keyboard = InlineKeyboardBuilder()
-    for index, criterion in enumerate(stage.exit_criteria):
-        mark = "☑️" if ticked & (1 << index) else "⬜️"
-        keyboard.button(
-            text=f"{mark} {criterion}"[:64],
-            callback_data=DealCard(
-                deal_id=deal.id, action=CardAction.TICK, ticked=ticked ^ (1 << index)
-            ),
-        )
-    keyboard.button(
-        text=tp("card.confirm_move"),
-        callback_data=DealCard(deal_id=deal.id, action=CardAction.CONFIRM_ADVANCE, ticked=ticked),
-    )
-    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
-    keyboard.adjust(1)
-    lines = [t("card.checklist", stage=stage.name)]
-    lines += [t("book.criterion", text=c) for c in stage.exit_criteria]
-    return "\n".join(lines), keyboard.as_markup()
-
-
-def _back_screen(view: DealView, book: SalesBook) -> tuple[str, InlineKeyboardMarkup]:
-    deal = view.deal
-    assert deal.id is not None
-    pipeline = book.pipeline(deal.pipeline_id)
-    keyboard = InlineKeyboardBuilder()
-    for stage in pipeline.stages[: pipeline.stage_index(deal.stage_id)]:
-        keyboard.button(
-            text=stage.name,
-            callback_data=DealCard(deal_id=deal.id, action=CardAction.BACK_TO, arg=stage.id),
-        )
-    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
-    keyboard.adjust(1)
-    return t("card.back_to"), keyboard.as_markup()
-
-
-def _lost_screen(view: DealView, book: SalesBook) -> tuple[str, InlineKeyboardMarkup]:
-    deal = view.deal
-    assert deal.id is not None
-    keyboard = InlineKeyboardBuilder()
-    for reason in book.lost_reasons:
-        keyboard.button(
-            text=reason.name,
-            callback_data=DealCard(deal_id=deal.id, action=CardAction.LOST_REASON, arg=reason.id),
-        )
-    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
-    keyboard.adjust(1)
-    return t("card.lost_reason"), keyboard.as_markup()
-
-
-def _urgency_text(urgency: Urgency, zone: ZoneInfo) -> str:
-    left = urgency.left
-    if urgency.is_overdue:
-        return t("urgency.overdue", span=_span(-left))
-    return t(
-        "urgency.left",
-        span=_span(left),
-        at=urgency.deadline.astimezone(zone).strftime("%d.%m %H:%M"),
-    )
-
-
-def _span(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return tp("span.days_hours", days=days, hours=hours)
-    if hours:
-        return tp("span.hours_minutes", hours=hours, minutes=minutes)
-    return tp("span.minutes", minutes=minutes)
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}".replace(",", " ").replace(".00", "")
-
-
 def _bits(mask: int) -> list[int]:
     return [index for index in range(mask.bit_length()) if mask & (1 << index)]
 
@@ -676,5 +598,7 @@ def create_router() -> Router:
         skip_comment, DealCard.filter((F.action == CardAction.VIEW) & (F.arg == "skip"))
     )
     router.callback_query.register(card, DealCard.filter())
+    router.message.register(deal_command, Command("deal"), StateFilter("*"))
+    router.message.register(qualification_comment, CardInput.qualification_comment)
     router.message.register(card_input, StateFilter(*CardInput.__all_states__))
     return router

@@ -46,11 +46,10 @@ from services.leads import (
     DailyLimitReached,
     RequestForm,
     erase_lead,
-    has_consent,
     lead_channel,
     log_message,
-    may_file_request,
     record_consent,
+    request_gate,
     submit_request,
 )
 from services.staff import Actor, Profile
@@ -166,14 +165,15 @@ async def start(
     actor: Actor,
 ) -> None:
     await state.clear()
-    if not await may_file_request(uow, clock, actor.user_id, settings.max_requests_per_day):
+    gate = await request_gate(uow, clock, book, actor.user_id, settings.max_requests_per_day)
+    if not gate.may_file:
         await message.answer(
             t("lead.daily_limit", limit=settings.max_requests_per_day),
             reply_markup=ReplyKeyboardRemove(),
         )
         return
     source = lead_source(command.args, book)
-    if await has_consent(uow, book, actor.user_id):
+    if gate.consented:
         await _ask(message, state, book, step=0, answers={}, source=source)
         return
     source_index = next((i for i, s in enumerate(book.sources) if s.id == source), -1)
@@ -294,9 +294,9 @@ async def _submit(
         t(key, name=form.name, deal_id=submission.deal_id, when=Html(when)),
         reply_markup=ReplyKeyboardRemove(),
     )
-    if submission.is_new_deal:
+    if submission.card is not None:
         await announce_new_deal(
-            bot, uow, book, settings, submission.deal_id, submission.manager_id, clock.now()
+            bot, uow, book, settings, submission.card, submission.manager_language, clock.now()
         )
 
 

@@ -13,11 +13,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import InviteCancel, InviteRole, TeamAction, TeamMember
+from bot.callbacks import Handover, InviteCancel, InviteRole, TeamAction, TeamMember
 from bot.filters import HasRole
 from bot.i18n import join_within_limit, pick_locale, t, tp
 from bot.menus import set_personal_menu
 from bot.settings import Settings
+from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.errors import PermissionDenied
 from domain.roles import Action, Role, can
@@ -150,9 +151,11 @@ async def confirm_deactivate(
     uow: UnitOfWork,
     clock: Clock,
     settings: Settings,
+    staff_directory: StaffDirectory,
 ) -> None:
     try:
         member = await deactivate(uow, clock, actor, callback_data.staff_id, settings.admin_ids)
+        staff_directory.forget()
     except StaffError as error:
         await query.answer(tp(f"team.{error.reason}"), show_alert=True)
         return
@@ -181,7 +184,21 @@ async def keep_member(
 def _team_text(current: Team, settings: Settings) -> str:
     lines = [t("team.title", count=len(current.members))]
     for member in current.members:
-        lines.append(t("team.member", name=_display_name(member), role=t(f"role.{member.role}")))
+        line = t("team.member", name=_display_name(member), role=t(f"role.{member.role}"))
+        if count := current.open_deals.get(member.telegram_id, 0):
+            line += t("team.open_deals", count=count)
+        lines.append(line)
+    if current.former_with_deals:
+        lines.append("")
+        lines.append(t("team.former_title"))
+        for member in current.former_with_deals:
+            lines.append(
+                t(
+                    "team.former_member",
+                    name=_display_name(member),
+                    count=current.open_deals.get(member.telegram_id, 0),
+                )
+            )
     if current.pending_invites:
         lines.append("")
         lines.append(t("team.pending_title"))
@@ -198,16 +215,26 @@ def _team_text(current: Team, settings: Settings) -> str:
 
 
 def _team_keyboard(current: Team, actor: Actor, settings: Settings) -> InlineKeyboardMarkup | None:
-    if not can(actor.role, Action.DEACTIVATE_STAFF):
-        return None
+    """Admins may take roles away; supervisors and admins may hand a manager's deals over."""
     keyboard = InlineKeyboardBuilder()
-    for member in current.members:
-        if member.telegram_id == actor.user_id or member.telegram_id in settings.admin_ids:
-            continue
-        keyboard.button(
-            text=tp("button.deactivate", name=_display_name(member)),
-            callback_data=TeamMember(action=TeamAction.ASK_DEACTIVATE, staff_id=member.telegram_id),
-        )
+    if can(actor.role, Action.REASSIGN):
+        for member in [*current.members, *current.former_with_deals]:
+            count = current.open_deals.get(member.telegram_id, 0)
+            if count:
+                keyboard.button(
+                    text=tp("button.hand_over", name=_display_name(member), count=count),
+                    callback_data=Handover(from_id=member.telegram_id),
+                )
+    if can(actor.role, Action.DEACTIVATE_STAFF):
+        for member in current.members:
+            if member.telegram_id == actor.user_id or member.telegram_id in settings.admin_ids:
+                continue
+            keyboard.button(
+                text=tp("button.deactivate", name=_display_name(member)),
+                callback_data=TeamMember(
+                    action=TeamAction.ASK_DEACTIVATE, staff_id=member.telegram_id
+                ),
+            )
     keyboard.adjust(1)
     markup = keyboard.as_markup()
     return markup if markup.inline_keyboard else None

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -45,20 +46,30 @@ def settings(tg: FakeTelegram, tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def app(
+@asynccontextmanager
+async def running_bot(
     tg: FakeTelegram, settings: Settings, clock: FixedClock
 ) -> AsyncIterator[Application]:
+    """The bot polling the fake server until the block ends (a restart is two blocks)."""
     application = await create_application(settings, clock=clock)
     tg.track_dispatcher(application.dispatcher)
+    polls_before = tg.poll_count
     polling = asyncio.create_task(application.run_polling())
-    await tg.wait_for(lambda: tg.poll_count > 0 or None, what="the bot to start polling")
+    await tg.wait_for(lambda: tg.poll_count > polls_before or None, what="the bot to poll")
     try:
         yield application
     finally:
         await application.dispatcher.stop_polling()
         await polling
         await application.close()
+
+
+@pytest.fixture
+async def app(
+    tg: FakeTelegram, settings: Settings, clock: FixedClock
+) -> AsyncIterator[Application]:
+    async with running_bot(tg, settings, clock) as application:
+        yield application
 
 
 @pytest.fixture

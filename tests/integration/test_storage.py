@@ -28,7 +28,7 @@ from services.staff import (
     identify,
     join_by_invite,
 )
-from storage.models import Base, StageTransitionRow
+from storage.models import Base, FsmStateRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 
 MONDAY_10 = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # 10:00 in Moscow
@@ -271,3 +271,26 @@ async def test_conversation_state_survives_a_restart(
     await after_restart.set_data(key, {})
     assert await after_restart.get_state(key) is None
     assert await after_restart.get_data(key) == {}
+
+
+async def test_conversation_copies_stay_private_and_forgotten_ones_come_back_from_disk(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    clock = FixedClock(MONDAY_10)
+    anna, boris = StorageKey(42, 7, 7), StorageKey(42, 8, 8)
+    storage = DatabaseStorage(session_factory, clock, cached_conversations=1)
+    await storage.set_state(anna, "Form:phone")
+    await storage.set_data(anna, {"answers": {"name": "Анна"}})
+    await storage.set_state(boris, "Form:name")  # pushes Anna's conversation out of memory
+
+    data = await storage.get_data(anna)  # read back from the database
+    assert data == {"answers": {"name": "Анна"}}
+    data["answers"]["name"] = "changed by a handler, never saved"
+    assert await storage.get_data(anna) == {"answers": {"name": "Анна"}}
+    assert await storage.get_state(anna) == "Form:phone"
+
+    await storage.set_state(anna, None)
+    await storage.set_data(anna, {})
+    async with session_factory() as session:
+        keys = list(await session.scalars(select(FsmStateRow.key)))
+    assert keys == ["fsm:8:8"]  # a finished conversation leaves no row

@@ -24,6 +24,7 @@ from domain.deal import (
     with_deal_id,
 )
 from domain.errors import (
+    AlreadyAssigned,
     CommentRequired,
     CommentTooLong,
     DealClosed,
@@ -326,6 +327,27 @@ def test_reopen_needs_a_comment_and_a_closed_deal() -> None:
         won_deal().reopen(SUPERVISOR, LATER, None)
     with pytest.raises(DealNotClosed):
         new_deal().reopen(SUPERVISOR, LATER, "why")
+
+
+def test_reassign_hands_an_open_deal_over_and_keeps_its_place() -> None:
+    deal = new_deal()
+    entered = deal.stage_entered_at
+    handed = deal.reassign(202, SUPERVISOR, LATER)
+    assert deal.manager_id == 202
+    assert (deal.stage_id, deal.stage_entered_at) == ("request", entered)
+    assert (handed.from_manager_id, handed.to_manager_id, handed.actor_id, handed.at) == (
+        MANAGER,
+        202,
+        SUPERVISOR,
+        LATER,
+    )
+
+
+def test_reassign_refuses_a_closed_deal_and_the_same_manager() -> None:
+    with pytest.raises(DealClosed):
+        won_deal().reassign(202, SUPERVISOR, LATER)
+    with pytest.raises(AlreadyAssigned):
+        new_deal().reassign(MANAGER, SUPERVISOR, LATER)
 
 
 # --- SLA ---------------------------------------------------------------------------------------

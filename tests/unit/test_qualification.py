@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import UnknownAnswerOption, UnknownQuestion
-from domain.qualification import QualificationLevel, level_for, next_question, score
+from domain.qualification import (
+    QualificationLevel,
+    level_for,
+    matching_lost_reason,
+    next_question,
+    score,
+)
 from tests.unit.book_factory import make_framework
 
 # The test framework: budget 0/1/3, authority 0/2, need 0/2; MQL from 2, SQL from 5; best 7.
@@ -97,3 +103,24 @@ def test_more_points_never_lower_the_level(points: int, more: int) -> None:
     lower = LEVEL_ORDER.index(level_for(thresholds, points))
     higher = LEVEL_ORDER.index(level_for(thresholds, points + more))
     assert lower <= higher
+
+
+def test_the_weakest_answer_names_the_lost_reason() -> None:
+    framework = FRAMEWORK.model_copy(
+        update={
+            "questions": [
+                FRAMEWORK.questions[0].model_copy(update={"lost_reason": "no_budget"}),
+                FRAMEWORK.questions[1].model_copy(update={"lost_reason": "no_decision"}),
+                FRAMEWORK.questions[2],  # names no reason
+            ]
+        }
+    )
+    # budget "Some" (1 of 3) is further below its best than authority "Yes" (2 of 2)
+    assert matching_lost_reason(framework, {"budget": 1, "authority": 1, "need": 0}) == "no_budget"
+    # authority "No" (0 of 2) is weaker than budget "Some" (1 of 3)
+    assert matching_lost_reason(framework, {"budget": 1, "authority": 0}) == "no_decision"
+    # equally weak: the earlier question wins
+    assert matching_lost_reason(framework, {"budget": 0, "authority": 0}) == "no_budget"
+    # the weakest answer overall ("need") names no reason: the weakest that does is used
+    assert matching_lost_reason(framework, {"budget": 2, "authority": 1, "need": 0}) == "no_budget"
+    assert matching_lost_reason(FRAMEWORK, {"budget": 0, "authority": 0}) is None

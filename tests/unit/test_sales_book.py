@@ -229,6 +229,13 @@ BROKEN_BOOKS = [
         "unknown qualification framework 'spin'",
     ),
     Broken(
+        "a question's lost reason that the book does not list",
+        edit("lost_reason: no_budget", "lost_reason: no_money"),
+        "qualification[bant].questions[budget].lost_reason",
+        line_of("lost_reason: no_budget"),
+        "unknown lost reason 'no_money'",
+    ),
+    Broken(
         "two pipelines for one product/segment pair",
         edit(
             "product: subscription\n    segment: small",

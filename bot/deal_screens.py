@@ -1,0 +1,247 @@
+"""The deal screens: the card, its checklist, back and lost pickers, a qualification question.
+Pure rendering (text and buttons, in the current locale); the handlers decide which to show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import CardAction, DealCard, DealsPage
+from bot.i18n import join_within_limit, t, tp
+from bot.settings import Settings
+from domain.roles import Action, Role, can
+from domain.sales_book import SalesBook
+from domain.urgency import Urgency
+from services.qualification import QualificationStep
+from services.workspace import ActivityKind, DealView
+
+ACTIVITY_ICONS = {
+    ActivityKind.CALL: "📞",
+    ActivityKind.MEETING: "🤝",
+    ActivityKind.NOTE: "📝",
+    ActivityKind.PROPOSAL: "📄",
+}
+
+
+def question_screen(
+    deal_id: int, step: QualificationStep, comment: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One question with its answers as buttons; a comment typed before answering is shown and
+    goes with the answer."""
+    question = step.question
+    assert question is not None
+    keyboard = InlineKeyboardBuilder()
+    for index, option in enumerate(question.options):
+        keyboard.button(
+            text=option.text,
+            callback_data=DealCard(
+                deal_id=deal_id, action=CardAction.QUALIFY, arg=f"{question.id}.{index}"
+            ),
+        )
+    keyboard.button(text=tp("card.to_card"), callback_data=DealCard(deal_id=deal_id))
+    keyboard.adjust(1)
+    text = t(
+        "qualification.question",
+        framework=step.framework.name,
+        number=step.result.answered + 1,
+        total=step.result.total,
+        question=question.text,
+    )
+    if comment:
+        text += "\n\n" + t("qualification.comment", comment=comment)
+    else:
+        text += "\n\n" + t("qualification.comment_hint")
+    return text, keyboard.as_markup()
+
+
+def card_screen(
+    view: DealView, book: SalesBook, settings: Settings, role: Role
+) -> tuple[str, InlineKeyboardMarkup]:
+    deal = view.deal
+    assert deal.id is not None
+    pipeline = book.pipeline(deal.pipeline_id)
+    stage = pipeline.stage(deal.stage_id)
+    zone = ZoneInfo(settings.timezone)
+    contact = view.contact
+    lines = [
+        t("dcard.title", deal_id=deal.id, client=(contact.name if contact else None) or "—"),
+        t(
+            "dcard.contact",
+            phone=(contact.phone if contact else None) or "—",
+            company=(contact.company if contact else None) or "—",
+        ),
+        t(
+            "dcard.stage",
+            pipeline=pipeline.name,
+            stage=stage.name,
+            number=pipeline.stage_index(stage.id) + 1,
+            total=len(pipeline.stages),
+        ),
+    ]
+    if view.urgency is not None:
+        lines.append(
+            t("dcard.deadline", when=urgency_text(view.urgency, zone), sla=f"{stage.sla_hours:g}")
+        )
+    else:
+        lines.append(t(f"dcard.status.{deal.status.value}"))
+    if deal.qualification_level is not None:
+        lines.append(
+            t(
+                "dcard.qualification",
+                level=deal.qualification_level.value.upper(),
+                points=deal.qualification_points or 0,
+            )
+        )
+    if deal.amount is not None:
+        lines.append(t("dcard.amount", amount=_money(deal.amount), currency=deal.currency or ""))
+    if view.activities:
+        lines.append(t("dcard.activities"))
+        for activity in view.activities:
+            lines.append(
+                t(
+                    "dcard.activity",
+                    icon=ACTIVITY_ICONS[ActivityKind(activity.kind)],
+                    at=activity.at.astimezone(zone).strftime("%d.%m %H:%M"),
+                    kind=t(f"activity.{activity.kind}"),
+                    comment=activity.comment or "",
+                )
+            )
+    keyboard = InlineKeyboardBuilder()
+    if deal.is_open:
+        if pipeline.stage_index(stage.id) + 1 < len(pipeline.stages):
+            keyboard.button(
+                text=tp("card.next_stage"),
+                callback_data=DealCard(deal_id=deal.id, action=CardAction.ADVANCE),
+            )
+        if pipeline.stage_index(stage.id) > 0:
+            keyboard.button(
+                text=tp("card.back_stage"),
+                callback_data=DealCard(deal_id=deal.id, action=CardAction.BACK),
+            )
+        for kind, icon in ACTIVITY_ICONS.items():
+            keyboard.button(
+                text=f"{icon} {tp(f'activity.{kind.value}')}",
+                callback_data=DealCard(deal_id=deal.id, action=CardAction.ACTIVITY, arg=kind.value),
+            )
+        keyboard.button(
+            text=tp("card.scripts"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.SCRIPTS),
+        )
+        keyboard.button(
+            text=tp("card.qualify"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.QUALIFY),
+        )
+        keyboard.button(
+            text=tp("card.won"), callback_data=DealCard(deal_id=deal.id, action=CardAction.WON)
+        )
+        keyboard.button(
+            text=tp("card.lost"), callback_data=DealCard(deal_id=deal.id, action=CardAction.LOST)
+        )
+        if can(role, Action.REASSIGN):
+            keyboard.button(
+                text=tp("card.reassign"),
+                callback_data=DealCard(deal_id=deal.id, action=CardAction.REASSIGN),
+            )
+    elif can(role, Action.REOPEN_DEAL):
+        keyboard.button(
+            text=tp("card.reopen"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.REOPEN),
+        )
+    keyboard.button(text=tp("card.to_list"), callback_data=DealsPage())
+    keyboard.adjust(2)
+    return join_within_limit(lines, "list.more"), keyboard.as_markup()
+
+
+def checklist_screen(
+    view: DealView, book: SalesBook, ticked: int, role: Role
+) -> tuple[str, InlineKeyboardMarkup]:
+    deal = view.deal
+    assert deal.id is not None
+    stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
+    keyboard = InlineKeyboardBuilder()
+    for index, criterion in enumerate(stage.exit_criteria):
+        mark = "☑️" if ticked & (1 << index) else "⬜️"
+        keyboard.button(
+            text=f"{mark} {criterion}"[:64],
+            callback_data=DealCard(
+                deal_id=deal.id, action=CardAction.TICK, ticked=ticked ^ (1 << index)
+            ),
+        )
+    keyboard.button(
+        text=tp("card.confirm_move"),
+        callback_data=DealCard(deal_id=deal.id, action=CardAction.CONFIRM_ADVANCE, ticked=ticked),
+    )
+    if can(role, Action.OVERRIDE_EXIT_CRITERIA):
+        keyboard.button(
+            text=tp("card.override"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.OVERRIDE, ticked=ticked),
+        )
+    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
+    keyboard.adjust(1)
+    lines = [t("card.checklist", stage=stage.name)]
+    lines += [t("book.criterion", text=c) for c in stage.exit_criteria]
+    return "\n".join(lines), keyboard.as_markup()
+
+
+def back_screen(view: DealView, book: SalesBook) -> tuple[str, InlineKeyboardMarkup]:
+    deal = view.deal
+    assert deal.id is not None
+    pipeline = book.pipeline(deal.pipeline_id)
+    keyboard = InlineKeyboardBuilder()
+    for stage in pipeline.stages[: pipeline.stage_index(deal.stage_id)]:
+        keyboard.button(
+            text=stage.name,
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.BACK_TO, arg=stage.id),
+        )
+    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
+    keyboard.adjust(1)
+    return t("card.back_to"), keyboard.as_markup()
+
+
+def lost_screen(
+    view: DealView, book: SalesBook, suggested: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The book's lost reasons; the one the qualification answers point to (if any) first."""
+    deal = view.deal
+    assert deal.id is not None
+    keyboard = InlineKeyboardBuilder()
+    reasons = sorted(book.lost_reasons, key=lambda reason: reason.id != suggested)
+    for reason in reasons:
+        label = tp("card.suggested_reason", reason=reason.name) if reason.id == suggested else None
+        keyboard.button(
+            text=label or reason.name,
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.LOST_REASON, arg=reason.id),
+        )
+    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
+    keyboard.adjust(1)
+    return t("card.lost_reason"), keyboard.as_markup()
+
+
+def urgency_text(urgency: Urgency, zone: ZoneInfo) -> str:
+    left = urgency.left
+    if urgency.is_overdue:
+        return t("urgency.overdue", span=_span(-left))
+    return t(
+        "urgency.left",
+        span=_span(left),
+        at=urgency.deadline.astimezone(zone).strftime("%d.%m %H:%M"),
+    )
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return tp("span.days_hours", days=days, hours=hours)
+    if hours:
+        return tp("span.hours_minutes", hours=hours, minutes=minutes)
+    return tp("span.minutes", minutes=minutes)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}".replace(",", " ").replace(".00", "")

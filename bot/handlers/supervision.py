@@ -1,0 +1,187 @@
+"""A supervisor hands deals over: one deal from its card, or every open deal of a manager from
+/team. The new manager gets the card (or a summary), the previous one is told, and the lead's
+chat follows because the relay always writes to the deal's current manager."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
+from bot.deal_screens import card_screen
+from bot.filters import HasRole
+from bot.i18n import t, tp
+from bot.notify import tell_handover
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.errors import AlreadyAssigned, DealClosed, PermissionDenied
+from domain.roles import Role
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.deals import DealNotFound
+from services.reassignment import Colleague, holder, managers, reassign_all, reassign_deal
+from services.staff import Actor, StaffError
+from services.workspace import view_deal
+from storage.unit_of_work import UnitOfWork
+
+
+async def reassign_from_card(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    actor: Actor,
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    deal_id = callback_data.deal_id
+    try:
+        view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+        if not view.deal.is_open:
+            raise DealClosed(deal_id, view.deal.status)
+        if not callback_data.arg:
+            current = view.deal.manager_id
+            choices = [c for c in await managers(uow, actor) if c.user_id != current]
+            await _edit(query, *_deal_target_picker(deal_id, choices))
+            await query.answer()
+            return
+        handover = await reassign_deal(uow, clock, actor, deal_id, int(callback_data.arg))
+    except (DealNotFound, ValueError):
+        await query.answer(tp("error.stale_button"), show_alert=True)
+        return
+    except PermissionDenied:
+        await query.answer(tp("error.forbidden"), show_alert=True)
+        return
+    except DealClosed:
+        await query.answer(tp("card.closed"), show_alert=True)
+        return
+    except AlreadyAssigned:
+        await query.answer(tp("handover.already_theirs"), show_alert=True)
+        return
+    except StaffError:
+        await query.answer(tp("handover.not_a_manager"), show_alert=True)
+        return
+    await tell_handover(bot, uow, book, settings, handover)
+    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+    await _edit(query, *card_screen(view, book, settings, actor.role))
+    await query.answer(tp("handover.done_one", name=handover.to_manager.name))
+
+
+async def hand_over_all(
+    query: CallbackQuery,
+    callback_data: Handover,
+    actor: Actor,
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    try:
+        colleagues = {c.user_id: c for c in await managers(uow, actor)}
+        source = await holder(uow, actor, callback_data.from_id)
+        if source is None or source.open_deals == 0:
+            await query.answer(tp("handover.nothing_to_hand_over"), show_alert=True)
+            return
+        if not callback_data.to_id:
+            choices = [c for c in colleagues.values() if c.user_id != source.user_id]
+            await _edit(query, *_team_target_picker(source, choices))
+            await query.answer()
+            return
+        target = colleagues.get(callback_data.to_id)
+        if target is None or target.user_id == source.user_id:
+            await query.answer(tp("handover.not_a_manager"), show_alert=True)
+            return
+        if not callback_data.confirmed:
+            await _edit(query, *_confirm_screen(source, target))
+            await query.answer()
+            return
+        handover = await reassign_all(uow, clock, actor, source.user_id, target.user_id)
+    except PermissionDenied:
+        await query.answer(tp("error.forbidden"), show_alert=True)
+        return
+    except StaffError:
+        await query.answer(tp("handover.not_a_manager"), show_alert=True)
+        return
+    await tell_handover(bot, uow, book, settings, handover)
+    await _edit(
+        query,
+        t(
+            "handover.done_many",
+            count=len(handover.deal_ids),
+            source=source.name,
+            target=target.name,
+        ),
+        None,
+    )
+    await query.answer()
+
+
+def _deal_target_picker(deal_id: int, choices: list[Colleague]) -> tuple[str, InlineKeyboardMarkup]:
+    keyboard = InlineKeyboardBuilder()
+    for colleague in choices:
+        keyboard.button(
+            text=tp("handover.colleague", name=colleague.name, count=colleague.open_deals),
+            callback_data=DealCard(
+                deal_id=deal_id, action=CardAction.REASSIGN, arg=str(colleague.user_id)
+            ),
+        )
+    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
+    keyboard.adjust(1)
+    text = t("handover.pick_for_deal", deal_id=deal_id)
+    if not choices:
+        text += "\n\n" + t("handover.nobody")
+    return text, keyboard.as_markup()
+
+
+def _team_target_picker(
+    source: Colleague, choices: list[Colleague]
+) -> tuple[str, InlineKeyboardMarkup]:
+    keyboard = InlineKeyboardBuilder()
+    for colleague in choices:
+        keyboard.button(
+            text=tp("handover.colleague", name=colleague.name, count=colleague.open_deals),
+            callback_data=Handover(from_id=source.user_id, to_id=colleague.user_id),
+        )
+    keyboard.button(
+        text=tp("button.cancel"),
+        callback_data=TeamMember(action=TeamAction.KEEP, staff_id=source.user_id),
+    )
+    keyboard.adjust(1)
+    text = t("handover.pick_for_all", count=source.open_deals, name=source.name)
+    if not choices:
+        text += "\n\n" + t("handover.nobody")
+    return text, keyboard.as_markup()
+
+
+def _confirm_screen(source: Colleague, target: Colleague) -> tuple[str, InlineKeyboardMarkup]:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("handover.confirm_button"),
+        callback_data=Handover(from_id=source.user_id, to_id=target.user_id, confirmed=True),
+    )
+    keyboard.button(
+        text=tp("button.cancel"),
+        callback_data=TeamMember(action=TeamAction.KEEP, staff_id=source.user_id),
+    )
+    keyboard.adjust(1)
+    text = t("handover.confirm", count=source.open_deals, source=source.name, target=target.name)
+    return text, keyboard.as_markup()
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = Router(name="supervision")
+    router.callback_query.filter(HasRole(Role.SUPERVISOR, Role.ADMIN))
+    router.callback_query.register(
+        reassign_from_card, DealCard.filter(F.action == CardAction.REASSIGN)
+    )
+    router.callback_query.register(hand_over_all, Handover.filter())
+    return router

@@ -1,0 +1,114 @@
+"""Handing deals to another manager: one deal from its card, or all of a manager's open deals
+from /team (a manager on leave, or leaving). The lead's chat follows the deal, because the relay
+always reads the deal's current manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.clock import Clock
+from domain.deal import Deal, Reassignment
+from domain.roles import Action, Role, require
+from services.deals import DealNotFound
+from services.staff import Actor, StaffError
+from storage.models import StaffMember
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Colleague:
+    user_id: int
+    name: str
+    language_code: str | None
+    open_deals: int
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    deal_ids: list[int]
+    from_manager: Colleague | None
+    """None for deals that waited in the queue."""
+    to_manager: Colleague
+    at: dt.datetime
+
+
+async def managers(uow: UnitOfWork, actor: Actor) -> list[Colleague]:
+    """Active managers with how many open deals each has: who a deal can go to."""
+    require(actor.role, Action.REASSIGN)
+    async with uow:
+        counts = await uow.deals.open_counts_by_manager()
+        return [
+            _colleague(member, counts) for member in await uow.staff.active_with_role(Role.MANAGER)
+        ]
+
+
+async def holder(uow: UnitOfWork, actor: Actor, user_id: int) -> Colleague | None:
+    """Someone whose deals may be handed over: any staff member, deactivated ones included
+    (their deals are exactly the ones that must move)."""
+    require(actor.role, Action.REASSIGN)
+    async with uow:
+        member = await uow.staff.get(user_id)
+        if member is None:
+            return None
+        return _colleague(member, await uow.deals.open_counts_by_manager())
+
+
+async def reassign_deal(
+    uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int, to_manager_id: int
+) -> Handover:
+    require(actor.role, Action.REASSIGN)
+    async with uow:
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            raise DealNotFound(deal_id)
+        handover = await _hand_over(uow, clock, actor, [deal], deal.manager_id, to_manager_id)
+        await uow.commit()
+        return handover
+
+
+async def reassign_all(
+    uow: UnitOfWork, clock: Clock, actor: Actor, from_manager_id: int, to_manager_id: int
+) -> Handover:
+    """Every open deal of one manager to another; closed deals keep who won or lost them."""
+    require(actor.role, Action.REASSIGN)
+    async with uow:
+        deals = await uow.deals.open_for_manager(from_manager_id)
+        handover = await _hand_over(uow, clock, actor, deals, from_manager_id, to_manager_id)
+        await uow.commit()
+        return handover
+
+
+async def _hand_over(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    deals: list[Deal],
+    from_manager_id: int | None,
+    to_manager_id: int,
+) -> Handover:
+    target = await uow.staff.get(to_manager_id)
+    if target is None or not target.is_active or target.role != Role.MANAGER.value:
+        raise StaffError("not_a_manager")
+    source = await uow.staff.get(from_manager_id) if from_manager_id is not None else None
+    now = clock.now()
+    moved: list[Reassignment] = []
+    for deal in deals:
+        moved.append(deal.reassign(to_manager_id, actor.user_id, now))
+        await uow.deals.save(deal)
+        uow.deals.record_reassignment(moved[-1])
+    return Handover(
+        deal_ids=[r.deal_id for r in moved if r.deal_id is not None],
+        from_manager=_colleague(source) if source else None,
+        to_manager=_colleague(target),
+        at=now,
+    )
+
+
+def _colleague(member: StaffMember, open_counts: dict[int, int] | None = None) -> Colleague:
+    return Colleague(
+        user_id=member.telegram_id,
+        name=member.first_name or str(member.telegram_id),
+        language_code=member.language_code,
+        open_deals=(open_counts or {}).get(member.telegram_id, 0),
+    )

@@ -1,0 +1,239 @@
+"""What a head of sales does to deals that managers cannot: move on without every criterion,
+reopen a closed deal, hand deals to another manager (one, or all of someone's), and what the
+managers and the lead see when that happens. Plus the qualification's per-answer comment and the
+lost reason the answers suggest."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.callbacks import CardAction, DealCard, Handover
+from domain.roles import Role
+from services.deals import create_deal, lose_deal
+from services.staff import Actor
+from storage.models import QualificationAnswerRow, ReassignmentRow, StageTransitionRow
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.scenario import deals, join_team, leave_request
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+
+async def transitions(app: Application, deal_id: int) -> list[StageTransitionRow]:
+    async with app.session_factory() as session:
+        query = select(StageTransitionRow).where(StageTransitionRow.deal_id == deal_id)
+        return list(await session.scalars(query.order_by(StageTransitionRow.id)))
+
+
+async def reassignments(app: Application) -> list[tuple[int, int | None, int, int]]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(select(ReassignmentRow).order_by(ReassignmentRow.id))
+        return [(r.deal_id, r.from_manager_id, r.to_manager_id, r.actor_id) for r in rows]
+
+
+async def test_a_supervisor_moves_a_deal_on_without_ticks_and_says_why(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await leave_request(tg.user("Анна"))
+
+    await ivan.send("/deal 1")
+    await ivan.press("➡️ Следующий этап")
+    checklist = await ivan.wait_message(contains="отметьте критерии")
+    assert "⚠️ Перевести без отметок" not in checklist.button_texts
+    forged = await ivan.press_data(DealCard(deal_id=1, action=CardAction.OVERRIDE).pack())
+    assert forged is not None and "нет прав" in (forged.text or "")
+
+    await maria.send("/deal 1")
+    await maria.wait_message(contains="Сделка №1")
+    await maria.press("➡️ Следующий этап")
+    await maria.press(app.book.pipeline("implementation_mid").stages[0].exit_criteria[0][:20])
+    await maria.press("⚠️ Перевести без отметок")
+    await maria.wait_message(contains="Комментарий обязателен")
+    await maria.send("   ")
+    await maria.wait_message(contains="Нужен комментарий")
+    await maria.send("Клиент подтвердил всё по телефону")
+    moved = await maria.wait_message(contains="Квалификация (2/8)")
+    assert "Сделка №1" in moved.text
+
+    _created, forward = await transitions(app, 1)
+    assert (forward.kind, forward.from_stage, forward.to_stage) == (
+        "forward",
+        "request",
+        "qualification",
+    )
+    assert forward.actor_id == maria.id and forward.override is True
+    assert forward.comment == "Клиент подтвердил всё по телефону"
+
+
+async def test_a_supervisor_reopens_a_lost_deal_by_its_number(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await leave_request(tg.user("Анна"))
+    await ivan.send("/deal 1")
+    await ivan.press("❌ Проиграна")
+    await ivan.press("Нет бюджета")
+    await ivan.press("Без комментария")
+    lost = await ivan.wait_message(contains="❌ Проиграна")
+    assert "↩️ Переоткрыть" not in lost.button_texts
+    await ivan.send("/deals")
+    await ivan.wait_message(contains="Открытых сделок нет")
+
+    await maria.send("/deal 99")
+    await maria.wait_message(contains="Сделки №99 нет")
+    await maria.send("/deal")
+    await maria.wait_message(contains="/deal 123")
+    await maria.send("/deal №1")
+    closed = await maria.wait_message(contains="❌ Проиграна")
+    assert "↩️ Переоткрыть" in closed.button_texts
+    await maria.press("↩️ Переоткрыть")
+    await maria.wait_message(contains="Почему сделка открывается снова")
+    await maria.send("Клиент нашёл бюджет")
+    reopened = await maria.wait_message(contains="Сделка №1")
+    assert "➡️ Следующий этап" in reopened.button_texts
+
+    [deal] = await deals(app)
+    assert deal.status == "open" and deal.lost_reason_id is None
+    *_, lose, reopen = await transitions(app, 1)
+    assert (lose.kind, lose.actor_id) == ("lost", ivan.id)
+    assert (reopen.kind, reopen.actor_id, reopen.comment) == (
+        "reopen",
+        maria.id,
+        "Клиент нашёл бюджет",
+    )
+    await ivan.send("/deals")
+    back = await ivan.wait_message(contains="Открытые сделки")
+    assert "№1 · Анна" in back.text
+
+
+async def test_a_deal_handed_to_another_manager_takes_the_clients_chat_along(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await ivan.wait_message(contains="Новая заявка №1")
+
+    forged = await ivan.press_data(
+        DealCard(deal_id=1, action=CardAction.REASSIGN, arg=str(ivan.id)).pack()
+    )
+    assert forged is not None and "нет прав" in (forged.text or "")
+    card = await ivan.press_data(DealCard(deal_id=1).pack())
+    assert card is not None
+    assert "👤 Передать" not in (await ivan.wait_message(contains="Сделка №1")).button_texts
+
+    await maria.send("/deal 1")
+    await maria.press("👤 Передать")
+    picker = await maria.wait_message(contains="Кому передать сделку №1")
+    assert picker.button_texts[:1] == ["Пётр (открытых: 0)"]
+    assert not any(text.startswith("Иван") for text in picker.button_texts)
+    done = await maria.press("Пётр (открытых: 0)")
+    assert "Сделка передана: Пётр" in (done.text or "")
+
+    handed = await petr.wait_message(contains="Вам передана сделка №1")
+    assert "Анна" in handed.text and "✉️ Написать клиенту" in handed.button_texts
+    await ivan.wait_message(contains="Сделка №1 передана менеджеру Пётр")
+    assert await reassignments(app) == [(1, ivan.id, petr.id, maria.id)]
+
+    ivan.mark_seen()
+    await anna.send("Когда будет демо?")
+    relayed = await petr.wait_message(contains="Когда будет демо?")
+    await ivan.expect_no_message()
+    await petr.send("Завтра в 11:00", reply_to=relayed.message_id)
+    await anna.wait_message(exact="Завтра в 11:00")
+    await ivan.send("/deals")
+    await ivan.wait_message(contains="Открытых сделок нет")
+
+
+async def test_all_of_a_leavers_deals_go_to_a_colleague_from_team(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    for _ in range(3):
+        await create_deal(
+            UnitOfWork(app.session_factory),
+            app.clock,
+            app.book,
+            "subscription_small",
+            manager_id=ivan.id,
+        )
+    head = Actor(maria.id, Role.SUPERVISOR, "Мария", None, "ru")
+    await lose_deal(UnitOfWork(app.session_factory), app.clock, app.book, head, 3, "spam")
+
+    # Ivan leaves: the admin deactivates him, his two open deals must not be stranded.
+    await admin.send("/team")
+    await admin.press("Отключить: Иван")
+    await admin.press("Да, отключить")
+    await admin.wait_message(contains="отключён")
+
+    await maria.send("/team")
+    team = await maria.wait_message(contains="Команда")
+    assert "Отключены, но у них остались открытые сделки" in team.text
+    assert f"Иван (@{ivan.username}) — открытых сделок: 2" in team.text
+    assert "Отключить: Пётр" not in team.button_texts  # only an admin deactivates
+    await maria.press("🔁 Передать сделки: Иван")
+    await maria.wait_message(contains="Кому передать открытые сделки (2) сотрудника Иван")
+    await maria.press("Пётр (открытых: 0)")
+    await maria.wait_message(contains="Передать все открытые сделки (2) от Иван к Пётр?")
+    await maria.press("✅ Передать")
+    await maria.wait_message(contains="Передано сделок: 2, от Иван к Пётр")
+    await petr.wait_message(contains="Вам переданы сделки от Иван: 2")
+
+    by_id = {deal.id: deal for deal in await deals(app)}
+    assert (by_id[1].manager_id, by_id[2].manager_id) == (petr.id, petr.id)
+    assert by_id[3].manager_id == ivan.id  # a closed deal keeps who lost it
+    assert await reassignments(app) == [
+        (1, ivan.id, petr.id, maria.id),
+        (2, ivan.id, petr.id, maria.id),
+    ]
+
+    stale = await maria.press_data(Handover(from_id=ivan.id, to_id=petr.id, confirmed=True).pack())
+    assert stale is not None and "нет открытых сделок" in (stale.text or "")
+    forged = await petr.press_data(Handover(from_id=petr.id).pack())
+    assert forged is None or "Передать" not in (forged.text or "")
+    assert len(await reassignments(app)) == 2
+
+
+async def test_answers_keep_their_comments_and_the_weakest_names_the_lost_reason(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"), need="Подписка на облачную CRM")
+    framework = app.book.framework_for("subscription_small")
+    budget, *rest = framework.questions
+    await ivan.send("/deal 1")
+    await ivan.press("🎯 Квалификация")
+    first = await ivan.wait_message(contains="вопрос 1/4")
+    assert "Можно написать комментарий" in first.text
+    await ivan.send("Бюджет появится только в <следующем> году")
+    with_comment = await ivan.wait_message(contains="💬 Комментарий к ответу")
+    assert "Бюджет появится только в <следующем> году" in with_comment.text  # escaped, shown
+    await ivan.press(budget.options[-1].text, message_id=with_comment.message_id)
+    for question in rest:
+        await ivan.wait_message(contains=question.text)
+        await ivan.press(question.options[-1].text)
+    offer = await ivan.wait_message(contains="не прошёл квалификацию")
+    assert offer.button_texts[0] == "⭐ Нет бюджета (по анкете)"
+    await ivan.press("⭐ Нет бюджета (по анкете)")
+    await ivan.press("Без комментария")
+    await ivan.wait_message(contains="❌ Проиграна")
+
+    [deal] = await deals(app)
+    assert (deal.status, deal.lost_reason_id) == ("lost", "no_budget")
+    async with app.session_factory() as session:
+        answers = {
+            row.question_id: row.comment
+            for row in await session.scalars(select(QualificationAnswerRow))
+        }
+    assert answers == {
+        "budget": "Бюджет появится только в <следующем> году",
+        "authority": None,
+        "need": None,
+        "timeline": None,
+    }
