@@ -10,7 +10,12 @@ from bot.app import Application
 from bot.callbacks import CardAction, DealCard, ScriptFeedback
 from domain.clock import FixedClock
 from services.deals import create_deal
-from storage.models import ActivityRow, ScriptUseRow, StageTransitionRow
+from storage.models import (
+    ActivityRow,
+    QualificationAnswerRow,
+    ScriptUseRow,
+    StageTransitionRow,
+)
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -54,6 +59,23 @@ async def test_a_deal_walks_from_request_to_won(
     moved = await ivan.wait_message(contains=f"{second.name} (2/8)")
     assert "Сделка №1" in moved.text
 
+    # Qualification on the call, with the stage's script and an objection at hand.
+    await ivan.press("📚 Скрипты")
+    stage_script = await ivan.wait_message(contains=f"Этап «{second.name}»")
+    assert "Цель:" in stage_script.text and stage_script.inline_keyboard
+    objection = stage_script.inline_keyboard[0][0].text
+    await ivan.press(objection, message_id=stage_script.message_id)
+    await ivan.wait_message(contains=f"«{objection}»")
+    await ivan.press("👍 Помогло")
+    await ivan.press("🎯 Квалификация", message_id=moved.message_id)
+    questions = app.book.framework_for(pipeline.id).questions
+    for question in questions:
+        await ivan.wait_message(contains=question.text)
+        best = max(question.options, key=lambda option: option.points)
+        result = await ivan.press(best.text)
+    assert (result.text or "").startswith("Квалификация: SQL")
+    await ivan.wait_message(contains="Квалификация: SQL")
+
     await ivan.press("📞 Звонок")
     await ivan.wait_message(contains="добавьте комментарий")
     await ivan.send("Договорились о демо на четверг")
@@ -83,11 +105,17 @@ async def test_a_deal_walks_from_request_to_won(
     ]
     async with app.session_factory() as session:
         [call] = list(await session.scalars(select(ActivityRow)))
+        [script_use] = list(await session.scalars(select(ScriptUseRow)))
+        answered = list(await session.scalars(select(QualificationAnswerRow)))
     assert (call.kind, call.comment, call.author_id) == (
         "call",
         "Договорились о демо на четверг",
         ivan.id,
     )
+    assert (script_use.deal_id, script_use.outcome, script_use.staff_id) == (1, "helped", ivan.id)
+    assert len(answered) == len(questions)
+    [deal] = await deals(app)
+    assert (deal.qualification_level, deal.status) == ("sql", "won")
     await ivan.send("/deals")
     await ivan.wait_message(contains="Открытых сделок нет")
 
