@@ -53,6 +53,7 @@ class Application:
     session_factory: async_sessionmaker[AsyncSession]
     bot: Bot
     dispatcher: Dispatcher
+    calendar: WorkingCalendar
     i18n: I18n = field(repr=False)
 
     async def run_polling(self, *, handle_signals: bool = False) -> None:
@@ -87,14 +88,20 @@ async def create_application(
     scripts = load_scripts(book=book)
     for problem in scripts.problems:
         log.warning("scripts library: %s", problem)
-    dispatcher = create_dispatcher(settings, book, clock, session_factory, i18n, scripts.library)
-    return Application(settings, book, clock, engine, session_factory, bot, dispatcher, i18n)
+    calendar = WorkingCalendar.from_book(book.working_hours)
+    dispatcher = create_dispatcher(
+        settings, book, clock, calendar, session_factory, i18n, scripts.library
+    )
+    return Application(
+        settings, book, clock, engine, session_factory, bot, dispatcher, calendar, i18n
+    )
 
 
 def create_dispatcher(
     settings: Settings,
     book: SalesBook,
     clock: Clock,
+    calendar: WorkingCalendar,
     session_factory: async_sessionmaker[AsyncSession],
     i18n: I18n,
     scripts: ScriptLibrary,
@@ -109,7 +116,7 @@ def create_dispatcher(
         clock=clock,
         session_factory=session_factory,
         i18n=i18n,
-        calendar=WorkingCalendar.from_book(book.working_hours),
+        calendar=calendar,
         scripts=scripts,
         staff_directory=staff_directory,
     )

@@ -31,6 +31,7 @@ from domain.errors import (
     NoNextStage,
     NotAnEarlierStage,
     QualificationIncomplete,
+    SnoozeNotInFuture,
     UnknownExitCriterion,
     UnknownLostReason,
     UnknownStage,
@@ -117,6 +118,9 @@ class Deal:
     first_response_due_at: dt.datetime | None = None
     taken_at: dt.datetime | None = None
     """When a manager took the deal; until then the first-response SLA runs."""
+    snoozed_until: dt.datetime | None = None
+    """The clock is paused until then (the client is away): not overdue, no stage reminders."""
+    snooze_reason: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -237,6 +241,23 @@ class Deal:
         handed = Reassignment(self.id, self.manager_id, to_manager_id, actor_id, _utc(now))
         self.manager_id = to_manager_id
         return handed
+
+    def snooze(self, until: dt.datetime, reason: str | None, now: dt.datetime) -> None:
+        """Pause the deal's clock until `until` with a reason ("client on vacation until
+        10.06"). The deal stays open; at `until` its reminders resume."""
+        self._ensure_open()
+        reason = clean_comment(reason)
+        if reason is None:
+            raise CommentRequired()
+        if _utc(until) <= _utc(now):
+            raise SnoozeNotInFuture(until=_utc(until))
+        self.snoozed_until, self.snooze_reason = _utc(until), reason
+
+    def wake(self) -> None:
+        self.snoozed_until = self.snooze_reason = None
+
+    def is_snoozed(self, now: dt.datetime) -> bool:
+        return self.snoozed_until is not None and _utc(now) < self.snoozed_until
 
     def reopen(self, actor_id: int, now: dt.datetime, comment: str | None) -> StageTransition:
         """Open a won or lost deal again, at the stage where it was closed.

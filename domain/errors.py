@@ -11,6 +11,7 @@ pickle and print like ordinary exceptions.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -96,6 +97,13 @@ class AlreadyAssigned(DomainError):
 
     deal_id: int | None
     manager_id: int
+
+
+@dataclass(eq=False)
+class SnoozeNotInFuture(DomainError):
+    """A deal can only be snoozed until a time still to come."""
+
+    until: dt.datetime
 
 
 @dataclass(eq=False)

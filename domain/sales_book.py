@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Self, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 import holidays
 import yaml
@@ -416,6 +416,23 @@ class Plan(BookModel):
         return value
 
 
+class StageReminders(BookModel):
+    before_deadline: Share = 0.75
+    """Remind the manager once this share of the stage's SLA has passed (0 turns it off)."""
+    overdue_to_supervisor: bool = True
+    """At the deadline the supervisors are told too, not only the manager."""
+
+
+class FollowUpStep(BookModel):
+    """A step after a won deal: a message to the client, or a task for the manager."""
+
+    id: Identifier
+    after_days: int = Field(gt=0, le=3650)
+    to: Literal["client", "manager"]
+    text: NonEmptyText = Field(max_length=TELEGRAM_MESSAGE_LIMIT - 200)
+    enabled: bool = True
+
+
 class Digest(BookModel):
     time: ClockTime
     on_days_off: bool = False
@@ -445,6 +462,8 @@ class SalesBook(BookModel):
     plan: Plan
     digest: Digest
     consent: ConsentPolicy
+    reminders: StageReminders = StageReminders()
+    follow_up: list[FollowUpStep] = []
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -455,6 +474,7 @@ class SalesBook(BookModel):
         problems += _duplicate_ids("qualification", [item.id for item in self.qualification])
         problems += _duplicate_ids("lost_reasons", [item.id for item in self.lost_reasons])
         problems += _duplicate_ids("sources", [item.id for item in self.sources])
+        problems += _duplicate_ids("follow_up", [item.id for item in self.follow_up])
 
         product_ids = [product.id for product in self.products]
         segment_ids = [segment.id for segment in self.segments]

@@ -29,10 +29,14 @@ class Urgency:
 
 
 def deadline_of(deal: Deal, book: SalesBook, calendar: WorkingCalendar) -> dt.datetime:
-    stage_deadline = deal.deadline(calendar, book.pipeline(deal.pipeline_id))
+    """The deadline that counts now; a snooze moves it to the snooze's end if that is later
+    (a snoozed deal is not overdue, and when the snooze ends its clock resumes from there)."""
+    deadline = deal.deadline(calendar, book.pipeline(deal.pipeline_id))
     if deal.taken_at is None and deal.first_response_due_at is not None:
-        return min(stage_deadline, deal.first_response_due_at)
-    return stage_deadline
+        deadline = min(deadline, deal.first_response_due_at)
+    if deal.snoozed_until is not None:
+        deadline = max(deadline, deal.snoozed_until)
+    return deadline
 
 
 def by_urgency(

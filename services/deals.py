@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from domain.clock import Clock
 from domain.deal import Deal, StageTransition, open_deal, with_deal_id
+from domain.reminders import PlannedReminder, plan_follow_up, plan_stage
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
 
@@ -22,6 +24,7 @@ async def create_deal(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     pipeline_id: str,
     *,
     contact_id: int | None = None,
@@ -42,6 +45,7 @@ async def create_deal(
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
+        await uow.reminders.plan(stage_reminders(book, calendar)(deal), clock.now())
         await uow.commit()
         return deal
 
@@ -50,6 +54,7 @@ async def advance_deal(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     actor: Actor,
     deal_id: int,
     ticked: Collection[int],
@@ -61,6 +66,7 @@ async def advance_deal(
         require(actor.role, Action.OVERRIDE_EXIT_CRITERIA)
     return await _change(
         uow,
+        clock,
         actor,
         deal_id,
         lambda deal: deal.advance(
@@ -71,6 +77,7 @@ async def advance_deal(
             override=override,
             comment=comment,
         ),
+        stage_reminders(book, calendar),
     )
 
 
@@ -78,6 +85,7 @@ async def move_deal_back(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     actor: Actor,
     deal_id: int,
     to_stage_id: str,
@@ -85,11 +93,13 @@ async def move_deal_back(
 ) -> Deal:
     return await _change(
         uow,
+        clock,
         actor,
         deal_id,
         lambda deal: deal.move_back(
             book.pipeline(deal.pipeline_id), to_stage_id, actor.user_id, clock.now(), comment
         ),
+        stage_reminders(book, calendar),
     )
 
 
@@ -98,9 +108,11 @@ async def win_deal(
 ) -> Deal:
     return await _change(
         uow,
+        clock,
         actor,
         deal_id,
         lambda deal: deal.win(amount, actor.user_id, clock.now(), currency=book.currency),
+        lambda deal: plan_follow_up(deal, book.follow_up),
     )
 
 
@@ -115,6 +127,7 @@ async def lose_deal(
 ) -> Deal:
     return await _change(
         uow,
+        clock,
         actor,
         deal_id,
         lambda deal: deal.lose(book, reason_id, actor.user_id, clock.now(), comment),
@@ -122,24 +135,50 @@ async def lose_deal(
 
 
 async def reopen_deal(
-    uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int, comment: str | None
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    deal_id: int,
+    comment: str | None,
 ) -> Deal:
     """A supervisor opens a won or lost deal again (a client came back, a payment bounced)."""
     require(actor.role, Action.REOPEN_DEAL)
     return await _change(
-        uow, actor, deal_id, lambda deal: deal.reopen(actor.user_id, clock.now(), comment)
+        uow,
+        clock,
+        actor,
+        deal_id,
+        lambda deal: deal.reopen(actor.user_id, clock.now(), comment),
+        stage_reminders(book, calendar),
     )
 
 
+def stage_reminders(
+    book: SalesBook, calendar: WorkingCalendar
+) -> Callable[[Deal], list[PlannedReminder]]:
+    """What a deal entering a stage must be reminded of, for this book and calendar."""
+    return lambda deal: plan_stage(deal, book.pipeline(deal.pipeline_id), calendar, book.reminders)
+
+
 async def _change(
-    uow: UnitOfWork, actor: Actor, deal_id: int, move: Callable[[Deal], StageTransition]
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    deal_id: int,
+    move: Callable[[Deal], StageTransition],
+    plan: Callable[[Deal], list[PlannedReminder]] | None = None,
 ) -> Deal:
-    """Apply one domain move to a deal this person may change, and keep it in the history."""
+    """Apply one domain move to a deal this person may change, keep it in the history and plan
+    the reminders the move calls for, all in one transaction (a move is never without them)."""
     async with uow:
         deal = await _own_deal(uow, actor, deal_id)
         transition = move(deal)
         await uow.deals.save(deal)
         uow.deals.record(transition)
+        if plan is not None:
+            await uow.reminders.plan(plan(deal), clock.now())
         await uow.commit()
         return deal
 

@@ -9,6 +9,7 @@ from domain.assignment import pick_next_manager
 from domain.clock import Clock
 from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
 from domain.errors import PermissionDenied
+from domain.reminders import plan_first_response, plan_stage
 from domain.roles import Action, Role, require
 from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
@@ -168,6 +169,8 @@ async def submit_request(
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
+        pipeline_plan = plan_stage(deal, pipeline, calendar, book.reminders)
+        await uow.reminders.plan([*pipeline_plan, *plan_first_response(deal)], now)
         await uow.commit()
         return Submission(
             deal_id=deal.id,

@@ -156,6 +156,9 @@ class DealRow(Base):
     taken_at: Mapped[dt.datetime | None]
     """When a manager took the deal: the first-response clock stops here."""
     closed_at: Mapped[dt.datetime | None]
+    snoozed_until: Mapped[dt.datetime | None]
+    """The manager paused the deal's clock until then (client on vacation): not overdue."""
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -236,6 +239,40 @@ class ReassignmentRow(Base):
     to_manager_id: Mapped[int] = mapped_column(BigInteger)
     actor_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[dt.datetime]
+
+
+class ReminderRow(Base):
+    """Something to tell someone at a given time. The database, not the scheduler's memory, is
+    the source of truth: a row is claimed, sent and marked, so it fires once across restarts and
+    instances (see services/reminders.py)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        Index("ix_reminders_status_due", "status", "due_at"),
+        Index("ix_reminders_deal", "deal_id"),
+        Index("ix_reminders_staff_status", "staff_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    """What the reminder is about, unique: planning the same reminder twice stores one row."""
+    kind: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[str] = mapped_column(String(12))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    """For a personal reminder: whose it is."""
+    text: Mapped[str | None] = mapped_column(Text)
+    stage_id: Mapped[str | None] = mapped_column(String(32))
+    stage_entered_at: Mapped[dt.datetime | None]
+    """The stage visit a stage reminder belongs to: once the deal moves, it no longer fires."""
+    due_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(10))
+    claimed_at: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
 
 
 class AssignmentCursor(Base):

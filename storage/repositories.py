@@ -461,6 +461,8 @@ def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
     row.lead_chat_id = deal.lead_chat_id
     row.first_response_due_at = deal.first_response_due_at
     row.taken_at = deal.taken_at
+    row.snoozed_until = deal.snoozed_until
+    row.snooze_reason = deal.snooze_reason
 
 
 def _deal_from_row(row: DealRow) -> Deal:
@@ -487,4 +489,6 @@ def _deal_from_row(row: DealRow) -> Deal:
         lead_chat_id=row.lead_chat_id,
         first_response_due_at=row.first_response_due_at,
         taken_at=row.taken_at,
+        snoozed_until=row.snoozed_until,
+        snooze_reason=row.snooze_reason,
     )

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.reminder_repository import ReminderRepository
 from storage.repositories import (
     ContactRepository,
     DealRepository,
@@ -23,6 +24,7 @@ class UnitOfWork:
     invites: InviteRepository
     contacts: ContactRepository
     deals: DealRepository
+    reminders: ReminderRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -36,6 +38,7 @@ class UnitOfWork:
             self.invites = InviteRepository(self.session)
             self.contacts = ContactRepository(self.session)
             self.deals = DealRepository(self.session)
+            self.reminders = ReminderRepository(self.session)
         self._depth += 1
         return self
 

@@ -275,7 +275,7 @@ async def card(
             await query.answer()
         elif action is CardAction.CONFIRM_ADVANCE:
             ticked = _bits(callback_data.ticked)
-            await advance_deal(uow, clock, book, actor, deal_id, ticked)
+            await advance_deal(uow, clock, book, calendar, actor, deal_id, ticked)
             view = await view_deal(uow, clock, book, calendar, actor, deal_id)
             await _edit(query, *card_screen(view, book, settings, actor.role))
             await query.answer(tp("card.moved"))
@@ -463,7 +463,7 @@ async def card_input(
     text = await _typed_text(message)
     if text is None:
         return
-    problem = await _complete_input(state, actor, uow, clock, book, text or None)
+    problem = await _complete_input(state, actor, uow, clock, book, calendar, text or None)
     if problem is not None:
         await message.answer(t(problem, currency=book.currency))
         return
@@ -493,7 +493,7 @@ async def skip_comment(
     ):
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
-    problem = await _complete_input(state, actor, uow, clock, book, None)
+    problem = await _complete_input(state, actor, uow, clock, book, calendar, None)
     if problem is not None:
         await query.answer(tp(problem), show_alert=True)
         return
@@ -509,6 +509,7 @@ async def _complete_input(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     text: str | None,
 ) -> str | None:
     """Carry out what the card asked the person to type (None: no comment). Returns the text
@@ -519,7 +520,7 @@ async def _complete_input(
     arg: str = data.get("arg", "")
     try:
         if current == CardInput.back_comment.state:
-            await move_deal_back(uow, clock, book, actor, deal_id, arg, text)
+            await move_deal_back(uow, clock, book, calendar, actor, deal_id, arg, text)
         elif current == CardInput.activity_comment.state:
             await log_activity(uow, clock, actor, deal_id, ActivityKind(arg), text)
         elif current == CardInput.won_amount.state:
@@ -529,10 +530,10 @@ async def _complete_input(
         elif current == CardInput.override_comment.state:
             ticked = _bits(int(arg))
             await advance_deal(
-                uow, clock, book, actor, deal_id, ticked, override=True, comment=text
+                uow, clock, book, calendar, actor, deal_id, ticked, override=True, comment=text
             )
         elif current == CardInput.reopen_comment.state:
-            await reopen_deal(uow, clock, actor, deal_id, text)
+            await reopen_deal(uow, clock, book, calendar, actor, deal_id, text)
     except InvalidAmount:
         return "card.bad_amount"
     except CommentRequired:

@@ -160,6 +160,7 @@ async def test_all_of_a_leavers_deals_go_to_a_colleague_from_team(
             UnitOfWork(app.session_factory),
             app.clock,
             app.book,
+            app.calendar,
             "subscription_small",
             manager_id=ivan.id,
         )

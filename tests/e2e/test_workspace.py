@@ -216,6 +216,7 @@ async def test_two_hundred_deals_page_within_telegrams_limits(
             UnitOfWork(app.session_factory),
             app.clock,
             app.book,
+            app.calendar,
             app.book.pipelines[number % 2].id,
             manager_id=ivan.id,
             need="x" * 900,

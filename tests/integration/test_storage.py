@@ -19,6 +19,7 @@ from domain.deal import DealStatus, TransitionKind
 from domain.errors import ExitCriteriaNotMet, InviteInvalid, PermissionDenied
 from domain.roles import Role
 from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
 from services.deals import advance_deal, create_deal, lose_deal, move_deal_back, win_deal
 from services.staff import (
     Actor,
@@ -100,12 +101,14 @@ async def test_a_deal_keeps_its_whole_stage_history(
     session_factory: async_sessionmaker[AsyncSession], book: SalesBook
 ) -> None:
     clock = FixedClock(MONDAY_10)
+    calendar = WorkingCalendar.from_book(book.working_hours)
     _, manager, _ = await _staff(session_factory, clock, book)
     pipeline = book.pipelines[0]
     deal = await create_deal(
         UnitOfWork(session_factory),
         clock,
         book,
+        calendar,
         pipeline.id,
         manager_id=manager.user_id,
         source="ads_vk",
@@ -116,17 +119,30 @@ async def test_a_deal_keeps_its_whole_stage_history(
 
     clock.advance(dt.timedelta(hours=1))
     with pytest.raises(ExitCriteriaNotMet) as not_met:
-        await advance_deal(UnitOfWork(session_factory), clock, book, manager, deal.id, ticked=[])
+        await advance_deal(
+            UnitOfWork(session_factory), clock, book, calendar, manager, deal.id, ticked=[]
+        )
     assert not_met.value.missing == list(first.exit_criteria)
     all_ticked = range(len(first.exit_criteria))
-    await advance_deal(UnitOfWork(session_factory), clock, book, manager, deal.id, all_ticked)
+    await advance_deal(
+        UnitOfWork(session_factory), clock, book, calendar, manager, deal.id, all_ticked
+    )
 
     clock.advance(dt.timedelta(hours=2))
     await move_deal_back(
-        UnitOfWork(session_factory), clock, book, manager, deal.id, first.id, "клиент пропал"
+        UnitOfWork(session_factory),
+        clock,
+        book,
+        calendar,
+        manager,
+        deal.id,
+        first.id,
+        "клиент пропал",
     )
     clock.advance(dt.timedelta(hours=1))
-    await advance_deal(UnitOfWork(session_factory), clock, book, manager, deal.id, all_ticked)
+    await advance_deal(
+        UnitOfWork(session_factory), clock, book, calendar, manager, deal.id, all_ticked
+    )
     clock.advance(dt.timedelta(days=1))
     won = await win_deal(
         UnitOfWork(session_factory), clock, book, manager, deal.id, Decimal("150000.50")
@@ -161,8 +177,14 @@ async def test_a_manager_cannot_touch_a_colleagues_deal(
 ) -> None:
     clock = FixedClock(MONDAY_10)
     admin, manager, other = await _staff(session_factory, clock, book)
+    calendar = WorkingCalendar.from_book(book.working_hours)
     deal = await create_deal(
-        UnitOfWork(session_factory), clock, book, book.pipelines[0].id, manager_id=manager.user_id
+        UnitOfWork(session_factory),
+        clock,
+        book,
+        calendar,
+        book.pipelines[0].id,
+        manager_id=manager.user_id,
     )
     assert deal.id is not None
     with pytest.raises(PermissionDenied):

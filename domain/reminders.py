@@ -1,0 +1,172 @@
+"""Reminders as plans: what to tell whom and when, and, when the time comes, whether it still
+holds. Planning happens when a deal changes (a stage entered, a lead received, a deal won); the
+verdict is taken at send time against the deal as it is then, so a reminder about a stage the
+deal has left, a lead already taken or a snoozed deal is dropped or postponed instead of sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.deal import Deal, DealStatus
+from domain.sales_book import FollowUpStep, Pipeline, StageReminders
+from domain.working_time import WorkingCalendar
+
+LATE_AFTER = dt.timedelta(minutes=5)
+"""A reminder sent more than this after its time (the bot was down) says it is late."""
+
+
+class ReminderKind(StrEnum):
+    DUE_SOON = "due_soon"
+    """Part of the stage's SLA has passed: the manager is reminded, with the card."""
+    OVERDUE = "overdue"
+    """The stage's deadline: the manager again, and the supervisors (a separate row)."""
+    FIRST_RESPONSE = "first_resp"
+    """Nobody took a new lead within the first-response SLA: the supervisors, to reassign."""
+    PERSONAL = "personal"
+    """A manager's own "call back tomorrow at 11"."""
+    FOLLOW_UP = "follow_up"
+    """A post-sale step from the book: a message to the client or a task for the manager."""
+
+
+class Audience(StrEnum):
+    MANAGER = "manager"
+    """The deal's manager at send time (a reassigned deal's reminders follow it)."""
+    SUPERVISORS = "supervisors"
+    STAFF = "staff"
+    """One person: whoever set a personal reminder."""
+    CLIENT = "client"
+
+
+class Verdict(StrEnum):
+    SEND = "send"
+    DROP = "drop"
+    """No longer true (the deal moved, was taken, closed, reopened): never sent."""
+    POSTPONE = "postpone"
+    """The deal is snoozed: try again when the snooze ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReminder:
+    key: str
+    """Unique per thing to remind of: planning it twice stores it once."""
+    kind: ReminderKind
+    audience: Audience
+    due_at: dt.datetime
+    deal_id: int | None
+    staff_id: int | None = None
+    text: str | None = None
+    stage_id: str | None = None
+    stage_entered_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    until: dt.datetime | None = None
+    """For POSTPONE: when to try again."""
+
+
+def plan_stage(
+    deal: Deal, pipeline: Pipeline, calendar: WorkingCalendar, settings: StageReminders
+) -> list[PlannedReminder]:
+    """The reminders of the deal's current stage visit: one before the deadline (at the book's
+    share of the SLA, counted in working time) and the overdue ones at the deadline."""
+    if not deal.is_open or deal.id is None:
+        return []
+    stage = pipeline.stage(deal.stage_id)
+    entered = deal.stage_entered_at
+    deadline = deal.deadline(calendar, pipeline)
+    visit = f"{deal.id}:{stage.id}:{int(entered.timestamp())}"
+    plans: list[PlannedReminder] = []
+
+    def add(kind: ReminderKind, audience: Audience, due_at: dt.datetime) -> None:
+        plans.append(
+            PlannedReminder(
+                key=f"stage:{visit}:{kind.value}:{audience.value}",
+                kind=kind,
+                audience=audience,
+                due_at=due_at,
+                deal_id=deal.id,
+                stage_id=stage.id,
+                stage_entered_at=entered,
+            )
+        )
+
+    if settings.before_deadline > 0:
+        share = dt.timedelta(hours=stage.sla_hours * settings.before_deadline)
+        add(ReminderKind.DUE_SOON, Audience.MANAGER, calendar.add_working_time(entered, share))
+    add(ReminderKind.OVERDUE, Audience.MANAGER, deadline)
+    if settings.overdue_to_supervisor:
+        add(ReminderKind.OVERDUE, Audience.SUPERVISORS, deadline)
+    return plans
+
+
+def plan_first_response(deal: Deal) -> list[PlannedReminder]:
+    if deal.id is None or deal.first_response_due_at is None or deal.taken_at is not None:
+        return []
+    return [
+        PlannedReminder(
+            key=f"first:{deal.id}",
+            kind=ReminderKind.FIRST_RESPONSE,
+            audience=Audience.SUPERVISORS,
+            due_at=deal.first_response_due_at,
+            deal_id=deal.id,
+        )
+    ]
+
+
+def plan_follow_up(deal: Deal, steps: list[FollowUpStep]) -> list[PlannedReminder]:
+    """The book's post-sale steps, counted in calendar days from the win."""
+    if deal.id is None or deal.status is not DealStatus.WON or deal.closed_at is None:
+        return []
+    won_at = deal.closed_at
+    return [
+        PlannedReminder(
+            key=f"follow:{deal.id}:{step.id}:{int(won_at.timestamp())}",
+            kind=ReminderKind.FOLLOW_UP,
+            audience=Audience.CLIENT if step.to == "client" else Audience.MANAGER,
+            due_at=won_at + dt.timedelta(days=step.after_days),
+            deal_id=deal.id,
+            text=step.text,
+            stage_entered_at=won_at,
+        )
+        for step in steps
+        if step.enabled
+    ]
+
+
+def decide(
+    kind: ReminderKind,
+    deal: Deal | None,
+    now: dt.datetime,
+    *,
+    stage_id: str | None = None,
+    stage_entered_at: dt.datetime | None = None,
+) -> Decision:
+    """Whether a due reminder is still worth sending, given the deal as it is now."""
+    if kind is ReminderKind.PERSONAL:
+        return Decision(Verdict.SEND)
+    if deal is None:
+        return Decision(Verdict.DROP)
+    if kind is ReminderKind.FOLLOW_UP:
+        # Only for the win it was planned for: a reopened (and won again) deal plans anew.
+        won = deal.status is DealStatus.WON and deal.closed_at == stage_entered_at
+        return Decision(Verdict.SEND if won else Verdict.DROP)
+    if not deal.is_open:
+        return Decision(Verdict.DROP)
+    if kind is ReminderKind.FIRST_RESPONSE and deal.taken_at is not None:
+        return Decision(Verdict.DROP)
+    if kind in (ReminderKind.DUE_SOON, ReminderKind.OVERDUE) and (
+        deal.stage_id != stage_id or deal.stage_entered_at != stage_entered_at
+    ):
+        return Decision(Verdict.DROP)
+    if deal.is_snoozed(now):
+        return Decision(Verdict.POSTPONE, deal.snoozed_until)
+    return Decision(Verdict.SEND)
+
+
+def is_late(due_at: dt.datetime, now: dt.datetime) -> bool:
+    return now - due_at > LATE_AFTER

@@ -1,0 +1,183 @@
+"""Reminder rows: planned once, claimed by one sender, marked once sent.
+
+Claiming is one transaction: pick due rows (and rows whose claim has expired, i.e. whose sender
+died before marking them) and stamp them with the claimant. On PostgreSQL the pick takes row
+locks with `FOR UPDATE SKIP LOCKED`, so several instances claim disjoint rows without waiting
+for each other; SQLite has one writer at a time anyway. The stamping `UPDATE` repeats the
+condition, so a row another claimant got first is never claimed twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from enum import StrEnum
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from domain.reminders import PlannedReminder
+from storage.models import ReminderRow
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    DROPPED = "dropped"
+    """No longer true when its time came (the deal moved on, was taken, closed)."""
+    CANCELLED = "cancelled"
+    """Cancelled by a person, or its recipient blocked the bot."""
+    FAILED = "failed"
+    """Telegram refused it for good (e.g. the chat is gone)."""
+
+
+class ReminderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def plan(self, planned: Sequence[PlannedReminder], now: dt.datetime) -> None:
+        """Store what is not stored yet (by key): planning the same thing twice is harmless."""
+        if not planned:
+            return
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(ReminderRow).values(
+            [
+                {
+                    "key": plan.key,
+                    "kind": plan.kind.value,
+                    "audience": plan.audience.value,
+                    "deal_id": plan.deal_id,
+                    "staff_id": plan.staff_id,
+                    "text": plan.text,
+                    "stage_id": plan.stage_id,
+                    "stage_entered_at": plan.stage_entered_at,
+                    "due_at": plan.due_at,
+                    "status": ReminderStatus.PENDING.value,
+                    "attempts": 0,
+                    "late": False,
+                    "created_at": now,
+                }
+                for plan in planned
+            ]
+        )
+        await self._session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+    async def claim(
+        self, now: dt.datetime, claimant: str, limit: int, lease: dt.timedelta
+    ) -> list[ReminderRow]:
+        """Claim up to `limit` due reminders, the earliest first. The caller commits."""
+        claimable = _claimable(now, lease)
+        pick = (
+            select(ReminderRow.id)
+            .where(claimable)
+            .order_by(ReminderRow.due_at, ReminderRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(await self._session.scalars(pick))
+        if not ids:
+            return []
+        stamp = (
+            update(ReminderRow)
+            .where(ReminderRow.id.in_(ids), claimable)
+            .values(
+                status=ReminderStatus.CLAIMED.value,
+                claimed_at=now,
+                claimed_by=claimant,
+                attempts=ReminderRow.attempts + 1,
+            )
+            .returning(ReminderRow)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list(await self._session.scalars(stamp))
+        return sorted(rows, key=lambda row: (row.due_at, row.id))
+
+    async def finish(
+        self,
+        reminder_id: int,
+        claimant: str,
+        status: ReminderStatus,
+        now: dt.datetime,
+        *,
+        late: bool = False,
+    ) -> bool:
+        """Mark a claimed reminder done (one statement: the window between Telegram's answer
+        and this write is the only place a crash can repeat a message). False if the claim was
+        lost meanwhile (it expired and another sender took the row)."""
+        result = await self._session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.id == reminder_id, ReminderRow.claimed_by == claimant)
+            .values(status=status.value, sent_at=now, late=late)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def release(self, reminder_id: int, claimant: str, due_at: dt.datetime) -> None:
+        """Give a claimed reminder back, due again at `due_at` (a snooze, a failed send)."""
+        await self._session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.id == reminder_id, ReminderRow.claimed_by == claimant)
+            .values(
+                status=ReminderStatus.PENDING.value,
+                due_at=due_at,
+                claimed_at=None,
+                claimed_by=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def cancel_for_staff(self, staff_id: int) -> int:
+        """A person blocked the bot: their own pending reminders stop."""
+        result = await self._session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.staff_id == staff_id,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+            )
+            .values(status=ReminderStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def get(self, reminder_id: int) -> ReminderRow | None:
+        return await self._session.get(ReminderRow, reminder_id)
+
+    async def pending_for_staff(self, staff_id: int) -> list[ReminderRow]:
+        query = (
+            select(ReminderRow)
+            .where(
+                ReminderRow.staff_id == staff_id,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+            )
+            .order_by(ReminderRow.due_at, ReminderRow.id)
+        )
+        return list(await self._session.scalars(query))
+
+    async def next_for_deal(self, deal_id: int, now: dt.datetime) -> ReminderRow | None:
+        """The deal's next pending reminder (for the card's "next reminder" line)."""
+        query = (
+            select(ReminderRow)
+            .where(
+                ReminderRow.deal_id == deal_id,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+                ReminderRow.due_at >= now,
+            )
+            .order_by(ReminderRow.due_at, ReminderRow.id)
+            .limit(1)
+        )
+        row: ReminderRow | None = await self._session.scalar(query)
+        return row
+
+
+def _claimable(now: dt.datetime, lease: dt.timedelta) -> ColumnElement[bool]:
+    return or_(
+        and_(ReminderRow.status == ReminderStatus.PENDING.value, ReminderRow.due_at <= now),
+        and_(
+            ReminderRow.status == ReminderStatus.CLAIMED.value,
+            ReminderRow.claimed_at < now - lease,
+        ),
+    )
