@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import DatabaseStorage
@@ -23,7 +27,9 @@ from bot.handlers import build_root_router
 from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.menus import set_default_menus, set_staff_menus
 from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware, private_chats_only
+from bot.reminder_sweeper import ReminderSweeper
 from bot.response_models import pin_response_models
+from bot.sender import CountInteractiveSends, PacedSender
 from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
@@ -54,6 +60,9 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     calendar: WorkingCalendar
+    sender: PacedSender
+    sweeper: ReminderSweeper
+    scheduler: AsyncIOScheduler
     i18n: I18n = field(repr=False)
 
     async def run_polling(self, *, handle_signals: bool = False) -> None:
@@ -62,6 +71,9 @@ class Application:
         )
 
     async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.sender.close()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -89,11 +101,38 @@ async def create_application(
     for problem in scripts.problems:
         log.warning("scripts library: %s", problem)
     calendar = WorkingCalendar.from_book(book.working_hours)
+    sender = PacedSender(bot)
+    bot.session.middleware(CountInteractiveSends(sender))
+    sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)
+    scheduler = AsyncIOScheduler(timezone=dt.UTC)
     dispatcher = create_dispatcher(
         settings, book, clock, calendar, session_factory, i18n, scripts.library
     )
+    dispatcher["sender"] = sender
+    if settings.reminder_tick_seconds > 0:
+        # The first run sends what fell due while the bot was down.
+        scheduler.add_job(
+            sweeper.tick_logged,
+            IntervalTrigger(seconds=settings.reminder_tick_seconds),
+            id="reminders",
+            next_run_time=dt.datetime.now(dt.UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        dispatcher.startup.register(_starter(scheduler))
     return Application(
-        settings, book, clock, engine, session_factory, bot, dispatcher, calendar, i18n
+        settings,
+        book,
+        clock,
+        engine,
+        session_factory,
+        bot,
+        dispatcher,
+        calendar,
+        sender,
+        sweeper,
+        scheduler,
+        i18n,
     )
 
 
@@ -134,6 +173,17 @@ def create_dispatcher(
     dispatcher.include_router(build_root_router())
     dispatcher.startup.register(_on_startup)
     return dispatcher
+
+
+def _starter(scheduler: AsyncIOScheduler) -> Callable[[], Awaitable[None]]:
+    """Start the scheduler from the dispatcher's startup, inside the running loop (aiogram runs
+    plain functions in a thread, where the asyncio scheduler cannot start)."""
+
+    async def start_scheduler() -> None:
+        if not scheduler.running:
+            scheduler.start()
+
+    return start_scheduler
 
 
 def _conversation_storage(

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=8, ge=1)
     """...after a burst of this many."""
     log_level: str = "INFO"
+    reminder_tick_seconds: float = Field(default=15, ge=0)
+    """How often due reminders are looked for; 0 turns the sweeper off (tests drive it)."""
     redis_url: str | None = None
     """Conversation state in Redis instead of the database, for several instances behind
     webhooks; unset, one instance keeps it in the database."""

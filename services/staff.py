@@ -62,6 +62,8 @@ async def identify(
                 member.role = Role.ADMIN.value
                 member.is_active = True
                 member.deactivated_at = None
+        if member is not None and member.is_active and not member.is_reachable:
+            member.is_reachable = True  # writing to the bot again: they unblocked it
         if member is None or not member.is_active:
             return Actor(
                 profile.user_id,
@@ -191,6 +193,13 @@ async def staff_members(uow: UnitOfWork) -> list[tuple[int, Role, str | None]]:
             (m.telegram_id, Role(m.role), m.language_code)
             for m in await uow.staff.members(active_only=True)
         ]
+
+
+async def member_name(uow: UnitOfWork, staff_id: int) -> str:
+    """How colleagues call someone in messages: their first name (or their id)."""
+    async with uow:
+        member = await uow.staff.get(staff_id)
+    return member.first_name if member and member.first_name else str(staff_id)
 
 
 def _new_member(profile: Profile, role: Role, now: dt.datetime) -> StaffMember:

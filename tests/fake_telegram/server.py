@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,8 @@ class Call:
     result: Any = None
     error: str | None = None
     seq: int = 0
+    at: float = 0.0
+    """When it arrived (the event loop's clock)."""
 
     @property
     def ok(self) -> bool:
@@ -312,6 +315,8 @@ class _Injected:
     description: str
     retry_after: int | None
     remaining: int
+    delay: float = 0.0
+    """Answer (successfully) only after this many seconds: a slow or hanging Telegram."""
 
 
 class FakeTelegramServer:
@@ -372,6 +377,9 @@ class FakeTelegramServer:
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.files: dict[str, StoredFile] = {}
         self.blocked: set[int] = set()
+        self._flood: tuple[int, int, int] | None = None
+        self._sent_times: deque[tuple[float, Any]] = deque()
+        self.flood_429s = 0
         self.webhook_url = ""
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self.bot_settings: dict[tuple[str, Any], Any] = {}
@@ -547,6 +555,38 @@ class FakeTelegramServer:
                 502: "Bad Gateway",
             }.get(status, "Injected error")
         self._injected.append(_Injected(method, status, description, retry_after, times))
+
+    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` calls of ``method`` for ``seconds`` before answering (a client
+        with a shorter timeout sees a timeout)."""
+        self._injected.append(_Injected(method, 200, "", None, times, delay=seconds))
+
+    def enforce_flood_limits(
+        self, per_second: int = 30, per_chat_per_second: int = 1, retry_after: int = 1
+    ) -> None:
+        """Answer sends beyond Telegram's limits with 429, as Telegram does: more than
+        ``per_second`` messages in any one second overall, or more than ``per_chat_per_second``
+        to one chat. Counted in ``flood_429s``."""
+        self._flood = (per_second, per_chat_per_second, retry_after)
+
+    def _check_flood(self, call: Call) -> None:
+        if self._flood is None or not call.method.startswith(("send", "copy", "forward")):
+            return
+        per_second, per_chat, retry_after = self._flood
+        now = asyncio.get_running_loop().time()
+        while self._sent_times and self._sent_times[0][0] <= now - 1.0:
+            self._sent_times.popleft()
+        chat = call.params.get("chat_id")
+        same_chat = sum(1 for _, sent_chat in self._sent_times if sent_chat == chat)
+        if len(self._sent_times) >= per_second or same_chat >= per_chat:
+            self.flood_429s += 1
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                retry_after=retry_after,
+                violation=False,
+            )
+        self._sent_times.append((now, chat))
 
     def take_violations(self) -> list[str]:
         """Return and clear the recorded violations (for tests that provoke them on purpose)."""
@@ -735,6 +775,7 @@ class FakeTelegramServer:
         try:
             call = Call(method=spec.name if spec else method_name, params={})
             call.seq = len(self.calls) + 1
+            call.at = asyncio.get_running_loop().time()
             recorded = False
             try:
                 raw, attachments, typed = await self._read_params(request)
@@ -746,7 +787,8 @@ class FakeTelegramServer:
                 self.calls.append(call)
                 recorded = True
                 self._notify()
-                self._check_injected(spec.name)
+                await self._check_injected(spec.name)
+                self._check_flood(call)
                 try:
                     result = await self._dispatch(call)
                 except asyncio.CancelledError:
@@ -831,12 +873,15 @@ class FakeTelegramServer:
                 self.notes.append(note)
         return decoded
 
-    def _check_injected(self, method: str) -> None:
+    async def _check_injected(self, method: str) -> None:
         for injected in self._injected:
             if injected.remaining <= 0:
                 continue
             if injected.method == method or (injected.method == "*" and method != "getUpdates"):
                 injected.remaining -= 1
+                if injected.delay:
+                    await asyncio.sleep(injected.delay)
+                    return
                 raise ApiError(
                     injected.status,
                     injected.description,

@@ -1,0 +1,192 @@
+"""The sweeper: every tick (APScheduler's only job besides the digest), claim what is due, send it
+through the paced sender in each recipient's language, and mark it. Run once at start, it sends
+what fell due while the bot was down, marked as late and one message per deal."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.callbacks import CardAction, DealCard
+from bot.i18n import pick_locale, t, tp
+from bot.sender import PacedSender
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.deal import Deal
+from domain.reminders import Audience, ReminderKind
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.leads import supervisors
+from services.reminders import (
+    Delivery,
+    Outcome,
+    SweepTally,
+    claim_due,
+    complete,
+    prepare,
+)
+from services.staff import member_name
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+class ReminderSweeper:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        sender: PacedSender,
+        book: SalesBook,
+        calendar: WorkingCalendar,
+        settings: Settings,
+        clock: Clock,
+        i18n: I18n,
+        *,
+        claimant: str | None = None,
+        batch: int = BATCH,
+    ) -> None:
+        self._session_factory = session_factory
+        self._sender = sender
+        self._book = book
+        self._calendar = calendar
+        self._settings = settings
+        self._clock = clock
+        self._i18n = i18n
+        self._zone = ZoneInfo(settings.timezone)
+        self.claimant = claimant or f"bot-{uuid.uuid4().hex[:12]}"
+        """Who this sweeper is in the rows it claims (one per process start)."""
+        self.batch = batch
+        self._lock = asyncio.Lock()
+
+    async def tick(self) -> SweepTally:
+        """Send everything due now; a tick already running makes this one wait its turn."""
+        async with self._lock:
+            tally = SweepTally()
+            while True:
+                claimed = await claim_due(self._uow(), self._clock, self.claimant, self.batch)
+                if not claimed:
+                    break
+                deliveries = await prepare(
+                    self._uow(), self._clock, self.claimant, claimed, self._stage_deadline, tally
+                )
+                outcomes = await asyncio.gather(*(self._send(d) for d in deliveries))
+                known_blocked = len(tally.blocked)
+                await complete(self._uow(), self._clock, self.claimant, deliveries, outcomes, tally)
+                for staff_id in tally.blocked[known_blocked:]:
+                    await self._tell_blocked(staff_id)
+                if len(claimed) < self.batch:
+                    break
+            if tally.sent or tally.failed or tally.retry:
+                log.info(
+                    "reminders: %d sent (%d late), %d dropped, %d postponed, %d failed, "
+                    "%d to retry",
+                    tally.sent,
+                    tally.late,
+                    tally.dropped,
+                    tally.postponed,
+                    tally.failed,
+                    tally.retry,
+                )
+            return tally
+
+    async def tick_logged(self) -> None:
+        """The scheduler's job: a failing tick is logged, and the next tick tries again."""
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("the reminder sweep failed; the next tick will retry")
+
+    def _uow(self) -> UnitOfWork:
+        return UnitOfWork(self._session_factory)
+
+    def _stage_deadline(self, deal: Deal) -> dt.datetime | None:
+        if not deal.is_open:
+            return None
+        return deal.deadline(self._calendar, self._book.pipeline(deal.pipeline_id))
+
+    async def _send(self, delivery: Delivery) -> Outcome:
+        locale = pick_locale(delivery.recipient.language, self._settings.default_locale)
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text, markup = self._render(delivery)
+        return await self._sender.send_message(
+            delivery.recipient.chat_id, text, reply_markup=markup
+        )
+
+    def _render(self, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup | None]:
+        lines: list[str] = []
+        if delivery.late:
+            lines.append(t("reminder.late", due=self._local(delivery.due_at)))
+        deal = delivery.deal
+        keyboard = InlineKeyboardBuilder()
+        if delivery.audience is Audience.CLIENT:
+            lines.append(t("reminder.client", text=delivery.text or ""))
+            return "\n".join(lines), None
+        if deal is not None:
+            pipeline = self._book.pipeline(deal.pipeline_id)
+            facts = {
+                "deal_id": deal.deal_id,
+                "client": deal.client or "—",
+                "phone": deal.phone or "—",
+                "stage": pipeline.stage(deal.stage_id).name,
+                "manager": deal.manager_name or t("reminder.no_manager"),
+                "deadline": self._local(delivery.stage_deadline)
+                if delivery.stage_deadline
+                else "—",
+            }
+            kind = delivery.kind
+            if kind is ReminderKind.DUE_SOON:
+                lines.append(t("reminder.due_soon", **facts))
+            elif kind is ReminderKind.OVERDUE and delivery.audience is Audience.SUPERVISORS:
+                lines.append(t("reminder.overdue_supervisor", **facts))
+            elif kind is ReminderKind.OVERDUE:
+                lines.append(t("reminder.overdue", **facts))
+            elif kind is ReminderKind.FIRST_RESPONSE:
+                promised = deal.first_response_due_at
+                lines.append(
+                    t(
+                        "reminder.first_response",
+                        **facts,
+                        promised=self._local(promised) if promised else "—",
+                    )
+                )
+            elif kind is ReminderKind.PERSONAL:
+                lines.append(t("reminder.personal_on_deal", text=delivery.text or "", **facts))
+            else:
+                lines.append(t("reminder.task", text=delivery.text or "", **facts))
+            keyboard.button(
+                text=tp("reminder.open_card"), callback_data=DealCard(deal_id=deal.deal_id)
+            )
+            if delivery.audience is Audience.SUPERVISORS:
+                keyboard.button(
+                    text=tp("card.reassign"),
+                    callback_data=DealCard(deal_id=deal.deal_id, action=CardAction.REASSIGN),
+                )
+        else:
+            lines.append(t("reminder.personal", text=delivery.text or ""))
+        keyboard.adjust(2)
+        markup = keyboard.as_markup()
+        return "\n".join(lines), markup if markup.inline_keyboard else None
+
+    def _local(self, instant: dt.datetime) -> str:
+        return instant.astimezone(self._zone).strftime("%d.%m %H:%M")
+
+    async def _tell_blocked(self, staff_id: int) -> None:
+        """A colleague blocked the bot: their reminders stop, and the supervisors should know."""
+        name = await member_name(self._uow(), staff_id)
+        for supervisor_id, language in await supervisors(self._uow()):
+            if supervisor_id == staff_id:
+                continue
+            locale = pick_locale(language, self._settings.default_locale)
+            with self._i18n.context(), self._i18n.use_locale(locale):
+                text = t("reminder.staff_blocked", name=name)
+            await self._sender.send_message(supervisor_id, text)

@@ -1,0 +1,225 @@
+"""One place that sends notifications the way Telegram wants them sent.
+
+Telegram allows a bot about 30 messages a second overall, one a second to one private chat and
+20 a minute to one group; beyond that it answers 429 with `retry_after`. Everything the bot sends
+on its own initiative (reminders, escalations, follow-ups) goes through `PacedSender`: a queue
+served by one loop that starts a send only when the global and the chat's pace allow it, waits
+out a 429 for exactly `retry_after` seconds (and holds every other send meanwhile, since Telegram
+is telling the bot to slow down), retries server errors and timeouts with a growing pause, and
+reports a 403 (the person blocked the bot) or a refused chat to the caller instead of retrying.
+
+Replies to a person's own action (a button, a command) do not queue here, so a thousand due
+reminders never delay them; `CountInteractiveSends` makes them take their share of the global
+pace, so the paced sends leave room for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from services.reminders import Outcome
+
+log = logging.getLogger(__name__)
+
+_PACED: contextvars.ContextVar[bool] = contextvars.ContextVar("paced_send", default=False)
+SEND_METHOD_PREFIXES = ("send", "copy", "forward")
+
+
+@dataclass(frozen=True)
+class Pace:
+    per_second: float = 29.0
+    """Overall messages a second; a little under Telegram's 30 so the odd reply fits."""
+    private_interval: float = 1.0
+    group_interval: float = 3.0
+    """20 messages a minute to one group."""
+    max_attempts: int = 5
+    """Tries of one message through server errors and timeouts before giving up."""
+    first_backoff: float = 0.5
+    """The pause after the first server error or timeout; doubled after each next one."""
+
+
+@dataclass
+class _Job:
+    chat_id: int
+    call: Callable[[], Awaitable[Any]]
+    done: asyncio.Future[Outcome]
+    not_before: float = 0.0
+    attempts: int = 0
+
+
+@dataclass
+class SenderStats:
+    sent: int = 0
+    retry_after: list[float] = field(default_factory=list)
+    """Every 429's `retry_after`, as received."""
+    server_errors: int = 0
+    blocked: int = 0
+
+
+class PacedSender:
+    def __init__(
+        self,
+        bot: Bot,
+        pace: Pace | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bot = bot
+        self._pace = pace or Pace()
+        self._monotonic = monotonic
+        self._queue: deque[_Job] = deque()
+        self._wake = asyncio.Event()
+        self._global_next = 0.0
+        self._chat_next: dict[int, float] = {}
+        self._worker: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self.stats = SenderStats()
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Outcome:
+        return await self.deliver(chat_id, lambda: self._bot.send_message(chat_id, text, **kwargs))
+
+    async def deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Outcome:
+        """Send when the pace allows; returns how it went (never raises for Telegram's errors)."""
+        job = _Job(chat_id, call, asyncio.get_running_loop().create_future())
+        self._queue.append(job)
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._serve(), name="paced-sender")
+        return await job.done
+
+    def note_interactive_send(self) -> None:
+        """A reply outside the queue went out: it used one slot of the global pace."""
+        now = self._monotonic()
+        self._global_next = max(self._global_next, now) + 1 / self._pace.per_second
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        for job in self._queue:
+            if not job.done.done():
+                job.done.set_result(Outcome.GAVE_UP)
+        self._queue.clear()
+
+    async def _serve(self) -> None:
+        while self._queue:
+            now = self._monotonic()
+            job = self._next_ready(now)
+            if job is None:
+                await self._nap(self._earliest_start(now) - now)
+                continue
+            if self._global_next > now:
+                await self._nap(self._global_next - now)
+                continue
+            self._queue.remove(job)
+            self._global_next = max(self._global_next, now) + 1 / self._pace.per_second
+            self._chat_next[job.chat_id] = now + self._interval(job.chat_id)
+            task = asyncio.create_task(self._attempt(job))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    def _next_ready(self, now: float) -> _Job | None:
+        for job in self._queue:
+            if job.not_before <= now and self._chat_next.get(job.chat_id, 0.0) <= now:
+                return job
+        return None
+
+    def _earliest_start(self, now: float) -> float:
+        return min(
+            max(job.not_before, self._chat_next.get(job.chat_id, 0.0)) for job in self._queue
+        )
+
+    async def _nap(self, seconds: float) -> None:
+        """Wait a while, or less if new work arrives."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
+
+    def _interval(self, chat_id: int) -> float:
+        return self._pace.group_interval if chat_id < 0 else self._pace.private_interval
+
+    async def _attempt(self, job: _Job) -> None:
+        job.attempts += 1
+        token = _PACED.set(True)
+        try:
+            await job.call()
+        except TelegramRetryAfter as error:
+            # Exactly as long as Telegram asks, for this chat and for everyone else.
+            self.stats.retry_after.append(error.retry_after)
+            resume = self._monotonic() + error.retry_after
+            self._global_next = max(self._global_next, resume)
+            self._requeue(job, resume)
+            return
+        except TelegramForbiddenError:
+            self.stats.blocked += 1
+            job.done.set_result(Outcome.BLOCKED)
+            return
+        except (TelegramBadRequest, TelegramNotFound) as error:
+            log.warning("Telegram refused a message to %s: %s", job.chat_id, error.message)
+            job.done.set_result(Outcome.GONE)
+            return
+        except (TelegramServerError, TelegramNetworkError) as error:
+            self.stats.server_errors += 1
+            if job.attempts >= self._pace.max_attempts:
+                log.warning("giving up a message to %s for now: %s", job.chat_id, error.message)
+                job.done.set_result(Outcome.GAVE_UP)
+                return
+            pause = self._pace.first_backoff * 2 ** (job.attempts - 1)
+            self._requeue(job, self._monotonic() + pause)
+            return
+        finally:
+            _PACED.reset(token)
+        self.stats.sent += 1
+        job.done.set_result(Outcome.SENT)
+
+    def _requeue(self, job: _Job, not_before: float) -> None:
+        job.not_before = not_before
+        self._queue.appendleft(job)
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._serve(), name="paced-sender")
+
+
+class CountInteractiveSends(BaseRequestMiddleware):
+    """Bot-session middleware: every send that did not come through the paced queue (a reply
+    to someone's action) takes its slot of the global pace."""
+
+    def __init__(self, sender: PacedSender) -> None:
+        self._sender = sender
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if not _PACED.get() and method.__api_method__.startswith(SEND_METHOD_PREFIXES):
+            self._sender.note_interactive_send()
+        return await make_request(bot, method)

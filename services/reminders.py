@@ -1,0 +1,317 @@
+"""The reminder engine's use cases: claim what is due, decide what still holds, say to whom it
+goes, and mark the outcome.
+
+Exactly once: a reminder is claimed (committed) before it is sent and marked right after, in
+one statement. A sender that dies after claiming leaves the row claimed; once the claim's lease
+expires, the next sweep claims it again, so nothing is lost. The only window for a repeat is a
+crash between Telegram's answer and that one write: Telegram has no idempotency key to close it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from domain.clock import Clock
+from domain.deal import Deal
+from domain.reminders import Audience, ReminderKind, Verdict, decide, is_late
+from domain.roles import Role
+from storage.models import Contact, ReminderRow, StaffMember
+from storage.reminder_repository import ReminderStatus
+from storage.unit_of_work import UnitOfWork
+
+LEASE = dt.timedelta(minutes=5)
+"""How long a claim holds before another sweep may take the reminder over."""
+RETRY_AFTER_FAILURE = dt.timedelta(minutes=1)
+MAX_ATTEMPTS = 10
+"""Claims of one reminder before it is given up as failed (Telegram kept failing)."""
+
+COALESCED_KINDS = frozenset(
+    {ReminderKind.DUE_SOON, ReminderKind.OVERDUE, ReminderKind.FIRST_RESPONSE}
+)
+"""Deadline reminders of one deal to one person go out as one message (the gravest wins)."""
+GRAVITY = {ReminderKind.DUE_SOON: 0, ReminderKind.OVERDUE: 1, ReminderKind.FIRST_RESPONSE: 2}
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"
+    """The recipient blocked the bot (403)."""
+    GONE = "gone"
+    """Telegram refuses the message for good (the chat does not exist, a bad request)."""
+    GAVE_UP = "gave_up"
+    """Telegram kept failing (5xx, timeouts) after every retry: try again at a later sweep."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    chat_id: int
+    language: str | None
+    is_staff: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DealFacts:
+    deal_id: int
+    pipeline_id: str
+    stage_id: str
+    client: str | None
+    phone: str | None
+    company: str | None
+    manager_id: int | None
+    manager_name: str | None
+    snoozed_until: dt.datetime | None
+    first_response_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message to one person, standing for one or more claimed reminders."""
+
+    reminder_ids: list[int]
+    kind: ReminderKind
+    """The gravest of the coalesced kinds."""
+    audience: Audience
+    recipient: Recipient
+    due_at: dt.datetime
+    late: bool
+    deal: DealFacts | None
+    text: str | None = None
+    stage_deadline: dt.datetime | None = None
+    covered: list[ReminderKind] = field(default_factory=list)
+
+
+@dataclass
+class SweepTally:
+    sent: int = 0
+    late: int = 0
+    dropped: int = 0
+    postponed: int = 0
+    failed: int = 0
+    retry: int = 0
+    blocked: list[int] = field(default_factory=list)
+    """Staff who turned out to have blocked the bot (for the supervisor to hear of)."""
+
+
+async def claim_due(
+    uow: UnitOfWork, clock: Clock, claimant: str, limit: int, lease: dt.timedelta = LEASE
+) -> list[ReminderRow]:
+    async with uow:
+        rows = await uow.reminders.claim(clock.now(), claimant, limit, lease)
+        await uow.commit()
+        return rows
+
+
+async def prepare(
+    uow: UnitOfWork,
+    clock: Clock,
+    claimant: str,
+    claimed: Sequence[ReminderRow],
+    stage_deadline: Callable[[Deal], dt.datetime | None],
+    tally: SweepTally,
+) -> list[Delivery]:
+    """Decide each claimed reminder against its deal as it is now: drop what no longer holds,
+    put snoozed ones back until the snooze ends, and turn the rest into deliveries."""
+    now = clock.now()
+    deliveries: list[Delivery] = []
+    async with uow:
+        deals = await _deals(uow, claimed)
+        supervisors = await _supervisors(uow)
+        for row in claimed:
+            deal = deals.get(row.deal_id) if row.deal_id is not None else None
+            kind = ReminderKind(row.kind)
+            decision = decide(
+                kind,
+                deal[0] if deal else None,
+                now,
+                stage_id=row.stage_id,
+                stage_entered_at=row.stage_entered_at,
+            )
+            if decision.verdict is Verdict.DROP:
+                await uow.reminders.finish(row.id, claimant, ReminderStatus.DROPPED, now)
+                tally.dropped += 1
+                continue
+            if decision.verdict is Verdict.POSTPONE:
+                assert decision.until is not None
+                await uow.reminders.release(row.id, claimant, decision.until)
+                tally.postponed += 1
+                continue
+            if row.attempts > MAX_ATTEMPTS:
+                await uow.reminders.finish(row.id, claimant, ReminderStatus.FAILED, now)
+                tally.failed += 1
+                continue
+            recipients = await _recipients(uow, row, deal, supervisors)
+            if not recipients:
+                await uow.reminders.finish(row.id, claimant, ReminderStatus.DROPPED, now)
+                tally.dropped += 1
+                continue
+            facts = _facts(*deal) if deal else None
+            for recipient in recipients:
+                deliveries.append(
+                    Delivery(
+                        reminder_ids=[row.id],
+                        kind=kind,
+                        audience=Audience(row.audience),
+                        recipient=recipient,
+                        due_at=row.due_at,
+                        late=is_late(row.due_at, now),
+                        deal=facts,
+                        text=row.text,
+                        stage_deadline=stage_deadline(deal[0]) if deal else None,
+                        covered=[kind],
+                    )
+                )
+        await uow.commit()
+    return _coalesce(deliveries)
+
+
+RANK = {Outcome.SENT: 3, Outcome.GAVE_UP: 2, Outcome.GONE: 1, Outcome.BLOCKED: 0}
+
+
+def settle(deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> dict[int, Outcome]:
+    """Each reminder's outcome from its deliveries: sent if anyone got it (a reminder to the
+    supervisors is sent when one of them has it), else the most hopeful failure."""
+    settled: dict[int, Outcome] = {}
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        for reminder_id in delivery.reminder_ids:
+            earlier = settled.get(reminder_id)
+            if earlier is None or RANK[outcome] > RANK[earlier]:
+                settled[reminder_id] = outcome
+    return settled
+
+
+async def complete(
+    uow: UnitOfWork,
+    clock: Clock,
+    claimant: str,
+    deliveries: Sequence[Delivery],
+    outcomes: Sequence[Outcome],
+    tally: SweepTally,
+) -> None:
+    """Mark every reminder behind the deliveries, one statement each, and stop sending to staff
+    who blocked the bot."""
+    now = clock.now()
+    late = {rid for d in deliveries if d.late for rid in d.reminder_ids}
+    async with uow:
+        for reminder_id, outcome in settle(deliveries, outcomes).items():
+            if outcome is Outcome.SENT:
+                await uow.reminders.finish(
+                    reminder_id, claimant, ReminderStatus.SENT, now, late=reminder_id in late
+                )
+                tally.sent += 1
+                tally.late += int(reminder_id in late)
+            elif outcome is Outcome.GAVE_UP:
+                await uow.reminders.release(reminder_id, claimant, now + RETRY_AFTER_FAILURE)
+                tally.retry += 1
+            else:
+                status = (
+                    ReminderStatus.CANCELLED
+                    if outcome is Outcome.BLOCKED
+                    else ReminderStatus.FAILED
+                )
+                await uow.reminders.finish(reminder_id, claimant, status, now)
+                tally.failed += 1
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            blocked = delivery.recipient.chat_id
+            staff = delivery.recipient.is_staff
+            if outcome is Outcome.BLOCKED and staff and blocked not in tally.blocked:
+                await _unreachable(uow, blocked)
+                tally.blocked.append(blocked)
+        await uow.commit()
+
+
+async def _unreachable(uow: UnitOfWork, staff_id: int) -> None:
+    """A staff member blocked the bot: no more sends to them until they write again."""
+    member = await uow.staff.get(staff_id)
+    if member is not None:
+        member.is_reachable = False
+    await uow.reminders.cancel_for_staff(staff_id)
+
+
+async def _deals(
+    uow: UnitOfWork, claimed: Sequence[ReminderRow]
+) -> dict[int, tuple[Deal, Contact | None, StaffMember | None]]:
+    found: dict[int, tuple[Deal, Contact | None, StaffMember | None]] = {}
+    for deal_id in sorted({row.deal_id for row in claimed if row.deal_id is not None}):
+        deal = await uow.deals.get(deal_id)
+        if deal is None:
+            continue
+        contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
+        manager = await uow.staff.get(deal.manager_id) if deal.manager_id else None
+        found[deal_id] = (deal, contact, manager)
+    return found
+
+
+async def _supervisors(uow: UnitOfWork) -> list[StaffMember]:
+    members = list(await uow.staff.active_with_role(Role.SUPERVISOR))
+    if not members:
+        members = list(await uow.staff.active_with_role(Role.ADMIN))
+    return [member for member in members if member.is_reachable]
+
+
+async def _recipients(
+    uow: UnitOfWork,
+    row: ReminderRow,
+    deal: tuple[Deal, Contact | None, StaffMember | None] | None,
+    supervisors: list[StaffMember],
+) -> list[Recipient]:
+    audience = Audience(row.audience)
+    if audience is Audience.CLIENT:
+        if deal is None or deal[0].lead_chat_id is None:
+            return []
+        contact = deal[1]
+        return [Recipient(deal[0].lead_chat_id, contact.language_code if contact else None, False)]
+    if audience is Audience.STAFF:
+        member = await uow.staff.get(row.staff_id) if row.staff_id is not None else None
+        if member is None or not member.is_active or not member.is_reachable:
+            return []
+        return [Recipient(member.telegram_id, member.language_code, True)]
+    if audience is Audience.MANAGER and deal is not None and deal[2] is not None:
+        manager = deal[2]
+        if manager.is_active and manager.is_reachable:
+            return [Recipient(manager.telegram_id, manager.language_code, True)]
+    # The supervisors; also for a manager's reminder when the deal has no (reachable) manager.
+    return [Recipient(m.telegram_id, m.language_code, True) for m in supervisors]
+
+
+def _facts(deal: Deal, contact: Contact | None, manager: StaffMember | None) -> DealFacts:
+    assert deal.id is not None
+    return DealFacts(
+        deal_id=deal.id,
+        pipeline_id=deal.pipeline_id,
+        stage_id=deal.stage_id,
+        client=contact.name if contact else None,
+        phone=contact.phone if contact else None,
+        company=contact.company if contact else None,
+        manager_id=deal.manager_id,
+        manager_name=manager.first_name if manager else None,
+        snoozed_until=deal.snoozed_until,
+        first_response_due_at=deal.first_response_due_at,
+    )
+
+
+def _coalesce(deliveries: list[Delivery]) -> list[Delivery]:
+    """Deadline reminders of one deal to one person become one delivery: after downtime a
+    manager gets "deal 12 is overdue (late)" once, not "due soon" and "overdue" together."""
+    result: list[Delivery] = []
+    position: dict[tuple[int, int], int] = {}
+    for delivery in deliveries:
+        if delivery.kind not in GRAVITY or delivery.deal is None:
+            result.append(delivery)
+            continue
+        key = (delivery.deal.deal_id, delivery.recipient.chat_id)
+        if key not in position:
+            position[key] = len(result)
+            result.append(delivery)
+            continue
+        earlier = result[position[key]]
+        graver = delivery if GRAVITY[delivery.kind] > GRAVITY[earlier.kind] else earlier
+        result[position[key]] = replace(
+            graver,
+            reminder_ids=earlier.reminder_ids + delivery.reminder_ids,
+            late=earlier.late or delivery.late,
+            covered=earlier.covered + delivery.covered,
+        )
+    return result
