@@ -29,6 +29,16 @@ class TeamMember(CallbackData, prefix="team"):
     staff_id: int
 
 
+class ReminderStep(StrEnum):
+    MOVE = "mv"
+    CANCEL = "x"
+
+
+class ReminderAction(CallbackData, prefix="rem"):
+    reminder_id: int
+    step: ReminderStep
+
+
 class Handover(CallbackData, prefix="ho"):
     """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
 
@@ -96,6 +106,9 @@ class CardAction(StrEnum):
     """A supervisor moves the deal on despite unticked criteria (asks why)."""
     REOPEN = "ro"
     REASSIGN = "ra"
+    REMIND = "rm"
+    SNOOZE = "zz"
+    WAKE = "wk"
     """Without `arg`: pick the manager; with a manager's id in `arg`: hand the deal over."""
 
 

@@ -96,6 +96,24 @@ def card_screen(
                 points=deal.qualification_points or 0,
             )
         )
+    snoozed = view.urgency is not None and deal.is_snoozed(view.urgency.now)
+    if snoozed and deal.snoozed_until is not None:
+        lines.append(
+            t(
+                "dcard.snoozed",
+                until=deal.snoozed_until.astimezone(zone).strftime("%d.%m %H:%M"),
+                reason=deal.snooze_reason or "",
+            )
+        )
+    if view.next_reminder is not None:
+        upcoming = view.next_reminder
+        lines.append(
+            t(
+                "dcard.next_reminder",
+                when=upcoming.due_at.astimezone(zone).strftime("%d.%m %H:%M"),
+                what=upcoming.text or t(f"reminder.kind.{upcoming.kind}"),
+            )
+        )
     if deal.amount is not None:
         lines.append(t("dcard.amount", amount=_money(deal.amount), currency=deal.currency or ""))
     if view.activities:
@@ -130,6 +148,16 @@ def card_screen(
         keyboard.button(
             text=tp("card.scripts"),
             callback_data=DealCard(deal_id=deal.id, action=CardAction.SCRIPTS),
+        )
+        keyboard.button(
+            text=tp("card.remind"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.REMIND),
+        )
+        keyboard.button(
+            text=tp("card.wake" if snoozed else "card.snooze"),
+            callback_data=DealCard(
+                deal_id=deal.id, action=CardAction.WAKE if snoozed else CardAction.SNOOZE
+            ),
         )
         keyboard.button(
             text=tp("card.qualify"),

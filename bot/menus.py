@@ -14,9 +14,19 @@ from domain.roles import Role
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.LEAD: ("start", "help", "cancel", "forget_me"),
-    Role.MANAGER: ("start", "deals", "scripts", "book", "help", "cancel"),
-    Role.SUPERVISOR: ("start", "deals", "scripts", "team", "book", "help", "cancel"),
-    Role.ADMIN: ("start", "deals", "scripts", "invite", "team", "book", "help", "cancel"),
+    Role.MANAGER: ("start", "deals", "reminders", "scripts", "book", "help", "cancel"),
+    Role.SUPERVISOR: ("start", "deals", "reminders", "scripts", "team", "book", "help", "cancel"),
+    Role.ADMIN: (
+        "start",
+        "deals",
+        "reminders",
+        "scripts",
+        "invite",
+        "team",
+        "book",
+        "help",
+        "cancel",
+    ),
 }
 STAFF_ONLY_COMMANDS = frozenset().union(*COMMANDS_BY_ROLE.values()) - set(
     COMMANDS_BY_ROLE[Role.LEAD]

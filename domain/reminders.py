@@ -138,6 +138,18 @@ def plan_follow_up(deal: Deal, steps: list[FollowUpStep]) -> list[PlannedReminde
     ]
 
 
+STAGE_KINDS = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE)
+
+
+def obsolete_after_move(deal: Deal) -> list[str]:
+    """Reminder kinds a stage move (or a close, or a reopen) leaves without meaning: the old
+    stage visit's deadlines, and, once closed, the first-response one too."""
+    kinds = [kind.value for kind in STAGE_KINDS]
+    if not deal.is_open:
+        kinds.append(ReminderKind.FIRST_RESPONSE.value)
+    return kinds
+
+
 def decide(
     kind: ReminderKind,
     deal: Deal | None,
@@ -159,7 +171,7 @@ def decide(
         return Decision(Verdict.DROP)
     if kind is ReminderKind.FIRST_RESPONSE and deal.taken_at is not None:
         return Decision(Verdict.DROP)
-    if kind in (ReminderKind.DUE_SOON, ReminderKind.OVERDUE) and (
+    if kind in STAGE_KINDS and (
         deal.stage_id != stage_id or deal.stage_entered_at != stage_entered_at
     ):
         return Decision(Verdict.DROP)

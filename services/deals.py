@@ -3,12 +3,18 @@ the domain, stores the deal and its stage-history entry in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection
 from decimal import Decimal
 
 from domain.clock import Clock
 from domain.deal import Deal, StageTransition, open_deal, with_deal_id
-from domain.reminders import PlannedReminder, plan_follow_up, plan_stage
+from domain.reminders import (
+    PlannedReminder,
+    obsolete_after_move,
+    plan_follow_up,
+    plan_stage,
+)
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
@@ -155,6 +161,32 @@ async def reopen_deal(
     )
 
 
+async def snooze_deal(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    deal_id: int,
+    until: dt.datetime,
+    reason: str | None,
+) -> Deal:
+    """Pause a deal's clock until a date, with a reason; its reminders wait until then."""
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        deal.snooze(until, reason, clock.now())
+        await uow.deals.save(deal)
+        await uow.commit()
+        return deal
+
+
+async def wake_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        deal.wake()
+        await uow.deals.save(deal)
+        await uow.commit()
+        return deal
+
+
 def stage_reminders(
     book: SalesBook, calendar: WorkingCalendar
 ) -> Callable[[Deal], list[PlannedReminder]]:
@@ -177,6 +209,8 @@ async def _change(
         transition = move(deal)
         await uow.deals.save(deal)
         uow.deals.record(transition)
+        assert deal.id is not None
+        await uow.reminders.drop_pending(deal.id, obsolete_after_move(deal))
         if plan is not None:
             await uow.reminders.plan(plan(deal), clock.now())
         await uow.commit()

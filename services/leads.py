@@ -9,7 +9,7 @@ from domain.assignment import pick_next_manager
 from domain.clock import Clock
 from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
 from domain.errors import PermissionDenied
-from domain.reminders import plan_first_response, plan_stage
+from domain.reminders import ReminderKind, plan_first_response, plan_stage
 from domain.roles import Action, Role, require
 from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
@@ -248,6 +248,7 @@ async def take_deal(uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int) -
             raise PermissionDenied(Action.UPDATE_ANY_DEAL, actor.role)
         if deal.taken_at is None:
             deal.taken_at = clock.now()
+            await uow.reminders.drop_pending(deal_id, [ReminderKind.FIRST_RESPONSE.value])
         await uow.deals.save(deal)
         await uow.commit()
         return deal

@@ -142,7 +142,7 @@ async def prepare(
                 await uow.reminders.finish(row.id, claimant, ReminderStatus.FAILED, now)
                 tally.failed += 1
                 continue
-            recipients = await _recipients(uow, row, deal, supervisors)
+            audience, recipients = await _recipients(uow, row, deal, supervisors)
             if not recipients:
                 await uow.reminders.finish(row.id, claimant, ReminderStatus.DROPPED, now)
                 tally.dropped += 1
@@ -153,7 +153,7 @@ async def prepare(
                     Delivery(
                         reminder_ids=[row.id],
                         kind=kind,
-                        audience=Audience(row.audience),
+                        audience=audience,
                         recipient=recipient,
                         due_at=row.due_at,
                         late=is_late(row.due_at, now),
@@ -256,24 +256,26 @@ async def _recipients(
     row: ReminderRow,
     deal: tuple[Deal, Contact | None, StaffMember | None] | None,
     supervisors: list[StaffMember],
-) -> list[Recipient]:
+) -> tuple[Audience, list[Recipient]]:
+    """Who gets it now. A manager's reminder on a deal without a (reachable) manager goes to
+    the supervisors instead, and then reads as one for them."""
     audience = Audience(row.audience)
     if audience is Audience.CLIENT:
         if deal is None or deal[0].lead_chat_id is None:
-            return []
-        contact = deal[1]
-        return [Recipient(deal[0].lead_chat_id, contact.language_code if contact else None, False)]
+            return audience, []
+        language = deal[1].language_code if deal[1] else None
+        return audience, [Recipient(deal[0].lead_chat_id, language, False)]
     if audience is Audience.STAFF:
         member = await uow.staff.get(row.staff_id) if row.staff_id is not None else None
         if member is None or not member.is_active or not member.is_reachable:
-            return []
-        return [Recipient(member.telegram_id, member.language_code, True)]
+            return audience, []
+        return audience, [Recipient(member.telegram_id, member.language_code, True)]
     if audience is Audience.MANAGER and deal is not None and deal[2] is not None:
         manager = deal[2]
         if manager.is_active and manager.is_reachable:
-            return [Recipient(manager.telegram_id, manager.language_code, True)]
-    # The supervisors; also for a manager's reminder when the deal has no (reachable) manager.
-    return [Recipient(m.telegram_id, m.language_code, True) for m in supervisors]
+            return audience, [Recipient(manager.telegram_id, manager.language_code, True)]
+    recipients = [Recipient(m.telegram_id, m.language_code, True) for m in supervisors]
+    return Audience.SUPERVISORS, recipients
 
 
 def _facts(deal: Deal, contact: Contact | None, manager: StaffMember | None) -> DealFacts:

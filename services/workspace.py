@@ -14,7 +14,7 @@ from domain.urgency import Urgency, by_urgency
 from domain.working_time import WorkingCalendar
 from services.deals import DealNotFound
 from services.staff import Actor
-from storage.models import ActivityRow, Contact
+from storage.models import ActivityRow, Contact, ReminderRow
 from storage.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 8
@@ -49,6 +49,8 @@ class DealView:
     urgency: Urgency | None
     """None for a closed deal: it has no deadline."""
     activities: list[ActivityRow]
+    next_reminder: ReminderRow | None = None
+    """The deal's next pending reminder (a deadline one, or a personal one)."""
 
 
 async def open_deals(
@@ -94,8 +96,19 @@ async def view_deal(
         deal = await readable_deal(uow, actor, deal_id)
         contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
         activities = list(await uow.deals.activities(deal_id, limit=CARD_ACTIVITIES))
+        upcoming = (
+            await uow.reminders.next_for_deal(deal_id, clock.now(), actor.user_id)
+            if deal.is_open
+            else None
+        )
     urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
-    return DealView(deal=deal, contact=contact, urgency=urgency, activities=activities)
+    return DealView(
+        deal=deal,
+        contact=contact,
+        urgency=urgency,
+        activities=activities,
+        next_reminder=upcoming,
+    )
 
 
 async def log_activity(

@@ -130,6 +130,20 @@ class ReminderRepository:
             .execution_options(synchronize_session=False)
         )
 
+    async def drop_pending(self, deal_id: int, kinds: Sequence[str]) -> None:
+        """The deal changed so these reminders no longer hold (a stage left, a lead taken).
+        Only pending rows: a claimed one is checked against the deal when it is sent."""
+        await self._session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.deal_id == deal_id,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+                ReminderRow.kind.in_(list(kinds)),
+            )
+            .values(status=ReminderStatus.DROPPED.value)
+            .execution_options(synchronize_session=False)
+        )
+
     async def cancel_for_staff(self, staff_id: int) -> int:
         """A person blocked the bot: their own pending reminders stop."""
         result = await self._session.execute(
@@ -157,14 +171,18 @@ class ReminderRepository:
         )
         return list(await self._session.scalars(query))
 
-    async def next_for_deal(self, deal_id: int, now: dt.datetime) -> ReminderRow | None:
-        """The deal's next pending reminder (for the card's "next reminder" line)."""
+    async def next_for_deal(
+        self, deal_id: int, now: dt.datetime, viewer_id: int
+    ) -> ReminderRow | None:
+        """The deal's next pending reminder for the card's "next reminder" line: its deadline
+        reminders, and the viewer's own personal ones (not a colleague's)."""
         query = (
             select(ReminderRow)
             .where(
                 ReminderRow.deal_id == deal_id,
                 ReminderRow.status == ReminderStatus.PENDING.value,
                 ReminderRow.due_at >= now,
+                or_(ReminderRow.staff_id.is_(None), ReminderRow.staff_id == viewer_id),
             )
             .order_by(ReminderRow.due_at, ReminderRow.id)
             .limit(1)

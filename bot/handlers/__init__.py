@@ -14,6 +14,7 @@ from bot.handlers import (
     fallback,
     lead,
     relay,
+    reminders,
     scripts,
     staff,
     supervision,
@@ -27,11 +28,13 @@ def build_root_router() -> Router:
         common.create_router(),
         lead.create_router(),
         supervision.create_router(),
+        reminders.create_router(),
         deals.create_router(),
         scripts.create_router(),
         relay.create_router(),
         staff.create_router(),
         book.create_router(),
+        reminders.create_typed_router(),
         fallback.create_router(),
     )
     return root

@@ -18,7 +18,7 @@ from bot.app import Application
 from bot.settings import Settings
 from domain.clock import FixedClock
 from services.reminders import LEASE
-from storage.models import ReminderRow
+from storage.models import ReminderRow, StaffMember
 from tests.e2e.conftest import running_bot
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.e2e.test_run_bot import PROJECT
@@ -80,8 +80,7 @@ async def test_a_deal_across_a_weekend_and_a_holiday_is_reminded_once_at_each_de
     await ivan.wait_message(contains="Квалификация (2/8)")
     ivan.mark_seen()
     clock.set(msk(10, 3, 11))
-    tally = await app.sweeper.tick()
-    assert (tally.sent, tally.dropped) == (0, 2)
+    assert (await app.sweeper.tick()).sent == 0  # dropped when the deal moved
     await ivan.expect_no_message()
 
     # "Квалификация", 16 h from Tuesday 10:30: 7.5 h on Tuesday, then Wednesday from 09:00:
@@ -122,9 +121,9 @@ async def test_a_lead_taken_in_time_is_never_escalated(
     await ivan.press("✅ Взять в работу")
     maria.mark_seen()
     clock.advance(dt.timedelta(minutes=20))
-    tally = await app.sweeper.tick()
-    assert (tally.sent, tally.dropped) == (0, 1)
+    assert (await app.sweeper.tick()).sent == 0
     await maria.expect_no_message()
+    assert ("first_resp", "supervisors", "dropped") in await statuses(app)
     [deal] = await deals(app)
     assert deal.taken_at is not None
 
@@ -200,3 +199,58 @@ async def test_a_sweeper_killed_between_claim_and_send_loses_and_doubles_nothing
         if "Скоро срок" in str(call.params)
     ]
     assert len(reminders) == 1
+
+
+async def test_a_manager_who_blocked_the_bot_stops_getting_reminders_and_the_head_is_told(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await leave_request(tg.user("Анна"))  # Monday 10:00
+    await ivan.press("✅ Взять в работу")
+    await tg.settle()
+    await ivan.block_bot()
+    clock.set(msk(2, 3, 13))
+    tally = await app.sweeper.tick()
+    assert (tally.sent, tally.blocked) == (0, [ivan.id])
+    await maria.wait_message(contains="Иван заблокировал(а) бота")
+    async with app.session_factory() as session:
+        manager = await session.get(StaffMember, ivan.id)
+        assert manager is not None and manager.is_reachable is False
+    # At the deadline the manager is skipped; the supervisors still hear of the overdue deal.
+    clock.set(msk(2, 3, 14))
+    assert (await app.sweeper.tick()).sent == 2
+    overdue = await maria.wait_message(contains="Просрочена сделка №1")
+    assert "Менеджер: Иван" in overdue.text
+    assert (
+        len(tg.calls_to("sendMessage", chat_id=ivan.id))
+        == len([c for c in tg.calls_to("sendMessage", chat_id=ivan.id) if c.status != 403]) + 1
+    )  # one attempt, the 403, and nothing after it
+
+
+async def test_a_won_deal_gets_the_books_follow_up_steps(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    await ivan.press("✅ Выиграна")
+    await ivan.send("500000")
+    await ivan.wait_message(contains="✅ Выиграна")
+    anna.mark_seen()
+    ivan.mark_seen()
+    thanks, check_in = app.book.follow_up
+
+    clock.advance(dt.timedelta(days=thanks.after_days) - dt.timedelta(minutes=1))
+    assert (await app.sweeper.tick()).sent == 0
+    clock.advance(dt.timedelta(minutes=1))
+    assert (await app.sweeper.tick()).sent == 1
+    message = await anna.wait_message(contains="Спасибо, что выбрали Ясную CRM")
+    assert message.text == thanks.text
+    clock.advance(dt.timedelta(days=check_in.after_days - thanks.after_days))
+    assert (await app.sweeper.tick()).sent == 1
+    task = await ivan.wait_message(contains="Задача по сделке №1")
+    assert check_in.text in task.text
+    assert "📂 Открыть сделку" in task.button_texts

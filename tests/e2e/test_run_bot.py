@@ -48,9 +48,10 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         await admin.send("/start")
         greeting = await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
         assert "/invite" in greeting.text
-        assert [c.command for c in await admin.commands()][:4] == [
+        assert [c.command for c in await admin.commands()][:5] == [
             "start",
             "deals",
+            "reminders",
             "scripts",
             "invite",
         ]

@@ -38,8 +38,18 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
     stranger_menu = [c.command for c in await stranger.commands()]
     admin_menu = [c.command for c in await admin.commands()]
     assert stranger_menu == ["start", "help", "cancel", "forget_me"]
-    assert manager_menu == ["start", "deals", "scripts", "book", "help", "cancel"]
-    assert admin_menu == ["start", "deals", "scripts", "invite", "team", "book", "help", "cancel"]
+    assert manager_menu == ["start", "deals", "reminders", "scripts", "book", "help", "cancel"]
+    assert admin_menu == [
+        "start",
+        "deals",
+        "reminders",
+        "scripts",
+        "invite",
+        "team",
+        "book",
+        "help",
+        "cancel",
+    ]
 
     member = await staff_row(app, ivan.id)
     assert member is not None and member.role == "manager" and member.is_active
@@ -68,6 +78,7 @@ async def test_a_supervisor_sees_the_team_but_cannot_invite(
     assert [c.command for c in await maria.commands()] == [
         "start",
         "deals",
+        "reminders",
         "scripts",
         "team",
         "book",

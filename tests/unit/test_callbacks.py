@@ -12,8 +12,13 @@ from bot.callbacks import (
     DealsPage,
     ForgetMe,
     ForgetStep,
+    Handover,
     InviteCancel,
     InviteRole,
+    ReminderAction,
+    ReminderStep,
+    ScriptFeedback,
+    ScriptOpen,
     TeamAction,
     TeamMember,
 )
@@ -45,6 +50,16 @@ def test_the_longest_callback_data_fits() -> None:
             ).pack()
             for action in CardAction
         ),
+        DealCard(
+            deal_id=LARGEST_DEAL_ID,
+            action=CardAction.REASSIGN,
+            ticked=2**10 - 1,
+            arg=str(-LARGEST_TELEGRAM_ID),  # a manager's id
+        ).pack(),
+        Handover(from_id=-LARGEST_TELEGRAM_ID, to_id=-LARGEST_TELEGRAM_ID, confirmed=True).pack(),
+        *(ReminderAction(reminder_id=10**12, step=step).pack() for step in ReminderStep),
+        ScriptOpen(objection_id="o" * 32, deal_id=LARGEST_DEAL_ID).pack(),
+        ScriptFeedback(use_id=10**12, helped=False).pack(),
     ]
     for data in worst:
         assert len(data.encode()) <= TELEGRAM_CALLBACK_LIMIT, data

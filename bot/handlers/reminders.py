@@ -1,0 +1,350 @@
+"""Personal reminders and snoozes, typed the way people say them.
+
+A staff member who writes something with a time in it ("перезвонить завтра в 11") outside any
+dialogue gets a reminder; `/reminders` lists them with buttons to move or cancel; on a deal card
+"remind" asks for a time and "snooze" for a date and a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
+from bot.deal_screens import card_screen
+from bot.filters import STAFF_ROLES, HasRole
+from bot.i18n import join_within_limit, t, tp
+from bot.settings import Settings
+from bot.when_parser import When, parse_when
+from domain.clock import Clock
+from domain.deal import MAX_COMMENT_LENGTH
+from domain.errors import CommentRequired, DealClosed, PermissionDenied, SnoozeNotInFuture
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.deals import DealNotFound, snooze_deal, wake_deal
+from services.personal_reminders import (
+    PersonalReminder,
+    ReminderProblem,
+    cancel_reminder,
+    move_reminder,
+    my_reminders,
+    set_reminder,
+)
+from services.staff import Actor
+from services.workspace import DealView, view_deal
+from storage.unit_of_work import UnitOfWork
+
+
+class ReminderInput(StatesGroup):
+    for_deal = State()
+    moving = State()
+    snooze = State()
+
+
+async def list_reminders(
+    message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, settings: Settings
+) -> None:
+    await state.clear()
+    text, markup = _list_screen(await my_reminders(uow, actor), settings)
+    await message.answer(text, reply_markup=markup)
+
+
+async def typed_reminder(
+    message: Message,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    """Free text from staff outside any dialogue: a reminder if it names a time, else the
+    next router (the fallback) answers."""
+    when = _parse(message.text or "", clock, book, settings)
+    if when is None:
+        raise SkipHandler
+    await _set(message, actor, uow, clock, settings, when, deal_id=None)
+
+
+async def card_action(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    deal_id = callback_data.deal_id
+    try:
+        view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+        if callback_data.action is CardAction.WAKE:
+            await wake_deal(uow, actor, deal_id)
+            view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+            if isinstance(query.message, Message):
+                text, markup = _card(view, book, settings, actor)
+                await query.message.edit_text(text, reply_markup=markup)
+            await query.answer(tp("snooze.woken"))
+            return
+    except (DealNotFound, PermissionDenied):
+        await query.answer(tp("deal.not_yours"), show_alert=True)
+        return
+    except DealClosed:
+        await query.answer(tp("card.closed"), show_alert=True)
+        return
+    if not view.deal.is_open and callback_data.action is CardAction.SNOOZE:
+        await query.answer(tp("card.closed"), show_alert=True)
+        return
+    snoozing = callback_data.action is CardAction.SNOOZE
+    await state.set_state(ReminderInput.snooze if snoozing else ReminderInput.for_deal)
+    await state.set_data({"deal_id": deal_id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            t("snooze.ask" if snoozing else "reminder.ask_when"),
+            reply_markup=_cancel_to_card(deal_id),
+        )
+
+
+async def reminder_for_deal(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    when = await _typed_when(message, clock, book, settings, "reminder.not_understood")
+    if when is None:
+        return
+    deal_id: int = (await state.get_data())["deal_id"]
+    if await _set(message, actor, uow, clock, settings, when, deal_id=deal_id):
+        await state.clear()
+
+
+async def snooze_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    when = await _typed_when(message, clock, book, settings, "snooze.not_understood")
+    if when is None:
+        return
+    deal_id: int = (await state.get_data())["deal_id"]
+    try:
+        await snooze_deal(uow, clock, actor, deal_id, when.at, when.rest)
+    except CommentRequired:
+        await message.answer(t("snooze.reason_needed"))
+        return
+    except SnoozeNotInFuture:
+        await message.answer(t("snooze.past", when=_local(when.at, settings)))
+        return
+    except (DealNotFound, PermissionDenied, DealClosed):
+        await state.clear()
+        await message.answer(t("deal.unavailable_plain"))
+        return
+    await state.clear()
+    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+    text, markup = _card(view, book, settings, actor)
+    await message.answer(text, reply_markup=markup)
+
+
+async def reminder_button(
+    query: CallbackQuery,
+    callback_data: ReminderAction,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    settings: Settings,
+) -> None:
+    reminders = {r.id: r for r in await my_reminders(uow, actor)}
+    reminder = reminders.get(callback_data.reminder_id)
+    if reminder is None:
+        await query.answer(tp("reminder.gone"), show_alert=True)
+        return
+    if callback_data.step is ReminderStep.CANCEL:
+        await cancel_reminder(uow, actor, reminder.id)
+        await query.answer(tp("reminder.cancelled", text=reminder.text))
+        if isinstance(query.message, Message):
+            text, markup = _list_screen(await my_reminders(uow, actor), settings)
+            await query.message.edit_text(text, reply_markup=markup)
+        return
+    await state.set_state(ReminderInput.moving)
+    await state.set_data({"reminder_id": reminder.id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(t("reminder.ask_move", text=reminder.text))
+
+
+async def move_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    when = await _typed_when(message, clock, book, settings, "reminder.not_understood")
+    if when is None:
+        return
+    reminder_id: int = (await state.get_data())["reminder_id"]
+    try:
+        moved = await move_reminder(uow, clock, actor, reminder_id, when.at)
+    except ReminderProblem as problem:
+        if problem.reason == "past":
+            await message.answer(t("reminder.past", when=_local(when.at, settings)))
+            return
+        await state.clear()
+        await message.answer(t("reminder.gone"))
+        return
+    except PermissionDenied:
+        await state.clear()
+        await message.answer(t("reminder.gone"))
+        return
+    await state.clear()
+    await message.answer(
+        t("reminder.moved", when=_local(moved.at, settings), text=moved.text),
+        reply_markup=_reminder_buttons(moved, 1),
+    )
+
+
+async def _set(
+    message: Message,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    when: When,
+    *,
+    deal_id: int | None,
+) -> bool:
+    """Set the reminder and say so; False (after saying why) if it cannot be set."""
+    text = when.rest or t("reminder.default_text")
+    try:
+        reminder = await set_reminder(uow, clock, actor, when.at, text, deal_id)
+    except ReminderProblem as problem:
+        if problem.reason == "past":
+            await message.answer(t("reminder.past", when=_local(when.at, settings)))
+        else:
+            await message.answer(t("reminder.too_many"))
+        return False
+    except (DealNotFound, PermissionDenied):
+        await message.answer(t("deal.unavailable_plain"))
+        return False
+    await message.answer(
+        t("reminder.set", when=_local(reminder.at, settings), text=reminder.text),
+        reply_markup=_reminder_buttons(reminder, 1),
+    )
+    return True
+
+
+async def _typed_when(
+    message: Message, clock: Clock, book: SalesBook, settings: Settings, not_understood: str
+) -> When | None:
+    if message.text is None:
+        await message.answer(t("input.text_expected"))
+        return None
+    if len(message.text) > MAX_COMMENT_LENGTH:
+        await message.answer(t("input.too_long", limit=MAX_COMMENT_LENGTH))
+        return None
+    when = _parse(message.text, clock, book, settings)
+    if when is None:
+        await message.answer(t(not_understood))
+    return when
+
+
+def _parse(text: str, clock: Clock, book: SalesBook, settings: Settings) -> When | None:
+    return parse_when(text, clock.now(), ZoneInfo(settings.timezone), book.working_hours.start)
+
+
+def _list_screen(
+    reminders: list[PersonalReminder], settings: Settings
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not reminders:
+        return t("reminders.empty"), None
+    lines = [t("reminders.title", count=len(reminders))]
+    keyboard = InlineKeyboardBuilder()
+    for number, reminder in enumerate(reminders, start=1):
+        on_deal = t("reminders.on_deal", deal_id=reminder.deal_id) if reminder.deal_id else ""
+        lines.append(
+            t(
+                "reminders.line",
+                number=number,
+                when=_local(reminder.at, settings),
+                text=reminder.text,
+            )
+            + on_deal
+        )
+        if number <= 20:  # buttons for the nearest ones: a keyboard a phone can show
+            keyboard.attach(InlineKeyboardBuilder.from_markup(_reminder_buttons(reminder, number)))
+    return join_within_limit(lines, "list.more"), keyboard.as_markup()
+
+
+def _reminder_buttons(reminder: PersonalReminder, number: int) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("reminders.move_button", number=number),
+        callback_data=ReminderAction(reminder_id=reminder.id, step=ReminderStep.MOVE),
+    )
+    keyboard.button(
+        text=tp("reminders.cancel_button", number=number),
+        callback_data=ReminderAction(reminder_id=reminder.id, step=ReminderStep.CANCEL),
+    )
+    keyboard.adjust(2)
+    return keyboard.as_markup()
+
+
+def _cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
+    return keyboard.as_markup()
+
+
+def _card(
+    view: DealView, book: SalesBook, settings: Settings, actor: Actor
+) -> tuple[str, InlineKeyboardMarkup]:
+    return card_screen(view, book, settings, actor.role)
+
+
+def _local(instant: dt.datetime, settings: Settings) -> str:
+    return instant.astimezone(ZoneInfo(settings.timezone)).strftime("%d.%m.%Y %H:%M")
+
+
+def create_router() -> Router:
+    router = Router(name="reminders")
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.filter(HasRole(*STAFF_ROLES))
+    router.message.register(list_reminders, Command("reminders"), StateFilter("*"))
+    router.callback_query.register(
+        card_action,
+        DealCard.filter(F.action.in_({CardAction.REMIND, CardAction.SNOOZE, CardAction.WAKE})),
+    )
+    router.callback_query.register(reminder_button, ReminderAction.filter())
+    router.message.register(reminder_for_deal, ReminderInput.for_deal)
+    router.message.register(snooze_typed, ReminderInput.snooze)
+    router.message.register(move_typed, ReminderInput.moving)
+    return router
+
+
+def create_typed_router() -> Router:
+    """Free text with a time in it; included late, after every dialogue and the relay."""
+    router = Router(name="typed reminders")
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.message.register(typed_reminder, StateFilter(None), F.text, ~F.text.startswith("/"))
+    return router

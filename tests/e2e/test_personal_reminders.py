@@ -1,0 +1,134 @@
+"""A manager's own reminders, typed as people say them, and snoozing a deal whose client is away.
+The clock starts on Monday 02.03.2026 at 10:00 Moscow time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.callbacks import ReminderAction, ReminderStep
+from domain.clock import FixedClock
+from storage.models import ReminderRow
+from tests.e2e.scenario import deals, invite, join_team, leave_request
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def msk(day: int, month: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=MOSCOW)
+
+
+async def test_typed_reminders_are_set_listed_moved_cancelled_and_fire_once(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await ivan.send("перезвонить завтра в 11")
+    await ivan.wait_message(exact="🔔 Напомню 03.03.2026 11:00: перезвонить")
+    await ivan.send("вчера в 10")
+    await ivan.wait_message(contains="Это время уже прошло (01.03.2026 10:00)")
+    await ivan.send("привет")
+    await ivan.wait_message(contains="Если это напоминание, добавьте время")
+    await ivan.send("через 2 часа проверить почту")
+    await ivan.wait_message(exact="🔔 Напомню 02.03.2026 12:00: проверить почту")
+
+    await ivan.send("/reminders")
+    listing = await ivan.wait_message(contains="Ваши напоминания")
+    assert "1. 02.03.2026 12:00 — проверить почту" in listing.text
+    assert "2. 03.03.2026 11:00 — перезвонить" in listing.text
+    await ivan.press("✖️ Отменить 1")
+    after_cancel = await ivan.wait_message(contains="Ваши напоминания (1)")
+    assert "проверить почту" not in after_cancel.text
+    await ivan.press("✏️ Перенести 1")
+    await ivan.wait_message(contains="На когда перенести «перезвонить»")
+    await ivan.send("абракадабра")
+    await ivan.wait_message(contains="Не понял, когда напомнить")
+    await ivan.send("в пятницу в 15:00")
+    await ivan.wait_message(contains="Перенесено на 06.03.2026 15:00: перезвонить")
+
+    # Someone else's reminder cannot be touched with a forged button.
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    async with app.session_factory() as session:
+        ivans = list(await session.scalars(select(ReminderRow.id)))
+    forged = await petr.press_data(
+        ReminderAction(reminder_id=ivans[-1], step=ReminderStep.CANCEL).pack()
+    )
+    assert forged is not None and "уже нет" in (forged.text or "")
+
+    clock.set(msk(3, 3, 11))
+    assert (await app.sweeper.tick()).sent == 0  # moved, and the other one was cancelled
+    clock.set(msk(6, 3, 15))
+    assert (await app.sweeper.tick()).sent == 1
+    fired = await ivan.wait_message(contains="🔔 Напоминание")
+    assert fired.text == "🔔 Напоминание: перезвонить"
+    assert (await app.sweeper.tick()).sent == 0
+    await ivan.send("/reminders")
+    await ivan.wait_message(contains="Напоминаний нет")
+
+
+async def test_english_speaking_manager_types_english(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    token = await invite(admin, "Менеджер", "John")
+    john = tg.user("John", language_code="en")
+    await john.send(f"/start {token}")
+    await john.wait_message(contains="Welcome")
+    await john.send("call back tomorrow at 11")
+    await john.wait_message(exact="🔔 I will remind you 03.03.2026 11:00: call back")
+    await john.send("hello")
+    await john.wait_message(contains="If it is a reminder, add a time")
+
+
+async def test_a_reminder_from_the_card_and_a_snooze_that_holds_then_resumes(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await leave_request(tg.user("Анна"))  # Monday 10:00: due soon 13:00, deadline 14:00
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    card = await ivan.wait_message(contains="Сделка №1")
+    assert "🔔 Следующее напоминание: 02.03 13:00 — скоро срок этапа" in card.text
+    await ivan.press("🔔 Напомнить")
+    await ivan.wait_message(contains="Когда напомнить и о чём")
+    await ivan.send("15.06 в 10:30 отправить КП")
+    await ivan.wait_message(exact="🔔 Напомню 15.06.2026 10:30: отправить КП")
+
+    await ivan.send("/deal 1")
+    await ivan.press("💤 Отложить")
+    await ivan.wait_message(contains="До какой даты отложить сделку")
+    await ivan.send("до 10.06")
+    await ivan.wait_message(contains="Напишите и причину")
+    await ivan.send("клиент в отпуске до 10.06")
+    snoozed = await ivan.wait_message(contains="💤 Отложена до 10.06 09:00: клиент в отпуске")
+    assert "⏰ Вернуть в работу" in snoozed.button_texts
+    ivan.mark_seen()
+    maria.mark_seen()
+
+    for hour in (13, 14, 18):  # its deadlines pass while it sleeps: nothing is sent
+        clock.set(msk(2, 3, hour))
+        assert (await app.sweeper.tick()).sent == 0
+    await ivan.send("/deals")
+    listing = await ivan.wait_message(contains="Открытые сделки")
+    assert "просрочено" not in listing.text
+    await maria.expect_no_message()
+
+    clock.set(msk(10, 6, 9))  # the snooze ends: one message per deal and person, no more
+    assert (await app.sweeper.tick()).sent == 3
+    resumed = await ivan.wait_message(contains="Просрочена сделка №1")
+    assert "С опозданием" not in resumed.text
+    await maria.wait_message(contains="Просрочена сделка №1")
+    assert (await app.sweeper.tick()).sent == 0
+    clock.set(msk(15, 6, 10, 30))
+    assert (await app.sweeper.tick()).sent == 1
+    personal = await ivan.wait_message(contains="🔔 Напоминание: отправить КП")
+    assert "Сделка №1: Анна" in personal.text
+
+    await ivan.send("/deal 1")
+    await ivan.wait_message(contains="Сделка №1")
+    [deal] = await deals(app)
+    assert deal.snoozed_until == msk(10, 6, 9)
+    assert deal.snooze_reason == "клиент в отпуске"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.when_parser import parse_when
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+MONDAY_10 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=MOSCOW)
+DAY_START = dt.time(9, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "rest"),
+    [
+        ("перезвонить завтра в 11", "03.03.2026 11:00", "перезвонить"),
+        ("напомни 25.05 в 10:30", "25.05.2026 10:30", ""),
+        ("25.05 в 10:30 отправить КП", "25.05.2026 10:30", "отправить КП"),
+        ("через 2 часа", "02.03.2026 12:00", ""),
+        ("через 30 минут проверить почту", "02.03.2026 10:30", "проверить почту"),
+        ("в пятницу в 15:00 позвонить", "06.03.2026 15:00", "позвонить"),
+        ("послезавтра в 9:30", "04.03.2026 09:30", ""),
+        ("завтра", "03.03.2026 09:00", ""),  # a day without a time: the working day's start
+        ("клиент в отпуске до 10.06", "10.06.2026 09:00", "клиент в отпуске"),
+        ("10.01 позвонить", "10.01.2027 09:00", "позвонить"),  # January has passed: next year's
+        ("call back tomorrow at 11", "03.03.2026 11:00", "call back"),
+        ("in 2 hours", "02.03.2026 12:00", ""),
+        (
+            "remind me on 25.05 at 10:30 to send the proposal",
+            "25.05.2026 10:30",
+            "send the proposal",
+        ),
+        ("вчера в 10", "01.03.2026 10:00", ""),  # found, and in the past: the caller refuses it
+    ],
+)
+def test_times_as_managers_type_them(text: str, at: str, rest: str) -> None:
+    when = parse_when(text, MONDAY_10.astimezone(dt.UTC), MOSCOW, DAY_START)
+    assert when is not None
+    assert when.at.tzinfo is not None
+    assert when.at.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M") == at
+    assert when.rest == rest
+
+
+@pytest.mark.parametrize("text", ["перезвонить", "нет бюджета", "", "🙂"])
+def test_text_without_a_time_is_none(text: str) -> None:
+    assert parse_when(text, MONDAY_10, MOSCOW, DAY_START) is None
