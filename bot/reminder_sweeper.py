@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
+from asyncio import FIRST_COMPLETED
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -69,23 +70,34 @@ class ReminderSweeper:
         self._lock = asyncio.Lock()
 
     async def tick(self) -> SweepTally:
-        """Send everything due now; a tick already running makes this one wait its turn."""
+        """Send everything due now; a tick already running makes this one wait its turn.
+
+        Each message is marked the moment it is sent. The next batch is claimed while the last
+        messages of this one are still going out, so the paced sender never waits for the
+        database, and no claim is held much longer than its batch takes to send."""
         async with self._lock:
             tally = SweepTally()
+            in_flight: set[asyncio.Task[None]] = set()
             while True:
                 claimed = await claim_due(self._uow(), self._clock, self.claimant, self.batch)
-                if not claimed:
-                    break
-                deliveries = await prepare(
-                    self._uow(), self._clock, self.claimant, claimed, self._stage_deadline, tally
-                )
-                outcomes = await asyncio.gather(*(self._send(d) for d in deliveries))
-                known_blocked = len(tally.blocked)
-                await complete(self._uow(), self._clock, self.claimant, deliveries, outcomes, tally)
-                for staff_id in tally.blocked[known_blocked:]:
-                    await self._tell_blocked(staff_id)
+                if claimed:
+                    deliveries = await prepare(
+                        self._uow(),
+                        self._clock,
+                        self.claimant,
+                        claimed,
+                        self._stage_deadline,
+                        tally,
+                    )
+                    in_flight.update(
+                        asyncio.create_task(self._deliver(d, tally)) for d in deliveries
+                    )
+                while len(in_flight) > self.batch // 4:
+                    _, in_flight = await asyncio.wait(in_flight, return_when=FIRST_COMPLETED)
                 if len(claimed) < self.batch:
                     break
+            if in_flight:
+                await asyncio.gather(*in_flight)
             if tally.sent or tally.failed or tally.retry:
                 log.info(
                     "reminders: %d sent (%d late), %d dropped, %d postponed, %d failed, "
@@ -98,6 +110,11 @@ class ReminderSweeper:
                     tally.retry,
                 )
             return tally
+
+    async def _deliver(self, delivery: Delivery, tally: SweepTally) -> None:
+        outcome = await self._send(delivery)
+        if await complete(self._uow(), self._clock, self.claimant, delivery, outcome, tally):
+            await self._tell_blocked(delivery.recipient.chat_id)
 
     async def tick_logged(self) -> None:
         """The scheduler's job: a failing tick is logged, and the next tick tries again."""

@@ -167,59 +167,43 @@ async def prepare(
     return _coalesce(deliveries)
 
 
-RANK = {Outcome.SENT: 3, Outcome.GAVE_UP: 2, Outcome.GONE: 1, Outcome.BLOCKED: 0}
-
-
-def settle(deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> dict[int, Outcome]:
-    """Each reminder's outcome from its deliveries: sent if anyone got it (a reminder to the
-    supervisors is sent when one of them has it), else the most hopeful failure."""
-    settled: dict[int, Outcome] = {}
-    for delivery, outcome in zip(deliveries, outcomes, strict=True):
-        for reminder_id in delivery.reminder_ids:
-            earlier = settled.get(reminder_id)
-            if earlier is None or RANK[outcome] > RANK[earlier]:
-                settled[reminder_id] = outcome
-    return settled
-
-
 async def complete(
     uow: UnitOfWork,
     clock: Clock,
     claimant: str,
-    deliveries: Sequence[Delivery],
-    outcomes: Sequence[Outcome],
+    delivery: Delivery,
+    outcome: Outcome,
     tally: SweepTally,
-) -> None:
-    """Mark every reminder behind the deliveries, one statement each, and stop sending to staff
-    who blocked the bot."""
+) -> bool:
+    """Mark the reminders behind one delivery as soon as it is sent (or refused). Returns True
+    if the recipient is a colleague who has just turned out to have blocked the bot."""
     now = clock.now()
-    late = {rid for d in deliveries if d.late for rid in d.reminder_ids}
+    newly_blocked = False
     async with uow:
-        for reminder_id, outcome in settle(deliveries, outcomes).items():
+        for reminder_id in delivery.reminder_ids:
             if outcome is Outcome.SENT:
-                await uow.reminders.finish(
-                    reminder_id, claimant, ReminderStatus.SENT, now, late=reminder_id in late
+                marked = await uow.reminders.finish(
+                    reminder_id, claimant, ReminderStatus.SENT, now, late=delivery.late
                 )
-                tally.sent += 1
-                tally.late += int(reminder_id in late)
+                tally.sent += int(marked)
+                tally.late += int(marked and delivery.late)
             elif outcome is Outcome.GAVE_UP:
                 await uow.reminders.release(reminder_id, claimant, now + RETRY_AFTER_FAILURE)
                 tally.retry += 1
             else:
-                status = (
-                    ReminderStatus.CANCELLED
-                    if outcome is Outcome.BLOCKED
-                    else ReminderStatus.FAILED
+                gone = ReminderStatus.CANCELLED if outcome is Outcome.BLOCKED else None
+                marked = await uow.reminders.finish(
+                    reminder_id, claimant, gone or ReminderStatus.FAILED, now
                 )
-                await uow.reminders.finish(reminder_id, claimant, status, now)
-                tally.failed += 1
-        for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            blocked = delivery.recipient.chat_id
-            staff = delivery.recipient.is_staff
-            if outcome is Outcome.BLOCKED and staff and blocked not in tally.blocked:
+                tally.failed += int(marked)
+        blocked = delivery.recipient.chat_id
+        if outcome is Outcome.BLOCKED and delivery.recipient.is_staff:
+            newly_blocked = blocked not in tally.blocked
+            if newly_blocked:
+                tally.blocked.append(blocked)  # before any await: a parallel send sees it
                 await _unreachable(uow, blocked)
-                tally.blocked.append(blocked)
         await uow.commit()
+    return newly_blocked
 
 
 async def _unreachable(uow: UnitOfWork, staff_id: int) -> None:

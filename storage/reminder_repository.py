@@ -105,12 +105,18 @@ class ReminderRepository:
         *,
         late: bool = False,
     ) -> bool:
-        """Mark a claimed reminder done (one statement: the window between Telegram's answer
-        and this write is the only place a crash can repeat a message). False if the claim was
-        lost meanwhile (it expired and another sender took the row)."""
+        """Mark a claimed reminder done, in one statement: the window between Telegram's
+        answer and this write is the only place a crash can repeat a message. A reminder sent
+        to several people is marked as each send ends; "sent" is never undone by another
+        recipient's failure. False if nothing changed (already marked, or the claim was lost
+        to another sender after its lease ran out)."""
+        if status is ReminderStatus.SENT:
+            still_open = ReminderRow.status != ReminderStatus.SENT.value
+        else:
+            still_open = ReminderRow.status == ReminderStatus.CLAIMED.value
         result = await self._session.execute(
             update(ReminderRow)
-            .where(ReminderRow.id == reminder_id, ReminderRow.claimed_by == claimant)
+            .where(ReminderRow.id == reminder_id, ReminderRow.claimed_by == claimant, still_open)
             .values(status=status.value, sent_at=now, late=late)
             .execution_options(synchronize_session=False)
         )
@@ -120,7 +126,11 @@ class ReminderRepository:
         """Give a claimed reminder back, due again at `due_at` (a snooze, a failed send)."""
         await self._session.execute(
             update(ReminderRow)
-            .where(ReminderRow.id == reminder_id, ReminderRow.claimed_by == claimant)
+            .where(
+                ReminderRow.id == reminder_id,
+                ReminderRow.claimed_by == claimant,
+                ReminderRow.status == ReminderStatus.CLAIMED.value,
+            )
             .values(
                 status=ReminderStatus.PENDING.value,
                 due_at=due_at,
@@ -192,10 +202,14 @@ class ReminderRepository:
 
 
 def _claimable(now: dt.datetime, lease: dt.timedelta) -> ColumnElement[bool]:
-    return or_(
-        and_(ReminderRow.status == ReminderStatus.PENDING.value, ReminderRow.due_at <= now),
-        and_(
-            ReminderRow.status == ReminderStatus.CLAIMED.value,
+    """Due and pending, or claimed by someone whose lease ran out. A claimed row was due when
+    it was claimed, so both halves are ranges of the (status, due_at) index: a tick costs what
+    is due, not what is planned."""
+    return and_(
+        ReminderRow.status.in_([ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value]),
+        ReminderRow.due_at <= now,
+        or_(
+            ReminderRow.status == ReminderStatus.PENDING.value,
             ReminderRow.claimed_at < now - lease,
         ),
     )
