@@ -8,9 +8,10 @@ out a 429 for exactly `retry_after` seconds (and holds every other send meanwhil
 is telling the bot to slow down), retries server errors and timeouts with a growing pause, and
 reports a 403 (the person blocked the bot) or a refused chat to the caller instead of retrying.
 
-Replies to a person's own action (a button, a command) do not queue here, so a thousand due
-reminders never delay them; `CountInteractiveSends` makes them take their share of the global
-pace, so the paced sends leave room for them.
+Messages caused by a person's own action do not queue here: replies to a button or a command,
+and what that action sends to colleagues or the lead (the new-lead card, a relayed message, a
+handover notice), so a thousand due reminders never delay them. `CountInteractiveSends` makes
+them take their share of the global pace, so the paced sends leave room for them.
 """
 
 from __future__ import annotations
@@ -112,9 +113,12 @@ class PacedSender:
         return await job.done
 
     def note_interactive_send(self) -> None:
-        """A reply outside the queue went out: it used one slot of the global pace."""
+        """A reply outside the queue went out: it used one slot of the global pace. (At most a
+        second's worth is owed: a burst of replies delays reminders by a second, not more;
+        beyond that Telegram's own 429 decides.)"""
         now = self._monotonic()
-        self._global_next = max(self._global_next, now) + 1 / self._pace.per_second
+        owed = max(self._global_next, now) + 1 / self._pace.per_second
+        self._global_next = min(owed, now + 1.0)
 
     async def close(self) -> None:
         if self._worker is not None:
