@@ -132,6 +132,7 @@ class DealRow(Base):
         Index("ix_deals_manager_status", "manager_id", "status"),
         Index("ix_deals_pipeline_created", "pipeline_id", "created_at"),
         Index("ix_deals_status_closed", "status", "closed_at"),
+        Index("ix_deals_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,100 @@
+"""The five KPIs of the sales department, defined once here (the README repeats them in words).
+
+A period is a half-open span of time [start, end); each figure is compared with the previous
+period of equal length, [start - length, start).
+
+- **new_leads**: deals created in the period (a lead's request, or a deal a manager opened).
+- **key_stage_conversion**: of the deals created in the period, the share that reached their
+  pipeline's key stage before the period's end: entered the key stage or any stage after it,
+  or were won. The key stage is the book's `key_stage` of each pipeline.
+- **average_deal**: won revenue / won deals, over deals won in the period (closed as won).
+- **sales_cycle**: the median, over deals won in the period, of the days from the request
+  (the deal's creation) to the win.
+- **plan_fulfilment**: won revenue in the period / the plan for the period. The plan is the
+  book's monthly revenue, pro rata to the calendar days of each month the period covers (in the
+  sales team's time zone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: dt.datetime
+    end: dt.datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a period is made of aware instants")
+        if self.end <= self.start:
+            raise ValueError("a period ends after it starts")
+
+    @property
+    def length(self) -> dt.timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Period:
+        return Period(self.start - self.length, self.start)
+
+
+def plan_for(period: Period, monthly: Decimal, zone: ZoneInfo) -> Decimal:
+    """The monthly plan pro rata to the period's share of each month it covers, by the local
+    clock: one whole month is exactly the monthly plan, a day of a 30-day month 1/30 of it."""
+    total = Decimal(0)
+    cursor = period.start.astimezone(zone)
+    end = period.end.astimezone(zone)
+    while cursor < end:
+        month_start = cursor.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+        piece_end = min(end, next_month)
+        month_length = (next_month - month_start).total_seconds()
+        share = Decimal(str((piece_end - cursor).total_seconds())) / Decimal(str(month_length))
+        total += monthly * share
+        cursor = piece_end
+    return total.quantize(Decimal("0.01"))
+
+
+class Trend(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    FLAT = "flat"
+    NEW = "new"
+    """Nothing to compare with: the previous period had no value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One KPI for a period beside the previous period's value."""
+
+    value: Decimal | None
+    previous: Decimal | None
+
+    @property
+    def trend(self) -> Trend:
+        if self.value is None or self.previous is None:
+            return Trend.NEW
+        if self.value > self.previous:
+            return Trend.UP
+        if self.value < self.previous:
+            return Trend.DOWN
+        return Trend.FLAT
+
+    @property
+    def change(self) -> Decimal | None:
+        """Relative change against the previous period (0.25 = +25 %); None when there is no
+        previous value, or it was zero."""
+        if self.value is None or self.previous is None or self.previous == 0:
+            return None
+        return (self.value - self.previous) / self.previous
+
+
+def ratio(numerator: Decimal | int | None, denominator: Decimal | int | None) -> Decimal | None:
+    if numerator is None or not denominator:
+        return None
+    return Decimal(numerator) / Decimal(denominator)

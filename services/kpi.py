@@ -1,0 +1,93 @@
+"""The five KPIs for a period beside the previous one, as the book names them (definitions in
+`domain/kpi.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from domain.kpi import Figure, Period, plan_for, ratio
+from domain.roles import Action, require
+from domain.sales_book import SalesBook
+from services.staff import Actor
+from storage import report_queries as q
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    new_leads: int
+    reached_key_stage: int
+    won_deals: int
+    revenue: Decimal
+    cycle_days: Decimal | None
+    plan: Decimal
+
+    @property
+    def key_stage_conversion(self) -> Decimal | None:
+        return ratio(self.reached_key_stage, self.new_leads)
+
+    @property
+    def average_deal(self) -> Decimal | None:
+        return ratio(self.revenue, self.won_deals)
+
+    @property
+    def plan_fulfilment(self) -> Decimal | None:
+        return ratio(self.revenue, self.plan)
+
+    def kpi(self, kpi_id: str) -> Decimal | None:
+        values: dict[str, Decimal | None] = {
+            "new_leads": Decimal(self.new_leads),
+            "key_stage_conversion": self.key_stage_conversion,
+            "average_deal": self.average_deal,
+            "sales_cycle": self.cycle_days,
+            "plan_fulfilment": self.plan_fulfilment,
+        }
+        return values[kpi_id]
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport:
+    period: Period
+    current: PeriodFigures
+    previous: PeriodFigures
+    kpi_ids: list[str]
+    """The book's KPIs, in its order; the key stage conversion first if the book lists it."""
+
+    def figure(self, kpi_id: str) -> Figure:
+        return Figure(self.current.kpi(kpi_id), self.previous.kpi(kpi_id))
+
+
+async def kpis(
+    uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+) -> KpiReport:
+    require(actor.role, Action.VIEW_REPORTS)
+    async with uow:
+        current = await _figures(uow, book, period, zone)
+        previous = await _figures(uow, book, period.previous(), zone)
+    ordered = sorted(book.kpis, key=lambda kpi: kpi != "key_stage_conversion")
+    return KpiReport(period, current, previous, ordered)
+
+
+async def _figures(
+    uow: UnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo
+) -> PeriodFigures:
+    session = uow.session
+    key_and_later = {
+        pipeline.id: [
+            stage.id for stage in pipeline.stages[pipeline.stage_index(pipeline.key_stage) :]
+        ]
+        for pipeline in book.pipelines
+    }
+    won_count, revenue = await q.won(session, period.start, period.end)
+    return PeriodFigures(
+        new_leads=await q.new_leads(session, period.start, period.end),
+        reached_key_stage=await q.reached_key_stage(
+            session, period.start, period.end, key_and_later
+        ),
+        won_deals=won_count,
+        revenue=revenue,
+        cycle_days=await q.median_cycle_days(session, period.start, period.end),
+        plan=plan_for(period, book.plan.monthly_revenue, zone),
+    )

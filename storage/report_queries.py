@@ -1,0 +1,93 @@
+"""Report figures as aggregate queries (SQLAlchemy Core): the database counts and sums, Python
+never loops over loaded deals. Each query is bounded by the period through an index on the time
+column it filters (`created_at`, `closed_at`), so a period costs what it holds, not what the
+whole history holds. The definitions are in `domain/kpi.py`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Float, and_, cast, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from domain.deal import DealStatus
+from storage.models import DealRow, StageTransitionRow
+
+
+async def new_leads(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> int:
+    query = select(func.count()).where(DealRow.created_at >= start, DealRow.created_at < end)
+    return int(await session.scalar(query) or 0)
+
+
+async def reached_key_stage(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    key_and_later: Mapping[str, Sequence[str]],
+) -> int:
+    """Deals created in [start, end) that reached their pipeline's key stage (or a later one)
+    before `end`, or were won before `end`. `key_and_later` maps a pipeline to those stages."""
+    entered = exists().where(
+        StageTransitionRow.deal_id == DealRow.id,
+        StageTransitionRow.at < end,
+        or_(
+            *(
+                and_(DealRow.pipeline_id == pipeline, StageTransitionRow.to_stage.in_(stages))
+                for pipeline, stages in key_and_later.items()
+            )
+        ),
+    )
+    won = and_(DealRow.status == DealStatus.WON.value, DealRow.closed_at < end)
+    query = select(func.count()).where(
+        DealRow.created_at >= start, DealRow.created_at < end, or_(entered, won)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def won(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> tuple[int, Decimal]:
+    """Deals won in [start, end) and their revenue."""
+    query = select(func.count(), func.coalesce(func.sum(DealRow.amount), 0)).where(
+        _won_in(start, end)
+    )
+    count, revenue = (await session.execute(query)).one()
+    return int(count), Decimal(revenue)
+
+
+async def median_cycle_days(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> Decimal | None:
+    """The median of (won - created) in days over deals won in [start, end): the middle value,
+    or the mean of the two middle ones, picked by ORDER BY / LIMIT / OFFSET in the database."""
+    days = _days_between(session, DealRow.created_at, DealRow.closed_at).label("days")
+    cycles = select(days).where(_won_in(start, end)).subquery()
+    count = select(func.count()).select_from(cycles).scalar_subquery()
+    middle = (
+        select(cycles.c.days)
+        .order_by(cycles.c.days)
+        .limit(2 - count % 2)
+        .offset((count - 1) // 2)
+        .subquery()
+    )
+    value = await session.scalar(select(func.avg(middle.c.days)))
+    return None if value is None else Decimal(str(round(float(value), 4)))
+
+
+def _won_in(start: dt.datetime, end: dt.datetime) -> ColumnElement[bool]:
+    return and_(
+        DealRow.status == DealStatus.WON.value,
+        DealRow.closed_at >= start,
+        DealRow.closed_at < end,
+    )
+
+
+def _days_between(
+    session: AsyncSession,
+    earlier: ColumnElement[dt.datetime] | InstrumentedAttribute[dt.datetime],
+    later: ColumnElement[dt.datetime | None] | InstrumentedAttribute[dt.datetime | None],
+) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.julianday(later) - func.julianday(earlier), Float)
+    return cast(func.extract("epoch", later - earlier) / 86400.0, Float)
