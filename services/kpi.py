@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from domain.funnel import Funnel, build_funnel
 from domain.kpi import Figure, Period, plan_for, ratio
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
@@ -68,6 +69,25 @@ async def kpis(
         previous = await _figures(uow, book, period.previous(), zone)
     ordered = sorted(book.kpis, key=lambda kpi: kpi != "key_stage_conversion")
     return KpiReport(period, current, previous, ordered)
+
+
+async def funnels(uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period) -> list[Funnel]:
+    """Each pipeline's funnel for the deals created in the period."""
+    require(actor.role, Action.VIEW_REPORTS)
+    order = {pipeline.id: [stage.id for stage in pipeline.stages] for pipeline in book.pipelines}
+    async with uow:
+        furthest = await q.furthest_stages(uow.session, period.start, period.end, order)
+    return [
+        build_funnel(
+            pipeline,
+            {
+                index: n
+                for (pipeline_id, index), n in furthest.items()
+                if pipeline_id == pipeline.id
+            },
+        )
+        for pipeline in book.pipelines
+    ]
 
 
 async def _figures(

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Float, and_, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -91,3 +91,36 @@ def _days_between(
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.julianday(later) - func.julianday(earlier), Float)
     return cast(func.extract("epoch", later - earlier) / 86400.0, Float)
+
+
+async def furthest_stages(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    stage_order: Mapping[str, Sequence[str]],
+) -> dict[tuple[str, int], int]:
+    """For deals created in [start, end): how many got no further than each stage before `end`
+    by their stage history, as {(pipeline, stage index): deals}. `stage_order` lists each
+    pipeline's stages in order; the funnel adds these up."""
+    index = case(
+        *(
+            (and_(DealRow.pipeline_id == pipeline, StageTransitionRow.to_stage == stage), position)
+            for pipeline, stages in stage_order.items()
+            for position, stage in enumerate(stages)
+        ),
+        else_=0,
+    )
+    reached = func.max(index).label("reached")
+    per_deal = (
+        select(DealRow.pipeline_id.label("pipeline"), reached)
+        .join(StageTransitionRow, StageTransitionRow.deal_id == DealRow.id)
+        .where(DealRow.created_at >= start, DealRow.created_at < end, StageTransitionRow.at < end)
+        .group_by(DealRow.id, DealRow.pipeline_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(per_deal.c.pipeline, per_deal.c.reached, func.count()).group_by(
+            per_deal.c.pipeline, per_deal.c.reached
+        )
+    )
+    return {(pipeline, int(position)): int(count) for pipeline, position, count in rows}

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.kpi import Period, Trend, plan_for
 from domain.roles import Role
 from domain.sales_book import SalesBook
-from services.kpi import kpis
+from services.kpi import funnels, kpis
 from services.staff import Actor
 from storage.models import DealRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
@@ -144,3 +144,29 @@ def test_the_plan_is_pro_rata_to_the_days_of_each_month() -> None:
     assert plan_for(one_day, monthly, MOSCOW) == Decimal("100000.00")
     across = Period(msk(4, 30, 0), msk(5, 2, 0))  # 1/30 of April + 1/31 of May
     assert plan_for(across, monthly, MOSCOW) == Decimal("196774.19")
+
+
+async def test_each_pipelines_funnel_and_its_weakest_step(
+    session_factory: async_sessionmaker[AsyncSession], book: SalesBook
+) -> None:
+    await build(session_factory)
+    implementation, subscription = await funnels(UnitOfWork(session_factory), book, HEAD, MARCH)
+
+    # March's implementation deals: 1 got to the meeting, 2 to qualification, 6 stayed in the
+    # request (won from there). Reached: request 3, qualification 2, meeting 1, the rest 0.
+    assert [step.reached for step in implementation.steps] == [3, 2, 1, 0, 0, 0, 0, 0]
+    assert [step.conversion for step in implementation.steps[:3]] == [
+        Decimal(2) / Decimal(3),
+        Decimal("0.5"),
+        Decimal(0),
+    ]
+    assert implementation.steps[3].conversion is None  # nobody reached the proposal
+    # Margins against the targets 0.8, 0.5, 0.6: -0.133, 0, -0.6: the meeting is the weakest.
+    weakest = implementation.weakest
+    assert weakest is not None and weakest.stage_id == "meeting"
+
+    # Subscription: 3 went from the request straight to the proposal (so it passed
+    # qualification and meeting), 4 stayed in the request. Reached: 2, 1, 1, 1, 0...
+    assert [step.reached for step in subscription.steps] == [2, 1, 1, 1, 0, 0, 0, 0]
+    # Conversions 0.5 (target 0.7), 1 (0.5), 1 (0.5), 0 (0.6): the proposal is the weakest.
+    assert subscription.weakest is not None and subscription.weakest.stage_id == "proposal"
