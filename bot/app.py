@@ -119,6 +119,14 @@ async def create_application(
             max_instances=1,
             coalesce=True,
         )
+        scheduler.add_job(
+            sweeper.plan_digests_logged,
+            IntervalTrigger(minutes=1),
+            id="digests",
+            next_run_time=dt.datetime.now(dt.UTC),
+            max_instances=1,
+            coalesce=True,
+        )
         dispatcher.startup.register(_starter(scheduler))
     return Application(
         settings,

@@ -15,11 +15,22 @@ from domain.roles import Role
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.LEAD: ("start", "help", "cancel", "forget_me"),
     Role.MANAGER: ("start", "deals", "reminders", "scripts", "book", "help", "cancel"),
-    Role.SUPERVISOR: ("start", "deals", "reminders", "scripts", "team", "book", "help", "cancel"),
+    Role.SUPERVISOR: (
+        "start",
+        "deals",
+        "reminders",
+        "digest",
+        "scripts",
+        "team",
+        "book",
+        "help",
+        "cancel",
+    ),
     Role.ADMIN: (
         "start",
         "deals",
         "reminders",
+        "digest",
         "scripts",
         "invite",
         "team",

@@ -17,14 +17,17 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import CardAction, DealCard
+from bot.digest import caption, chart
 from bot.i18n import pick_locale, t, tp
 from bot.sender import PacedSender
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.deal import Deal
 from domain.reminders import Audience, ReminderKind
+from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
+from services.digest import digest, plan_digests
 from services.leads import supervisors
 from services.reminders import (
     Delivery,
@@ -34,7 +37,7 @@ from services.reminders import (
     complete,
     prepare,
 )
-from services.staff import member_name
+from services.staff import Actor, member_name
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -116,6 +119,17 @@ class ReminderSweeper:
         if await complete(self._uow(), self._clock, self.claimant, delivery, outcome, tally):
             await self._tell_blocked(delivery.recipient.chat_id)
 
+    async def plan_digests(self) -> int:
+        """The daily digest job: plan today's digest of each supervisor (at the book's time in
+        their zone); the sweeper sends them when due. Planning again the same day adds nothing."""
+        return await plan_digests(self._uow(), self._clock, self._book, self._calendar, self._zone)
+
+    async def plan_digests_logged(self) -> None:
+        try:
+            await self.plan_digests()
+        except Exception:
+            log.exception("planning the daily digests failed; the next run will retry")
+
     async def tick_logged(self) -> None:
         """The scheduler's job: a failing tick is logged, and the next tick tries again."""
         try:
@@ -133,11 +147,23 @@ class ReminderSweeper:
 
     async def _send(self, delivery: Delivery) -> Outcome:
         locale = pick_locale(delivery.recipient.language, self._settings.default_locale)
+        if delivery.kind is ReminderKind.DIGEST:
+            return await self._send_digest(delivery.recipient.chat_id, locale)
         with self._i18n.context(), self._i18n.use_locale(locale):
             text, markup = self._render(delivery)
         return await self._sender.send_message(
             delivery.recipient.chat_id, text, reply_markup=markup
         )
+
+    async def _send_digest(self, chat_id: int, locale: str) -> Outcome:
+        # The recipient was chosen by role when the digest was planned (supervisors, or the
+        # admins of a team without one); the figures are computed on their behalf.
+        recipient = Actor(chat_id, Role.SUPERVISOR, "", None, locale)
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            figures = await digest(self._uow(), self._clock, self._book, recipient, self._zone)
+            text = caption(figures, self._book)
+            png = await chart(figures, self._book)
+        return await self._sender.send_photo(chat_id, png, text)
 
     def _render(self, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup | None]:
         lines: list[str] = []

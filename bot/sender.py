@@ -41,6 +41,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import BufferedInputFile
 
 from services.reminders import Outcome
 
@@ -102,6 +103,12 @@ class PacedSender:
 
     async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Outcome:
         return await self.deliver(chat_id, lambda: self._bot.send_message(chat_id, text, **kwargs))
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> Outcome:
+        photo = BufferedInputFile(png, filename="digest.png")
+        return await self.deliver(
+            chat_id, lambda: self._bot.send_photo(chat_id, photo, caption=caption)
+        )
 
     async def deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Outcome:
         """Send when the pace allows; returns how it went (never raises for Telegram's errors)."""

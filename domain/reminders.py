@@ -29,6 +29,8 @@ class ReminderKind(StrEnum):
     """A manager's own "call back tomorrow at 11"."""
     FOLLOW_UP = "follow_up"
     """A post-sale step from the book: a message to the client or a task for the manager."""
+    DIGEST = "digest"
+    """A supervisor's morning digest: one row per person and local date, so once a day."""
 
 
 class Audience(StrEnum):
@@ -150,6 +152,19 @@ def obsolete_after_move(deal: Deal) -> list[str]:
     return kinds
 
 
+def plan_digest(supervisor_id: int, local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
+    """The digest of one supervisor for one local date: its key makes it once a day, whatever
+    the restarts and however many instances plan it."""
+    return PlannedReminder(
+        key=f"digest:{supervisor_id}:{local_date.isoformat()}",
+        kind=ReminderKind.DIGEST,
+        audience=Audience.STAFF,
+        due_at=due_at,
+        deal_id=None,
+        staff_id=supervisor_id,
+    )
+
+
 def decide(
     kind: ReminderKind,
     deal: Deal | None,
@@ -159,7 +174,7 @@ def decide(
     stage_entered_at: dt.datetime | None = None,
 ) -> Decision:
     """Whether a due reminder is still worth sending, given the deal as it is now."""
-    if kind is ReminderKind.PERSONAL:
+    if kind in (ReminderKind.PERSONAL, ReminderKind.DIGEST):
         return Decision(Verdict.SEND)
     if deal is None:
         return Decision(Verdict.DROP)

@@ -124,3 +124,21 @@ async def furthest_stages(
         )
     )
     return {(pipeline, int(position)): int(count) for pipeline, position, count in rows}
+
+
+async def lost_reasons(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[tuple[str, int]]:
+    """Deals lost in [start, end) per reason, the most frequent first."""
+    count = func.count().label("deals")
+    rows = await session.execute(
+        select(DealRow.lost_reason_id, count)
+        .where(
+            DealRow.status == DealStatus.LOST.value,
+            DealRow.closed_at >= start,
+            DealRow.closed_at < end,
+        )
+        .group_by(DealRow.lost_reason_id)
+        .order_by(count.desc(), DealRow.lost_reason_id)
+    )
+    return [(reason or "", int(deals)) for reason, deals in rows]

@@ -48,10 +48,11 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         await admin.send("/start")
         greeting = await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
         assert "/invite" in greeting.text
-        assert [c.command for c in await admin.commands()][:5] == [
+        assert [c.command for c in await admin.commands()][:6] == [
             "start",
             "deals",
             "reminders",
+            "digest",
             "scripts",
             "invite",
         ]

@@ -1,0 +1,84 @@
+"""The head of sales' morning digest: who gets it when, and the figures in it.
+
+Each supervisor gets it at the book's digest time in their own time zone (the team's by
+default), on working days unless the book says `on_days_off: true`. It is a reminder row keyed
+by person and local date, sent by the reminder engine: once a day across restarts and
+instances. The figures are the month so far against the same number of days before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock
+from domain.funnel import Funnel
+from domain.kpi import Period
+from domain.reminders import plan_digest
+from domain.roles import Action, Role, require
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.kpi import KpiReport, funnels, kpis
+from services.staff import Actor
+from storage import report_queries as q
+from storage.models import StaffMember
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    period: Period
+    zone: ZoneInfo
+    kpis: KpiReport
+    funnels: list[Funnel]
+    lost_reasons: list[tuple[str, int]]
+
+
+async def plan_digests(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, zone: ZoneInfo
+) -> int:
+    """Plan today's digest of every supervisor (admins when there is none); planning twice is
+    harmless. Returns how many were planned or already there."""
+    now = clock.now()
+    planned = []
+    async with uow:
+        members = list(await uow.staff.active_with_role(Role.SUPERVISOR))
+        if not members:
+            members = list(await uow.staff.active_with_role(Role.ADMIN))
+        for member in members:
+            local_zone = _zone_of(member, zone)
+            today = now.astimezone(local_zone).date()
+            if not book.digest.on_days_off and not calendar.is_working_day(today):
+                continue
+            due = dt.datetime.combine(today, book.digest.time, tzinfo=local_zone)
+            planned.append(plan_digest(member.telegram_id, today, due.astimezone(dt.UTC)))
+        await uow.reminders.plan(planned, now)
+        await uow.commit()
+    return len(planned)
+
+
+async def digest(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+) -> Digest:
+    """The month so far (from the 1st, local time) against the same length of time before.
+    The scheduled digest passes its recipient, chosen by role when it was planned."""
+    require(actor.role, Action.RECEIVE_DIGEST)
+    now = clock.now()
+    local = now.astimezone(zone)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if month_start >= now:  # the very first instant of a month: report the month before
+        month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
+    period = Period(month_start.astimezone(dt.UTC), now)
+    report = await kpis(uow, book, actor, period, zone)
+    pipelines = await funnels(uow, book, actor, period)
+    async with uow:
+        lost = await q.lost_reasons(uow.session, period.start, period.end)
+    return Digest(period, zone, report, pipelines, lost)
+
+
+def _zone_of(member: StaffMember, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(member.timezone) if member.timezone else default
+    except (KeyError, ValueError):
+        return default
