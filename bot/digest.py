@@ -65,6 +65,8 @@ def caption(digest: Digest, book: SalesBook) -> str:
                 target=_percent(weakest.target),
             )
         )
+    if digest.snoozed:
+        lines.append(t("digest.snoozed", count=digest.snoozed))
     if digest.lost_reasons:
         reasons = ", ".join(
             f"{_reason_name(book, reason)} ({count})" for reason, count in digest.lost_reasons[:3]

@@ -33,6 +33,8 @@ class Digest:
     kpis: KpiReport
     funnels: list[Funnel]
     lost_reasons: list[tuple[str, int]]
+    snoozed: int
+    """Open deals snoozed now (not counted overdue until their date)."""
 
 
 async def plan_digests(
@@ -74,7 +76,8 @@ async def digest(
     pipelines = await funnels(uow, book, actor, period)
     async with uow:
         lost = await q.lost_reasons(uow.session, period.start, period.end)
-    return Digest(period, zone, report, pipelines, lost)
+        paused = await q.snoozed(uow.session, now)
+    return Digest(period, zone, report, pipelines, lost, paused)
 
 
 def _zone_of(member: StaffMember, default: ZoneInfo) -> ZoneInfo:

@@ -142,3 +142,11 @@ async def lost_reasons(
         .order_by(count.desc(), DealRow.lost_reason_id)
     )
     return [(reason or "", int(deals)) for reason, deals in rows]
+
+
+async def snoozed(session: AsyncSession, now: dt.datetime) -> int:
+    """Open deals whose clock is paused now."""
+    query = select(func.count()).where(
+        DealRow.status == DealStatus.OPEN.value, DealRow.snoozed_until > now
+    )
+    return int(await session.scalar(query) or 0)

@@ -105,6 +105,10 @@ async def test_a_reminder_from_the_card_and_a_snooze_that_holds_then_resumes(
     await ivan.send("клиент в отпуске до 10.06")
     snoozed = await ivan.wait_message(contains="💤 Отложена до 10.06 09:00: клиент в отпуске")
     assert "⏰ Вернуть в работу" in snoozed.button_texts
+    await maria.send("/digest")
+    assert (
+        "💤 Отложено сделок (клиент недоступен): 1" in (await maria.wait_message(kind="photo")).text
+    )
     ivan.mark_seen()
     maria.mark_seen()
 
