@@ -37,6 +37,7 @@ from domain.clock import Clock, SystemClock
 from domain.sales_book import SalesBook, parse_sales_book
 from domain.scripts import ScriptLibrary
 from domain.working_time import WorkingCalendar
+from services.deals import backfill_deadlines
 from services.scripts import load_scripts
 from services.staff import staff_members
 from storage.database import create_engine, create_session_factory, migrate
@@ -101,6 +102,9 @@ async def create_application(
     for problem in scripts.problems:
         log.warning("scripts library: %s", problem)
     calendar = WorkingCalendar.from_book(book.working_hours)
+    filled = await backfill_deadlines(UnitOfWork(session_factory), book, calendar)
+    if filled:
+        log.info("stage deadlines filled in for %d open deals", filled)
     sender = PacedSender(bot)
     bot.session.middleware(CountInteractiveSends(sender))
     sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)

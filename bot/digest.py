@@ -10,7 +10,7 @@ from decimal import Decimal
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from bot.i18n import t
+from bot.i18n import Html, t
 from domain.kpi import Trend
 from domain.sales_book import SalesBook
 from services.digest import Digest
@@ -65,6 +65,29 @@ def caption(digest: Digest, book: SalesBook) -> str:
                 target=_percent(weakest.target),
             )
         )
+    if digest.overdue:
+        parts = [
+            t(
+                "digest.overdue_part",
+                name=name or t("digest.queue"),
+                count=count,
+                deals=", ".join(f"№{deal_id}" for deal_id in worst),
+            )
+            for name, count, worst in digest.overdue
+        ]
+        lines.append(t("digest.overdue", parts=Html("; ".join(parts))))
+    met, due = digest.first_response
+    if due:
+        lines.append(
+            t(
+                "digest.first_response",
+                share=_percent(Decimal(met) / Decimal(due)),
+                met=met,
+                due=due,
+            )
+        )
+    if digest.idle:
+        lines.append(t("digest.idle", count=digest.idle))
     if digest.snoozed:
         lines.append(t("digest.snoozed", count=digest.snoozed))
     if digest.lost_reasons:

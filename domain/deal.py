@@ -121,6 +121,9 @@ class Deal:
     snoozed_until: dt.datetime | None = None
     """The clock is paused until then (the client is away): not overdue, no stage reminders."""
     snooze_reason: str | None = None
+    deadline_at: dt.datetime | None = None
+    """The current stage's deadline as last computed (`refresh_deadline`), kept so reports can
+    count overdue deals in SQL; None for a closed deal."""
 
     @property
     def is_open(self) -> bool:
@@ -296,6 +299,10 @@ class Deal:
         self._ensure_open()
         stage = pipeline.stages[self._stage_index(pipeline)]
         return calendar.add_working_time(self.stage_entered_at, dt.timedelta(hours=stage.sla_hours))
+
+    def refresh_deadline(self, calendar: WorkingCalendar, pipeline: Pipeline) -> None:
+        """Store the current stage's deadline on the deal (after it entered a stage or closed)."""
+        self.deadline_at = self.deadline(calendar, pipeline) if self.is_open else None
 
     def is_overdue(self, calendar: WorkingCalendar, pipeline: Pipeline, now: dt.datetime) -> bool:
         return self.is_open and _utc(now) >= self.deadline(calendar, pipeline)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from domain.clock import Clock
 from domain.deal import Deal, StageTransition, open_deal, with_deal_id
+from domain.errors import DomainError
 from domain.reminders import (
     PlannedReminder,
     obsolete_after_move,
@@ -48,6 +49,7 @@ async def create_deal(
             source=source,
             need=need,
         )
+        deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
@@ -84,6 +86,7 @@ async def advance_deal(
             comment=comment,
         ),
         stage_reminders(book, calendar),
+        stage_deadline(book, calendar),
     )
 
 
@@ -106,6 +109,7 @@ async def move_deal_back(
             book.pipeline(deal.pipeline_id), to_stage_id, actor.user_id, clock.now(), comment
         ),
         stage_reminders(book, calendar),
+        stage_deadline(book, calendar),
     )
 
 
@@ -158,6 +162,7 @@ async def reopen_deal(
         deal_id,
         lambda deal: deal.reopen(actor.user_id, clock.now(), comment),
         stage_reminders(book, calendar),
+        stage_deadline(book, calendar),
     )
 
 
@@ -187,6 +192,34 @@ async def wake_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
         return deal
 
 
+async def backfill_deadlines(
+    uow: UnitOfWork, book: SalesBook, calendar: WorkingCalendar, batch: int = 500
+) -> int:
+    """Give open deals stored before deadlines were kept their current stage's deadline (once,
+    at start; afterwards every stage change keeps it). Returns how many were filled in."""
+    filled, last_id = 0, 0
+    while True:
+        async with uow:
+            deals = await uow.deals.open_without_deadline(last_id, batch)
+            for deal in deals:
+                assert deal.id is not None
+                last_id = deal.id
+                try:
+                    deal.refresh_deadline(calendar, book.pipeline(deal.pipeline_id))
+                except (KeyError, ValueError, DomainError):
+                    continue  # its pipeline or stage left the book: no deadline to count
+                await uow.deals.save(deal)
+                filled += 1
+            await uow.commit()
+        if len(deals) < batch:
+            return filled
+
+
+def stage_deadline(book: SalesBook, calendar: WorkingCalendar) -> Callable[[Deal], None]:
+    """Keeps the deal's stored deadline in step with the stage it is in."""
+    return lambda deal: deal.refresh_deadline(calendar, book.pipeline(deal.pipeline_id))
+
+
 def stage_reminders(
     book: SalesBook, calendar: WorkingCalendar
 ) -> Callable[[Deal], list[PlannedReminder]]:
@@ -201,12 +234,17 @@ async def _change(
     deal_id: int,
     move: Callable[[Deal], StageTransition],
     plan: Callable[[Deal], list[PlannedReminder]] | None = None,
+    deadline: Callable[[Deal], None] | None = None,
 ) -> Deal:
     """Apply one domain move to a deal this person may change, keep it in the history and plan
     the reminders the move calls for, all in one transaction (a move is never without them)."""
     async with uow:
         deal = await _own_deal(uow, actor, deal_id)
         transition = move(deal)
+        if deadline is not None:
+            deadline(deal)
+        elif not deal.is_open:
+            deal.deadline_at = None
         await uow.deals.save(deal)
         uow.deals.record(transition)
         assert deal.id is not None

@@ -361,7 +361,7 @@ async def generate_demo_data(
     contact_ids: dict[int, int] = {}
     for first in range(0, len(plans), batch_size):
         async with uow:
-            await _store_batch(uow, plans[first : first + batch_size], contact_ids)
+            await _store_batch(uow, plans[first : first + batch_size], contact_ids, book, calendar)
             await uow.commit()
 
     async with uow:
@@ -881,7 +881,11 @@ def _amount(rng: random.Random, pipeline: Pipeline) -> Decimal:
 
 
 async def _store_batch(
-    uow: UnitOfWork, plans: Sequence[_Plan], contact_ids: dict[int, int]
+    uow: UnitOfWork,
+    plans: Sequence[_Plan],
+    contact_ids: dict[int, int],
+    book: SalesBook,
+    calendar: WorkingCalendar,
 ) -> None:
     """Store a batch of simulated deals: contacts, then each deal through the repository (which
     gives it its id), then its history through the repository, its activities and answers.
@@ -924,6 +928,7 @@ async def _store_batch(
 
     for plan in plans:
         plan.deal.contact_id = contact_ids[plan.contact_index]
+        plan.deal.refresh_deadline(calendar, book.pipeline(plan.deal.pipeline_id))
         await uow.deals.add(plan.deal, is_demo=True)
 
     activities: list[dict[str, object]] = []

@@ -25,6 +25,8 @@ from storage import report_queries as q
 from storage.models import StaffMember
 from storage.unit_of_work import UnitOfWork
 
+IDLE_AFTER = dt.timedelta(days=7)
+
 
 @dataclass(frozen=True, slots=True)
 class Digest:
@@ -35,6 +37,12 @@ class Digest:
     lost_reasons: list[tuple[str, int]]
     snoozed: int
     """Open deals snoozed now (not counted overdue until their date)."""
+    overdue: list[tuple[str | None, int, list[int]]]
+    """Per manager (None: the queue), the most first: name, overdue deals, the worst three."""
+    first_response: tuple[int, int]
+    """Requests of the period answered in time, of those whose time has come."""
+    idle: int
+    """Open deals with neither an activity nor a stage move for a week."""
 
 
 async def plan_digests(
@@ -75,9 +83,17 @@ async def digest(
     report = await kpis(uow, book, actor, period, zone)
     pipelines = await funnels(uow, book, actor, period)
     async with uow:
-        lost = await q.lost_reasons(uow.session, period.start, period.end)
-        paused = await q.snoozed(uow.session, now)
-    return Digest(period, zone, report, pipelines, lost, paused)
+        session = uow.session
+        lost = await q.lost_reasons(session, period.start, period.end)
+        paused = await q.snoozed(session, now)
+        overdue = []
+        for manager_id, count, worst in await q.overdue_by_manager(session, now):
+            member = await uow.staff.get(manager_id) if manager_id is not None else None
+            name = (member.first_name or str(manager_id)) if member else None
+            overdue.append((name, count, worst))
+        answered = await q.first_response(session, period.start, period.end)
+        idle = await q.idle_deals(session, now, IDLE_AFTER)
+    return Digest(period, zone, report, pipelines, lost, paused, overdue, answered, idle)
 
 
 def _zone_of(member: StaffMember, default: ZoneInfo) -> ZoneInfo:

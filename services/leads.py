@@ -166,6 +166,7 @@ async def submit_request(
         deal.first_response_due_at = first_response_deadline(calendar, book, now)
         deal.manager_id = await _next_manager(uow, pipeline.id)
         manager = await uow.staff.get(deal.manager_id) if deal.manager_id else None
+        deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))

@@ -133,6 +133,7 @@ class DealRow(Base):
         Index("ix_deals_pipeline_created", "pipeline_id", "created_at"),
         Index("ix_deals_status_closed", "status", "closed_at"),
         Index("ix_deals_created", "created_at"),
+        Index("ix_deals_status_deadline", "status", "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -159,6 +160,8 @@ class DealRow(Base):
     closed_at: Mapped[dt.datetime | None]
     snoozed_until: Mapped[dt.datetime | None]
     """The manager paused the deal's clock until then (client on vacation): not overdue."""
+    deadline_at: Mapped[dt.datetime | None]
+    """The current stage's deadline (working time), for counting overdue deals in SQL."""
     snooze_reason: Mapped[str | None] = mapped_column(Text)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -432,6 +432,19 @@ class DealRepository:
         )
         return {manager_id: count for manager_id, count in await self._session.execute(query)}
 
+    async def open_without_deadline(self, after_id: int, limit: int) -> list[Deal]:
+        query = (
+            select(DealRow)
+            .where(
+                DealRow.status == DealStatus.OPEN.value,
+                DealRow.deadline_at.is_(None),
+                DealRow.id > after_id,
+            )
+            .order_by(DealRow.id)
+            .limit(limit)
+        )
+        return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         query = (
             select(DealRow)
@@ -462,6 +475,7 @@ def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
     row.first_response_due_at = deal.first_response_due_at
     row.taken_at = deal.taken_at
     row.snoozed_until = deal.snoozed_until
+    row.deadline_at = deal.deadline_at
     row.snooze_reason = deal.snooze_reason
 
 
@@ -490,5 +504,6 @@ def _deal_from_row(row: DealRow) -> Deal:
         first_response_due_at=row.first_response_due_at,
         taken_at=row.taken_at,
         snoozed_until=row.snoozed_until,
+        deadline_at=row.deadline_at,
         snooze_reason=row.snooze_reason,
     )

@@ -49,6 +49,9 @@ async def test_each_supervisor_gets_one_digest_a_working_morning(
         assert "Конверсия в ключевой этап" in photo.text.split("\n")[1]  # the key figure first
         # The plan so far: 3,000,000 x 57 h (01.03 00:00 to 03.03 09:00) / 744 h of March.
         assert "💰 Выручка 0 из плана 229 839 RUB" in photo.text
+        # The request of Monday 10:00 had 4 working hours in "Обращение": overdue since 14:00.
+        assert "⏰ Просрочено: Иван 1 (№1)" in photo.text
+        assert "⚡ Первый ответ вовремя: 100 % (1 из 1)" in photo.text
         assert len(photo.text) <= 1024
     photos = [c for c in tg.calls_to("sendPhoto") if c.ok]
     assert sorted(c.params["chat_id"] for c in photos) == sorted([maria.id, oleg.id])

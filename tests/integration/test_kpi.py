@@ -17,9 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.kpi import Period, Trend, plan_for
 from domain.roles import Role
 from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.deals import backfill_deadlines
 from services.kpi import funnels, kpis
 from services.staff import Actor
-from storage.models import DealRow, StageTransitionRow
+from storage import report_queries as q
+from storage.models import ActivityRow, DealRow, StaffMember, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -170,3 +173,128 @@ async def test_each_pipelines_funnel_and_its_weakest_step(
     assert [step.reached for step in subscription.steps] == [2, 1, 1, 1, 0, 0, 0, 0]
     # Conversions 0.5 (target 0.7), 1 (0.5), 1 (0.5), 0 (0.6): the proposal is the weakest.
     assert subscription.weakest is not None and subscription.weakest.stage_id == "proposal"
+
+
+NOW = msk(3, 11, 12)  # Wednesday 11.03, 12:00
+IVAN, PETR = 101, 102
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=MOSCOW).astimezone(dt.UTC)
+
+
+# deal: (manager, created, stage deadline, taken, first response due, snoozed until, status)
+Row = tuple[
+    int | None,
+    dt.datetime,
+    dt.datetime | None,
+    dt.datetime | None,
+    dt.datetime | None,
+    dt.datetime | None,
+    str,
+]
+DISCIPLINE: dict[int, Row] = {
+    11: (IVAN, at(3, 2, 10), at(3, 10, 12), at(3, 2, 10, 10), at(3, 2, 10, 15), None, "open"),
+    12: (IVAN, at(3, 3, 10), at(3, 11, 11), at(3, 3, 10, 30), at(3, 3, 10, 15), None, "open"),
+    13: (IVAN, at(2, 20, 10), at(3, 9, 9), at(2, 20, 11), None, None, "open"),
+    14: (IVAN, at(2, 10, 10), at(3, 8, 10), at(2, 10, 11), None, at(3, 15, 9), "open"),
+    15: (IVAN, at(3, 9, 10), at(3, 11, 9), at(3, 9, 11), None, None, "open"),
+    16: (PETR, at(3, 11, 10), at(3, 12, 10), None, at(3, 11, 10, 15), None, "open"),
+    17: (PETR, at(3, 11, 11, 50), at(3, 12, 10), None, at(3, 11, 12, 5), None, "open"),
+    18: (PETR, at(3, 1, 10), None, at(3, 1, 11), None, None, "won"),
+    19: (None, at(2, 25, 10), at(3, 10, 10), None, None, None, "open"),
+}
+
+
+async def build_discipline(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    async with session_factory() as session:
+        for staff_id, name in ((IVAN, "Иван"), (PETR, "Пётр")):
+            session.add(
+                StaffMember(
+                    telegram_id=staff_id, role="manager", first_name=name, joined_at=at(1, 10, 9)
+                )
+            )
+        await session.flush()
+        for deal_id, (
+            manager,
+            created,
+            deadline,
+            taken,
+            due,
+            snoozed,
+            status,
+        ) in DISCIPLINE.items():
+            session.add(
+                DealRow(
+                    id=deal_id,
+                    pipeline_id=IMPL,
+                    stage_id="request",
+                    status=status,
+                    manager_id=manager,
+                    source="site",
+                    created_at=created,
+                    stage_entered_at=created,
+                    deadline_at=deadline,
+                    taken_at=taken,
+                    first_response_due_at=due,
+                    snoozed_until=snoozed,
+                    closed_at=at(3, 5, 10) if status == "won" else None,
+                )
+            )
+            await session.flush()
+            session.add(
+                StageTransitionRow(
+                    deal_id=deal_id, kind="created", to_stage="request", at=created, override=False
+                )
+            )
+        # Deal 12 had a call on 10.03; deal 13 moved back on 08.03: both moved within the week.
+        session.add(ActivityRow(deal_id=12, kind="call", at=at(3, 10, 10)))
+        session.add(
+            StageTransitionRow(
+                deal_id=13,
+                kind="back",
+                from_stage="qualification",
+                to_stage="request",
+                at=at(3, 8, 10),
+                override=False,
+            )
+        )
+        await session.commit()
+
+
+async def test_discipline_overdue_first_response_and_idle_deals(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    await build_discipline(session_factory)
+    async with session_factory() as session:
+        overdue = await q.overdue_by_manager(session, NOW)
+        met = await q.first_response(session, msk(3, 1, 0), NOW)
+        idle = await q.idle_deals(session, NOW, dt.timedelta(days=7))
+
+    # Ivan: 11 (due 10.03 12:00), 12 (11.03 11:00), 13 (09.03 09:00), 15 (11.03 09:00) are past
+    # their deadlines; 14 is too but snoozed until 15.03. The worst three: 13, 11, 15.
+    # Petr: 16 was never taken and its first response was due at 10:15. 17's is due at 12:05.
+    # The queue: 19, due 10.03.
+    assert overdue == [(IVAN, 4, [13, 11, 15]), (PETR, 1, [16]), (None, 1, [19])]
+    # Requests of March whose response time has come: 11 (taken 10:10, due 10:15: in time),
+    # 12 (taken 10:30: late), 16 (not taken, due 10:15). 17 is not due yet.
+    assert met == (1, 3)
+    # Open, older than a week (before 04.03 12:00), nothing since: 11, 14, 19. (12 had a call,
+    # 13 moved back on 08.03.)
+    assert idle == 3
+
+
+async def test_deals_stored_without_a_deadline_get_one_at_start(
+    session_factory: async_sessionmaker[AsyncSession], book: SalesBook
+) -> None:
+    await build(session_factory)  # rows written without deadlines, as before revision 0007
+    calendar = WorkingCalendar.from_book(book.working_hours)
+    assert await backfill_deadlines(UnitOfWork(session_factory), book, calendar, batch=1) == 2
+    async with session_factory() as session:
+        open_deal = await session.get(DealRow, 8)  # subscription, request since 30.01 10:00
+        won_deal = await session.get(DealRow, 1)
+    assert open_deal is not None and won_deal is not None
+    # "Обращение" of the subscription pipeline: 2 working hours from Friday 30.01 10:00.
+    assert open_deal.deadline_at == msk(1, 30, 12)
+    assert won_deal.deadline_at is None
+    assert await backfill_deadlines(UnitOfWork(session_factory), book, calendar) == 0
