@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.deal import DealStatus
-from storage.models import ActivityRow, DealRow, StageTransitionRow
+from storage.models import ActivityRow, DealRow, ScriptUseRow, StageTransitionRow
 
 
 async def new_leads(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> int:
@@ -222,3 +222,32 @@ async def idle_deals(session: AsyncSession, now: dt.datetime, quiet: dt.timedelt
         ~moved,
     )
     return int(await session.scalar(query) or 0)
+
+
+async def script_variants(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[tuple[str, str, int, int, int, int, int]]:
+    """Per objection and variant, over the uses in [start, end): (objection, variant, uses,
+    rated, helped, closed deals it was used on, of them won)."""
+    closed = DealRow.status.in_([DealStatus.WON.value, DealStatus.LOST.value])
+    rows = await session.execute(
+        select(
+            ScriptUseRow.objection_id,
+            ScriptUseRow.variant_id,
+            func.count(),
+            func.count(ScriptUseRow.outcome),
+            func.count(case((ScriptUseRow.outcome == "helped", 1))),
+            func.count(func.distinct(case((closed, ScriptUseRow.deal_id)))),
+            func.count(
+                func.distinct(case((DealRow.status == DealStatus.WON.value, ScriptUseRow.deal_id)))
+            ),
+        )
+        .outerjoin(DealRow, DealRow.id == ScriptUseRow.deal_id)
+        .where(ScriptUseRow.at >= start, ScriptUseRow.at < end)
+        .group_by(ScriptUseRow.objection_id, ScriptUseRow.variant_id)
+        .order_by(ScriptUseRow.objection_id, ScriptUseRow.variant_id)
+    )
+    return [
+        (objection, variant, int(uses), int(rated), int(helped), int(closed_n), int(won))
+        for objection, variant, uses, rated, helped, closed_n, won in rows
+    ]

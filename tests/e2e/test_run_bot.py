@@ -53,8 +53,8 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
             "deals",
             "reminders",
             "digest",
+            "ab",
             "scripts",
-            "invite",
         ]
     finally:
         process.send_signal(signal.SIGTERM)

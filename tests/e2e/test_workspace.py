@@ -333,3 +333,12 @@ async def test_scripts_from_the_card_and_by_the_clients_words_with_ab_feedback(
         ("price", "not_helped", ivan.id),
     ]
     assert uses[0].variant_id != uses[1].variant_id
+
+    await ivan.send("/ab")
+    await ivan.wait_message(contains="нет прав")
+    await admin.send("/ab")
+    report = await admin.wait_message(contains="A/B-результаты скриптов")
+    assert "«Дорого»" in report.text
+    assert "использовали 1 раз, помогло 100 % (1/1)" in report.text
+    assert "использовали 1 раз, помогло 0 % (0/1)" in report.text
+    assert "пока мало данных" in report.text

@@ -12,17 +12,20 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.abtest import Proportion
 from domain.kpi import Period, Trend, plan_for
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.deals import backfill_deadlines
 from services.kpi import funnels, kpis
+from services.script_report import script_ab
 from services.staff import Actor
 from storage import report_queries as q
-from storage.models import ActivityRow, DealRow, StaffMember, StageTransitionRow
+from storage.models import ActivityRow, DealRow, ScriptUseRow, StaffMember, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -298,3 +301,60 @@ async def test_deals_stored_without_a_deadline_get_one_at_start(
     assert open_deal.deadline_at == msk(1, 30, 12)
     assert won_deal.deadline_at is None
     assert await backfill_deadlines(UnitOfWork(session_factory), book, calendar) == 0
+
+
+async def test_script_variants_helped_and_won_with_a_verdict_only_when_meaningful(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_factory() as session:
+        for deal_id, status in enumerate(
+            ["won", "won", "won", "lost", "won", "lost", "lost", "lost"], 1
+        ):
+            session.add(
+                DealRow(
+                    id=deal_id,
+                    pipeline_id=IMPL,
+                    stage_id="request",
+                    status=status,
+                    source="site",
+                    created_at=msk(3, 2),
+                    stage_entered_at=msk(3, 2),
+                    closed_at=msk(3, 9),
+                )
+            )
+        await session.flush()
+
+        def use(objection: str, variant: str, outcome: str | None, deal_id: int | None) -> None:
+            session.add(
+                ScriptUseRow(
+                    objection_id=objection,
+                    variant_id=variant,
+                    staff_id=IVAN,
+                    deal_id=deal_id,
+                    at=msk(3, 5),
+                    outcome=outcome,
+                )
+            )
+
+        # "price", variant a: 60 uses, 30 helped, 20 did not, 10 unrated; on deals 1-4.
+        # Variant b: 55 uses, 15 helped, 35 did not, 5 unrated; on deals 5-8.
+        for n in range(60):
+            outcome = "helped" if n < 30 else "not_helped" if n < 50 else None
+            use("price", "a", outcome, 1 + n % 4)
+        for n in range(55):
+            outcome = "helped" if n < 15 else "not_helped" if n < 50 else None
+            use("price", "b", outcome, 5 + n % 4)
+        for n in range(5):  # "time": too few to tell
+            use("time", "a", "helped" if n < 3 else "not_helped", None)
+            use("time", "b", "helped" if n < 2 else "not_helped", None)
+        use("think", "a", "helped", None)  # one variant only: no comparison
+        await session.commit()
+
+    [price, time] = await script_ab(UnitOfWork(session_factory), HEAD, MARCH)
+    a, b = price.variants
+    assert (a.uses, a.helped, a.won) == (60, Proportion(30, 50), Proportion(3, 4))
+    assert (b.uses, b.helped, b.won) == (55, Proportion(15, 50), Proportion(1, 4))
+    # 30/50 against 15/50: z = 3.015, p = 0.0026 < 0.05: variant a helps more.
+    assert price.helped.better == 0 and price.helped.p_value == pytest.approx(0.00257, abs=1e-5)
+    assert price.won.better is None  # 3 of 4 against 1 of 4: too few deals to say
+    assert time.objection_id == "time" and time.helped.better is None
