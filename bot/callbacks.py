@@ -39,6 +39,11 @@ class ReminderAction(CallbackData, prefix="rem"):
     step: ReminderStep
 
 
+class ReportPeriod(CallbackData, prefix="rp"):
+    name: str
+    """One of `domain.kpi.NAMED_PERIODS`, or "custom" to type the dates."""
+
+
 class Handover(CallbackData, prefix="ho"):
     """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
 

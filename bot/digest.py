@@ -10,7 +10,7 @@ from decimal import Decimal
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from bot.i18n import Html, t
+from bot.i18n import Html, join_within_limit, t
 from domain.kpi import Trend
 from domain.sales_book import SalesBook
 from services.digest import Digest
@@ -20,16 +20,33 @@ ARROWS = {Trend.UP: "⬆️", Trend.DOWN: "⬇️", Trend.FLAT: "➡️", Trend.
 
 
 def caption(digest: Digest, book: SalesBook) -> str:
+    """The digest photo's caption, cut to Telegram's 1024 characters if it ever grew past."""
     local_start = digest.period.start.astimezone(digest.zone)
     local_end = digest.period.end.astimezone(digest.zone)
-    lines = [
-        t(
-            "digest.title",
-            company=book.company,
-            start=local_start.strftime("%d.%m"),
-            end=local_end.strftime("%d.%m %H:%M"),
-        )
-    ]
+    title = t(
+        "digest.title",
+        company=book.company,
+        start=local_start.strftime("%d.%m"),
+        end=local_end.strftime("%d.%m %H:%M"),
+    )
+    text = "\n".join([title, *figure_lines(digest, book)])
+    return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
+
+
+def report_text(digest: Digest, book: SalesBook, own: bool) -> str:
+    """/report's message: the same figures for a chosen period (a manager's: their own)."""
+    local_start = digest.period.start.astimezone(digest.zone)
+    local_end = digest.period.end.astimezone(digest.zone)
+    title = t(
+        "report.title_own" if own else "report.title",
+        start=local_start.strftime("%d.%m.%Y %H:%M"),
+        end=local_end.strftime("%d.%m.%Y %H:%M"),
+    )
+    return join_within_limit([title, *figure_lines(digest, book)], "list.more")
+
+
+def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
+    lines: list[str] = []
     report = digest.kpis
     for kpi in report.kpi_ids:
         figure = report.figure(kpi)
@@ -95,8 +112,7 @@ def caption(digest: Digest, book: SalesBook) -> str:
             f"{_reason_name(book, reason)} ({count})" for reason, count in digest.lost_reasons[:3]
         )
         lines.append(t("digest.lost", reasons=reasons))
-    text = "\n".join(lines)
-    return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
+    return lines
 
 
 async def chart(digest: Digest, book: SalesBook) -> bytes:

@@ -14,7 +14,7 @@ from domain.roles import Role
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.LEAD: ("start", "help", "cancel", "forget_me"),
-    Role.MANAGER: ("start", "deals", "reminders", "scripts", "book", "help", "cancel"),
+    Role.MANAGER: ("start", "deals", "reminders", "scripts", "report", "book", "help", "cancel"),
     Role.SUPERVISOR: (
         "start",
         "deals",
@@ -23,6 +23,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "ab",
         "scripts",
         "team",
+        "report",
         "book",
         "help",
         "cancel",
@@ -36,6 +37,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "scripts",
         "invite",
         "team",
+        "report",
         "book",
         "help",
         "cancel",

@@ -98,3 +98,36 @@ def ratio(numerator: Decimal | int | None, denominator: Decimal | int | None) ->
     if numerator is None or not denominator:
         return None
     return Decimal(numerator) / Decimal(denominator)
+
+
+NAMED_PERIODS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month")
+
+
+def named_period(name: str, now: dt.datetime, zone: ZoneInfo) -> Period:
+    """A period people name, in local days: "today" and "this week/month" run up to now, this
+    moment included; weeks start on Monday."""
+    local = now.astimezone(zone)
+    so_far = local + dt.timedelta(seconds=1)
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - dt.timedelta(days=today.weekday())
+    month = today.replace(day=1)
+    last_month = (month - dt.timedelta(days=1)).replace(day=1)
+    spans = {
+        "today": (today, so_far),
+        "yesterday": (today - dt.timedelta(days=1), today),
+        "this_week": (week, so_far),
+        "last_week": (week - dt.timedelta(days=7), week),
+        "this_month": (month, so_far),
+        "last_month": (last_month, month),
+    }
+    start, end = spans[name]
+    return Period(start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+
+
+def days_period(first: dt.date, last: dt.date, zone: ZoneInfo) -> Period:
+    """From the start of `first` to the end of `last`, local days, both included."""
+    if last < first:
+        first, last = last, first
+    start = dt.datetime.combine(first, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return Period(start.astimezone(dt.UTC), end.astimezone(dt.UTC))

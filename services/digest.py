@@ -19,7 +19,7 @@ from domain.reminders import plan_digest
 from domain.roles import Action, Role, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.kpi import KpiReport, funnels, kpis
+from services.kpi import KpiReport, funnels, kpis, scope_of
 from services.staff import Actor
 from storage import report_queries as q
 from storage.models import StaffMember
@@ -79,20 +79,29 @@ async def digest(
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     if month_start >= now:  # the very first instant of a month: report the month before
         month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    period = Period(month_start.astimezone(dt.UTC), now)
+    return await figures(uow, clock, book, actor, Period(month_start.astimezone(dt.UTC), now), zone)
+
+
+async def figures(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+) -> Digest:
+    """Everything the digest shows, for any period: the team's for those who see reports, a
+    manager's own deals for a manager."""
+    now = clock.now()
+    scope = scope_of(actor)
     report = await kpis(uow, book, actor, period, zone)
     pipelines = await funnels(uow, book, actor, period)
     async with uow:
         session = uow.session
-        lost = await q.lost_reasons(session, period.start, period.end)
-        paused = await q.snoozed(session, now)
+        lost = await q.lost_reasons(session, period.start, period.end, scope)
+        paused = await q.snoozed(session, now, scope)
         overdue = []
-        for manager_id, count, worst in await q.overdue_by_manager(session, now):
+        for manager_id, count, worst in await q.overdue_by_manager(session, now, scope=scope):
             member = await uow.staff.get(manager_id) if manager_id is not None else None
             name = (member.first_name or str(manager_id)) if member else None
             overdue.append((name, count, worst))
-        answered = await q.first_response(session, period.start, period.end)
-        idle = await q.idle_deals(session, now, IDLE_AFTER)
+        answered = await q.first_response(session, period.start, period.end, scope)
+        idle = await q.idle_deals(session, now, IDLE_AFTER, scope)
     return Digest(period, zone, report, pipelines, lost, paused, overdue, answered, idle)
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from domain.funnel import Funnel, build_funnel
 from domain.kpi import Figure, Period, plan_for, ratio
-from domain.roles import Action, require
+from domain.roles import Action, can, require
 from domain.sales_book import SalesBook
 from services.staff import Actor
 from storage import report_queries as q
@@ -60,23 +60,37 @@ class KpiReport:
         return Figure(self.current.kpi(kpi_id), self.previous.kpi(kpi_id))
 
 
+def scope_of(actor: Actor) -> q.Scope:
+    """Whose deals a person's figures count: the team's for those who see reports, a manager's
+    own otherwise."""
+    if can(actor.role, Action.VIEW_REPORTS):
+        return q.TEAM
+    require(actor.role, Action.VIEW_OWN_DEALS)
+    return q.manager_scope(actor.user_id)
+
+
 async def kpis(
     uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
 ) -> KpiReport:
-    require(actor.role, Action.VIEW_REPORTS)
+    """The book's KPIs; a manager's count their own deals, against their own plan where the
+    book's `plan.per_manager` sets one (the team's plan otherwise)."""
+    scope = scope_of(actor)
+    monthly = book.plan.monthly_revenue
+    if scope is not q.TEAM:
+        monthly = book.plan.per_manager.get(str(actor.user_id), monthly)
     async with uow:
-        current = await _figures(uow, book, period, zone)
-        previous = await _figures(uow, book, period.previous(), zone)
+        current = await _figures(uow, book, period, zone, scope, monthly)
+        previous = await _figures(uow, book, period.previous(), zone, scope, monthly)
     ordered = sorted(book.kpis, key=lambda kpi: kpi != "key_stage_conversion")
     return KpiReport(period, current, previous, ordered)
 
 
 async def funnels(uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period) -> list[Funnel]:
     """Each pipeline's funnel for the deals created in the period."""
-    require(actor.role, Action.VIEW_REPORTS)
+    scope = scope_of(actor)
     order = {pipeline.id: [stage.id for stage in pipeline.stages] for pipeline in book.pipelines}
     async with uow:
-        furthest = await q.furthest_stages(uow.session, period.start, period.end, order)
+        furthest = await q.furthest_stages(uow.session, period.start, period.end, order, scope)
     return [
         build_funnel(
             pipeline,
@@ -91,7 +105,12 @@ async def funnels(uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period
 
 
 async def _figures(
-    uow: UnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo
+    uow: UnitOfWork,
+    book: SalesBook,
+    period: Period,
+    zone: ZoneInfo,
+    scope: q.Scope,
+    monthly_plan: Decimal,
 ) -> PeriodFigures:
     session = uow.session
     key_and_later = {
@@ -100,14 +119,14 @@ async def _figures(
         ]
         for pipeline in book.pipelines
     }
-    won_count, revenue = await q.won(session, period.start, period.end)
+    won_count, revenue = await q.won(session, period.start, period.end, scope)
     return PeriodFigures(
-        new_leads=await q.new_leads(session, period.start, period.end),
+        new_leads=await q.new_leads(session, period.start, period.end, scope),
         reached_key_stage=await q.reached_key_stage(
-            session, period.start, period.end, key_and_later
+            session, period.start, period.end, key_and_later, scope
         ),
         won_deals=won_count,
         revenue=revenue,
-        cycle_days=await q.median_cycle_days(session, period.start, period.end),
-        plan=plan_for(period, book.plan.monthly_revenue, zone),
+        cycle_days=await q.median_cycle_days(session, period.start, period.end, scope),
+        plan=plan_for(period, monthly_plan, zone),
     )

@@ -9,16 +9,26 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.deal import DealStatus
 from storage.models import ActivityRow, DealRow, ScriptUseRow, StageTransitionRow
 
+Scope = ColumnElement[bool]
+"""Which deals a figure counts: the whole team's, or one manager's (`manager_scope`)."""
+TEAM: Scope = true()
 
-async def new_leads(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> int:
-    query = select(func.count()).where(DealRow.created_at >= start, DealRow.created_at < end)
+
+def manager_scope(manager_id: int) -> Scope:
+    return DealRow.manager_id == manager_id
+
+
+async def new_leads(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+) -> int:
+    query = select(func.count()).where(scope, DealRow.created_at >= start, DealRow.created_at < end)
     return int(await session.scalar(query) or 0)
 
 
@@ -27,6 +37,7 @@ async def reached_key_stage(
     start: dt.datetime,
     end: dt.datetime,
     key_and_later: Mapping[str, Sequence[str]],
+    scope: Scope = TEAM,
 ) -> int:
     """Deals created in [start, end) that reached their pipeline's key stage (or a later one)
     before `end`, or were won before `end`. `key_and_later` maps a pipeline to those stages."""
@@ -42,27 +53,29 @@ async def reached_key_stage(
     )
     won = and_(DealRow.status == DealStatus.WON.value, DealRow.closed_at < end)
     query = select(func.count()).where(
-        DealRow.created_at >= start, DealRow.created_at < end, or_(entered, won)
+        scope, DealRow.created_at >= start, DealRow.created_at < end, or_(entered, won)
     )
     return int(await session.scalar(query) or 0)
 
 
-async def won(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> tuple[int, Decimal]:
+async def won(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+) -> tuple[int, Decimal]:
     """Deals won in [start, end) and their revenue."""
     query = select(func.count(), func.coalesce(func.sum(DealRow.amount), 0)).where(
-        _won_in(start, end)
+        scope, _won_in(start, end)
     )
     count, revenue = (await session.execute(query)).one()
     return int(count), Decimal(revenue)
 
 
 async def median_cycle_days(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
 ) -> Decimal | None:
     """The median of (won - created) in days over deals won in [start, end): the middle value,
     or the mean of the two middle ones, picked by ORDER BY / LIMIT / OFFSET in the database."""
     days = _days_between(session, DealRow.created_at, DealRow.closed_at).label("days")
-    cycles = select(days).where(_won_in(start, end)).subquery()
+    cycles = select(days).where(scope, _won_in(start, end)).subquery()
     count = select(func.count()).select_from(cycles).scalar_subquery()
     middle = (
         select(cycles.c.days)
@@ -98,6 +111,7 @@ async def furthest_stages(
     start: dt.datetime,
     end: dt.datetime,
     stage_order: Mapping[str, Sequence[str]],
+    scope: Scope = TEAM,
 ) -> dict[tuple[str, int], int]:
     """For deals created in [start, end): how many got no further than each stage before `end`
     by their stage history, as {(pipeline, stage index): deals}. `stage_order` lists each
@@ -114,7 +128,12 @@ async def furthest_stages(
     per_deal = (
         select(DealRow.pipeline_id.label("pipeline"), reached)
         .join(StageTransitionRow, StageTransitionRow.deal_id == DealRow.id)
-        .where(DealRow.created_at >= start, DealRow.created_at < end, StageTransitionRow.at < end)
+        .where(
+            scope,
+            DealRow.created_at >= start,
+            DealRow.created_at < end,
+            StageTransitionRow.at < end,
+        )
         .group_by(DealRow.id, DealRow.pipeline_id)
         .subquery()
     )
@@ -127,13 +146,14 @@ async def furthest_stages(
 
 
 async def lost_reasons(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
 ) -> list[tuple[str, int]]:
     """Deals lost in [start, end) per reason, the most frequent first."""
     count = func.count().label("deals")
     rows = await session.execute(
         select(DealRow.lost_reason_id, count)
         .where(
+            scope,
             DealRow.status == DealStatus.LOST.value,
             DealRow.closed_at >= start,
             DealRow.closed_at < end,
@@ -144,10 +164,10 @@ async def lost_reasons(
     return [(reason or "", int(deals)) for reason, deals in rows]
 
 
-async def snoozed(session: AsyncSession, now: dt.datetime) -> int:
+async def snoozed(session: AsyncSession, now: dt.datetime, scope: Scope = TEAM) -> int:
     """Open deals whose clock is paused now."""
     query = select(func.count()).where(
-        DealRow.status == DealStatus.OPEN.value, DealRow.snoozed_until > now
+        scope, DealRow.status == DealStatus.OPEN.value, DealRow.snoozed_until > now
     )
     return int(await session.scalar(query) or 0)
 
@@ -164,7 +184,7 @@ def _overdue(now: dt.datetime) -> ColumnElement[bool]:
 
 
 async def overdue_by_manager(
-    session: AsyncSession, now: dt.datetime, worst: int = 3
+    session: AsyncSession, now: dt.datetime, worst: int = 3, scope: Scope = TEAM
 ) -> list[tuple[int | None, int, list[int]]]:
     """Overdue open deals per manager (None: the queue), the most first: (manager, how many,
     the ids of the `worst` longest overdue)."""
@@ -174,10 +194,10 @@ async def overdue_by_manager(
         .over(partition_by=DealRow.manager_id, order_by=(deadline, DealRow.id))
         .label("rank")
     )
-    ranked = select(DealRow.manager_id, DealRow.id, rank).where(_overdue(now)).subquery()
+    ranked = select(DealRow.manager_id, DealRow.id, rank).where(scope, _overdue(now)).subquery()
     counts = await session.execute(
         select(DealRow.manager_id, func.count())
-        .where(_overdue(now))
+        .where(scope, _overdue(now))
         .group_by(DealRow.manager_id)
         .order_by(func.count().desc(), DealRow.manager_id.nulls_last())
     )
@@ -193,11 +213,12 @@ async def overdue_by_manager(
 
 
 async def first_response(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
 ) -> tuple[int, int]:
     """Requests of [start, end) whose first-response time has come (or that were taken):
     (taken in time, all of them)."""
     due = and_(
+        scope,
         DealRow.created_at >= start,
         DealRow.created_at < end,
         DealRow.first_response_due_at.is_not(None),
@@ -210,12 +231,15 @@ async def first_response(
     return int(met), int(total)
 
 
-async def idle_deals(session: AsyncSession, now: dt.datetime, quiet: dt.timedelta) -> int:
+async def idle_deals(
+    session: AsyncSession, now: dt.datetime, quiet: dt.timedelta, scope: Scope = TEAM
+) -> int:
     """Open deals older than `quiet` with no activity logged and no stage move within it."""
     since = now - quiet
     acted = exists().where(ActivityRow.deal_id == DealRow.id, ActivityRow.at >= since)
     moved = exists().where(StageTransitionRow.deal_id == DealRow.id, StageTransitionRow.at >= since)
     query = select(func.count()).where(
+        scope,
         DealRow.status == DealStatus.OPEN.value,
         DealRow.created_at < since,
         ~acted,

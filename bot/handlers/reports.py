@@ -1,26 +1,32 @@
-"""/digest (the morning digest, now) and /ab (the scripts' A/B results), for whoever may see
-the team's figures."""
+"""Reports: /report for a chosen period (a manager sees their own deals' figures), and for those
+who see the team's figures /digest (the morning digest, now) and /ab (the scripts' A/B
+results)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.types import BufferedInputFile, Message
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.digest import caption, chart
-from bot.filters import HasRole
-from bot.i18n import join_within_limit, t
+from bot.callbacks import ReportPeriod
+from bot.digest import caption, chart, report_text
+from bot.filters import STAFF_ROLES, HasRole
+from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock
-from domain.kpi import Period
-from domain.roles import Role
+from domain.kpi import NAMED_PERIODS, Period, days_period, named_period
+from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
-from services.digest import digest
+from services.digest import digest, figures
 from services.script_report import script_ab
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
@@ -96,9 +102,98 @@ def _share(proportion: Proportion) -> str:
     return f"{share:.0f} % ({proportion.successes}/{proportion.trials})"
 
 
+class ReportInput(StatesGroup):
+    dates = State()
+
+
+_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?")
+
+
+async def report_start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    keyboard = InlineKeyboardBuilder()
+    for name in (*NAMED_PERIODS, "custom"):
+        keyboard.button(text=tp(f"report.period.{name}"), callback_data=ReportPeriod(name=name))
+    keyboard.adjust(2)
+    await message.answer(t("report.pick"), reply_markup=keyboard.as_markup())
+
+
+async def report_period(
+    query: CallbackQuery,
+    callback_data: ReportPeriod,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    if callback_data.name == "custom":
+        await state.set_state(ReportInput.dates)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(t("report.ask_dates"))
+        return
+    if callback_data.name not in NAMED_PERIODS:
+        await query.answer(tp("error.stale_button"), show_alert=True)
+        return
+    zone = ZoneInfo(settings.timezone)
+    period = named_period(callback_data.name, clock.now(), zone)
+    text = await _report(uow, clock, book, actor, period, zone)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+
+
+async def report_dates(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    zone = ZoneInfo(settings.timezone)
+    dates = _dates(message.text or "", clock.now().astimezone(zone).year)
+    if dates is None:
+        await message.answer(t("report.bad_dates"))
+        return
+    await state.clear()
+    period = days_period(dates[0], dates[1], zone)
+    await message.answer(await _report(uow, clock, book, actor, period, zone))
+
+
+async def _report(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+) -> str:
+    data = await figures(uow, clock, book, actor, period, zone)
+    return report_text(data, book, own=not can(actor.role, Action.VIEW_REPORTS))
+
+
+def _dates(text: str, year: int) -> tuple[dt.date, dt.date] | None:
+    """Two dates, "01.03–05.03" or "01.03.2026 - 05.03.2026" (a missing year: this one)."""
+    found = _DATE.findall(text)
+    if len(found) != 2:
+        return None
+    days = []
+    for day, month, typed_year in found:
+        full_year = int(typed_year) + (2000 if len(typed_year) == 2 else 0) if typed_year else year
+        try:
+            days.append(dt.date(full_year, int(month), int(day)))
+        except ValueError:
+            return None
+    return days[0], days[1]
+
+
 def create_router() -> Router:
     router = Router(name="reports")
-    router.message.filter(HasRole(Role.SUPERVISOR, Role.ADMIN))
-    router.message.register(digest_now, Command("digest"), StateFilter("*"))
-    router.message.register(script_results, Command("ab"), StateFilter("*"))
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.filter(HasRole(*STAFF_ROLES))
+    team_only = HasRole(Role.SUPERVISOR, Role.ADMIN)
+    router.message.register(digest_now, Command("digest"), StateFilter("*"), team_only)
+    router.message.register(script_results, Command("ab"), StateFilter("*"), team_only)
+    router.message.register(report_start, Command("report"), StateFilter("*"))
+    router.callback_query.register(report_period, ReportPeriod.filter())
+    router.message.register(report_dates, ReportInput.dates, F.text)
     return router

@@ -38,7 +38,16 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
     stranger_menu = [c.command for c in await stranger.commands()]
     admin_menu = [c.command for c in await admin.commands()]
     assert stranger_menu == ["start", "help", "cancel", "forget_me"]
-    assert manager_menu == ["start", "deals", "reminders", "scripts", "book", "help", "cancel"]
+    assert manager_menu == [
+        "start",
+        "deals",
+        "reminders",
+        "scripts",
+        "report",
+        "book",
+        "help",
+        "cancel",
+    ]
     assert admin_menu == [
         "start",
         "deals",
@@ -48,6 +57,7 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
         "scripts",
         "invite",
         "team",
+        "report",
         "book",
         "help",
         "cancel",
@@ -85,6 +95,7 @@ async def test_a_supervisor_sees_the_team_but_cannot_invite(
         "ab",
         "scripts",
         "team",
+        "report",
         "book",
         "help",
         "cancel",
