@@ -205,6 +205,17 @@ class PacedSender:
             pause = self._pace.first_backoff * 2 ** (job.attempts - 1)
             self._requeue(job, self._monotonic() + pause)
             return
+        except asyncio.CancelledError:
+            # Shutting down: whoever waits for this message learns it did not go (and a
+            # reminder is released, to be sent after the restart).
+            job.done.set_result(Outcome.GAVE_UP)
+            raise
+        except Exception:
+            # Anything else (a bad token, an answer aiogram cannot parse) must not leave the
+            # caller waiting forever: report it and give the message up for now.
+            log.exception("sending a message to %s failed unexpectedly", job.chat_id)
+            job.done.set_result(Outcome.GAVE_UP)
+            return
         finally:
             _PACED.reset(token)
         self.stats.sent += 1
