@@ -44,6 +44,13 @@ class ReportPeriod(CallbackData, prefix="rp"):
     """One of `domain.kpi.NAMED_PERIODS`, or "custom" to type the dates."""
 
 
+class ReportExport(CallbackData, prefix="rx"):
+    """The report's period as UTC seconds since the epoch, [start, end)."""
+
+    start: int
+    end: int
+
+
 class Handover(CallbackData, prefix="ho"):
     """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
 

@@ -55,8 +55,8 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
                 "digest.kpi",
                 arrow=ARROWS[figure.trend],
                 label=t(f"digest.kpi.{kpi}"),
-                value=_value(kpi, figure.value, book),
-                previous=_value(kpi, figure.previous, book),
+                value=figure_value(kpi, figure.value, book),
+                previous=figure_value(kpi, figure.previous, book),
             )
         )
     current = report.current
@@ -158,7 +158,8 @@ def _draw(digest: Digest, book: SalesBook, labels: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def _value(kpi: str, value: Decimal | None, book: SalesBook) -> str:
+def figure_value(kpi: str, value: Decimal | None, book: SalesBook) -> str:
+    """A KPI's value as people read it: percentages, money with the currency, days."""
     if value is None:
         return "—"
     if kpi in ("key_stage_conversion", "plan_fulfilment"):

@@ -12,11 +12,12 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ReportPeriod
+from bot.callbacks import ReportExport, ReportPeriod
 from bot.digest import caption, chart, report_text
+from bot.export import deals_csv, workbook
 from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
@@ -27,6 +28,7 @@ from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
 from services.digest import digest, figures
+from services.export import export_rows
 from services.script_report import script_ab
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
@@ -142,7 +144,7 @@ async def report_period(
     text = await _report(uow, clock, book, actor, period, zone)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(text)
+        await query.message.edit_text(text, reply_markup=_export_button(period))
 
 
 async def report_dates(
@@ -161,7 +163,51 @@ async def report_dates(
         return
     await state.clear()
     period = days_period(dates[0], dates[1], zone)
-    await message.answer(await _report(uow, clock, book, actor, period, zone))
+    text = await _report(uow, clock, book, actor, period, zone)
+    await message.answer(text, reply_markup=_export_button(period))
+
+
+async def report_export(
+    query: CallbackQuery,
+    callback_data: ReportExport,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    """The report's rows as files: an .xlsx (KPIs, deals, stage history, activities) and a .csv
+    of the deals."""
+    zone = ZoneInfo(settings.timezone)
+    try:
+        period = Period(
+            dt.datetime.fromtimestamp(callback_data.start, dt.UTC),
+            dt.datetime.fromtimestamp(callback_data.end, dt.UTC),
+        )
+    except (ValueError, OverflowError, OSError):
+        await query.answer(tp("error.stale_button"), show_alert=True)
+        return
+    await query.answer(tp("export.preparing"))
+    data = await figures(uow, clock, book, actor, period, zone)
+    rows = await export_rows(uow, actor, period)
+    xlsx = await workbook(data, rows, book)
+    name = f"report_{period.start.astimezone(zone):%Y%m%d}_{period.end.astimezone(zone):%Y%m%d}"
+    if isinstance(query.message, Message):
+        await query.message.answer_document(BufferedInputFile(xlsx, filename=f"{name}.xlsx"))
+        await query.message.answer_document(
+            BufferedInputFile(deals_csv(rows, zone), filename=f"{name}_deals.csv")
+        )
+
+
+def _export_button(period: Period) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("export.button"),
+        callback_data=ReportExport(
+            start=int(period.start.timestamp()), end=int(period.end.timestamp())
+        ),
+    )
+    return keyboard.as_markup()
 
 
 async def _report(
@@ -195,5 +241,6 @@ def create_router() -> Router:
     router.message.register(script_results, Command("ab"), StateFilter("*"), team_only)
     router.message.register(report_start, Command("report"), StateFilter("*"))
     router.callback_query.register(report_period, ReportPeriod.filter())
+    router.callback_query.register(report_export, ReportExport.filter())
     router.message.register(report_dates, ReportInput.dates, F.text)
     return router

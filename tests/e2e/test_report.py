@@ -3,6 +3,11 @@ only their own deals, a supervisor the team's."""
 
 from __future__ import annotations
 
+import csv
+import io
+
+from openpyxl import load_workbook
+
 from bot.app import Application
 from tests.e2e.scenario import join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -36,3 +41,49 @@ async def test_reports_for_a_period_own_for_managers_team_for_the_head(
     team = await maria.wait_message(contains="Отчёт отдела продаж")
     assert "01.03.2026 00:00 – 03.03.2026 00:00" in team.text
     assert "Новые лиды: 1" in team.text
+
+
+async def test_the_report_exports_an_xlsx_and_a_csv(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await leave_request(tg.user("Анна"))
+    await ivan.send("/deal 1")
+    await ivan.press("📞 Звонок")
+    await ivan.send("Договорились о демо")
+    await ivan.wait_message(contains="Договорились о демо")
+
+    await maria.send("/report")
+    await maria.press("Этот месяц")
+    await maria.wait_message(contains="Отчёт отдела продаж")
+    await maria.press("📥 Выгрузить .xlsx и .csv")
+    xlsx_message = await maria.wait_message(kind="document")
+    csv_message = await maria.wait_message(kind="document")
+    documents = {
+        call.params["document"]: call
+        for call in tg.calls_to("sendDocument", chat_id=maria.id)
+        if call.ok
+    }
+    assert len(documents) == 2 and xlsx_message.message_id != csv_message.message_id
+    files = {
+        upload.filename: upload.data
+        for call in documents.values()
+        for upload in call.files.values()
+    }
+    xlsx_name = "report_20260301_20260302.xlsx"
+    assert set(files) == {xlsx_name, "report_20260301_20260302_deals.csv"}
+
+    workbook = load_workbook(io.BytesIO(files[xlsx_name]), read_only=True)
+    assert workbook.sheetnames == ["Показатели", "Сделки", "История этапов", "Действия"]
+    kpis = list(workbook["Показатели"].values)
+    assert kpis[0] == ("Показатель", "Значение", "До этого")
+    assert ("Новые лиды", "1", "0") in kpis
+    deals = list(workbook["Сделки"].values)
+    assert deals[1][:5] == (1, "02.03.2026 10:00", "implementation_mid", "request", "open")
+    activities = list(workbook["Действия"].values)
+    assert activities[1][2:] == ("call", ivan.id, "Договорились о демо")
+
+    text = files["report_20260301_20260302_deals.csv"].decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["№", "Создана", "Воронка"] and len(rows) == 2

@@ -17,6 +17,8 @@ from bot.callbacks import (
     InviteRole,
     ReminderAction,
     ReminderStep,
+    ReportExport,
+    ReportPeriod,
     ScriptFeedback,
     ScriptOpen,
     TeamAction,
@@ -60,6 +62,8 @@ def test_the_longest_callback_data_fits() -> None:
         *(ReminderAction(reminder_id=10**12, step=step).pack() for step in ReminderStep),
         ScriptOpen(objection_id="o" * 32, deal_id=LARGEST_DEAL_ID).pack(),
         ScriptFeedback(use_id=10**12, helped=False).pack(),
+        ReportPeriod(name="last_month").pack(),
+        ReportExport(start=2**40, end=2**40).pack(),  # far beyond any date of this century
     ]
     for data in worst:
         assert len(data.encode()) <= TELEGRAM_CALLBACK_LIMIT, data

@@ -1,0 +1,30 @@
+"""The rows behind a report, for export: the deals created in the period, the stage moves and
+the activities of the period (a manager's own only, for a manager)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.kpi import Period
+from services.kpi import scope_of
+from services.staff import Actor
+from storage import report_queries as q
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRows:
+    deals: list[tuple[object, ...]]
+    history: list[tuple[object, ...]]
+    activities: list[tuple[object, ...]]
+
+
+async def export_rows(uow: UnitOfWork, actor: Actor, period: Period) -> ExportRows:
+    scope = scope_of(actor)
+    async with uow:
+        session = uow.session
+        return ExportRows(
+            deals=await q.deals_created(session, period.start, period.end, scope),
+            history=await q.stage_history(session, period.start, period.end, scope),
+            activities=await q.activities(session, period.start, period.end, scope),
+        )
