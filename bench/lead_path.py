@@ -473,6 +473,7 @@ class LeadPathBot(BenchBot):
     @classmethod
     async def create(cls, database: Path) -> LeadPathBot:
         from bot.app import create_application
+        from bot.sender import CountInteractiveSends
         from bot.settings import Settings
 
         settings = Settings(
@@ -480,10 +481,15 @@ class LeadPathBot(BenchBot):
             bot_token=TOKEN,
             database_url=f"sqlite+aiosqlite:///{database}",
             admin_ids=frozenset({ADMIN_ID}),
+            # The scheduler's jobs (the reminder sweep, the morning digest) are not the lead
+            # path; left on, they would send in the middle of the timed pass.
+            reminder_tick_seconds=0,
         )
         app = await create_application(settings, clock=BenchClock(MONDAY_10_MSK))
         await app.bot.session.close()
         session = FakeSession()
+        # As in production: replies count against the paced sender's global budget.
+        session.middleware(CountInteractiveSends(app.sender))
         app.bot.session = session
         await _enroll_manager(app)
         session.watch(MANAGER_ID)
