@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardAction, DealCard, DealsPage
@@ -273,3 +273,12 @@ def _span(delta: dt.timedelta) -> str:
 
 def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}".replace(",", " ").replace(".00", "")
+
+
+async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Show a screen in place of the message the button was on."""
+    if not isinstance(query.message, Message):
+        return
+    if query.message.html_text == text and query.message.reply_markup == markup:
+        return  # Telegram refuses an edit that changes nothing
+    await query.message.edit_text(text, reply_markup=markup)

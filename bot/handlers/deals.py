@@ -20,6 +20,7 @@ from bot.deal_screens import (
     back_screen,
     card_screen,
     checklist_screen,
+    edit_screen,
     lost_screen,
     question_screen,
     urgency_text,
@@ -108,7 +109,7 @@ async def deals_page(
         text, markup = await _deals_screen(
             uow, clock, book, calendar, settings, actor, callback_data
         )
-    await _edit(query, text, markup)
+    await edit_screen(query, text, markup)
     await query.answer()
 
 
@@ -268,16 +269,17 @@ async def card(
         view = await view_deal(uow, clock, book, calendar, actor, deal_id)
         if action is CardAction.VIEW:
             await state.clear()
-            await _edit(query, *card_screen(view, book, settings, actor.role))
+            await edit_screen(query, *card_screen(view, book, settings, actor.role))
             await query.answer()
         elif action in (CardAction.ADVANCE, CardAction.TICK):
-            await _edit(query, *checklist_screen(view, book, callback_data.ticked, actor.role))
+            checklist = checklist_screen(view, book, callback_data.ticked, actor.role)
+            await edit_screen(query, *checklist)
             await query.answer()
         elif action is CardAction.CONFIRM_ADVANCE:
             ticked = _bits(callback_data.ticked)
             await advance_deal(uow, clock, book, calendar, actor, deal_id, ticked)
             view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-            await _edit(query, *card_screen(view, book, settings, actor.role))
+            await edit_screen(query, *card_screen(view, book, settings, actor.role))
             await query.answer(tp("card.moved"))
         elif action is CardAction.OVERRIDE and can(actor.role, Action.OVERRIDE_EXIT_CRITERIA):
             await _ask(
@@ -293,7 +295,7 @@ async def card(
                 query, state, CardInput.reopen_comment, deal_id, t("card.ask_reopen_comment")
             )
         elif action is CardAction.BACK:
-            await _edit(query, *back_screen(view, book))
+            await edit_screen(query, *back_screen(view, book))
             await query.answer()
         elif action is CardAction.BACK_TO:
             await _ask(
@@ -324,7 +326,7 @@ async def card(
                 t("card.ask_amount", currency=book.currency),
             )
         elif action is CardAction.LOST:
-            await _edit(query, *lost_screen(view, book))
+            await edit_screen(query, *lost_screen(view, book))
             await query.answer()
         elif action is CardAction.SCRIPTS:
             await stage_scripts(query, deal_id, actor, uow, book, scripts)
@@ -373,7 +375,7 @@ async def _qualify(
         step = await current_step(uow, book, actor, deal_id)
     if step.question is not None:
         await _await_comment(state, deal_id, step.question.id)
-        await _edit(query, *question_screen(deal_id, step))
+        await edit_screen(query, *question_screen(deal_id, step))
         await query.answer()
         return
     await state.clear()
@@ -381,9 +383,9 @@ async def _qualify(
     level = step.result.level
     if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
         text, markup = lost_screen(view, book, suggested=step.lost_reason)
-        await _edit(query, t("qualification.disqualified") + "\n\n" + text, markup)
+        await edit_screen(query, t("qualification.disqualified") + "\n\n" + text, markup)
     else:
-        await _edit(query, *card_screen(view, book, settings, actor.role))
+        await edit_screen(query, *card_screen(view, book, settings, actor.role))
     await query.answer(
         tp(
             "qualification.result",
@@ -499,7 +501,7 @@ async def skip_comment(
         return
     await state.clear()
     view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
-    await _edit(query, *card_screen(view, book, settings, actor.role))
+    await edit_screen(query, *card_screen(view, book, settings, actor.role))
     await query.answer(tp("card.saved"))
 
 
@@ -579,14 +581,6 @@ def _bits(mask: int) -> list[int]:
 
 def _stage_ids(book: SalesBook) -> set[str]:
     return {stage.id for pipeline in book.pipelines for stage in pipeline.stages}
-
-
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    if not isinstance(query.message, Message):
-        return
-    if query.message.html_text == text and query.message.reply_markup == markup:
-        return  # Telegram refuses an edit that changes nothing
-    await query.message.edit_text(text, reply_markup=markup)
 
 
 def create_router() -> Router:

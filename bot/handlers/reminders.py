@@ -39,7 +39,7 @@ from services.personal_reminders import (
     set_reminder,
 )
 from services.staff import Actor
-from services.workspace import DealView, view_deal
+from services.workspace import view_deal
 from storage.unit_of_work import UnitOfWork
 
 
@@ -91,7 +91,7 @@ async def card_action(
             await wake_deal(uow, actor, deal_id)
             view = await view_deal(uow, clock, book, calendar, actor, deal_id)
             if isinstance(query.message, Message):
-                text, markup = _card(view, book, settings, actor)
+                text, markup = card_screen(view, book, settings, actor.role)
                 await query.message.edit_text(text, reply_markup=markup)
             await query.answer(tp("snooze.woken"))
             return
@@ -160,7 +160,7 @@ async def snooze_typed(
         return
     await state.clear()
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    text, markup = _card(view, book, settings, actor)
+    text, markup = card_screen(view, book, settings, actor.role)
     await message.answer(text, reply_markup=markup)
 
 
@@ -314,12 +314,6 @@ def _cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
     return keyboard.as_markup()
-
-
-def _card(
-    view: DealView, book: SalesBook, settings: Settings, actor: Actor
-) -> tuple[str, InlineKeyboardMarkup]:
-    return card_screen(view, book, settings, actor.role)
 
 
 def _local(instant: dt.datetime, settings: Settings) -> str:

@@ -5,11 +5,11 @@ chat follows because the relay always writes to the deal's current manager."""
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
-from bot.deal_screens import card_screen
+from bot.deal_screens import card_screen, edit_screen
 from bot.filters import HasRole
 from bot.i18n import t, tp
 from bot.notify import tell_handover
@@ -45,7 +45,7 @@ async def reassign_from_card(
         if not callback_data.arg:
             current = view.deal.manager_id
             choices = [c for c in await managers(uow, actor) if c.user_id != current]
-            await _edit(query, *_deal_target_picker(deal_id, choices))
+            await edit_screen(query, *_deal_target_picker(deal_id, choices))
             await query.answer()
             return
         handover = await reassign_deal(uow, clock, actor, deal_id, int(callback_data.arg))
@@ -66,7 +66,7 @@ async def reassign_from_card(
         return
     await tell_handover(bot, uow, book, settings, handover)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    await _edit(query, *card_screen(view, book, settings, actor.role))
+    await edit_screen(query, *card_screen(view, book, settings, actor.role))
     await query.answer(tp("handover.done_one", name=handover.to_manager.name))
 
 
@@ -88,7 +88,7 @@ async def hand_over_all(
             return
         if not callback_data.to_id:
             choices = [c for c in colleagues.values() if c.user_id != source.user_id]
-            await _edit(query, *_team_target_picker(source, choices))
+            await edit_screen(query, *_team_target_picker(source, choices))
             await query.answer()
             return
         target = colleagues.get(callback_data.to_id)
@@ -96,7 +96,7 @@ async def hand_over_all(
             await query.answer(tp("handover.not_a_manager"), show_alert=True)
             return
         if not callback_data.confirmed:
-            await _edit(query, *_confirm_screen(source, target))
+            await edit_screen(query, *_confirm_screen(source, target))
             await query.answer()
             return
         handover = await reassign_all(uow, clock, actor, source.user_id, target.user_id)
@@ -107,7 +107,7 @@ async def hand_over_all(
         await query.answer(tp("handover.not_a_manager"), show_alert=True)
         return
     await tell_handover(bot, uow, book, settings, handover)
-    await _edit(
+    await edit_screen(
         query,
         t(
             "handover.done_many",
@@ -170,11 +170,6 @@ def _confirm_screen(source: Colleague, target: Colleague) -> tuple[str, InlineKe
     keyboard.adjust(1)
     text = t("handover.confirm", count=source.open_deals, source=source.name, target=target.name)
     return text, keyboard.as_markup()
-
-
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
 
 
 def create_router() -> Router:
