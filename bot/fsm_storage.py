@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
     BaseStorage,
@@ -79,6 +80,13 @@ class DatabaseStorage(BaseStorage):
         # change the stored conversation behind the storage's back.
         return copy.deepcopy(conversation.data)
 
+    async def clear(self, key: StorageKey) -> None:
+        """State and data gone in one write (aiogram's `FSMContext.clear` makes two)."""
+        storage_key = self._key_builder.build(key)
+        conversation = await self._conversation(storage_key)
+        if conversation.state is not None or conversation.data:
+            await self._write(storage_key, None, {})
+
     async def close(self) -> None:
         """The engine is owned (and disposed) by the application."""
 
@@ -114,3 +122,12 @@ class DatabaseStorage(BaseStorage):
         self._known.move_to_end(storage_key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
+
+
+async def end_conversation(state: FSMContext) -> None:
+    """Forget a conversation's state and data: one write with the database storage, aiogram's
+    own `clear` with any other."""
+    if isinstance(state.storage, DatabaseStorage):
+        await state.storage.clear(state.key)
+    else:
+        await state.clear()

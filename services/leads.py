@@ -164,8 +164,10 @@ async def submit_request(
         )
         deal.lead_chat_id = profile.user_id
         deal.first_response_due_at = first_response_deadline(calendar, book, now)
-        deal.manager_id = await _next_manager(uow, pipeline.id)
-        manager = await uow.staff.get(deal.manager_id) if deal.manager_id else None
+        languages = await uow.staff.languages_of_managers_serving(pipeline.id)
+        deal.manager_id = await uow.staff.move_round_robin(
+            pipeline.id, lambda last: pick_next_manager(list(languages), last)
+        )
         deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None
@@ -179,7 +181,7 @@ async def submit_request(
             manager_id=deal.manager_id,
             promised_at=deal.first_response_due_at,
             card=_card(deal, contact),
-            manager_language=manager.language_code if manager else None,
+            manager_language=languages.get(deal.manager_id) if deal.manager_id else None,
         )
 
 
@@ -331,10 +333,9 @@ async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[
 
 
 async def _consented_contact(uow: UnitOfWork, user_id: int, phone: str) -> Contact:
-    contact = await uow.contacts.by_telegram_id(user_id)
+    contact, same_phone = await uow.contacts.by_telegram_id_and_phone(user_id, phone)
     if contact is None or contact.consent_at is None:
         raise ConsentMissing(user_id)
-    same_phone = await uow.contacts.by_phone(phone)
     if same_phone is None or same_phone.id == contact.id:
         return contact
     if await uow.deals.for_contact(contact.id):

@@ -44,7 +44,11 @@ class ReminderRepository:
             return
         dialect = self._session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(ReminderRow).values(
+        # One constant statement with the rows as parameters: compiled once and cached, where
+        # a multi-row VALUES literal would be compiled again for every plan.
+        statement = insert(ReminderRow).on_conflict_do_nothing(index_elements=["key"])
+        await self._session.execute(
+            statement,
             [
                 {
                     "key": plan.key,
@@ -62,9 +66,10 @@ class ReminderRepository:
                     "created_at": now,
                 }
                 for plan in planned
-            ]
+            ],
+            # Nulls as values, so rows with and without a stage go in one statement.
+            execution_options={"render_nulls": True},
         )
-        await self._session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
     async def claim(
         self, now: dt.datetime, claimant: str, limit: int, lease: dt.timedelta

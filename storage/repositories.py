@@ -64,8 +64,13 @@ class StaffRepository:
 
     async def managers_serving(self, pipeline_id: str) -> list[int]:
         """Active, reachable managers of a pipeline, by id (the round robin's order)."""
+        return list(await self.languages_of_managers_serving(pipeline_id))
+
+    async def languages_of_managers_serving(self, pipeline_id: str) -> dict[int, str | None]:
+        """Active, reachable managers of a pipeline in the round robin's order (by id), each with
+        their language, so the one picked can be written to without another query."""
         query = (
-            select(StaffMember.telegram_id)
+            select(StaffMember.telegram_id, StaffMember.language_code)
             .join(StaffPipeline, StaffPipeline.staff_id == StaffMember.telegram_id)
             .where(
                 StaffPipeline.pipeline_id == pipeline_id,
@@ -75,7 +80,7 @@ class StaffRepository:
             )
             .order_by(StaffMember.telegram_id)
         )
-        return list((await self._session.scalars(query)).all())
+        return {row.telegram_id: row.language_code for row in await self._session.execute(query)}
 
     async def last_assigned(self, pipeline_id: str) -> int | None:
         cursor = await self._session.get(AssignmentCursor, pipeline_id)
@@ -181,6 +186,23 @@ class ContactRepository:
             select(Contact).where(Contact.phone == phone)
         )
         return contact
+
+    async def by_telegram_id_and_phone(
+        self, telegram_id: int, phone: str
+    ) -> tuple[Contact | None, Contact | None]:
+        """Who writes from this account, and who is known by this phone (often the same), in one
+        query."""
+        found = (
+            await self._session.scalars(
+                select(Contact).where(
+                    (Contact.telegram_id == telegram_id) | (Contact.phone == phone)
+                )
+            )
+        ).all()
+        by_account = next((c for c in found if c.telegram_id == telegram_id), None)
+        if by_account is not None and by_account.phone == phone:
+            return by_account, by_account
+        return by_account, next((c for c in found if c.phone == phone), None)
 
     async def names(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
         if not contact_ids:

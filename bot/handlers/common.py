@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 
 from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import pick_locale, t
 from bot.menus import set_personal_menu
 from bot.settings import Settings
@@ -37,7 +38,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(t("cancel.nothing"), reply_markup=ReplyKeyboardRemove())
         return
-    await state.clear()
+    await end_conversation(state)
     await message.answer(t("cancel.done"), reply_markup=ReplyKeyboardRemove())
 
 
@@ -53,7 +54,7 @@ async def start_with_invite(
     settings: Settings,
     staff_directory: StaffDirectory,
 ) -> None:
-    await state.clear()
+    await end_conversation(state)
     try:
         role = await join_by_invite(
             uow, clock, profile, command.args or "", [p.id for p in book.pipelines]
@@ -82,7 +83,7 @@ async def start(
     book: SalesBook,
     settings: Settings,
 ) -> None:
-    await state.clear()
+    await end_conversation(state)
     if actor.is_staff:
         locale = pick_locale(actor.language_code, settings.default_locale)
         await set_personal_menu(bot, message.chat.id, actor.role, locale)

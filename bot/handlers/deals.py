@@ -26,6 +26,7 @@ from bot.deal_screens import (
     urgency_text,
 )
 from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
 from bot.handlers.scripts import stage_scripts
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
@@ -83,7 +84,7 @@ async def deals_command(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    await state.clear()
+    await end_conversation(state)
     text, markup = await _deals_screen(uow, clock, book, calendar, settings, actor, DealsPage())
     await message.answer(text, reply_markup=markup)
 
@@ -234,7 +235,7 @@ async def deal_command(
 ) -> None:
     """`/deal 123`: any deal by its number, closed ones included (which is how a supervisor
     reaches a deal to reopen it)."""
-    await state.clear()
+    await end_conversation(state)
     number = (command.args or "").strip().lstrip("№#")
     if not number.isdigit() or len(number) > 12:
         await message.answer(t("deal.ask_number"))
@@ -268,7 +269,7 @@ async def card(
     try:
         view = await view_deal(uow, clock, book, calendar, actor, deal_id)
         if action is CardAction.VIEW:
-            await state.clear()
+            await end_conversation(state)
             await edit_screen(query, *card_screen(view, book, settings, actor.role))
             await query.answer()
         elif action in (CardAction.ADVANCE, CardAction.TICK):
@@ -378,7 +379,7 @@ async def _qualify(
         await edit_screen(query, *question_screen(deal_id, step))
         await query.answer()
         return
-    await state.clear()
+    await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     level = step.result.level
     if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
@@ -440,11 +441,11 @@ async def qualification_comment(
     try:
         step = await current_step(uow, book, actor, deal_id)
     except (DealNotFound, PermissionDenied):
-        await state.clear()
+        await end_conversation(state)
         await message.answer(t("deal.unavailable_plain"))
         return
     if step.question is None or step.question.id != data.get("arg"):
-        await state.clear()
+        await end_conversation(state)
         await message.answer(t("error.stale_button"))
         return
     await state.update_data(comment=text or None)
@@ -470,7 +471,7 @@ async def card_input(
         await message.answer(t(problem, currency=book.currency))
         return
     deal_id = (await state.get_data())["deal_id"]
-    await state.clear()
+    await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     text_out, markup = card_screen(view, book, settings, actor.role)
     await message.answer(text_out, reply_markup=markup)
@@ -499,7 +500,7 @@ async def skip_comment(
     if problem is not None:
         await query.answer(tp(problem), show_alert=True)
         return
-    await state.clear()
+    await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
     await edit_screen(query, *card_screen(view, book, settings, actor.role))
     await query.answer(tp("card.saved"))
@@ -541,10 +542,10 @@ async def _complete_input(
     except CommentRequired:
         return "card.comment_required"
     except (DealNotFound, PermissionDenied, DealClosed):
-        await state.clear()
+        await end_conversation(state)
         return "deal.unavailable_plain"
     except DomainError:
-        await state.clear()
+        await end_conversation(state)
         return "error.stale_button"
     return None
 

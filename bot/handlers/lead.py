@@ -24,6 +24,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Consent, ForgetMe, ForgetStep
 from bot.filters import HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import Html, t, tp
 from bot.notify import announce_new_deal, message_kind, relay_to_staff, tell_erased, when_text
 from bot.settings import Settings
@@ -164,7 +165,7 @@ async def start(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    await state.clear()
+    await end_conversation(state)
     gate = await request_gate(uow, clock, book, actor.user_id, settings.max_requests_per_day)
     if not gate.may_file:
         await message.answer(
@@ -234,7 +235,7 @@ async def form_answer(
     source: str = data.get("source", UNKNOWN_SOURCE)
     if message.text == tp("form.back"):
         if step_index == 0:
-            await state.clear()
+            await end_conversation(state)
             await message.answer(t("form.cancelled"), reply_markup=ReplyKeyboardRemove())
             return
         await _ask(message, state, book, step_index - 1, answers, source)
@@ -278,16 +279,16 @@ async def _submit(
             uow, clock, book, calendar, profile, form, source, settings.max_requests_per_day
         )
     except DailyLimitReached as limit:
-        await state.clear()
+        await end_conversation(state)
         await message.answer(
             t("lead.daily_limit", limit=limit.limit), reply_markup=ReplyKeyboardRemove()
         )
         return
     except ConsentMissing:
-        await state.clear()
+        await end_conversation(state)
         await message.answer(t("lead.consent_missing"), reply_markup=ReplyKeyboardRemove())
         return
-    await state.clear()
+    await end_conversation(state)
     when = when_text(submission.promised_at, clock.now(), ZoneInfo(settings.timezone))
     key = "lead.confirmed" if submission.is_new_deal else "lead.attached"
     await message.answer(
@@ -358,7 +359,7 @@ async def forget_me_button(
     elif callback_data.step is ForgetStep.KEEP:
         await message.edit_text(t("erase.kept"))
     else:
-        await state.clear()
+        await end_conversation(state)
         deals = await erase_lead(uow, clock, profile.user_id)
         await message.edit_text(t("erase.done"))
         await tell_erased(bot, uow, settings, deals)

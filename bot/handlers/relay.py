@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import DealAction, DealActionKind
 from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import t, tp
 from bot.notify import card_keyboard, message_kind
 from domain.clock import Clock
@@ -73,7 +74,7 @@ async def written(
     message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, clock: Clock
 ) -> None:
     deal_id: int = (await state.get_data())["deal_id"]
-    await state.clear()
+    await end_conversation(state)
     await _send_to_lead(message, deal_id, actor, uow, clock)
 
 

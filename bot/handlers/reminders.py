@@ -21,6 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.deal_screens import card_screen
 from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
 from bot.when_parser import When, parse_when
@@ -52,7 +53,7 @@ class ReminderInput(StatesGroup):
 async def list_reminders(
     message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, settings: Settings
 ) -> None:
-    await state.clear()
+    await end_conversation(state)
     text, markup = _list_screen(await my_reminders(uow, actor), settings)
     await message.answer(text, reply_markup=markup)
 
@@ -129,7 +130,7 @@ async def reminder_for_deal(
         return
     deal_id: int = (await state.get_data())["deal_id"]
     if await _set(message, actor, uow, clock, settings, when, deal_id=deal_id):
-        await state.clear()
+        await end_conversation(state)
 
 
 async def snooze_typed(
@@ -155,10 +156,10 @@ async def snooze_typed(
         await message.answer(t("snooze.past", when=_local(when.at, settings)))
         return
     except (DealNotFound, PermissionDenied, DealClosed):
-        await state.clear()
+        await end_conversation(state)
         await message.answer(t("deal.unavailable_plain"))
         return
-    await state.clear()
+    await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     text, markup = card_screen(view, book, settings, actor.role)
     await message.answer(text, reply_markup=markup)
@@ -210,14 +211,14 @@ async def move_typed(
         if problem.reason == "past":
             await message.answer(t("reminder.past", when=_local(when.at, settings)))
             return
-        await state.clear()
+        await end_conversation(state)
         await message.answer(t("reminder.gone"))
         return
     except PermissionDenied:
-        await state.clear()
+        await end_conversation(state)
         await message.answer(t("reminder.gone"))
         return
-    await state.clear()
+    await end_conversation(state)
     await message.answer(
         t("reminder.moved", when=_local(moved.at, settings), text=moved.text),
         reply_markup=_reminder_buttons(moved, 1),

@@ -19,6 +19,7 @@ from bot.callbacks import ReportExport, ReportPeriod
 from bot.digest import caption, chart, report_text
 from bot.export import deals_csv, workbook
 from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
 from domain.abtest import Proportion
@@ -112,7 +113,7 @@ _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?")
 
 
 async def report_start(message: Message, state: FSMContext) -> None:
-    await state.clear()
+    await end_conversation(state)
     keyboard = InlineKeyboardBuilder()
     for name in (*NAMED_PERIODS, "custom"):
         keyboard.button(text=tp(f"report.period.{name}"), callback_data=ReportPeriod(name=name))
@@ -161,7 +162,7 @@ async def report_dates(
     if dates is None:
         await message.answer(t("report.bad_dates"))
         return
-    await state.clear()
+    await end_conversation(state)
     period = days_period(dates[0], dates[1], zone)
     text = await _report(uow, clock, book, actor, period, zone)
     await message.answer(text, reply_markup=_export_button(period))

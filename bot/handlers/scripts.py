@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import ScriptFeedback, ScriptOpen
 from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, t, tp
 from domain.clock import Clock
 from domain.errors import PermissionDenied
@@ -36,7 +37,7 @@ async def scripts_command(
     message: Message, command: CommandObject, state: FSMContext, scripts: ScriptLibrary
 ) -> None:
     if command.args:
-        await state.clear()
+        await end_conversation(state)
         await _answer_search(message, scripts, command.args)
         return
     await state.set_state(ScriptSearch.query)
@@ -50,7 +51,7 @@ async def search_typed(message: Message, state: FSMContext, scripts: ScriptLibra
     if len(message.text) > QUERY_MAX_LENGTH:
         await message.answer(t("input.too_long", limit=QUERY_MAX_LENGTH))
         return
-    await state.clear()
+    await end_conversation(state)
     await _answer_search(message, scripts, message.text)
 
 

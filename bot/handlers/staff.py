@@ -15,6 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Handover, InviteCancel, InviteRole, TeamAction, TeamMember
 from bot.filters import HasRole
+from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, pick_locale, t, tp
 from bot.menus import set_personal_menu
 from bot.settings import Settings
@@ -37,7 +38,7 @@ async def invite_start(message: Message, actor: Actor, state: FSMContext) -> Non
     if not can(actor.role, Action.CREATE_INVITE):
         await message.answer(t("error.forbidden"))
         return
-    await state.clear()
+    await end_conversation(state)
     keyboard = InlineKeyboardBuilder()
     for role in (Role.MANAGER, Role.SUPERVISOR):
         keyboard.button(text=tp(f"button.role.{role.value}"), callback_data=InviteRole(role=role))
@@ -62,7 +63,7 @@ async def invite_role_chosen(
 
 
 async def invite_cancelled(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
+    await end_conversation(state)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(t("cancel.done"))
@@ -88,7 +89,7 @@ async def invite_label_given(
     issued = await create_invite(
         uow, clock, actor, role, label, dt.timedelta(hours=settings.invite_ttl_hours)
     )
-    await state.clear()
+    await end_conversation(state)
     link = await create_start_link(bot, issued.token)
     await message.answer(
         t(

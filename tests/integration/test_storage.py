@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.fsm_storage import DatabaseStorage
+from bot.fsm_storage import DatabaseStorage, end_conversation
 from domain.clock import FixedClock
 from domain.deal import DealStatus, TransitionKind
 from domain.errors import ExitCriteriaNotMet, InviteInvalid, PermissionDenied
@@ -316,3 +318,30 @@ async def test_conversation_copies_stay_private_and_forgotten_ones_come_back_fro
     async with session_factory() as session:
         keys = list(await session.scalars(select(FsmStateRow.key)))
     assert keys == ["fsm:8:8"]  # a finished conversation leaves no row
+
+
+async def test_ending_a_conversation_is_one_write_that_leaves_no_row(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    key = StorageKey(bot_id=42, chat_id=7, user_id=7)
+    storage = DatabaseStorage(session_factory, FixedClock(MONDAY_10))
+    state = FSMContext(storage, key)
+    await state.set_state("Form:need")
+    await state.set_data({"answers": {"name": "Анна"}})
+
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0])
+
+    engine = session_factory.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await end_conversation(state)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert statements == ["DELETE"]
+    assert await DatabaseStorage(session_factory, FixedClock(MONDAY_10)).get_state(key) is None
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(FsmStateRow)) == 0
