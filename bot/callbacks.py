@@ -51,6 +51,20 @@ class ReportExport(CallbackData, prefix="rx"):
     end: int
 
 
+class DrillKind(StrEnum):
+    MANAGERS = "t"
+    MANAGER = "m"
+    PIPELINE = "p"
+
+
+class DigestDrill(CallbackData, prefix="dd"):
+    """From the digest into the team's managers, one manager, or one pipeline."""
+
+    kind: DrillKind
+    key: int = 0
+    """The manager's Telegram id, or the pipeline's position in the sales book."""
+
+
 class Handover(CallbackData, prefix="ho"):
     """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
 
@@ -118,10 +132,12 @@ class CardAction(StrEnum):
     """A supervisor moves the deal on despite unticked criteria (asks why)."""
     REOPEN = "ro"
     REASSIGN = "ra"
+    """Without `arg`: pick the manager; with a manager's id in `arg`: hand the deal over."""
     REMIND = "rm"
     SNOOZE = "zz"
     WAKE = "wk"
-    """Without `arg`: pick the manager; with a manager's id in `arg`: hand the deal over."""
+    AMOUNT = "amt"
+    """Asks the expected amount of an open deal (the forecast weighs it by the stage)."""
 
 
 class DealCard(CallbackData, prefix="dc"):

@@ -115,7 +115,13 @@ def card_screen(
             )
         )
     if deal.amount is not None:
-        lines.append(t("dcard.amount", amount=_money(deal.amount), currency=deal.currency or ""))
+        lines.append(
+            t(
+                "dcard.expected_amount" if deal.is_open else "dcard.amount",
+                amount=_money(deal.amount),
+                currency=deal.currency or "",
+            )
+        )
     if view.activities:
         lines.append(t("dcard.activities"))
         for activity in view.activities:
@@ -162,6 +168,10 @@ def card_screen(
         keyboard.button(
             text=tp("card.qualify"),
             callback_data=DealCard(deal_id=deal.id, action=CardAction.QUALIFY),
+        )
+        keyboard.button(
+            text=tp("card.amount"),
+            callback_data=DealCard(deal_id=deal.id, action=CardAction.AMOUNT),
         )
         keyboard.button(
             text=tp("card.won"), callback_data=DealCard(deal_id=deal.id, action=CardAction.WON)

@@ -7,15 +7,21 @@ import asyncio
 import io
 from decimal import Decimal
 
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from bot.i18n import Html, join_within_limit, t
+from bot.callbacks import DigestDrill, DrillKind
+from bot.i18n import Html, join_within_limit, t, tp
+from domain.forecast import PlanPace
+from domain.funnel import Funnel
 from domain.kpi import Trend
 from domain.sales_book import SalesBook
 from services.digest import Digest
 
 CAPTION_LIMIT = 1024
+BEHIND_SHOWN = 3
 ARROWS = {Trend.UP: "⬆️", Trend.DOWN: "⬇️", Trend.FLAT: "➡️", Trend.NEW: "🆕"}
 
 
@@ -60,14 +66,23 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
             )
         )
     current = report.current
-    lines.append(
-        t(
-            "digest.revenue",
-            revenue=_money(current.revenue),
-            plan=_money(current.plan),
-            currency=book.currency,
+    if current.plan is None:
+        lines.append(
+            t("digest.revenue_alone", revenue=_money(current.revenue), currency=book.currency)
         )
-    )
+    else:
+        lines.append(
+            t(
+                "digest.revenue",
+                revenue=_money(current.revenue),
+                plan=_money(current.plan),
+                currency=book.currency,
+            )
+        )
+    lines.extend(forecast_lines(digest, book))
+    if digest.lens.pipeline_id is not None:
+        for funnel in digest.funnels:
+            lines.extend(funnel_lines(funnel, book))
     for funnel in digest.funnels:
         weakest = funnel.weakest
         if weakest is None or weakest.conversion is None:
@@ -90,7 +105,7 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
                 count=count,
                 deals=", ".join(f"№{deal_id}" for deal_id in worst),
             )
-            for name, count, worst in digest.overdue
+            for _, name, count, worst in digest.overdue
         ]
         lines.append(t("digest.overdue", parts=Html("; ".join(parts))))
     met, due = digest.first_response
@@ -113,6 +128,165 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
         )
         lines.append(t("digest.lost", reasons=reasons))
     return lines
+
+
+def forecast_lines(digest: Digest, book: SalesBook) -> list[str]:
+    """The open pipeline weighted by stage, this month against its plan and the pace the rest
+    of it needs, and (for the team) the managers furthest behind their pace."""
+    outlook = digest.forecast
+    lines: list[str] = []
+    pipeline = outlook.pipeline
+    if pipeline.deals:
+        lines.append(
+            t(
+                "digest.forecast",
+                weighted=_money(pipeline.weighted),
+                amount=_money(pipeline.amount),
+                deals=pipeline.deals,
+                currency=book.currency,
+            )
+        )
+        if pipeline.without_amount:
+            lines.append(t("digest.forecast_unpriced", count=pipeline.without_amount))
+    if outlook.pace is not None and outlook.pace.plan:
+        lines.extend(pace_lines(outlook.pace, book))
+    if digest.lens.manager_id is None:
+        behind = [row for row in outlook.managers if row.pace.plan and row.pace.ahead < 0]
+        if behind:
+            parts = ", ".join(
+                f"{row.name} −{_money(-row.pace.ahead)}" for row in behind[:BEHIND_SHOWN]
+            )
+            lines.append(t("digest.behind", parts=parts, currency=book.currency))
+    return lines
+
+
+def pace_lines(pace: PlanPace, book: SalesBook) -> list[str]:
+    lines = [
+        t(
+            "digest.pace",
+            revenue=_money(pace.revenue),
+            plan=_money(pace.plan),
+            share=_percent(pace.fulfilment or Decimal(0)),
+            currency=book.currency,
+        )
+    ]
+    if not pace.remaining:
+        lines.append(t("digest.pace_done"))
+        return lines
+    gap = t(
+        "digest.pace_ahead" if pace.ahead >= 0 else "digest.pace_behind",
+        amount=_money(abs(pace.ahead)),
+        currency=book.currency,
+    )
+    if pace.needed_per_day is None:
+        lines.append(
+            t(
+                "digest.pace_month_over",
+                gap=gap,
+                left=_money(pace.remaining),
+                currency=book.currency,
+            )
+        )
+    else:
+        lines.append(
+            t(
+                "digest.pace_needed",
+                gap=gap,
+                needed=_money(pace.needed_per_day),
+                days=pace.days_left,
+                currency=book.currency,
+            )
+        )
+    return lines
+
+
+def funnel_lines(funnel: Funnel, book: SalesBook) -> list[str]:
+    """Every step of one pipeline's funnel: deals that reached it, and how many of them went on
+    against the book's target."""
+    pipeline = book.pipeline(funnel.pipeline_id)
+    lines = [t("drill.funnel_title", pipeline=pipeline.name)]
+    for step in funnel.steps:
+        name = pipeline.stage(step.stage_id).name
+        if step.conversion is None:
+            lines.append(t("drill.funnel_last", stage=name, reached=step.reached))
+        else:
+            lines.append(
+                t(
+                    "drill.funnel_step",
+                    stage=name,
+                    reached=step.reached,
+                    conversion=_percent(step.conversion),
+                    target=_percent(step.target),
+                    mark="✅" if step.conversion >= step.target else "🔻",
+                )
+            )
+    return lines
+
+
+def digest_keyboard(book: SalesBook) -> InlineKeyboardMarkup:
+    """Under the digest: into the managers, or into one pipeline."""
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=tp("drill.managers"), callback_data=DigestDrill(kind=DrillKind.MANAGERS))
+    for index, pipeline in enumerate(book.pipelines):
+        keyboard.button(
+            text=tp("drill.pipeline", pipeline=pipeline.name)[:64],
+            callback_data=DigestDrill(kind=DrillKind.PIPELINE, key=index),
+        )
+    keyboard.adjust(1)
+    return keyboard.as_markup()
+
+
+def managers_screen(digest: Digest, book: SalesBook) -> tuple[str, InlineKeyboardMarkup]:
+    """The team's managers this month: revenue against each one's plan and pace, the weighted
+    pipeline, overdue deals; a button into each."""
+    overdue = {manager: count for manager, _, count, _ in digest.overdue}
+    local_start = digest.period.start.astimezone(digest.zone)
+    lines = [t("drill.managers_title", start=local_start.strftime("%d.%m"))]
+    keyboard = InlineKeyboardBuilder()
+    for row in digest.forecast.managers:
+        pace = row.pace
+        lines.append(
+            t(
+                "drill.manager_row",
+                name=row.name,
+                revenue=_money(pace.revenue),
+                plan=_money(pace.plan),
+                share=_percent(pace.fulfilment) if pace.fulfilment is not None else "—",
+                gap=t(
+                    "digest.pace_ahead" if pace.ahead >= 0 else "digest.pace_behind",
+                    amount=_money(abs(pace.ahead)),
+                    currency=book.currency,
+                ),
+                weighted=_money(row.pipeline.weighted),
+                deals=row.pipeline.deals,
+                overdue=overdue.get(row.manager_id, 0),
+                currency=book.currency,
+            )
+        )
+        keyboard.button(
+            text=f"👤 {row.name}"[:64],
+            callback_data=DigestDrill(kind=DrillKind.MANAGER, key=row.manager_id),
+        )
+    queue = digest.forecast.queue
+    if queue.deals:
+        lines.append(t("drill.queue_row", deals=queue.deals, overdue=overdue.get(None, 0)))
+    if not digest.forecast.managers:
+        lines.append(t("drill.no_managers"))
+    keyboard.adjust(2)
+    return join_within_limit(lines, "list.more"), keyboard.as_markup()
+
+
+def drill_text(digest: Digest, book: SalesBook, name: str) -> str:
+    """One manager's or one pipeline's month so far, the same figures as the digest."""
+    local_start = digest.period.start.astimezone(digest.zone)
+    local_end = digest.period.end.astimezone(digest.zone)
+    title = t(
+        "drill.pipeline_title" if digest.lens.pipeline_id is not None else "drill.manager_title",
+        name=name,
+        start=local_start.strftime("%d.%m"),
+        end=local_end.strftime("%d.%m %H:%M"),
+    )
+    return join_within_limit([title, *figure_lines(digest, book)], "list.more")
 
 
 async def chart(digest: Digest, book: SalesBook) -> bytes:
@@ -147,7 +321,7 @@ def _draw(digest: Digest, book: SalesBook, labels: dict[str, str]) -> bytes:
     current = digest.kpis.current
     revenue_axis.bar(
         [labels["revenue"], labels["plan"]],
-        [float(current.revenue), float(current.plan)],
+        [float(current.revenue), float(current.plan or 0)],
         color=["#3aa655", "#c8c8c8"],
     )
     revenue_axis.set_title(f"{labels['title']}, {book.currency}", fontsize=9)

@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import CardAction, DealCard
-from bot.digest import caption, chart
+from bot.digest import caption, chart, digest_keyboard
 from bot.i18n import pick_locale, t, tp
 from bot.sender import PacedSender
 from bot.settings import Settings
@@ -160,10 +160,13 @@ class ReminderSweeper:
         # admins of a team without one); the figures are computed on their behalf.
         recipient = Actor(chat_id, Role.SUPERVISOR, "", None, locale)
         with self._i18n.context(), self._i18n.use_locale(locale):
-            figures = await digest(self._uow(), self._clock, self._book, recipient, self._zone)
+            figures = await digest(
+                self._uow(), self._clock, self._book, self._calendar, recipient, self._zone
+            )
             text = caption(figures, self._book)
             png = await chart(figures, self._book)
-        return await self._sender.send_photo(chat_id, png, text)
+            keyboard = digest_keyboard(self._book)
+        return await self._sender.send_photo(chat_id, png, text, reply_markup=keyboard)
 
     def _render(self, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup | None]:
         lines: list[str] = []

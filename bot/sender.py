@@ -104,10 +104,10 @@ class PacedSender:
     async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Outcome:
         return await self.deliver(chat_id, lambda: self._bot.send_message(chat_id, text, **kwargs))
 
-    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> Outcome:
+    async def send_photo(self, chat_id: int, png: bytes, caption: str, **kwargs: Any) -> Outcome:
         photo = BufferedInputFile(png, filename="digest.png")
         return await self.deliver(
-            chat_id, lambda: self._bot.send_photo(chat_id, photo, caption=caption)
+            chat_id, lambda: self._bot.send_photo(chat_id, photo, caption=caption, **kwargs)
         )
 
     async def deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Outcome:

@@ -107,6 +107,7 @@ class Deal:
     source: str | None = None
     need: str | None = None
     amount: Decimal | None = None
+    """Expected while the deal is open (`expect`), won when won; a lost deal keeps its last."""
     currency: str | None = None
     lost_reason_id: str | None = None
     close_comment: str | None = None
@@ -259,6 +260,13 @@ class Deal:
     def wake(self) -> None:
         self.snoozed_until = self.snooze_reason = None
 
+    def expect(self, amount: Decimal, currency: str | None = None) -> None:
+        """The amount an open deal is expected to bring (the forecast weighs it by the stage's
+        probability); the win records the amount actually won in its place."""
+        self._ensure_open()
+        self.amount = validate_amount(amount)
+        self.currency = currency
+
     def is_snoozed(self, now: dt.datetime) -> bool:
         return self.snoozed_until is not None and _utc(now) < self.snoozed_until
 
@@ -409,7 +417,7 @@ def with_deal_id(transition: StageTransition, deal_id: int) -> StageTransition:
 
 
 def validate_amount(amount: Decimal) -> Decimal:
-    """The amount of a won deal, normalised to cents; raises InvalidAmount."""
+    """A deal's amount (expected or won), normalised to cents; raises InvalidAmount."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise InvalidAmount("not_a_number")
     if amount <= 0:

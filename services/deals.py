@@ -183,6 +183,18 @@ async def snooze_deal(
         return deal
 
 
+async def expect_amount(
+    uow: UnitOfWork, book: SalesBook, actor: Actor, deal_id: int, amount: Decimal
+) -> Deal:
+    """Set the amount an open deal is expected to bring."""
+    async with uow:
+        deal = await _own_deal(uow, actor, deal_id)
+        deal.expect(amount, currency=book.currency)
+        await uow.deals.save(deal)
+        await uow.commit()
+        return deal
+
+
 async def wake_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
     async with uow:
         deal = await _own_deal(uow, actor, deal_id)

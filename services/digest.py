@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
+from domain.forecast import month_of
 from domain.funnel import Funnel
 from domain.kpi import Period
 from domain.reminders import plan_digest
 from domain.roles import Action, Role, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.kpi import KpiReport, funnels, kpis, scope_of
+from services.forecast import Forecast, forecast
+from services.kpi import KpiReport, funnels, kpis
+from services.lens import Lens, lens
 from services.staff import Actor
 from storage import report_queries as q
 from storage.models import StaffMember
@@ -37,12 +40,15 @@ class Digest:
     lost_reasons: list[tuple[str, int]]
     snoozed: int
     """Open deals snoozed now (not counted overdue until their date)."""
-    overdue: list[tuple[str | None, int, list[int]]]
-    """Per manager (None: the queue), the most first: name, overdue deals, the worst three."""
+    overdue: list[tuple[int | None, str | None, int, list[int]]]
+    """Per manager, the most first: id and name (None: the queue), overdue deals, the worst
+    three."""
     first_response: tuple[int, int]
     """Requests of the period answered in time, of those whose time has come."""
     idle: int
     """Open deals with neither an activity nor a stage move for a week."""
+    lens: Lens
+    forecast: Forecast
 
 
 async def plan_digests(
@@ -68,41 +74,70 @@ async def plan_digests(
     return len(planned)
 
 
+def month_so_far(now: dt.datetime, zone: ZoneInfo) -> Period:
+    """From the 1st of this month (local time) up to now; at the very first instant of a month,
+    the month before."""
+    month_start, _ = month_of(now, zone)
+    if month_start >= now:
+        month_start, _ = month_of(now - dt.timedelta(seconds=1), zone)
+    return Period(month_start.astimezone(dt.UTC), now)
+
+
 async def digest(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    zone: ZoneInfo,
+    *,
+    manager_id: int | None = None,
+    pipeline_id: str | None = None,
 ) -> Digest:
-    """The month so far (from the 1st, local time) against the same length of time before.
-    The scheduled digest passes its recipient, chosen by role when it was planned."""
+    """The month so far against the same length of time before: the team's, or (drilling in)
+    one manager's or one pipeline's. The scheduled digest passes its recipient, chosen by role
+    when it was planned."""
     require(actor.role, Action.RECEIVE_DIGEST)
-    now = clock.now()
-    local = now.astimezone(zone)
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    if month_start >= now:  # the very first instant of a month: report the month before
-        month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    return await figures(uow, clock, book, actor, Period(month_start.astimezone(dt.UTC), now), zone)
+    view = await lens(uow, book, actor, manager_id=manager_id, pipeline_id=pipeline_id)
+    period = month_so_far(clock.now(), zone)
+    return await figures(uow, clock, book, calendar, view, period, zone)
 
 
 async def figures(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    view: Lens,
+    period: Period,
+    zone: ZoneInfo,
 ) -> Digest:
-    """Everything the digest shows, for any period: the team's for those who see reports, a
-    manager's own deals for a manager."""
+    """Everything the digest shows, for any period, over the deals the lens counts."""
     now = clock.now()
-    scope = scope_of(actor)
-    report = await kpis(uow, book, actor, period, zone)
-    pipelines = await funnels(uow, book, actor, period)
+    scope = view.scope
+    report = await kpis(uow, book, view, period, zone)
+    pipelines = await funnels(uow, book, view, period)
+    outlook = await forecast(uow, clock, book, calendar, zone, view)
     async with uow:
         session = uow.session
         lost = await q.lost_reasons(session, period.start, period.end, scope)
         paused = await q.snoozed(session, now, scope)
-        overdue = []
-        for manager_id, count, worst in await q.overdue_by_manager(session, now, scope=scope):
-            member = await uow.staff.get(manager_id) if manager_id is not None else None
-            name = (member.first_name or str(manager_id)) if member else None
-            overdue.append((name, count, worst))
+        late = await q.overdue_by_manager(session, now, scope=scope)
+        names = await uow.staff.names([manager for manager, _, _ in late if manager is not None])
+        overdue = [
+            (
+                manager,
+                None if manager is None else names.get(manager) or str(manager),
+                count,
+                worst,
+            )
+            for manager, count, worst in late
+        ]
         answered = await q.first_response(session, period.start, period.end, scope)
         idle = await q.idle_deals(session, now, IDLE_AFTER, scope)
-    return Digest(period, zone, report, pipelines, lost, paused, overdue, answered, idle)
+    return Digest(
+        period, zone, report, pipelines, lost, paused, overdue, answered, idle, view, outlook
+    )
 
 
 def _zone_of(member: StaffMember, default: ZoneInfo) -> ZoneInfo:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.kpi import Period
-from services.kpi import scope_of
-from services.staff import Actor
+from services.lens import Lens
 from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
@@ -19,8 +18,8 @@ class ExportRows:
     activities: list[tuple[object, ...]]
 
 
-async def export_rows(uow: UnitOfWork, actor: Actor, period: Period) -> ExportRows:
-    scope = scope_of(actor)
+async def export_rows(uow: UnitOfWork, view: Lens, period: Period) -> ExportRows:
+    scope = view.scope
     async with uow:
         session = uow.session
         return ExportRows(

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 from domain.funnel import Funnel, build_funnel
 from domain.kpi import Figure, Period, plan_for, ratio
-from domain.roles import Action, can, require
 from domain.sales_book import SalesBook
-from services.staff import Actor
+from services.lens import Lens
 from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
@@ -23,7 +22,8 @@ class PeriodFigures:
     won_deals: int
     revenue: Decimal
     cycle_days: Decimal | None
-    plan: Decimal
+    plan: Decimal | None
+    """None where no plan applies (one pipeline's figures)."""
 
     @property
     def key_stage_conversion(self) -> Decimal | None:
@@ -35,7 +35,7 @@ class PeriodFigures:
 
     @property
     def plan_fulfilment(self) -> Decimal | None:
-        return ratio(self.revenue, self.plan)
+        return None if self.plan is None else ratio(self.revenue, self.plan)
 
     def kpi(self, kpi_id: str) -> Decimal | None:
         values: dict[str, Decimal | None] = {
@@ -60,37 +60,22 @@ class KpiReport:
         return Figure(self.current.kpi(kpi_id), self.previous.kpi(kpi_id))
 
 
-def scope_of(actor: Actor) -> q.Scope:
-    """Whose deals a person's figures count: the team's for those who see reports, a manager's
-    own otherwise."""
-    if can(actor.role, Action.VIEW_REPORTS):
-        return q.TEAM
-    require(actor.role, Action.VIEW_OWN_DEALS)
-    return q.manager_scope(actor.user_id)
-
-
 async def kpis(
-    uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+    uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period, zone: ZoneInfo
 ) -> KpiReport:
-    """The book's KPIs; a manager's count their own deals, against their own plan where the
-    book's `plan.per_manager` sets one (the team's plan otherwise)."""
-    scope = scope_of(actor)
-    monthly = book.plan.monthly_revenue
-    if scope is not q.TEAM:
-        monthly = book.plan.per_manager.get(str(actor.user_id), monthly)
+    """The book's KPIs over the deals the lens counts, against its plan."""
     async with uow:
-        current = await _figures(uow, book, period, zone, scope, monthly)
-        previous = await _figures(uow, book, period.previous(), zone, scope, monthly)
+        current = await _figures(uow, book, period, zone, lens)
+        previous = await _figures(uow, book, period.previous(), zone, lens)
     ordered = sorted(book.kpis, key=lambda kpi: kpi != "key_stage_conversion")
     return KpiReport(period, current, previous, ordered)
 
 
-async def funnels(uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period) -> list[Funnel]:
-    """Each pipeline's funnel for the deals created in the period."""
-    scope = scope_of(actor)
+async def funnels(uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period) -> list[Funnel]:
+    """Each pipeline's funnel (the lens's one pipeline's) for the deals created in the period."""
     order = {pipeline.id: [stage.id for stage in pipeline.stages] for pipeline in book.pipelines}
     async with uow:
-        furthest = await q.furthest_stages(uow.session, period.start, period.end, order, scope)
+        furthest = await q.furthest_stages(uow.session, period.start, period.end, order, lens.scope)
     return [
         build_funnel(
             pipeline,
@@ -101,18 +86,14 @@ async def funnels(uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period
             },
         )
         for pipeline in book.pipelines
+        if lens.pipeline_id in (None, pipeline.id)
     ]
 
 
 async def _figures(
-    uow: UnitOfWork,
-    book: SalesBook,
-    period: Period,
-    zone: ZoneInfo,
-    scope: q.Scope,
-    monthly_plan: Decimal,
+    uow: UnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo, lens: Lens
 ) -> PeriodFigures:
-    session = uow.session
+    session, scope = uow.session, lens.scope
     key_and_later = {
         pipeline.id: [
             stage.id for stage in pipeline.stages[pipeline.stage_index(pipeline.key_stage) :]
@@ -128,5 +109,5 @@ async def _figures(
         won_deals=won_count,
         revenue=revenue,
         cycle_days=await q.median_cycle_days(session, period.start, period.end, scope),
-        plan=plan_for(period, monthly_plan, zone),
+        plan=None if lens.monthly_plan is None else plan_for(period, lens.monthly_plan, zone),
     )

@@ -9,7 +9,20 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -23,6 +36,10 @@ TEAM: Scope = true()
 
 def manager_scope(manager_id: int) -> Scope:
     return DealRow.manager_id == manager_id
+
+
+def pipeline_scope(pipeline_id: str) -> Scope:
+    return DealRow.pipeline_id == pipeline_id
 
 
 async def new_leads(
@@ -67,6 +84,59 @@ async def won(
     )
     count, revenue = (await session.execute(query)).one()
     return int(count), Decimal(revenue)
+
+
+async def won_by_manager(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+) -> dict[int | None, tuple[int, Decimal]]:
+    """Per manager (None: deals without one), deals won in [start, end) and their revenue."""
+    rows = await session.execute(
+        select(DealRow.manager_id, func.count(), func.coalesce(func.sum(DealRow.amount), 0))
+        .where(scope, _won_in(start, end))
+        .group_by(DealRow.manager_id)
+    )
+    return {manager: (int(count), Decimal(revenue)) for manager, count, revenue in rows}
+
+
+async def open_pipeline(
+    session: AsyncSession,
+    probabilities: Mapping[str, Mapping[str, float]],
+    scope: Scope = TEAM,
+) -> dict[int | None, tuple[int, int, Decimal, Decimal]]:
+    """Per manager (None: the queue), open deals now: (deals, with an expected amount, the
+    amounts, the amounts weighted by their stage's win probability). `probabilities` maps a
+    pipeline to its stages' probabilities."""
+    probability = case(
+        *(
+            (
+                and_(DealRow.pipeline_id == pipeline, DealRow.stage_id == stage),
+                literal(Decimal(str(share)), Numeric(7, 4)),
+            )
+            for pipeline, stages in probabilities.items()
+            for stage, share in stages.items()
+        ),
+        else_=literal(Decimal(0), Numeric(7, 4)),
+    )
+    rows = await session.execute(
+        select(
+            DealRow.manager_id,
+            func.count(),
+            func.count(DealRow.amount),
+            func.coalesce(func.sum(DealRow.amount), 0),
+            func.coalesce(func.sum(DealRow.amount * probability), 0),
+        )
+        .where(scope, DealRow.status == DealStatus.OPEN.value)
+        .group_by(DealRow.manager_id)
+    )
+    return {
+        manager: (int(deals), int(priced), _money(amount), _money(weighted))
+        for manager, deals, priced, amount, weighted in rows
+    }
+
+
+def _money(value: object) -> Decimal:
+    """A sum as money: SQLite adds NUMERIC as floating point, so round to cents."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 async def median_cycle_days(

@@ -36,6 +36,17 @@ class StaffRepository:
     async def get(self, telegram_id: int) -> StaffMember | None:
         return await self._session.get(StaffMember, telegram_id)
 
+    async def names(self, telegram_ids: Sequence[int]) -> dict[int, str | None]:
+        """First names by Telegram id, in one query."""
+        if not telegram_ids:
+            return {}
+        rows = await self._session.execute(
+            select(StaffMember.telegram_id, StaffMember.first_name).where(
+                StaffMember.telegram_id.in_(telegram_ids)
+            )
+        )
+        return {telegram_id: name for telegram_id, name in rows.tuples()}
+
     def add(self, member: StaffMember) -> None:
         self._session.add(member)
 

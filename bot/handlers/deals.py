@@ -48,6 +48,7 @@ from domain.working_time import WorkingCalendar
 from services.deals import (
     DealNotFound,
     advance_deal,
+    expect_amount,
     lose_deal,
     move_deal_back,
     reopen_deal,
@@ -63,6 +64,7 @@ class CardInput(StatesGroup):
     back_comment = State()
     activity_comment = State()
     won_amount = State()
+    expected_amount = State()
     lost_comment = State()
     override_comment = State()
     reopen_comment = State()
@@ -326,6 +328,14 @@ async def card(
                 deal_id,
                 t("card.ask_amount", currency=book.currency),
             )
+        elif action is CardAction.AMOUNT:
+            await _ask(
+                query,
+                state,
+                CardInput.expected_amount,
+                deal_id,
+                t("card.ask_expected_amount", currency=book.currency),
+            )
         elif action is CardAction.LOST:
             await edit_screen(query, *lost_screen(view, book))
             await query.answer()
@@ -528,6 +538,8 @@ async def _complete_input(
             await log_activity(uow, clock, actor, deal_id, ActivityKind(arg), text)
         elif current == CardInput.won_amount.state:
             await win_deal(uow, clock, book, actor, deal_id, parse_amount(text or ""))
+        elif current == CardInput.expected_amount.state:
+            await expect_amount(uow, book, actor, deal_id, parse_amount(text or ""))
         elif current == CardInput.lost_comment.state:
             await lose_deal(uow, clock, book, actor, deal_id, arg, text)
         elif current == CardInput.override_comment.state:

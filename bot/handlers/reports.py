@@ -15,8 +15,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ReportExport, ReportPeriod
-from bot.digest import caption, chart, report_text
+from bot.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod
+from bot.digest import (
+    caption,
+    chart,
+    digest_keyboard,
+    drill_text,
+    managers_screen,
+    report_text,
+)
 from bot.export import deals_csv, workbook
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
@@ -25,11 +32,13 @@ from bot.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock
 from domain.kpi import NAMED_PERIODS, Period, days_period, named_period
-from domain.roles import Action, Role, can
+from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
+from domain.working_time import WorkingCalendar
 from services.digest import digest, figures
 from services.export import export_rows
+from services.lens import lens
 from services.script_report import script_ab
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
@@ -43,13 +52,50 @@ async def digest_now(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    figures = await digest(uow, clock, book, actor, ZoneInfo(settings.timezone))
+    figures = await digest(uow, clock, book, calendar, actor, ZoneInfo(settings.timezone))
     png = await chart(figures, book)
     await message.answer_photo(
-        BufferedInputFile(png, filename="digest.png"), caption=caption(figures, book)
+        BufferedInputFile(png, filename="digest.png"),
+        caption=caption(figures, book),
+        reply_markup=digest_keyboard(book),
     )
+
+
+async def digest_drill(
+    query: CallbackQuery,
+    callback_data: DigestDrill,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    """From the digest into the managers' table, one manager, or one pipeline (the month so
+    far, as the digest)."""
+    zone = ZoneInfo(settings.timezone)
+    kind, key = callback_data.kind, callback_data.key
+    try:
+        if kind is DrillKind.MANAGERS:
+            team = await digest(uow, clock, book, calendar, actor, zone)
+            text, markup = managers_screen(team, book)
+        elif kind is DrillKind.PIPELINE:
+            pipeline = book.pipelines[key]
+            one = await digest(uow, clock, book, calendar, actor, zone, pipeline_id=pipeline.id)
+            text, markup = drill_text(one, book, pipeline.name), None
+        else:
+            one = await digest(uow, clock, book, calendar, actor, zone, manager_id=key)
+            names = [row.name for row in one.forecast.managers]
+            text, markup = drill_text(one, book, names[0] if names else str(key)), None
+    except IndexError:
+        await query.answer(tp("error.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(text, reply_markup=markup)
 
 
 async def script_results(
@@ -129,6 +175,7 @@ async def report_period(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
     if callback_data.name == "custom":
@@ -142,7 +189,7 @@ async def report_period(
         return
     zone = ZoneInfo(settings.timezone)
     period = named_period(callback_data.name, clock.now(), zone)
-    text = await _report(uow, clock, book, actor, period, zone)
+    text = await _report(uow, clock, book, calendar, actor, period, zone)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=_export_button(period))
@@ -155,6 +202,7 @@ async def report_dates(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
     zone = ZoneInfo(settings.timezone)
@@ -164,7 +212,7 @@ async def report_dates(
         return
     await end_conversation(state)
     period = days_period(dates[0], dates[1], zone)
-    text = await _report(uow, clock, book, actor, period, zone)
+    text = await _report(uow, clock, book, calendar, actor, period, zone)
     await message.answer(text, reply_markup=_export_button(period))
 
 
@@ -175,6 +223,7 @@ async def report_export(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
     """The report's rows as files: an .xlsx (KPIs, deals, stage history, activities) and a .csv
@@ -189,8 +238,9 @@ async def report_export(
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
     await query.answer(tp("export.preparing"))
-    data = await figures(uow, clock, book, actor, period, zone)
-    rows = await export_rows(uow, actor, period)
+    view = await lens(uow, book, actor)
+    data = await figures(uow, clock, book, calendar, view, period, zone)
+    rows = await export_rows(uow, view, period)
     xlsx = await workbook(data, rows, book)
     name = f"report_{period.start.astimezone(zone):%Y%m%d}_{period.end.astimezone(zone):%Y%m%d}"
     if isinstance(query.message, Message):
@@ -212,10 +262,17 @@ def _export_button(period: Period) -> InlineKeyboardMarkup:
 
 
 async def _report(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    period: Period,
+    zone: ZoneInfo,
 ) -> str:
-    data = await figures(uow, clock, book, actor, period, zone)
-    return report_text(data, book, own=not can(actor.role, Action.VIEW_REPORTS))
+    view = await lens(uow, book, actor)
+    data = await figures(uow, clock, book, calendar, view, period, zone)
+    return report_text(data, book, own=view.manager_id is not None)
 
 
 def _dates(text: str, year: int) -> tuple[dt.date, dt.date] | None:
@@ -243,5 +300,6 @@ def create_router() -> Router:
     router.message.register(report_start, Command("report"), StateFilter("*"))
     router.callback_query.register(report_period, ReportPeriod.filter())
     router.callback_query.register(report_export, ReportExport.filter())
+    router.callback_query.register(digest_drill, DigestDrill.filter(), team_only)
     router.message.register(report_dates, ReportInput.dates, F.text)
     return router

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
+from domain.working_time import WorkingCalendar
 from storage.database import create_engine, create_session_factory, migrate
 from tests.db import BACKENDS, fresh_database
 
@@ -33,3 +34,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture(scope="session")
 def book() -> SalesBook:
     return parse_sales_book(DEFAULT_SALES_BOOK_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def calendar(book: SalesBook) -> WorkingCalendar:
+    return WorkingCalendar.from_book(book.working_hours)

@@ -22,6 +22,7 @@ from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.deals import backfill_deadlines
 from services.kpi import funnels, kpis
+from services.lens import lens
 from services.script_report import script_ab
 from services.staff import Actor
 from storage import report_queries as q
@@ -109,7 +110,8 @@ async def test_the_five_kpis_against_the_previous_period(
     session_factory: async_sessionmaker[AsyncSession], book: SalesBook
 ) -> None:
     await build(session_factory)
-    report = await kpis(UnitOfWork(session_factory), book, HEAD, MARCH, MOSCOW)
+    uow = UnitOfWork(session_factory)
+    report = await kpis(uow, book, await lens(uow, book, HEAD), MARCH, MOSCOW)
     march, before = report.current, report.previous
 
     # March: created 1, 2, 3, 4, 6; of them 1 (meeting), 3 (proposal, after the key stage) and
@@ -156,7 +158,9 @@ async def test_each_pipelines_funnel_and_its_weakest_step(
     session_factory: async_sessionmaker[AsyncSession], book: SalesBook
 ) -> None:
     await build(session_factory)
-    implementation, subscription = await funnels(UnitOfWork(session_factory), book, HEAD, MARCH)
+    uow = UnitOfWork(session_factory)
+    team = await lens(uow, book, HEAD)
+    implementation, subscription = await funnels(uow, book, team, MARCH)
 
     # March's implementation deals: 1 got to the meeting, 2 to qualification, 6 stayed in the
     # request (won from there). Reached: request 3, qualification 2, meeting 1, the rest 0.

@@ -1,0 +1,93 @@
+"""The forecast now: the open pipeline weighted by stage probability, and this month's revenue
+against the plan with the pace the rest of the month needs; for the team and per manager
+(definitions in `domain/forecast.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock
+from domain.forecast import OpenPipeline, PlanPace, month_of, plan_pace
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.lens import Lens, team_plans
+from storage import report_queries as q
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerForecast:
+    manager_id: int
+    name: str
+    pipeline: OpenPipeline
+    pace: PlanPace
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    pipeline: OpenPipeline
+    pace: PlanPace | None
+    """None where no plan applies (one pipeline's figures)."""
+    managers: list[ManagerForecast]
+    """The team's managers, the furthest behind their plan's pace first; only the person
+    themself in a manager's own forecast."""
+    queue: OpenPipeline
+    """Open deals waiting for a manager."""
+
+
+async def forecast(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
+    lens: Lens,
+) -> Forecast:
+    """The forecast over the deals the lens counts; per manager for the team's lens (each
+    against their plan) and a manager's own, none for one pipeline's."""
+    now = clock.now()
+    month_start, _ = month_of(now, zone)
+    probabilities = {
+        pipeline.id: {stage.id: stage.probability for stage in pipeline.stages}
+        for pipeline in book.pipelines
+    }
+    async with uow:
+        open_deals = await q.open_pipeline(uow.session, probabilities, lens.scope)
+        won = await q.won_by_manager(uow.session, month_start, now, lens.scope)
+        plans = await team_plans(uow, book)
+        if lens.pipeline_id is not None:
+            people: set[int] = set()
+        elif lens.manager_id is not None:
+            people = {lens.manager_id}
+        else:
+            people = set(plans) | {m for m in (*open_deals, *won) if m is not None}
+        names = await uow.staff.names(sorted(people))
+    by_manager = {manager: OpenPipeline(*values) for manager, values in open_deals.items()}
+    managers = [
+        ManagerForecast(
+            manager_id=manager,
+            name=names.get(manager) or str(manager),
+            pipeline=by_manager.get(manager, OpenPipeline()),
+            pace=plan_pace(
+                (lens.monthly_plan if manager == lens.manager_id else plans.get(manager))
+                or Decimal(0),
+                won.get(manager, (0, Decimal(0)))[1],
+                now,
+                calendar,
+                zone,
+            ),
+        )
+        for manager in people
+    ]
+    managers.sort(key=lambda row: (row.pace.ahead, row.name))
+    revenue = sum((revenue for _, revenue in won.values()), Decimal(0))
+    return Forecast(
+        pipeline=sum(by_manager.values(), OpenPipeline()),
+        pace=None
+        if lens.monthly_plan is None
+        else plan_pace(lens.monthly_plan, revenue, now, calendar, zone),
+        managers=managers,
+        queue=by_manager.get(None, OpenPipeline()),
+    )

@@ -1,0 +1,69 @@
+"""Whose figures a report shows: the team's, one manager's or one pipeline's deals, and the
+monthly plan they answer to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.forecast import manager_plans
+from domain.roles import Action, Role, can, require
+from domain.sales_book import SalesBook
+from services.staff import Actor
+from storage import report_queries as q
+from storage.unit_of_work import UnitOfWork
+
+
+def scope_of(actor: Actor) -> q.Scope:
+    """Whose deals a person's figures count: the team's for those who see reports, a manager's
+    own otherwise."""
+    if can(actor.role, Action.VIEW_REPORTS):
+        return q.TEAM
+    require(actor.role, Action.VIEW_OWN_DEALS)
+    return q.manager_scope(actor.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Lens:
+    """Whose figures a report shows: the deals it counts and the monthly plan they answer to."""
+
+    scope: q.Scope
+    monthly_plan: Decimal | None
+    """None: no plan applies (one pipeline's figures)."""
+    manager_id: int | None = None
+    """The one manager whose figures these are, if any."""
+    pipeline_id: str | None = None
+    """The one pipeline whose figures these are, if any."""
+
+
+async def lens(
+    uow: UnitOfWork,
+    book: SalesBook,
+    actor: Actor,
+    *,
+    manager_id: int | None = None,
+    pipeline_id: str | None = None,
+) -> Lens:
+    """The team's figures for those who see reports, or one manager's or one pipeline's when
+    they drill in; a manager's own for a manager, against their plan (`domain.forecast`)."""
+    if manager_id is not None or pipeline_id is not None:
+        require(actor.role, Action.VIEW_REPORTS)
+    elif can(actor.role, Action.VIEW_REPORTS):
+        return Lens(q.TEAM, book.plan.monthly_revenue)
+    else:
+        require(actor.role, Action.VIEW_OWN_DEALS)
+        manager_id = actor.user_id
+    if pipeline_id is not None:
+        book.pipeline(pipeline_id)  # KeyError for a pipeline the book does not have
+        return Lens(q.pipeline_scope(pipeline_id), None, pipeline_id=pipeline_id)
+    assert manager_id is not None
+    async with uow:
+        plans = await team_plans(uow, book)
+    plan = plans.get(manager_id, book.plan.per_manager.get(str(manager_id), Decimal(0)))
+    return Lens(q.manager_scope(manager_id), plan, manager_id=manager_id)
+
+
+async def team_plans(uow: UnitOfWork, book: SalesBook) -> dict[int, Decimal]:
+    """Every active manager's monthly plan. The caller holds the unit of work open."""
+    managers = [member.telegram_id for member in await uow.staff.active_with_role(Role.MANAGER)]
+    return manager_plans(book.plan.monthly_revenue, book.plan.per_manager, managers)
