@@ -66,7 +66,10 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
             )
         )
     current = report.current
-    if current.plan is None:
+    outlook = digest.forecast
+    if outlook.pace is not None and digest.period.start == outlook.month_start:
+        pass  # the month so far: the pace line below says it against the whole month's plan
+    elif current.plan is None:
         lines.append(
             t("digest.revenue_alone", revenue=_money(current.revenue), currency=book.currency)
         )

@@ -4,6 +4,7 @@ against the plan with the pace the rest of the month needs; for the team and per
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -35,6 +36,8 @@ class Forecast:
     themself in a manager's own forecast."""
     queue: OpenPipeline
     """Open deals waiting for a manager."""
+    month_start: dt.datetime
+    """The start of the month the pace is about (local midnight of the 1st, as UTC)."""
 
 
 async def forecast(
@@ -90,4 +93,5 @@ async def forecast(
         else plan_pace(lens.monthly_plan, revenue, now, calendar, zone),
         managers=managers,
         queue=by_manager.get(None, OpenPipeline()),
+        month_start=month_start.astimezone(dt.UTC),
     )

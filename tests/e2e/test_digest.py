@@ -9,6 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.app import Application
+from bot.callbacks import DigestDrill, DrillKind
 from domain.clock import FixedClock
 from tests.e2e.scenario import join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -47,8 +48,8 @@ async def test_each_supervisor_gets_one_digest_a_working_morning(
         assert photo.text.startswith("📊 Сводка: ООО «Ясная CRM» · 01.03–03.03 09:00")
         assert "⬆️ Новые лиды: 1 (до этого 0)" in photo.text
         assert "Конверсия в ключевой этап" in photo.text.split("\n")[1]  # the key figure first
-        # The plan so far: 3,000,000 x 57 h (01.03 00:00 to 03.03 09:00) / 744 h of March.
-        assert "💰 Выручка 0 из плана 229 839 RUB" in photo.text
+        # March so far against its whole plan (the pace: see the forecast test below).
+        assert "📈 Месяц: 0 из плана 3 000 000 RUB (0 %)" in photo.text
         # The request of Monday 10:00 had 4 working hours in "Обращение": overdue since 14:00.
         assert "⏰ Просрочено: Иван 1 (№1)" in photo.text
         assert "⚡ Первый ответ вовремя: 100 % (1 из 1)" in photo.text
@@ -79,3 +80,68 @@ async def test_digest_on_demand_is_for_supervisors_only(
     await maria.send("/digest")
     photo = await maria.wait_message(kind="photo")
     assert "Сводка: ООО «Ясная CRM»" in photo.text
+
+
+async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await leave_request(tg.user("Анна"))  # Monday 02.03, 10:00; round robin: Ivan
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    await ivan.press("💰 Сумма")
+    await ivan.wait_message(contains="Какую сумму ожидаете")
+    await ivan.send("500 000")
+    card = await ivan.wait_message(contains="Ожидаемая сумма")
+    assert "💰 Ожидаемая сумма: 500 000 RUB" in card.text
+
+    clock.set(msk(3, 3, 9))
+    await maria.send("/digest")
+    photo = await maria.wait_message(kind="photo")
+    # 500,000 in the request stage (probability 0.05). March so far: 9 of its 189 working hours
+    # (21 working days of 9 h; Monday the 2nd is over), 0.0476 of the 3,000,000 plan = 142,800
+    # expected by now; the plan over the 20 working days left, today included, is 150,000 a day.
+    assert "🔮 Прогноз: 25 000 RUB — открытые сделки (1) на 500 000 RUB" in photo.text
+    assert "📈 Месяц: 0 из плана 3 000 000 RUB (0 %)" in photo.text
+    assert (
+        "отставание от темпа 142 800 RUB; до плана нужно 150 000 RUB в рабочий день, "
+        "осталось рабочих дней: 20"
+    ) in photo.text
+    # Each manager's plan is half the team's: 71,400 expected of each by now.
+    assert "🐢 Отстают от темпа: Иван −71 400, Пётр −71 400 RUB" in photo.text
+    assert len(photo.text) <= 1024
+    pipelines = [pipeline.name for pipeline in app.book.pipelines]
+    assert photo.button_texts == ["👥 По менеджерам", *(f"📊 Воронка: {p}" for p in pipelines)]
+
+    await maria.press("👥 По менеджерам")
+    table = await maria.wait_message(contains="Менеджеры")
+    # Ivan's deal is overdue since Monday 14:00 (4 working hours in "Обращение").
+    assert table.text.index("Иван:") < table.text.index("Пётр:")  # equally behind: by name
+    assert (
+        "Иван: 0 из 1 500 000 RUB (0 %), отставание от темпа 71 400 RUB\n"
+        "   прогноз 25 000 RUB, открытых сделок 1, просрочено 1"
+    ) in table.text
+    assert "Пётр: 0 из 1 500 000 RUB (0 %)" in table.text
+    assert table.button_texts == ["👤 Иван", "👤 Пётр"]
+
+    await maria.press("👤 Иван")
+    one = await maria.wait_message(contains="👤 Иван ·")
+    assert one.text.startswith("👤 Иван · 01.03–03.03 09:00")
+    assert "🔮 Прогноз: 25 000 RUB" in one.text
+    assert "📈 Месяц: 0 из плана 1 500 000 RUB (0 %)" in one.text
+    assert "🐢" not in one.text
+
+    await maria.press(f"📊 Воронка: {pipelines[0]}")
+    funnel = await maria.wait_message(contains=f"📊 {pipelines[0]} ·")
+    assert f"Воронка «{pipelines[0]}»" in funnel.text
+    assert "🔻 Обращение: 1, дальше 0 % (цель 80 %)" in funnel.text
+    assert "📈" not in funnel.text  # a pipeline has no plan of its own
+
+    for forged in (DigestDrill(kind=DrillKind.MANAGERS), DigestDrill(kind=DrillKind.MANAGER)):
+        answer = await petr.press_data(forged.pack())
+        assert answer is None or "Менеджеры" not in (answer.text or "")
+    assert not [m for m in tg.messages_in(petr.id) if "Менеджеры" in (m.text or "")]
+    stale = await maria.press_data(DigestDrill(kind=DrillKind.PIPELINE, key=99).pack())
+    assert stale is not None and "устарела" in (stale.text or "")
