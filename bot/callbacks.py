@@ -65,6 +65,11 @@ class DigestDrill(CallbackData, prefix="dd"):
     """The manager's Telegram id, or the pipeline's position in the sales book."""
 
 
+class StaffZone(CallbackData, prefix="tz"):
+    index: int
+    """Position in `bot.handlers.profile.ZONES`; -1 for the team's time zone."""
+
+
 class Handover(CallbackData, prefix="ho"):
     """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -22,11 +23,14 @@ from services.digest import Digest
 
 CAPTION_LIMIT = 1024
 BEHIND_SHOWN = 3
+OVERDUE_SHOWN = 3
+"""Managers named in the caption's overdue line; the managers' table has them all."""
 ARROWS = {Trend.UP: "⬆️", Trend.DOWN: "⬇️", Trend.FLAT: "➡️", Trend.NEW: "🆕"}
 
 
 def caption(digest: Digest, book: SalesBook) -> str:
-    """The digest photo's caption, cut to Telegram's 1024 characters if it ever grew past."""
+    """The digest photo's caption within Telegram's 1024 characters: lines past the limit give
+    way to an "and N more" line (the drill-down buttons show everything)."""
     local_start = digest.period.start.astimezone(digest.zone)
     local_end = digest.period.end.astimezone(digest.zone)
     title = t(
@@ -35,8 +39,7 @@ def caption(digest: Digest, book: SalesBook) -> str:
         start=local_start.strftime("%d.%m"),
         end=local_end.strftime("%d.%m %H:%M"),
     )
-    text = "\n".join([title, *figure_lines(digest, book)])
-    return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
+    return join_within_limit([title, *figure_lines(digest, book)], "list.more", CAPTION_LIMIT)
 
 
 def report_text(digest: Digest, book: SalesBook, own: bool) -> str:
@@ -110,6 +113,9 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
             )
             for _, name, count, worst in digest.overdue
         ]
+        others = sum(count for _, _, count, _ in digest.overdue[OVERDUE_SHOWN:])
+        if others:
+            parts = [*parts[:OVERDUE_SHOWN], t("digest.overdue_others", count=others)]
         lines.append(t("digest.overdue", parts=Html("; ".join(parts))))
     met, due = digest.first_response
     if due:
@@ -295,44 +301,105 @@ def drill_text(digest: Digest, book: SalesBook, name: str) -> str:
 async def chart(digest: Digest, book: SalesBook) -> bytes:
     """The PNG, drawn in a worker thread so the bot keeps answering meanwhile."""
     labels = {
-        "revenue": t("digest.chart.revenue"),
-        "plan": t("digest.chart.plan"),
-        "title": t("digest.chart.title"),
+        key: t(f"digest.chart.{key}")
+        for key in ("revenue", "forecast", "pace", "plan", "period_plan", "title", "funnel_note")
     }
     return await asyncio.to_thread(_draw, digest, book, labels)
 
 
+CHART_HEIGHT_INCHES = 9.0
+CHART_COLUMN_INCHES = 6.0
+CHART_DPI = 100
+FUNNEL_COLOUR, REVENUE_COLOUR, FORECAST_COLOUR, PLAN_COLOUR = (
+    "#4a7bd0",
+    "#3aa655",
+    "#9fd4ad",
+    "#c8c8c8",
+)
+
+
+def chart_size(pipelines: int) -> tuple[int, int]:
+    """The PNG's width and height in pixels: a column per pipeline (at least 8 inches wide in
+    all), so each funnel stays readable on a phone."""
+    width = max(CHART_COLUMN_INCHES * max(pipelines, 1), 8.0)
+    return round(width * CHART_DPI), round(CHART_HEIGHT_INCHES * CHART_DPI)
+
+
 def _draw(digest: Digest, book: SalesBook, labels: dict[str, str]) -> bytes:
     pipelines = digest.funnels
+    width, height = chart_size(len(pipelines))
     # A bare Figure draws with the Agg canvas, off-screen and without pyplot's global state,
     # so drawing in a worker thread is safe.
-    figure = Figure(figsize=(4.6 * (len(pipelines) + 1), 4.2), dpi=100)
-    axes = figure.subplots(1, len(pipelines) + 1)
-    for axis, funnel in zip(axes, pipelines, strict=False):
-        pipeline = book.pipeline(funnel.pipeline_id)
-        names = [pipeline.stage(step.stage_id).name for step in funnel.steps]
-        reached = [step.reached for step in funnel.steps]
-        bars = axis.barh(names[::-1], reached[::-1], color="#4a7bd0")
-        for bar, step in zip(bars, funnel.steps[::-1], strict=True):
-            note = f"{step.reached}"
-            if step.conversion is not None:
-                note += f"  → {_percent(step.conversion)} / {_percent(step.target)}"
-            axis.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + note, va="center")
-        axis.set_title(pipeline.name, fontsize=9)
-        axis.set_xlim(0, max(max(reached, default=0), 1) * 1.8)
-    revenue_axis = axes[-1]
-    current = digest.kpis.current
-    revenue_axis.bar(
-        [labels["revenue"], labels["plan"]],
-        [float(current.revenue), float(current.plan or 0)],
-        color=["#3aa655", "#c8c8c8"],
-    )
-    revenue_axis.set_title(f"{labels['title']}, {book.currency}", fontsize=9)
-    revenue_axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _money(Decimal(value))))
-    figure.tight_layout()
+    figure = Figure(figsize=(width / CHART_DPI, height / CHART_DPI), dpi=CHART_DPI)
+    grid = figure.add_gridspec(2, max(len(pipelines), 1), height_ratios=(3, 2))
+    for column, funnel in enumerate(pipelines):
+        _draw_funnel(figure.add_subplot(grid[0, column]), funnel, book)
+    _draw_revenue(figure.add_subplot(grid[1, :]), digest, book, labels)
+    figure.text(0.01, 0.005, labels["funnel_note"], fontsize=8, color="#666666")
+    figure.tight_layout(rect=(0, 0.02, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _draw_funnel(axis: Axes, funnel: Funnel, book: SalesBook) -> None:
+    """Deals that reached each stage; beside each bar the conversion to the next stage against
+    the book's target (red where it falls short)."""
+    pipeline = book.pipeline(funnel.pipeline_id)
+    names = [pipeline.stage(step.stage_id).name for step in funnel.steps]
+    reached = [step.reached for step in funnel.steps]
+    bars = axis.barh(names[::-1], reached[::-1], color=FUNNEL_COLOUR)
+    for bar, step in zip(bars, funnel.steps[::-1], strict=True):
+        note, colour = f" {step.reached}", "black"
+        if step.conversion is not None:
+            note += f"  → {_percent(step.conversion)} / {_percent(step.target)}"
+            colour = "black" if step.conversion >= step.target else "#c0392b"
+        axis.text(
+            bar.get_width(),
+            bar.get_y() + bar.get_height() / 2,
+            note,
+            va="center",
+            fontsize=10,
+            color=colour,
+        )
+    axis.set_title(pipeline.name, fontsize=12)
+    axis.tick_params(labelsize=10)
+    axis.set_xlim(0, max(max(reached, default=0), 1) * 1.9)
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}"))
+
+
+def _draw_revenue(axis: Axes, digest: Digest, book: SalesBook, labels: dict[str, str]) -> None:
+    """The month so far: revenue, revenue with the weighted forecast on top, the even pace to
+    date and the whole month's plan. Any other period: its revenue against its plan."""
+    outlook, current = digest.forecast, digest.kpis.current
+    pace = outlook.pace
+    bars: list[tuple[str, float, str]]
+    if pace is not None and digest.period.start == outlook.month_start:
+        bars = [
+            (labels["revenue"], float(pace.revenue), REVENUE_COLOUR),
+            (labels["forecast"], float(pace.revenue + outlook.pipeline.weighted), FORECAST_COLOUR),
+            (labels["pace"], float(pace.expected_by_now), PLAN_COLOUR),
+            (labels["plan"], float(pace.plan), PLAN_COLOUR),
+        ]
+    else:
+        bars = [(labels["revenue"], float(current.revenue), REVENUE_COLOUR)]
+        if current.plan is not None:
+            bars.append((labels["period_plan"], float(current.plan), PLAN_COLOUR))
+    names = [name for name, _, _ in bars][::-1]
+    values = [value for _, value, _ in bars][::-1]
+    drawn = axis.barh(names, values, color=[colour for _, _, colour in bars][::-1])
+    for bar, value in zip(drawn, values, strict=True):
+        axis.text(
+            bar.get_width(),
+            bar.get_y() + bar.get_height() / 2,
+            f" {_money(Decimal(str(value)))}",
+            va="center",
+            fontsize=10,
+        )
+    axis.set_title(f"{labels['title']}, {book.currency}", fontsize=12)
+    axis.tick_params(labelsize=10)
+    axis.set_xlim(0, max(max(values, default=0), 1) * 1.25)
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _money(Decimal(value))))
 
 
 def figure_value(kpi: str, value: Decimal | None, book: SalesBook) -> str:

@@ -14,7 +14,17 @@ from domain.roles import Role
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.LEAD: ("start", "help", "cancel", "forget_me"),
-    Role.MANAGER: ("start", "deals", "reminders", "scripts", "report", "book", "help", "cancel"),
+    Role.MANAGER: (
+        "start",
+        "deals",
+        "reminders",
+        "scripts",
+        "report",
+        "book",
+        "timezone",
+        "help",
+        "cancel",
+    ),
     Role.SUPERVISOR: (
         "start",
         "deals",
@@ -25,6 +35,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "team",
         "report",
         "book",
+        "timezone",
         "help",
         "cancel",
     ),
@@ -39,6 +50,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "team",
         "report",
         "book",
+        "timezone",
         "help",
         "cancel",
     ),

@@ -8,7 +8,8 @@ fake range, so they never collide with real people), contacts who gave consent, 
 lived through the last `days` days: each is created at a working moment, assigned round robin,
 walks its pipeline stage by stage with roughly the book's target conversions and SLA-sized
 delays in working time (some longer than the SLA, so some deals are overdue), sometimes goes
-back a stage, and ends won, lost or still open. Calls, meetings, notes and proposals are logged
+back a stage, and ends won, lost or still open (an open deal past its key stage carries the
+amount it is expected to bring, for the forecast). Calls, meetings, notes and proposals are logged
 along the way, and qualification answers where the pipeline has a qualification stage.
 
 Every change goes through the domain (`open_deal`, `Deal.advance` with all exit criteria ticked,
@@ -635,6 +636,8 @@ class _Simulator:
                 plan, pipeline, index, offset, min(leaves, self._until_offset), amount, still_here
             )
             if still_here:
+                if index >= key_index:  # past the key stage the client has named a budget
+                    deal.expect(amount, currency=book.currency)
                 return
             at = self._timeline.at(leaves)
             if (

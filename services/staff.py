@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.clock import Clock
 from domain.errors import InviteInvalid, PermissionDenied
@@ -184,6 +185,31 @@ async def deactivate(
         member.deactivated_at = clock.now()
         await uow.commit()
         return member
+
+
+async def time_zone(uow: UnitOfWork, actor: Actor) -> str | None:
+    """The person's own time zone (None: the team's)."""
+    async with uow:
+        member = await uow.staff.get(actor.user_id)
+        return member.timezone if member else None
+
+
+async def set_time_zone(uow: UnitOfWork, actor: Actor, zone: str | None) -> str | None:
+    """Keep a staff member's time zone (an IANA name; None: the team's), in which their morning
+    digest arrives. Raises StaffError("unknown_zone") for a name the zone database lacks."""
+    require(actor.role, Action.VIEW_OWN_DEALS)
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise StaffError("unknown_zone") from None
+    async with uow:
+        member = await uow.staff.get(actor.user_id)
+        if member is None:
+            raise StaffError("not_staff")
+        member.timezone = zone
+        await uow.commit()
+    return zone
 
 
 async def staff_members(uow: UnitOfWork) -> list[tuple[int, Role, str | None]]:

@@ -194,17 +194,21 @@ async def furthest_stages(
         ),
         else_=0,
     )
-    reached = func.max(index).label("reached")
+    # Per deal, a correlated subquery over its own history (the `deal_id` index): joined
+    # instead, SQLite may walk the whole history by its `at` index, which costs what the
+    # history holds rather than what the period holds.
+    furthest = (
+        select(func.max(index))
+        .where(StageTransitionRow.deal_id == DealRow.id, StageTransitionRow.at < end)
+        .correlate(DealRow)
+        .scalar_subquery()
+    )
     per_deal = (
-        select(DealRow.pipeline_id.label("pipeline"), reached)
-        .join(StageTransitionRow, StageTransitionRow.deal_id == DealRow.id)
-        .where(
-            scope,
-            DealRow.created_at >= start,
-            DealRow.created_at < end,
-            StageTransitionRow.at < end,
+        select(
+            DealRow.pipeline_id.label("pipeline"),
+            func.coalesce(furthest, 0).label("reached"),
         )
-        .group_by(DealRow.id, DealRow.pipeline_id)
+        .where(scope, DealRow.created_at >= start, DealRow.created_at < end)
         .subquery()
     )
     rows = await session.execute(

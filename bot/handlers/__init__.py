@@ -13,6 +13,7 @@ from bot.handlers import (
     errors,
     fallback,
     lead,
+    profile,
     relay,
     reminders,
     reports,
@@ -36,6 +37,7 @@ def build_root_router() -> Router:
         staff.create_router(),
         reports.create_router(),
         book.create_router(),
+        profile.create_router(),
         reminders.create_typed_router(),
         fallback.create_router(),
     )

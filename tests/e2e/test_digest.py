@@ -9,9 +9,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.app import Application
-from bot.callbacks import DigestDrill, DrillKind
+from bot.callbacks import DigestDrill, DrillKind, StaffZone
 from domain.clock import FixedClock
-from tests.e2e.scenario import join_team, leave_request
+from tests.e2e.scenario import join_team, leave_request, staff_row
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -19,6 +19,12 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 def msk(day: int, month: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=MOSCOW)
+
+
+async def zone_of(app: Application, person: FakeUser) -> str | None:
+    member = await staff_row(app, person.id)
+    assert member is not None
+    return member.timezone
 
 
 async def run_digest_job(tg: FakeTelegram, app: Application) -> int:
@@ -49,7 +55,7 @@ async def test_each_supervisor_gets_one_digest_a_working_morning(
         assert "⬆️ Новые лиды: 1 (до этого 0)" in photo.text
         assert "Конверсия в ключевой этап" in photo.text.split("\n")[1]  # the key figure first
         # March so far against its whole plan (the pace: see the forecast test below).
-        assert "📈 Месяц: 0 из плана 3 000 000 RUB (0 %)" in photo.text
+        assert "📈 Месяц: 0 из 3 000 000 RUB (0 % месячного плана)" in photo.text
         # The request of Monday 10:00 had 4 working hours in "Обращение": overdue since 14:00.
         assert "⏰ Просрочено: Иван 1 (№1)" in photo.text
         assert "⚡ Первый ответ вовремя: 100 % (1 из 1)" in photo.text
@@ -103,11 +109,12 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     # 500,000 in the request stage (probability 0.05). March so far: 9 of its 189 working hours
     # (21 working days of 9 h; Monday the 2nd is over), 0.0476 of the 3,000,000 plan = 142,800
     # expected by now; the plan over the 20 working days left, today included, is 150,000 a day.
-    assert "🔮 Прогноз: 25 000 RUB — открытые сделки (1) на 500 000 RUB" in photo.text
-    assert "📈 Месяц: 0 из плана 3 000 000 RUB (0 %)" in photo.text
     assert (
-        "отставание от темпа 142 800 RUB; до плана нужно 150 000 RUB в рабочий день, "
-        "осталось рабочих дней: 20"
+        "🔮 Прогноз: 25 000 RUB — открытые сделки (1) на 500 000 × вероятность этапа" in photo.text
+    )
+    assert "📈 Месяц: 0 из 3 000 000 RUB (0 % месячного плана)" in photo.text
+    assert (
+        "отстаём от темпа на 142 800; нужно 150 000 RUB в рабочий день, осталось дней: 20"
     ) in photo.text
     # Each manager's plan is half the team's: 71,400 expected of each by now.
     assert "🐢 Отстают от темпа: Иван −71 400, Пётр −71 400 RUB" in photo.text
@@ -120,7 +127,7 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     # Ivan's deal is overdue since Monday 14:00 (4 working hours in "Обращение").
     assert table.text.index("Иван:") < table.text.index("Пётр:")  # equally behind: by name
     assert (
-        "Иван: 0 из 1 500 000 RUB (0 %), отставание от темпа 71 400 RUB\n"
+        "Иван: 0 из 1 500 000 RUB (0 %), отстаём от темпа на 71 400\n"
         "   прогноз 25 000 RUB, открытых сделок 1, просрочено 1"
     ) in table.text
     assert "Пётр: 0 из 1 500 000 RUB (0 %)" in table.text
@@ -130,7 +137,7 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     one = await maria.wait_message(contains="👤 Иван ·")
     assert one.text.startswith("👤 Иван · 01.03–03.03 09:00")
     assert "🔮 Прогноз: 25 000 RUB" in one.text
-    assert "📈 Месяц: 0 из плана 1 500 000 RUB (0 %)" in one.text
+    assert "📈 Месяц: 0 из 1 500 000 RUB (0 % месячного плана)" in one.text
     assert "🐢" not in one.text
 
     await maria.press(f"📊 Воронка: {pipelines[0]}")
@@ -145,3 +152,39 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     assert not [m for m in tg.messages_in(petr.id) if "Менеджеры" in (m.text or "")]
     stale = await maria.press_data(DigestDrill(kind=DrillKind.PIPELINE, key=99).pack())
     assert stale is not None and "устарела" in (stale.text or "")
+
+
+async def test_each_supervisor_gets_the_digest_at_nine_in_their_own_time_zone(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    oleg = await join_team(tg, admin, "Руководитель", "Олег")
+    await maria.send("/timezone")
+    choice = await maria.wait_message(contains="часовой пояс команды: Москва (UTC+3)")
+    assert "Владивосток (UTC+10)" in choice.button_texts
+    await maria.press("Владивосток (UTC+10)")
+    saved = await maria.wait_message(contains="✅ Часовой пояс")
+    # Monday 02.03 10:00 in Moscow is 17:00 in Vladivostok.
+    assert saved.text.startswith("✅ Часовой пояс: Владивосток (UTC+10), у вас сейчас 17:00")
+    assert await zone_of(app, maria) == "Asia/Vladivostok"
+
+    await oleg.send("/timezone Mars/Olympus_Mons")
+    await oleg.wait_message(contains="Не знаю часового пояса «Mars/Olympus_Mons»")
+    assert await zone_of(app, oleg) is None
+
+    clock.set(msk(3, 3, 1, 59))  # Tuesday 08:59 in Vladivostok
+    assert await run_digest_job(tg, app) == 0
+    clock.set(msk(3, 3, 2))  # 09:00 in Vladivostok, 02:00 in Moscow: Maria's only
+    assert await run_digest_job(tg, app) == 1
+    assert tg.calls_to("sendPhoto", chat_id=maria.id)
+    clock.set(msk(3, 3, 9))  # 09:00 in Moscow: Oleg's, and nothing more for Maria
+    assert await run_digest_job(tg, app) == 1
+    assert len(tg.calls_to("sendPhoto", chat_id=oleg.id)) == 1
+    assert len(tg.calls_to("sendPhoto", chat_id=maria.id)) == 1
+
+    stale = await maria.press_data(StaffZone(index=99).pack())
+    assert stale is not None and "устарела" in (stale.text or "")
+    await maria.send("/timezone")
+    await maria.press("Как у команды")
+    await maria.wait_message(contains="✅ Часовой пояс: Москва (UTC+3)")
+    assert await zone_of(app, maria) is None

@@ -45,6 +45,7 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
         "scripts",
         "report",
         "book",
+        "timezone",
         "help",
         "cancel",
     ]
@@ -59,6 +60,7 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
         "team",
         "report",
         "book",
+        "timezone",
         "help",
         "cancel",
     ]
@@ -97,6 +99,7 @@ async def test_a_supervisor_sees_the_team_but_cannot_invite(
         "team",
         "report",
         "book",
+        "timezone",
         "help",
         "cancel",
     ]

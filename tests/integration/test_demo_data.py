@@ -313,7 +313,14 @@ async def test_won_deals_have_amounts_and_lost_deals_a_reason_from_the_book(
             assert deal.amount is None
         else:
             assert deal.status == DealStatus.OPEN
-            assert deal.closed_at is None and deal.amount is None and deal.lost_reason_id is None
+            assert deal.closed_at is None and deal.lost_reason_id is None
+            # Past the key stage the client has named a budget: the expected amount.
+            key = pipeline.stage_index(pipeline.key_stage)
+            if pipeline.stage_index(deal.stage_id) >= key:
+                low, high = AMOUNT_RANGES[pipeline.product]
+                assert deal.amount is not None and low <= deal.amount <= high
+            else:
+                assert deal.amount is None
 
 
 async def test_deals_are_shared_round_robin_among_the_generated_managers(

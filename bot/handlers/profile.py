@@ -1,0 +1,124 @@
+"""/timezone: a staff member's own time zone, in which their morning digest arrives. Russia's
+zones are one tap away; any other is typed as its IANA name ("/timezone Asia/Dubai")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import StaffZone
+from bot.filters import STAFF_ROLES, HasRole
+from bot.i18n import t, tp
+from bot.settings import Settings
+from domain.clock import Clock
+from services.staff import Actor, StaffError, set_time_zone, time_zone
+from storage.unit_of_work import UnitOfWork
+
+ZONES = (
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+    "Asia/Kamchatka",
+)
+
+
+async def show_time_zone(
+    message: Message,
+    command: CommandObject,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if command.args:
+        await _choose(message, actor, uow, clock, settings, command.args.strip())
+        return
+    own = await time_zone(uow, actor)
+    await message.answer(
+        t(
+            "tz.current_own" if own else "tz.current_team",
+            zone=_label(own or settings.timezone, clock.now()),
+        ),
+        reply_markup=_keyboard(clock.now()),
+    )
+
+
+async def zone_picked(
+    query: CallbackQuery,
+    callback_data: StaffZone,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if not -1 <= callback_data.index < len(ZONES):
+        await query.answer(tp("error.stale_button"), show_alert=True)
+        return
+    zone = None if callback_data.index == -1 else ZONES[callback_data.index]
+    await set_time_zone(uow, actor, zone)
+    await query.answer(tp("tz.saved"))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_saved_text(zone, settings, clock.now()))
+
+
+async def _choose(
+    message: Message,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    typed: str,
+) -> None:
+    try:
+        await set_time_zone(uow, actor, typed)
+    except StaffError:
+        await message.answer(t("tz.unknown", typed=typed))
+        return
+    await message.answer(_saved_text(typed, settings, clock.now()))
+
+
+def _saved_text(zone: str | None, settings: Settings, now: dt.datetime) -> str:
+    effective = zone or settings.timezone
+    local = now.astimezone(ZoneInfo(effective)).strftime("%H:%M")
+    return t("tz.set", zone=_label(effective, now), time=local)
+
+
+def _keyboard(now: dt.datetime) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    for index, zone in enumerate(ZONES):
+        keyboard.button(text=_label(zone, now), callback_data=StaffZone(index=index))
+    keyboard.button(text=tp("tz.team"), callback_data=StaffZone(index=-1))
+    keyboard.adjust(2)
+    return keyboard.as_markup()
+
+
+def _label(zone: str, now: dt.datetime) -> str:
+    """ "Москва (UTC+3)": the city from the locale file where it has one, the offset now."""
+    offset = now.astimezone(ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
+    hours, rest = divmod(abs(int(offset.total_seconds())) // 60, 60)
+    sign = "+" if offset >= dt.timedelta(0) else "-"
+    shift = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    city = tp(f"tz.city.{zone}") if zone in ZONES else zone
+    return f"{city} ({shift})"
+
+
+def create_router() -> Router:
+    router = Router(name="profile")
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.filter(HasRole(*STAFF_ROLES))
+    router.message.register(show_time_zone, Command("timezone"), StateFilter("*"))
+    router.callback_query.register(zone_picked, StaffZone.filter())
+    return router
