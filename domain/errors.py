@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -187,3 +188,30 @@ class InviteRoleNotAllowed(DomainError):
     """Invites create managers and supervisors only; admins are configured, not invited."""
 
     role: Role
+
+
+# --- commercial proposals ------------------------------------------------------------------------
+
+InvalidProposalInputReason = Literal[
+    "not_a_number", "not_positive", "not_whole", "below_min", "above_max"
+]
+
+
+@dataclass(eq=False)
+class InvalidProposalInput(DomainError):
+    """A figure for the economic effect that cannot be used: not a number, zero or negative,
+    a fractional number of people, or outside the template's believable range."""
+
+    input_id: str
+    """team_size, hours_lost_weekly or hourly_cost."""
+    reason: InvalidProposalInputReason
+    minimum: Decimal
+    maximum: Decimal
+    """The template's bounds for this input, so the message can say what is accepted."""
+
+
+@dataclass(eq=False)
+class ProposalInputsMissing(DomainError):
+    """The economic effect needs every input; these are not entered yet (in asking order)."""
+
+    missing: list[str]

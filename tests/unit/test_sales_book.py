@@ -560,3 +560,144 @@ def test_any_one_line_edit_gives_a_book_or_a_sales_book_error(index: int, replac
     except SalesBookError as error:
         assert error.problems
         assert all(problem.startswith(SOURCE) for problem in error.problems)
+
+
+# --- Commercial proposals ----------------------------------------------------------------------
+
+PROPOSALS = "\nproposals:\n"
+FIRST_OFFER = "- id: implementation_mid\n    product: implementation"
+SECOND_OFFER = "  - id: subscription\n    product: subscription\n"
+
+
+def without_arguments(text: str = DEFAULT_TEXT) -> str:
+    """The first proposal with `arguments: []` in place of its list."""
+    start = text.index("    arguments:\n", text.index(PROPOSALS))
+    end = text.index("    effect:\n", start)
+    return text[:start] + "    arguments: []\n" + text[end:]
+
+
+def with_seven_arguments(text: str = DEFAULT_TEXT) -> str:
+    """The first proposal (four arguments) with its first argument written three more times."""
+    start = text.index("    arguments:\n", text.index(PROPOSALS)) + len("    arguments:\n")
+    first_end = text.index("      - result:", start + 1)
+    first = text[start:first_end]
+    return text[:start] + first * 3 + text[start:]
+
+
+BROKEN_PROPOSALS = [
+    Broken(
+        "proposal for an unknown product",
+        edit("product: implementation", "product: implementaton", after=PROPOSALS),
+        "proposals[implementation_mid].product",
+        line_of("product: implementation", after=PROPOSALS),
+        "unknown product 'implementaton'; the products are: implementation, subscription",
+    ),
+    Broken(
+        "proposal for an unknown segment",
+        edit("segment: mid", "segment: large", after=PROPOSALS),
+        "proposals[implementation_mid].segment",
+        line_of("segment: mid", after=PROPOSALS),
+        "unknown segment 'large'; the segments are: mid, small, or leave it out",
+    ),
+    Broken(
+        "input bounds with min above max",
+        edit("team_size: {min: 1, max: 10000}", "team_size: {min: 100, max: 10}"),
+        "proposals[implementation_mid].effect.team_size.min",
+        line_of("team_size: {min: 1, max: 10000}"),
+        "must not be greater than max (10), got 100",
+    ),
+    Broken(
+        "a zero lower bound",
+        edit("hourly_cost: {min: 50, max: 20000}", "hourly_cost: {min: 0, max: 20000}"),
+        "proposals[subscription].effect.hourly_cost.min",
+        line_of("hourly_cost: {min: 50, max: 20000}"),
+        "must be greater than 0 (got 0)",
+    ),
+    Broken(
+        "no value arguments",
+        without_arguments(),
+        "proposals[implementation_mid].arguments",
+        line_of("    arguments:\n", after=PROPOSALS),
+        "must have at least 1 item (got 0)",
+    ),
+    Broken(
+        "more than six value arguments",
+        with_seven_arguments(),
+        "proposals[implementation_mid].arguments",
+        line_of("    arguments:\n", after=PROPOSALS),
+        "must have at most 6 items (got 7)",
+    ),
+    Broken(
+        "an argument that promises no known result",
+        edit("result: cost_saved", "result: happiness", after=PROPOSALS),
+        "proposals[implementation_mid].arguments[3].result",
+        line_of("result: cost_saved", after=PROPOSALS),
+        "'cost_saved', 'time_saved' or 'revenue_gained'",
+    ),
+    Broken(
+        "recovered share written in percent",
+        edit("recovered_share: 0.4", "recovered_share: 40"),
+        "proposals[implementation_mid].effect.recovered_share",
+        line_of("recovered_share: 0.4"),
+        "must be at most 1 (got 40); shares are fractions",
+    ),
+    Broken(
+        "free price",
+        edit("price: 96000", "price: 0"),
+        "proposals[subscription].price",
+        line_of("price: 96000"),
+        "must be greater than 0 (got 0)",
+    ),
+    Broken(
+        "two proposals for one product and segment",
+        edit(SECOND_OFFER, "  - id: subscription\n    product: implementation\n    segment: mid\n"),
+        "proposals[subscription]",
+        line_of(SECOND_OFFER),
+        "proposal 'implementation_mid' already covers product 'implementation' for segment 'mid'",
+    ),
+    Broken(
+        "duplicate proposal id",
+        edit(SECOND_OFFER, "  - id: implementation_mid\n    product: subscription\n"),
+        "proposals[1].id",
+        line_of(SECOND_OFFER),
+        "duplicate id 'implementation_mid': proposals[0] already uses it",
+    ),
+    Broken(
+        "a third success story",
+        edit(
+            "    stories:\n",
+            "    stories:\n      - client: Клиент\n        result: Результат\n",
+            after=FIRST_OFFER,
+        ),
+        "proposals[implementation_mid].stories",
+        line_of("    stories:\n", after=FIRST_OFFER),
+        "must have at most 2 items (got 3)",
+    ),
+]
+
+
+@pytest.mark.parametrize("broken", BROKEN_PROPOSALS, ids=[broken.id for broken in BROKEN_PROPOSALS])
+def test_broken_proposal_names_path_line_and_problem(broken: Broken) -> None:
+    test_broken_book_names_path_line_and_problem(broken)
+
+
+def test_default_book_has_a_proposal_per_product(book: SalesBook) -> None:
+    assert {template.product for template in book.proposals} == {
+        product.id for product in book.products
+    }
+    implementation = book.proposal("implementation_mid")
+    assert (implementation.product, implementation.segment) == ("implementation", "mid")
+    assert implementation.effect.weeks_per_year == 48
+    assert implementation.effect.team_size.min == 1
+    assert implementation.effect.hours_lost_weekly.min == Decimal("0.5")
+    assert book.proposal("subscription").segment is None
+    with pytest.raises(KeyError):
+        book.proposal("nope")
+
+
+def test_proposals_are_optional() -> None:
+    text = (
+        DEFAULT_TEXT[: DEFAULT_TEXT.index(PROPOSALS)]
+        + DEFAULT_TEXT[DEFAULT_TEXT.index("\n# --- Согласие") :]
+    )
+    assert parse_sales_book(text).proposals == []
