@@ -124,9 +124,9 @@ async def create_application(
             coalesce=True,
         )
         scheduler.add_job(
-            sweeper.plan_digests_logged,
+            sweeper.plan_daily_logged,
             IntervalTrigger(minutes=1),
-            id="digests",
+            id="daily",
             next_run_time=dt.datetime.now(dt.UTC),
             max_instances=1,
             coalesce=True,

@@ -55,6 +55,8 @@ class DrillKind(StrEnum):
     MANAGERS = "t"
     MANAGER = "m"
     PIPELINE = "p"
+    SOURCES = "s"
+    """The unit economics per lead source."""
 
 
 class DigestDrill(CallbackData, prefix="dd"):
@@ -63,6 +65,23 @@ class DigestDrill(CallbackData, prefix="dd"):
     kind: DrillKind
     key: int = 0
     """The manager's Telegram id, or the pipeline's position in the sales book."""
+
+
+class ReportSources(CallbackData, prefix="rs"):
+    """The unit economics per lead source for a report's period, as UTC seconds since the
+    epoch, [start, end)."""
+
+    start: int
+    end: int
+
+
+class SpendPick(CallbackData, prefix="sp"):
+    """/spend: a lead source and a month to enter the spend for."""
+
+    source: int = -1
+    """The source's position in the sales book; -1 for the list of sources."""
+    month: int = 0
+    """The month as YYYYMM (202603); 0 to pick the month."""
 
 
 class StaffZone(CallbackData, prefix="tz"):
@@ -153,6 +172,32 @@ class DealCard(CallbackData, prefix="dc"):
     arg: str = ""
     """A stage id, an activity kind, a lost reason id or a manager's id, depending on the
     action."""
+
+
+class TrainingStart(CallbackData, prefix="tr"):
+    """Start (or start over) /training on a fresh sandbox deal."""
+
+    again: bool = False
+
+
+class MyPerson(CallbackData, prefix="my"):
+    """A supervisor opens one manager's month from the team's table."""
+
+    staff_id: int
+
+
+class ProposalStep(StrEnum):
+    OPEN = "o"
+    """Ask the missing figures, then show the PDF."""
+    SEND = "s"
+    """Send the previewed PDF to the client."""
+    REDO = "r"
+    """Forget the figures and ask them again."""
+
+
+class ProposalAction(CallbackData, prefix="kp"):
+    deal_id: int
+    step: ProposalStep = ProposalStep.OPEN
 
 
 class ScriptOpen(CallbackData, prefix="so"):

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, DealCard, DealsPage
+from bot.callbacks import CardAction, DealCard, DealsPage, ProposalAction
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
+from domain.proposal import template_for
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency
@@ -82,6 +83,13 @@ def card_screen(
             total=len(pipeline.stages),
         ),
     ]
+    if view.training is not None:
+        step = view.training.next_step
+        lines.append(
+            t("training.card_next", step=tp(f"training.do.{step}"))
+            if step is not None
+            else t("training.card_done")
+        )
     if view.urgency is not None:
         lines.append(
             t("dcard.deadline", when=urgency_text(view.urgency, zone), sla=f"{stage.sla_hours:g}")
@@ -173,6 +181,8 @@ def card_screen(
             text=tp("card.amount"),
             callback_data=DealCard(deal_id=deal.id, action=CardAction.AMOUNT),
         )
+        if template_for(book, pipeline.product, pipeline.segment) is not None:
+            keyboard.button(text=tp("card.proposal"), callback_data=ProposalAction(deal_id=deal.id))
         keyboard.button(
             text=tp("card.won"), callback_data=DealCard(deal_id=deal.id, action=CardAction.WON)
         )

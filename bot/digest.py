@@ -15,6 +15,7 @@ from matplotlib.ticker import FuncFormatter
 
 from bot.callbacks import DigestDrill, DrillKind
 from bot.i18n import Html, join_within_limit, t, tp
+from bot.motivation_screens import missing_compact
 from domain.forecast import PlanPace
 from domain.funnel import Funnel
 from domain.kpi import Trend
@@ -127,6 +128,12 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
                 due=due,
             )
         )
+    if digest.behind_targets:
+        behind = "; ".join(
+            f"{name} {missing_compact(missing)}"
+            for name, missing in digest.behind_targets[:BEHIND_SHOWN]
+        )
+        lines.append(t("digest.behind_targets", parts=behind))
     if digest.idle:
         lines.append(t("digest.idle", count=digest.idle))
     if digest.snoozed:
@@ -233,9 +240,10 @@ def funnel_lines(funnel: Funnel, book: SalesBook) -> list[str]:
 
 
 def digest_keyboard(book: SalesBook) -> InlineKeyboardMarkup:
-    """Under the digest: into the managers, or into one pipeline."""
+    """Under the digest: into the managers, the lead sources' economics, or one pipeline."""
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=tp("drill.managers"), callback_data=DigestDrill(kind=DrillKind.MANAGERS))
+    keyboard.button(text=tp("drill.sources"), callback_data=DigestDrill(kind=DrillKind.SOURCES))
     for index, pipeline in enumerate(book.pipelines):
         keyboard.button(
             text=tp("drill.pipeline", pipeline=pipeline.name)[:64],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,12 @@ def join_within_limit(lines: list[str], more_key: str, limit: int = TELEGRAM_TEX
         kept.append(line)
         size += len(line) + 1
     return Html("\n".join(kept))
+
+
+def money(amount: Decimal) -> str:
+    """An amount of money as people read it in a message: whole units, grouped by thousands
+    with spaces ("1 234 567")."""
+    return f"{amount:,.0f}".replace(",", " ")
 
 
 class Html(str):

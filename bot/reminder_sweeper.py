@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import CardAction, DealCard
 from bot.digest import caption, chart, digest_keyboard
 from bot.i18n import pick_locale, t, tp
+from bot.motivation_screens import progress_parts
 from bot.sender import PacedSender
 from bot.settings import Settings
 from domain.clock import Clock
@@ -29,6 +30,7 @@ from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.digest import digest, plan_digests
 from services.leads import supervisors
+from services.motivation import needs_nudge, plan_nudges
 from services.reminders import (
     Delivery,
     Outcome,
@@ -124,11 +126,17 @@ class ReminderSweeper:
         their zone); the sweeper sends them when due. Planning again the same day adds nothing."""
         return await plan_digests(self._uow(), self._clock, self._book, self._calendar, self._zone)
 
-    async def plan_digests_logged(self) -> None:
-        try:
-            await self.plan_digests()
-        except Exception:
-            log.exception("planning the daily digests failed; the next run will retry")
+    async def plan_nudges(self) -> int:
+        """Plan today's end-of-day nudge of each manager (sent only if still below target)."""
+        return await plan_nudges(self._uow(), self._clock, self._book, self._calendar, self._zone)
+
+    async def plan_daily_logged(self) -> None:
+        """The scheduler's minute job: the day's digests and nudges (planning is idempotent)."""
+        for plan in (self.plan_digests, self.plan_nudges):
+            try:
+                await plan()
+            except Exception:
+                log.exception("planning today's %s failed; the next run retries", plan.__name__)
 
     async def tick_logged(self) -> None:
         """The scheduler's job: a failing tick is logged, and the next tick tries again."""
@@ -149,6 +157,8 @@ class ReminderSweeper:
         locale = pick_locale(delivery.recipient.language, self._settings.default_locale)
         if delivery.kind is ReminderKind.DIGEST:
             return await self._send_digest(delivery.recipient.chat_id, locale)
+        if delivery.kind is ReminderKind.NUDGE:
+            return await self._send_nudge(delivery.recipient.chat_id, locale)
         with self._i18n.context(), self._i18n.use_locale(locale):
             text, markup = self._render(delivery)
         return await self._sender.send_message(
@@ -167,6 +177,14 @@ class ReminderSweeper:
             png = await chart(figures, self._book)
             keyboard = digest_keyboard(self._book)
         return await self._sender.send_photo(chat_id, png, text, reply_markup=keyboard)
+
+    async def _send_nudge(self, chat_id: int, locale: str) -> Outcome:
+        missing = await needs_nudge(self._uow(), self._clock, self._book, chat_id, self._zone)
+        if not missing:
+            return Outcome.NOT_NEEDED
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = t("nudge.text", missing=progress_parts(missing))
+        return await self._sender.send_message(chat_id, text)
 
     def _render(self, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup | None]:
         lines: list[str] = []

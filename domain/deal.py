@@ -125,6 +125,8 @@ class Deal:
     deadline_at: dt.datetime | None = None
     """The current stage's deadline as last computed (`refresh_deadline`), kept so reports can
     count overdue deals in SQL; None for a closed deal."""
+    is_sandbox: bool = False
+    """A /training deal: seen by its trainee only, counted nowhere, no reminders but theirs."""
 
     @property
     def is_open(self) -> bool:

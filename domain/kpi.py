@@ -46,7 +46,14 @@ class Period:
 def plan_for(period: Period, monthly: Decimal, zone: ZoneInfo) -> Decimal:
     """The monthly plan pro rata to the period's share of each month it covers, by the local
     clock: one whole month is exactly the monthly plan, a day of a 30-day month 1/30 of it."""
-    total = Decimal(0)
+    total = sum((monthly * share for share in month_shares(period, zone).values()), Decimal(0))
+    return total.quantize(Decimal("0.01"))
+
+
+def month_shares(period: Period, zone: ZoneInfo) -> dict[dt.date, Decimal]:
+    """The share of each local calendar month (keyed by its 1st) that the period covers: a
+    monthly figure (the plan, the marketing spend) counts pro rata to these."""
+    shares: dict[dt.date, Decimal] = {}
     cursor = period.start.astimezone(zone)
     end = period.end.astimezone(zone)
     while cursor < end:
@@ -55,9 +62,9 @@ def plan_for(period: Period, monthly: Decimal, zone: ZoneInfo) -> Decimal:
         piece_end = min(end, next_month)
         month_length = (next_month - month_start).total_seconds()
         share = Decimal(str((piece_end - cursor).total_seconds())) / Decimal(str(month_length))
-        total += monthly * share
+        shares[month_start.date()] = share
         cursor = piece_end
-    return total.quantize(Decimal("0.01"))
+    return shares
 
 
 class Trend(StrEnum):

@@ -31,6 +31,9 @@ class ReminderKind(StrEnum):
     """A post-sale step from the book: a message to the client or a task for the manager."""
     DIGEST = "digest"
     """A supervisor's morning digest: one row per person and local date, so once a day."""
+    NUDGE = "nudge"
+    """A manager below the day's activity targets, near the end of the working day: one row
+    per person and local date; not sent if the targets are met by then."""
 
 
 class Audience(StrEnum):
@@ -155,13 +158,24 @@ def obsolete_after_move(deal: Deal) -> list[str]:
 def plan_digest(supervisor_id: int, local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
     """The digest of one supervisor for one local date: its key makes it once a day, whatever
     the restarts and however many instances plan it."""
+    return _once_a_day(ReminderKind.DIGEST, supervisor_id, local_date, due_at)
+
+
+def plan_nudge(manager_id: int, local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
+    """The end-of-day nudge of one manager for one local date (once a day, as the digest)."""
+    return _once_a_day(ReminderKind.NUDGE, manager_id, local_date, due_at)
+
+
+def _once_a_day(
+    kind: ReminderKind, staff_id: int, local_date: dt.date, due_at: dt.datetime
+) -> PlannedReminder:
     return PlannedReminder(
-        key=f"digest:{supervisor_id}:{local_date.isoformat()}",
-        kind=ReminderKind.DIGEST,
+        key=f"{kind.value}:{staff_id}:{local_date.isoformat()}",
+        kind=kind,
         audience=Audience.STAFF,
         due_at=due_at,
         deal_id=None,
-        staff_id=supervisor_id,
+        staff_id=staff_id,
     )
 
 
@@ -174,9 +188,9 @@ def decide(
     stage_entered_at: dt.datetime | None = None,
 ) -> Decision:
     """Whether a due reminder is still worth sending, given the deal as it is now."""
-    if kind in (ReminderKind.PERSONAL, ReminderKind.DIGEST):
+    if kind in (ReminderKind.PERSONAL, ReminderKind.DIGEST, ReminderKind.NUDGE):
         return Decision(Verdict.SEND)
-    if deal is None:
+    if deal is None or deal.is_sandbox:  # a /training deal escalates to nobody
         return Decision(Verdict.DROP)
     if kind is ReminderKind.FOLLOW_UP:
         # Only for the win it was planned for: a reopened (and won again) deal plans anew.

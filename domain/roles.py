@@ -53,6 +53,8 @@ class Action(StrEnum):
     EXPORT_REPORTS = "export_reports"
     RECEIVE_DIGEST = "receive_digest"
     RECEIVE_SLA_ESCALATIONS = "receive_sla_escalations"
+    ENTER_MARKETING_SPEND = "enter_marketing_spend"
+    """Enter what each lead source cost a month (/spend), for the unit economics."""
     # Staff administration (admins).
     CREATE_INVITE = "create_invite"
     DEACTIVATE_STAFF = "deactivate_staff"

@@ -147,6 +147,10 @@ class Product(BookModel):
     name: str = Field(min_length=1)
 
 
+ActivityKindName = Literal["call", "meeting", "note", "proposal"]
+"""The activities a manager logs on a deal (`services.workspace.ActivityKind`)."""
+
+
 class Segment(BookModel):
     id: Identifier
     name: str = Field(min_length=1)
@@ -164,6 +168,23 @@ class Stage(BookModel):
     """Maximum time in this stage, counted in working hours."""
     probability: Share
     """Win probability of a deal in this stage, for the weighted forecast."""
+    ticked_by: dict[ActivityKindName, NonEmptyText] = {}
+    """Exit criteria an activity logged in this stage ticks by itself: {"proposal": "КП
+    отправлено клиенту"} ticks that criterion once a proposal has been sent from the bot."""
+
+    @model_validator(mode="after")
+    def _check_ticked_by(self) -> Self:
+        problems: list[tuple[Loc, str]] = [
+            (
+                ("ticked_by", kind),
+                f"must be one of this stage's exit criteria, word for word, got {criterion!r}",
+            )
+            for kind, criterion in self.ticked_by.items()
+            if criterion not in self.exit_criteria
+        ]
+        if problems:
+            raise BookProblems(problems)
+        return self
 
 
 class Pipeline(BookModel):
@@ -383,6 +404,61 @@ class LeadSource(BookModel):
         return value
 
 
+class BonusStep(BookModel):
+    at: Decimal = Field(gt=0)
+    """Plan fulfilment from which this bonus is earned: 1.0 is the plan made, 1.2 is 120 %."""
+    amount: Decimal = Field(ge=0)
+
+
+class PayScheme(BookModel):
+    """A role's pay for a month: the fixed part, a commission on won revenue (by product where
+    the book says so), and the bonus of the highest plan-fulfilment step reached."""
+
+    fixed: Decimal = Field(ge=0)
+    commission: Share
+    """Share of won revenue: the deals a manager won, the team's for a supervisor."""
+    commission_by_product: dict[Identifier, Share] = {}
+    bonuses: list[BonusStep] = []
+
+    @model_validator(mode="after")
+    def _check_steps(self) -> Self:
+        steps = [step.at for step in self.bonuses]
+        if steps != sorted(set(steps)):
+            raise BookProblems(
+                [(("bonuses",), f"steps must rise from one to the next, got {steps}")]
+            )
+        return self
+
+
+class ActivityTargets(BookModel):
+    """Daily targets of logged activities per role, and the end-of-day nudge."""
+
+    daily: dict[Literal["manager", "supervisor"], dict[str, int]] = {}
+    """Per role, per activity kind (`ActivityKindName`), how many a working day."""
+    nudge: bool = True
+    """Remind a manager below target once, near the end of the working day."""
+    nudge_at: ClockTime = dt.time(17, 0)
+
+    @model_validator(mode="after")
+    def _check_targets(self) -> Self:
+        kinds = get_args(ActivityKindName)
+        problems: list[tuple[Loc, str]] = [
+            (("daily", role, kind), f"must be a whole number from 1 to 500, got {target}")
+            for role, targets in self.daily.items()
+            for kind, target in targets.items()
+            if not 1 <= target <= 500
+        ]
+        problems += [
+            (("daily", role, kind), f"unknown activity; the activities are: {', '.join(kinds)}")
+            for role, targets in self.daily.items()
+            for kind in targets
+            if kind not in kinds
+        ]
+        if problems:
+            raise BookProblems(problems)
+        return self
+
+
 class Plan(BookModel):
     monthly_revenue: Decimal = Field(gt=0)
     per_manager: dict[str, Annotated[Decimal, Field(ge=0)]] = {}
@@ -525,6 +601,15 @@ class ProposalTemplate(BookModel):
     stories: list[SuccessStory] = Field(min_length=1, max_length=2)
 
 
+class Economics(BookModel):
+    """What the unit economics per lead source (`domain/unit_economics.py`) need from the
+    book beyond the deals and the marketing spend."""
+
+    margin: Decimal = Field(gt=0, le=1)
+    """Gross margin as a share of revenue (0.35 = 35 %): what a won deal leaves to pay back
+    the marketing that brought it."""
+
+
 class Digest(BookModel):
     time: ClockTime
     on_days_off: bool = False
@@ -557,6 +642,27 @@ class SalesBook(BookModel):
     reminders: StageReminders = StageReminders()
     follow_up: list[FollowUpStep] = []
     proposals: list[ProposalTemplate] = []
+    motivation: dict[Literal["manager", "supervisor"], PayScheme] = {}
+    """Each role's pay scheme; a role without one sees no pay figures in /my."""
+    activity_targets: ActivityTargets = ActivityTargets()
+    economics: Economics | None = None
+    """None: no margin is known, so ROMI and the CAC payback are not computed."""
+
+    @model_validator(mode="after")
+    def _check_motivation(self) -> Self:
+        product_ids = [product.id for product in self.products]
+        problems: list[tuple[Loc, str]] = [
+            (
+                ("motivation", role, "commission_by_product", product),
+                f"unknown product {product!r}; the products are: {', '.join(product_ids)}",
+            )
+            for role, scheme in self.motivation.items()
+            for product in scheme.commission_by_product
+            if product not in product_ids
+        ]
+        if problems:
+            raise BookProblems(problems)
+        return self
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:

@@ -271,8 +271,8 @@ async def _own_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
     """The deal, if this person may change it: their own as a manager, any as a supervisor.
     Checked here because a button's deal id comes from the client and can be forged."""
     deal = await uow.deals.get(deal_id)
-    if deal is None:
+    own = deal is not None and deal.manager_id == actor.user_id
+    if deal is None or (deal.is_sandbox and not own):  # a trainee's deal is theirs alone
         raise DealNotFound(deal_id)
-    own = deal.manager_id == actor.user_id
     require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
     return deal

@@ -23,6 +23,7 @@ from domain.working_time import WorkingCalendar
 from services.forecast import Forecast, forecast
 from services.kpi import KpiReport, funnels, kpis
 from services.lens import Lens, lens
+from services.motivation import behind_yesterday
 from services.staff import Actor
 from storage import report_queries as q
 from storage.models import StaffMember
@@ -49,6 +50,9 @@ class Digest:
     """Open deals with neither an activity nor a stage move for a week."""
     lens: Lens
     forecast: Forecast
+    behind_targets: list[tuple[str, dict[str, int]]]
+    """The team's managers below a daily activity target on the last working day, with what
+    they missed (the team's digest only)."""
 
 
 async def plan_digests(
@@ -135,8 +139,21 @@ async def figures(
         ]
         answered = await q.first_response(session, period.start, period.end, scope)
         idle = await q.idle_deals(session, now, IDLE_AFTER, scope)
+    team = view.manager_id is None and view.pipeline_id is None
+    behind = await behind_yesterday(uow, clock, book, calendar, zone) if team else []
     return Digest(
-        period, zone, report, pipelines, lost, paused, overdue, answered, idle, view, outlook
+        period,
+        zone,
+        report,
+        pipelines,
+        lost,
+        paused,
+        overdue,
+        answered,
+        idle,
+        view,
+        outlook,
+        behind,
     )
 
 

@@ -58,7 +58,10 @@ async def forecast(
     }
     async with uow:
         open_deals = await q.open_pipeline(uow.session, probabilities, lens.scope)
-        won = await q.won_by_manager(uow.session, month_start, now, lens.scope)
+        # Up to this moment included: a deal won a second ago counts.
+        won = await q.won_by_manager(
+            uow.session, month_start, now + dt.timedelta(seconds=1), lens.scope
+        )
         plans = await team_plans(uow, book)
         if lens.pipeline_id is not None:
             people: set[int] = set()

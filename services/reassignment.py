@@ -60,7 +60,7 @@ async def reassign_deal(
     require(actor.role, Action.REASSIGN)
     async with uow:
         deal = await uow.deals.get(deal_id)
-        if deal is None:
+        if deal is None or deal.is_sandbox:  # a trainee's deal goes to nobody else
             raise DealNotFound(deal_id)
         handover = await _hand_over(uow, clock, actor, [deal], deal.manager_id, to_manager_id)
         await uow.commit()

@@ -43,6 +43,8 @@ class Outcome(StrEnum):
     """Telegram refuses the message for good (the chat does not exist, a bad request)."""
     GAVE_UP = "gave_up"
     """Telegram kept failing (5xx, timeouts) after every retry: try again at a later sweep."""
+    NOT_NEEDED = "not_needed"
+    """Nothing was left to say when it came to sending (a nudge to someone on target by then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,11 @@ async def complete(
                 )
                 tally.sent += int(marked)
                 tally.late += int(marked and delivery.late)
+            elif outcome is Outcome.NOT_NEEDED:
+                marked = await uow.reminders.finish(
+                    reminder_id, claimant, ReminderStatus.DROPPED, now
+                )
+                tally.dropped += int(marked)
             elif outcome is Outcome.GAVE_UP:
                 await uow.reminders.release(reminder_id, claimant, now + RETRY_AFTER_FAILURE)
                 tally.retry += 1

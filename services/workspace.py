@@ -14,6 +14,7 @@ from domain.urgency import Urgency, by_urgency
 from domain.working_time import WorkingCalendar
 from services.deals import DealNotFound
 from services.staff import Actor
+from services.training import TrainingStatus, deal_opened, training_status
 from storage.models import ActivityRow, Contact, ReminderRow
 from storage.unit_of_work import UnitOfWork
 
@@ -51,6 +52,8 @@ class DealView:
     activities: list[ActivityRow]
     next_reminder: ReminderRow | None = None
     """The deal's next pending reminder (a deadline one, or a personal one)."""
+    training: TrainingStatus | None = None
+    """The trainee's walk, on their own sandbox deal."""
 
 
 async def open_deals(
@@ -102,13 +105,34 @@ async def view_deal(
             else None
         )
     urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
+    training = None
+    if deal.is_sandbox:
+        await deal_opened(uow, clock, actor.user_id, deal_id)
+        training = await training_status(uow, clock, actor.user_id)
     return DealView(
         deal=deal,
         contact=contact,
         urgency=urgency,
         activities=activities,
         next_reminder=upcoming,
+        training=training,
     )
+
+
+async def criteria_done(uow: UnitOfWork, book: SalesBook, actor: Actor, deal_id: int) -> int:
+    """The current stage's exit criteria that activities logged since the deal entered it have
+    ticked by themselves (the stage's `ticked_by` in the book), as a bit mask."""
+    async with uow:
+        deal = await readable_deal(uow, actor, deal_id)
+        stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
+        if not stage.ticked_by:
+            return 0
+        kinds = await uow.deals.activity_kinds_since(deal_id, deal.stage_entered_at)
+    mask = 0
+    for kind, criterion in stage.ticked_by.items():
+        if kind in kinds:
+            mask |= 1 << stage.exit_criteria.index(criterion)
+    return mask
 
 
 async def log_activity(
@@ -133,8 +157,8 @@ async def log_activity(
 async def readable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
     """The deal, if this person may see it: their own as a manager, any as a supervisor."""
     deal = await uow.deals.get(deal_id)
-    if deal is None:
+    own = deal is not None and deal.manager_id == actor.user_id
+    if deal is None or (deal.is_sandbox and not own):  # a trainee's deal is theirs alone
         raise DealNotFound(deal_id)
-    own = deal.manager_id == actor.user_id
     require(actor.role, Action.VIEW_OWN_DEALS if own else Action.VIEW_ALL_DEALS)
     return deal

@@ -15,6 +15,8 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -164,6 +167,8 @@ class DealRow(Base):
     """The current stage's deadline (working time), for counting overdue deals in SQL."""
     snooze_reason: Mapped[str | None] = mapped_column(Text)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A /training deal: only its trainee sees it, and no figure, list or reminder counts it."""
 
 
 class StageTransitionRow(Base):
@@ -186,7 +191,10 @@ class StageTransitionRow(Base):
 
 class ActivityRow(Base):
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_deal_at", "deal_id", "at"),)
+    __table_args__ = (
+        Index("ix_activities_deal_at", "deal_id", "at"),
+        Index("ix_activities_author_at", "author_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
@@ -194,6 +202,49 @@ class ActivityRow(Base):
     author_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[dt.datetime]
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class TrainingRow(Base):
+    """A staff member's walk through /training on their own sandbox deal."""
+
+    __tablename__ = "training"
+
+    staff_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
+    started_at: Mapped[dt.datetime]
+    opened_at: Mapped[dt.datetime | None]
+    """When the trainee first opened the sandbox deal's card."""
+    completed_at: Mapped[dt.datetime | None]
+
+
+class ProposalFigureRow(Base):
+    """A figure the manager entered for a deal's commercial proposal (team size, hours lost a
+    week, an hour's cost), kept so the next proposal asks only what is missing."""
+
+    __tablename__ = "proposal_figures"
+
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True
+    )
+    input_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    entered_by: Mapped[int] = mapped_column(BigInteger)
+    entered_at: Mapped[dt.datetime]
+
+
+class MarketingSpendRow(Base):
+    """What a lead source cost in a month, as a supervisor entered it (/spend): one row per
+    source and month, replaced when entered again."""
+
+    __tablename__ = "marketing_spend"
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    """The 1st of the month."""
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    entered_by: Mapped[int] = mapped_column(BigInteger)
+    entered_at: Mapped[dt.datetime]
 
 
 class DealMessageRow(Base):

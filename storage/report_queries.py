@@ -21,25 +21,32 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.deal import DealStatus
-from storage.models import ActivityRow, DealRow, ScriptUseRow, StageTransitionRow
+from storage.models import (
+    ActivityRow,
+    DealRow,
+    MarketingSpendRow,
+    ScriptUseRow,
+    StageTransitionRow,
+)
 
 Scope = ColumnElement[bool]
-"""Which deals a figure counts: the whole team's, or one manager's (`manager_scope`)."""
-TEAM: Scope = true()
+"""Which deals a figure counts: the whole team's, or one manager's (`manager_scope`) or one
+pipeline's (`pipeline_scope`); never a /training sandbox deal."""
+REAL_DEALS: Scope = DealRow.is_sandbox.is_(False)
+TEAM: Scope = REAL_DEALS
 
 
 def manager_scope(manager_id: int) -> Scope:
-    return DealRow.manager_id == manager_id
+    return and_(REAL_DEALS, DealRow.manager_id == manager_id)
 
 
 def pipeline_scope(pipeline_id: str) -> Scope:
-    return DealRow.pipeline_id == pipeline_id
+    return and_(REAL_DEALS, DealRow.pipeline_id == pipeline_id)
 
 
 async def new_leads(
@@ -96,6 +103,51 @@ async def won_by_manager(
         .group_by(DealRow.manager_id)
     )
     return {manager: (int(count), Decimal(revenue)) for manager, count, revenue in rows}
+
+
+async def won_by_manager_and_pipeline(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+) -> dict[tuple[int | None, str], tuple[int, Decimal]]:
+    """Per manager and pipeline, deals won in [start, end) and their revenue (commissions can
+    differ by product, and a pipeline sells one product)."""
+    rows = await session.execute(
+        select(
+            DealRow.manager_id,
+            DealRow.pipeline_id,
+            func.count(),
+            func.coalesce(func.sum(DealRow.amount), 0),
+        )
+        .where(scope, _won_in(start, end))
+        .group_by(DealRow.manager_id, DealRow.pipeline_id)
+    )
+    return {
+        (manager, pipeline): (int(count), _money(revenue))
+        for manager, pipeline, count, revenue in rows
+    }
+
+
+async def activities_by_author(
+    session: AsyncSession, authors: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> dict[int, dict[str, int]]:
+    """Per person of `authors`, the activities of each kind they logged in [start, end) (a
+    range of `ix_activities_author_at` per person)."""
+    if not authors:
+        return {}
+    rows = await session.execute(
+        select(ActivityRow.author_id, ActivityRow.kind, func.count())
+        .join(DealRow, DealRow.id == ActivityRow.deal_id)
+        .where(
+            ActivityRow.author_id.in_(authors),
+            ActivityRow.at >= start,
+            ActivityRow.at < end,
+            REAL_DEALS,
+        )
+        .group_by(ActivityRow.author_id, ActivityRow.kind)
+    )
+    done: dict[int, dict[str, int]] = {}
+    for author, kind, count in rows:
+        done.setdefault(int(author), {})[kind] = int(count)
+    return done
 
 
 async def open_pipeline(
@@ -341,7 +393,11 @@ async def script_variants(
             ),
         )
         .outerjoin(DealRow, DealRow.id == ScriptUseRow.deal_id)
-        .where(ScriptUseRow.at >= start, ScriptUseRow.at < end)
+        .where(
+            ScriptUseRow.at >= start,
+            ScriptUseRow.at < end,
+            or_(DealRow.id.is_(None), REAL_DEALS),
+        )
         .group_by(ScriptUseRow.objection_id, ScriptUseRow.variant_id)
         .order_by(ScriptUseRow.objection_id, ScriptUseRow.variant_id)
     )
@@ -415,3 +471,50 @@ async def activities(
         .order_by(ActivityRow.at, ActivityRow.id)
     )
     return [tuple(row) for row in rows]
+
+
+async def leads_by_source(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+) -> dict[str, int]:
+    """Deals created in [start, end) per lead source."""
+    rows = await session.execute(
+        select(DealRow.source, func.count())
+        .where(scope, DealRow.created_at >= start, DealRow.created_at < end)
+        .group_by(DealRow.source)
+    )
+    return {source: int(count) for source, count in rows}
+
+
+async def won_by_source(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+) -> dict[str, tuple[int, Decimal]]:
+    """Deals won in [start, end) and their revenue, per the lead source they came from."""
+    rows = await session.execute(
+        select(DealRow.source, func.count(), func.coalesce(func.sum(DealRow.amount), 0))
+        .where(scope, _won_in(start, end))
+        .group_by(DealRow.source)
+    )
+    return {source: (int(count), _money(revenue)) for source, count, revenue in rows}
+
+
+async def spend_by_source(
+    session: AsyncSession, month_shares: Mapping[dt.date, Decimal]
+) -> dict[str, Decimal]:
+    """Per lead source, the marketing spend of the months in `month_shares` (each month by
+    its 1st), each month's amount times its share: the spend of a period pro rata. Sources
+    without an amount for any of these months are left out."""
+    if not month_shares:
+        return {}
+    share = case(
+        *(
+            (MarketingSpendRow.month == month, literal(part, Numeric(24, 20)))
+            for month, part in month_shares.items()
+        ),
+        else_=literal(Decimal(0), Numeric(24, 20)),
+    )
+    rows = await session.execute(
+        select(MarketingSpendRow.source_id, func.sum(MarketingSpendRow.amount * share))
+        .where(MarketingSpendRow.month.in_(sorted(month_shares)))
+        .group_by(MarketingSpendRow.source_id)
+    )
+    return {source: _money(amount) for source, amount in rows}

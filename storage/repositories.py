@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
@@ -19,6 +20,7 @@ from storage.models import (
     DealMessageRow,
     DealRow,
     InviteRow,
+    ProposalFigureRow,
     QualificationAnswerRow,
     ReassignmentRow,
     StaffMember,
@@ -367,7 +369,9 @@ class DealRepository:
     async def open_deals(
         self, *, manager_id: int | None = None, stage_id: str | None = None
     ) -> list[Deal]:
-        query = select(DealRow).where(DealRow.status == DealStatus.OPEN.value)
+        query = select(DealRow).where(
+            DealRow.status == DealStatus.OPEN.value, DealRow.is_sandbox.is_(False)
+        )
         if manager_id is not None:
             query = query.where(DealRow.manager_id == manager_id)
         if stage_id is not None:
@@ -379,6 +383,37 @@ class DealRepository:
     ) -> None:
         self._session.add(
             ActivityRow(deal_id=deal_id, kind=kind, author_id=author_id, at=at, comment=comment)
+        )
+
+    async def activity_kinds_since(self, deal_id: int, since: dt.datetime) -> set[str]:
+        """The kinds of activity logged on a deal at or after `since`."""
+        rows = await self._session.scalars(
+            select(ActivityRow.kind)
+            .where(ActivityRow.deal_id == deal_id, ActivityRow.at >= since)
+            .distinct()
+        )
+        return set(rows)
+
+    async def proposal_figures(self, deal_id: int) -> dict[str, Decimal]:
+        rows = await self._session.execute(
+            select(ProposalFigureRow.input_id, ProposalFigureRow.value).where(
+                ProposalFigureRow.deal_id == deal_id
+            )
+        )
+        return {input_id: Decimal(value) for input_id, value in rows.tuples()}
+
+    async def set_proposal_figure(
+        self, deal_id: int, input_id: str, value: Decimal, by: int, at: dt.datetime
+    ) -> None:
+        await self._session.merge(
+            ProposalFigureRow(
+                deal_id=deal_id, input_id=input_id, value=value, entered_by=by, entered_at=at
+            )
+        )
+
+    async def clear_proposal_figures(self, deal_id: int) -> None:
+        await self._session.execute(
+            delete(ProposalFigureRow).where(ProposalFigureRow.deal_id == deal_id)
         )
 
     async def activities(self, deal_id: int, *, limit: int) -> Sequence[ActivityRow]:
@@ -460,7 +495,11 @@ class DealRepository:
         """Open deals per manager (the queue's deals, with no manager, are left out)."""
         query = (
             select(DealRow.manager_id, func.count())
-            .where(DealRow.status == DealStatus.OPEN.value, DealRow.manager_id.is_not(None))
+            .where(
+                DealRow.status == DealStatus.OPEN.value,
+                DealRow.is_sandbox.is_(False),
+                DealRow.manager_id.is_not(None),
+            )
             .group_by(DealRow.manager_id)
         )
         return {manager_id: count for manager_id, count in await self._session.execute(query)}
@@ -481,7 +520,11 @@ class DealRepository:
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         query = (
             select(DealRow)
-            .where(DealRow.manager_id == manager_id, DealRow.status == DealStatus.OPEN.value)
+            .where(
+                DealRow.manager_id == manager_id,
+                DealRow.status == DealStatus.OPEN.value,
+                DealRow.is_sandbox.is_(False),
+            )
             .order_by(DealRow.stage_entered_at, DealRow.id)
         )
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
@@ -510,6 +553,7 @@ def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
     row.snoozed_until = deal.snoozed_until
     row.deadline_at = deal.deadline_at
     row.snooze_reason = deal.snooze_reason
+    row.is_sandbox = deal.is_sandbox
 
 
 def _deal_from_row(row: DealRow) -> Deal:
@@ -539,4 +583,5 @@ def _deal_from_row(row: DealRow) -> Deal:
         snoozed_until=row.snoozed_until,
         deadline_at=row.deadline_at,
         snooze_reason=row.snooze_reason,
+        is_sandbox=row.is_sandbox,
     )

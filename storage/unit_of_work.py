@@ -14,6 +14,7 @@ from storage.repositories import (
     InviteRepository,
     StaffRepository,
 )
+from storage.spend_repository import SpendRepository
 
 
 class UnitOfWork:
@@ -25,6 +26,7 @@ class UnitOfWork:
     contacts: ContactRepository
     deals: DealRepository
     reminders: ReminderRepository
+    spend: SpendRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -39,6 +41,7 @@ class UnitOfWork:
             self.contacts = ContactRepository(self.session)
             self.deals = DealRepository(self.session)
             self.reminders = ReminderRepository(self.session)
+            self.spend = SpendRepository(self.session)
         self._depth += 1
         return self
 

@@ -13,13 +13,17 @@ from bot.handlers import (
     errors,
     fallback,
     lead,
+    my,
     profile,
+    proposals,
     relay,
     reminders,
     reports,
     scripts,
     staff,
     supervision,
+    training,
+    unit_economics,
 )
 
 
@@ -29,7 +33,9 @@ def build_root_router() -> Router:
         errors.create_router(),
         common.create_router(),
         lead.create_router(),
+        unit_economics.create_router(),
         supervision.create_router(),
+        proposals.create_router(),
         reminders.create_router(),
         deals.create_router(),
         scripts.create_router(),
@@ -38,6 +44,8 @@ def build_root_router() -> Router:
         reports.create_router(),
         book.create_router(),
         profile.create_router(),
+        my.create_router(),
+        training.create_router(),
         reminders.create_typed_router(),
         fallback.create_router(),
     )

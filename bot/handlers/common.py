@@ -6,10 +6,12 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callbacks import TrainingStart
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
-from bot.i18n import pick_locale, t
+from bot.i18n import pick_locale, t, tp
 from bot.menus import set_personal_menu
 from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
@@ -68,10 +70,17 @@ async def start_with_invite(
         return
     locale = pick_locale(profile.language_code, settings.default_locale)
     await set_personal_menu(bot, message.chat.id, role, locale)
+    offer = None
+    if role is Role.MANAGER:  # a new manager learns the screens on a sandbox deal first
+        keyboard = InlineKeyboardBuilder()
+        keyboard.button(text=tp("training.offer_button"), callback_data=TrainingStart())
+        offer = keyboard.as_markup()
     await message.answer(
         t("invite.joined", role=t(f"role.{role.value}"), company=book.company)
         + "\n\n"
         + t(HELP_BY_ROLE[role])
+        + ("\n\n" + t("training.offer") if offer else ""),
+        reply_markup=offer,
     )
 
 

@@ -56,7 +56,7 @@ from services.deals import (
 )
 from services.qualification import answer, current_step
 from services.staff import Actor
-from services.workspace import ActivityKind, log_activity, open_deals, view_deal
+from services.workspace import ActivityKind, criteria_done, log_activity, open_deals, view_deal
 from storage.unit_of_work import UnitOfWork
 
 
@@ -275,7 +275,10 @@ async def card(
             await edit_screen(query, *card_screen(view, book, settings, actor.role))
             await query.answer()
         elif action in (CardAction.ADVANCE, CardAction.TICK):
-            checklist = checklist_screen(view, book, callback_data.ticked, actor.role)
+            mask = callback_data.ticked
+            if action is CardAction.ADVANCE:  # first opened: what the deal's history has done
+                mask |= await criteria_done(uow, book, actor, deal_id)
+            checklist = checklist_screen(view, book, mask, actor.role)
             await edit_screen(query, *checklist)
             await query.answer()
         elif action is CardAction.CONFIRM_ADVANCE:

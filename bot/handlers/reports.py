@@ -15,7 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod
+from bot.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod, ReportSources
 from bot.digest import (
     caption,
     chart,
@@ -29,6 +29,7 @@ from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
+from bot.source_economics import economics_text
 from domain.abtest import Proportion
 from domain.clock import Clock
 from domain.kpi import NAMED_PERIODS, Period, days_period, named_period
@@ -41,6 +42,7 @@ from services.export import export_rows
 from services.lens import lens
 from services.script_report import script_ab
 from services.staff import Actor
+from services.unit_economics import month_source_economics
 from storage.unit_of_work import UnitOfWork
 
 HISTORY_START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -74,14 +76,17 @@ async def digest_drill(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    """From the digest into the managers' table, one manager, or one pipeline (the month so
-    far, as the digest)."""
+    """From the digest into the managers' table, the lead sources' economics, one manager, or
+    one pipeline (the month so far, as the digest)."""
     zone = ZoneInfo(settings.timezone)
     kind, key = callback_data.kind, callback_data.key
     try:
         if kind is DrillKind.MANAGERS:
             team = await digest(uow, clock, book, calendar, actor, zone)
             text, markup = managers_screen(team, book)
+        elif kind is DrillKind.SOURCES:
+            sources = await month_source_economics(uow, clock, book, actor, zone)
+            text, markup = economics_text(sources, book), None
         elif kind is DrillKind.PIPELINE:
             pipeline = book.pipelines[key]
             one = await digest(uow, clock, book, calendar, actor, zone, pipeline_id=pipeline.id)
@@ -189,10 +194,10 @@ async def report_period(
         return
     zone = ZoneInfo(settings.timezone)
     period = named_period(callback_data.name, clock.now(), zone)
-    text = await _report(uow, clock, book, calendar, actor, period, zone)
+    text, markup = await _report(uow, clock, book, calendar, actor, period, zone)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=_export_button(period))
+        await query.message.edit_text(text, reply_markup=markup)
 
 
 async def report_dates(
@@ -212,8 +217,8 @@ async def report_dates(
         return
     await end_conversation(state)
     period = days_period(dates[0], dates[1], zone)
-    text = await _report(uow, clock, book, calendar, actor, period, zone)
-    await message.answer(text, reply_markup=_export_button(period))
+    text, markup = await _report(uow, clock, book, calendar, actor, period, zone)
+    await message.answer(text, reply_markup=markup)
 
 
 async def report_export(
@@ -250,14 +255,16 @@ async def report_export(
         )
 
 
-def _export_button(period: Period) -> InlineKeyboardMarkup:
+def _export_button(period: Period, *, team: bool = False) -> InlineKeyboardMarkup:
+    """Under a report: its export, and under the team's the lead sources' economics."""
     keyboard = InlineKeyboardBuilder()
-    keyboard.button(
-        text=tp("export.button"),
-        callback_data=ReportExport(
-            start=int(period.start.timestamp()), end=int(period.end.timestamp())
-        ),
-    )
+    start, end = int(period.start.timestamp()), int(period.end.timestamp())
+    keyboard.button(text=tp("export.button"), callback_data=ReportExport(start=start, end=end))
+    if team:
+        keyboard.button(
+            text=tp("report.sources"), callback_data=ReportSources(start=start, end=end)
+        )
+    keyboard.adjust(1)
     return keyboard.as_markup()
 
 
@@ -269,10 +276,11 @@ async def _report(
     actor: Actor,
     period: Period,
     zone: ZoneInfo,
-) -> str:
+) -> tuple[str, InlineKeyboardMarkup]:
     view = await lens(uow, book, actor)
     data = await figures(uow, clock, book, calendar, view, period, zone)
-    return report_text(data, book, own=view.manager_id is not None)
+    own = view.manager_id is not None
+    return report_text(data, book, own=own), _export_button(period, team=not own)
 
 
 def _dates(text: str, year: int) -> tuple[dt.date, dt.date] | None:

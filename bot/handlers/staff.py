@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -24,6 +25,7 @@ from domain.clock import Clock
 from domain.errors import PermissionDenied
 from domain.roles import Action, Role, can
 from services.staff import Actor, StaffError, Team, create_invite, deactivate, team
+from services.training import STEPS, TrainingStatus, team_training
 from storage.models import StaffMember
 from storage.unit_of_work import UnitOfWork
 
@@ -110,8 +112,9 @@ async def show_team(
     message: Message, actor: Actor, uow: UnitOfWork, clock: Clock, settings: Settings
 ) -> None:
     current = await team(uow, clock, actor)
+    walks = await team_training(uow, clock, [m.telegram_id for m in current.members])
     await message.answer(
-        _team_text(current, settings),
+        _team_text(current, settings, walks),
         reply_markup=_team_keyboard(current, actor, settings),
     )
 
@@ -174,20 +177,28 @@ async def keep_member(
     query: CallbackQuery, actor: Actor, uow: UnitOfWork, clock: Clock, settings: Settings
 ) -> None:
     current = await team(uow, clock, actor)
+    walks = await team_training(uow, clock, [m.telegram_id for m in current.members])
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            _team_text(current, settings),
+            _team_text(current, settings, walks),
             reply_markup=_team_keyboard(current, actor, settings),
         )
 
 
-def _team_text(current: Team, settings: Settings) -> str:
+def _team_text(current: Team, settings: Settings, walks: Mapping[int, TrainingStatus]) -> str:
     lines = [t("team.title", count=len(current.members))]
     for member in current.members:
         line = t("team.member", name=_display_name(member), role=t(f"role.{member.role}"))
         if count := current.open_deals.get(member.telegram_id, 0):
             line += t("team.open_deals", count=count)
+        walk = walks.get(member.telegram_id)
+        if walk is not None and walk.completed_at is not None:
+            line += t("team.training_done", date=_local(walk.completed_at, settings.timezone))
+        elif walk is not None:
+            line += t("team.training_steps", done=walk.steps_done, total=len(STEPS))
+        elif member.role == Role.MANAGER.value:
+            line += t("team.training_none")
         lines.append(line)
     if current.former_with_deals:
         lines.append("")

@@ -120,7 +120,11 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     assert "🐢 Отстают от темпа: Иван −71 400, Пётр −71 400 RUB" in photo.text
     assert len(photo.text) <= 1024
     pipelines = [pipeline.name for pipeline in app.book.pipelines]
-    assert photo.button_texts == ["👥 По менеджерам", *(f"📊 Воронка: {p}" for p in pipelines)]
+    assert photo.button_texts == [
+        "👥 По менеджерам",
+        "💸 Источники",
+        *(f"📊 Воронка: {p}" for p in pipelines),
+    ]
 
     await maria.press("👥 По менеджерам")
     table = await maria.wait_message(contains="Менеджеры")

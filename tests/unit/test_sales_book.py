@@ -152,6 +152,13 @@ SUBS = "- id: subscription_small"
 
 BROKEN_BOOKS = [
     Broken(
+        "an activity ticks a criterion the stage does not have",
+        edit("proposal: КП отправлено клиенту", "proposal: КП отправлено", after="- id: proposal"),
+        "pipelines[implementation_mid].stages[proposal].ticked_by.proposal",
+        line_of("proposal: КП отправлено клиенту", after="- id: proposal"),
+        "must be one of this stage's exit criteria, word for word, got 'КП отправлено'",
+    ),
+    Broken(
         "missing top-level field",
         edit("first_response_minutes: 15\n", ""),
         "first_response_minutes",

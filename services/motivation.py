@@ -1,0 +1,235 @@
+"""A person's month in money and their day in activities (definitions in `domain/motivation.py`):
+`/my` for a manager, the team's table and payroll estimate for a supervisor, who fell behind the
+activity targets yesterday for the digest, and the end-of-day nudge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock
+from domain.errors import PermissionDenied
+from domain.forecast import month_of
+from domain.motivation import ActivityProgress, Earnings, earnings
+from domain.reminders import PlannedReminder, plan_nudge
+from domain.roles import Action, Role, require
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.lens import team_plans
+from services.staff import Actor
+from storage import report_queries as q
+from storage.unit_of_work import UnitOfWork
+
+RoleKey = Literal["manager", "supervisor"]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMonth:
+    staff_id: int
+    name: str
+    role: Role
+    earnings: Earnings | None
+    """None where the book has no pay scheme for the role."""
+    won_deals: int
+    today: ActivityProgress | None
+    """None where the book sets the role no daily targets."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMonth:
+    people: list[PersonMonth]
+    """Managers first, the furthest below their plan first; then the supervisors."""
+
+    @property
+    def payroll(self) -> Decimal:
+        return sum((p.earnings.total for p in self.people if p.earnings), Decimal(0))
+
+
+async def my_month(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    actor: Actor,
+    zone: ZoneInfo,
+    staff_id: int | None = None,
+) -> PersonMonth:
+    """A person's own month; someone else's only for those who see the team's figures."""
+    target = actor.user_id if staff_id is None else staff_id
+    if target != actor.user_id:
+        require(actor.role, Action.VIEW_REPORTS)
+    require(actor.role, Action.VIEW_OWN_DEALS)
+    [person] = (await _months(uow, clock, book, zone, only=target)).people
+    return person
+
+
+async def team_month(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+) -> TeamMonth:
+    require(actor.role, Action.VIEW_REPORTS)
+    return await _months(uow, clock, book, zone)
+
+
+async def behind_yesterday(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
+) -> list[tuple[str, dict[str, int]]]:
+    """The managers who ended the last working day before today below a daily target, with
+    what they missed; [] when the book sets none."""
+    targets = book.activity_targets.daily.get("manager")
+    if not targets:
+        return []
+    day = clock.now().astimezone(zone).date() - dt.timedelta(days=1)
+    for _ in range(31):
+        if calendar.is_working_day(day):
+            break
+        day -= dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    async with uow:
+        managers = list(await uow.staff.active_with_role(Role.MANAGER))
+        done = await q.activities_by_author(
+            uow.session,
+            [m.telegram_id for m in managers],
+            start.astimezone(dt.UTC),
+            (start + dt.timedelta(days=1)).astimezone(dt.UTC),
+        )
+    behind = []
+    for member in managers:
+        progress = ActivityProgress(done.get(member.telegram_id, {}), targets)
+        if progress.behind:
+            behind.append((member.first_name or str(member.telegram_id), progress.missing))
+    return behind
+
+
+async def plan_nudges(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, zone: ZoneInfo
+) -> int:
+    """Plan today's end-of-day nudge of each active manager, at the book's `nudge_at` on a
+    working day while the working day lasts; once a day whatever the restarts. Whether it is
+    still needed is decided when it is due (`needs_nudge`)."""
+    settings = book.activity_targets
+    if not settings.nudge or not settings.daily.get("manager"):
+        return 0
+    now = clock.now()
+    planned: list[PlannedReminder] = []
+    async with uow:
+        for member in await uow.staff.active_with_role(Role.MANAGER):
+            local_zone = _zone_of(member.timezone, zone)
+            today = now.astimezone(local_zone).date()
+            period = calendar.working_period(today)
+            due = dt.datetime.combine(today, settings.nudge_at, tzinfo=local_zone)
+            if period is None or not period[0] <= due < period[1]:
+                continue
+            planned.append(plan_nudge(member.telegram_id, today, due.astimezone(dt.UTC)))
+        await uow.reminders.plan(planned, now)
+        await uow.commit()
+    return len(planned)
+
+
+async def needs_nudge(
+    uow: UnitOfWork, clock: Clock, book: SalesBook, staff_id: int, zone: ZoneInfo
+) -> dict[str, int]:
+    """What a manager still misses today ({} when on target: no nudge is sent)."""
+    targets = book.activity_targets.daily.get("manager", {})
+    async with uow:
+        member = await uow.staff.get(staff_id)
+        if member is None or not member.is_active:
+            return {}
+        local_zone = _zone_of(member.timezone, zone)
+        start = _day_start(clock.now(), local_zone)
+        done = await q.activities_by_author(
+            uow.session, [staff_id], start, start + dt.timedelta(days=1)
+        )
+    return ActivityProgress(done.get(staff_id, {}), targets).missing
+
+
+async def _months(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    zone: ZoneInfo,
+    only: int | None = None,
+) -> TeamMonth:
+    now = clock.now()
+    month_start, _ = month_of(now, zone)
+    product_of = {pipeline.id: pipeline.product for pipeline in book.pipelines}
+    day_start = _day_start(now, zone)
+    async with uow:
+        members = [
+            member
+            for member in await uow.staff.members(active_only=True)
+            if member.role in (Role.MANAGER.value, Role.SUPERVISOR.value)
+            and (only is None or member.telegram_id == only)
+        ]
+        if only is not None and not members:
+            member = await uow.staff.get(only)
+            if member is None:
+                raise PermissionDenied(Action.VIEW_REPORTS, Role.LEAD)
+            members = [member]
+        # Up to this moment included: a deal won a second ago counts.
+        won = await q.won_by_manager_and_pipeline(
+            uow.session, month_start, now + dt.timedelta(seconds=1)
+        )
+        plans = await team_plans(uow, book)
+        done = await q.activities_by_author(
+            uow.session,
+            [member.telegram_id for member in members],
+            day_start,
+            day_start + dt.timedelta(days=1),
+        )
+    team_revenue = sum((revenue for _, revenue in won.values()), Decimal(0))
+    team_deals = sum(count for count, _ in won.values())
+    team_average = team_revenue / team_deals if team_deals else None
+    people = []
+    for member in members:
+        role = Role(member.role)
+        if role is Role.MANAGER:
+            mine = {key: value for key, value in won.items() if key[0] == member.telegram_id}
+            plan = plans.get(member.telegram_id, book.plan.per_manager.get(str(member.telegram_id)))
+        else:  # a supervisor answers for the team's revenue and plan
+            mine, plan = won, book.plan.monthly_revenue
+        by_product: dict[str, Decimal] = {}
+        for (_, pipeline), (_, revenue) in mine.items():
+            product = product_of.get(pipeline, pipeline)
+            by_product[product] = by_product.get(product, Decimal(0)) + revenue
+        deals = sum(count for count, _ in mine.values())
+        average = sum(by_product.values(), Decimal(0)) / deals if deals else team_average
+        key: RoleKey = "manager" if role is Role.MANAGER else "supervisor"
+        scheme = book.motivation.get(key)
+        targets = book.activity_targets.daily.get(key)
+        people.append(
+            PersonMonth(
+                staff_id=member.telegram_id,
+                name=member.first_name or str(member.telegram_id),
+                role=role,
+                earnings=earnings(scheme, plan, by_product, average) if scheme else None,
+                won_deals=deals,
+                today=ActivityProgress(done.get(member.telegram_id, {}), targets)
+                if targets
+                else None,
+            )
+        )
+    people.sort(key=lambda p: (p.role is not Role.MANAGER, _fulfilment(p), p.name))
+    return TeamMonth(people)
+
+
+def _fulfilment(person: PersonMonth) -> Decimal:
+    share = person.earnings.fulfilment if person.earnings else None
+    return share if share is not None else Decimal(0)
+
+
+def _day_start(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
+def _zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else default
+    except (KeyError, ValueError):
+        return default
