@@ -139,7 +139,9 @@ async def submit_request(
         contact.company = form.company
         contact.username = profile.username
 
-        open_deal_now = await uow.deals.latest_open_for_contact(contact.id)
+        open_deal_now, recent_requests = await uow.deals.open_deal_and_requests_since(
+            contact.id, profile.user_id, now - DAY
+        )
         if open_deal_now is not None:
             assert open_deal_now.id is not None
             open_deal_now.lead_chat_id = profile.user_id
@@ -156,7 +158,7 @@ async def submit_request(
                 or first_response_deadline(calendar, book, now),
             )
 
-        if await uow.deals.count_requests_since(profile.user_id, now - DAY) >= daily_limit:
+        if recent_requests >= daily_limit:
             raise DailyLimitReached(daily_limit)
         pipeline = _pipeline_for(book, form.product_id)
         deal, created = open_deal(
@@ -164,10 +166,10 @@ async def submit_request(
         )
         deal.lead_chat_id = profile.user_id
         deal.first_response_due_at = first_response_deadline(calendar, book, now)
-        languages = await uow.staff.languages_of_managers_serving(pipeline.id)
-        deal.manager_id = await uow.staff.move_round_robin(
-            pipeline.id, lambda last: pick_next_manager(list(languages), last)
-        )
+        languages, last = await uow.staff.round_robin_candidates(pipeline.id)
+        deal.manager_id = pick_next_manager(list(languages), last)
+        if deal.manager_id is not None and deal.manager_id != last:
+            await uow.staff.remember_round_robin(pipeline.id, deal.manager_id)
         deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
@@ -82,7 +83,12 @@ class StaffRepository:
     async def languages_of_managers_serving(self, pipeline_id: str) -> dict[int, str | None]:
         """Active, reachable managers of a pipeline in the round robin's order (by id), each with
         their language, so the one picked can be written to without another query."""
-        query = (
+        rows = await self._session.execute(self._serving(pipeline_id))
+        return {row.telegram_id: row.language_code for row in rows}
+
+    @staticmethod
+    def _serving(pipeline_id: str) -> Select[tuple[int, str | None]]:
+        return (
             select(StaffMember.telegram_id, StaffMember.language_code)
             .join(StaffPipeline, StaffPipeline.staff_id == StaffMember.telegram_id)
             .where(
@@ -93,7 +99,37 @@ class StaffRepository:
             )
             .order_by(StaffMember.telegram_id)
         )
-        return {row.telegram_id: row.language_code for row in await self._session.execute(query)}
+
+    async def round_robin_candidates(
+        self, pipeline_id: str
+    ) -> tuple[dict[int, str | None], int | None]:
+        """The pipeline's active, reachable managers in the round robin's order, each with their
+        language, and who got its last lead: one query."""
+        last = (
+            select(AssignmentCursor.last_manager_id)
+            .where(AssignmentCursor.pipeline_id == pipeline_id)
+            .scalar_subquery()
+        )
+        rows = (
+            await self._session.execute(
+                self._serving(pipeline_id).add_columns(last.label("last_manager_id"))
+            )
+        ).all()
+        languages = {row.telegram_id: row.language_code for row in rows}
+        return languages, (rows[0].last_manager_id if rows else None)
+
+    async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
+        """Who got the pipeline's last lead, in one upsert."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(AssignmentCursor)
+            .values(pipeline_id=pipeline_id, last_manager_id=manager_id)
+            .on_conflict_do_update(
+                index_elements=[AssignmentCursor.pipeline_id],
+                set_={"last_manager_id": manager_id},
+            )
+        )
 
     async def last_assigned(self, pipeline_id: str) -> int | None:
         cursor = await self._session.get(AssignmentCursor, pipeline_id)
@@ -315,6 +351,26 @@ class DealRepository:
         )
         row = (await self._session.scalars(query)).first()
         return _deal_from_row(row) if row else None
+
+    async def open_deal_and_requests_since(
+        self, contact_id: int, lead_chat_id: int, since: dt.datetime
+    ) -> tuple[Deal | None, int]:
+        """The contact's latest open deal, and how many requests the chat made since `since`,
+        read together (the request path counts its statements)."""
+        latest_open = (
+            select(DealRow.id)
+            .where(DealRow.contact_id == contact_id, DealRow.status == DealStatus.OPEN.value)
+            .order_by(DealRow.created_at.desc(), DealRow.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        recent = (
+            select(func.count(DealRow.id))
+            .where(DealRow.lead_chat_id == lead_chat_id, DealRow.created_at >= since)
+            .scalar_subquery()
+        )
+        open_id, requests = (await self._session.execute(select(latest_open, recent))).one()
+        return (await self.get(open_id) if open_id is not None else None), int(requests or 0)
 
     async def count_requests_since(self, lead_chat_id: int, since: dt.datetime) -> int:
         query = select(func.count(DealRow.id)).where(

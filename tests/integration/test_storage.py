@@ -254,6 +254,22 @@ async def test_round_robin_candidates_skip_deactivated_and_unreachable_managers(
         assert await uow.staff.managers_serving(pipeline_id) == []
 
 
+async def test_the_round_robin_reads_in_one_query_and_remembers_in_one_upsert(
+    session_factory: async_sessionmaker[AsyncSession], book: SalesBook
+) -> None:
+    clock = FixedClock(MONDAY_10)
+    _, manager, other = await _staff(session_factory, clock, book)
+    pipeline_id = book.pipelines[0].id
+    async with UnitOfWork(session_factory) as uow:
+        languages, last = await uow.staff.round_robin_candidates(pipeline_id)
+        assert (list(languages), last) == ([manager.user_id, other.user_id], None)
+        await uow.staff.remember_round_robin(pipeline_id, manager.user_id)  # inserts
+        await uow.staff.remember_round_robin(pipeline_id, other.user_id)  # updates
+        await uow.commit()
+    async with UnitOfWork(session_factory) as uow:
+        assert (await uow.staff.round_robin_candidates(pipeline_id))[1] == other.user_id
+
+
 async def test_unit_of_work_rolls_back_unless_committed(
     session_factory: async_sessionmaker[AsyncSession], book: SalesBook
 ) -> None:
