@@ -11,7 +11,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.errors import PermissionDenied
 from domain.forecast import month_of
 from domain.motivation import ActivityProgress, Earnings, earnings
 from domain.reminders import PlannedReminder, plan_nudge
@@ -19,7 +18,7 @@ from domain.roles import Action, Role, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import team_plans
-from services.staff import Actor
+from services.staff import Actor, StaffError
 from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
@@ -168,9 +167,9 @@ async def _months(
         ]
         if only is not None and not members:
             member = await uow.staff.get(only)
-            if member is None:
-                raise PermissionDenied(Action.VIEW_REPORTS, Role.LEAD)
-            members = [member]
+            if member is None or Role(member.role) not in (Role.MANAGER, Role.SUPERVISOR):
+                raise StaffError("not_staff")
+            members = [member]  # someone deactivated this month: their month so far
         # Up to this moment included: a deal won a second ago counts.
         won = await q.won_by_manager_and_pipeline(
             uow.session, month_start, now + dt.timedelta(seconds=1)

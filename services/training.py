@@ -9,16 +9,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
-
 from domain.clock import Clock
 from domain.deal import TransitionKind, open_deal, with_deal_id
-from domain.reminders import ReminderKind
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.staff import Actor
-from storage.models import Contact, ReminderRow, ScriptUseRow, TrainingRow
+from storage.models import Contact, TrainingRow
 from storage.unit_of_work import UnitOfWork
 
 STEPS = ("open", "qualify", "script", "move", "remind", "close")
@@ -75,15 +72,7 @@ async def start_training(
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
-        await uow.session.merge(
-            TrainingRow(
-                staff_id=actor.user_id,
-                deal_id=deal.id,
-                started_at=now,
-                opened_at=None,
-                completed_at=None,
-            )
-        )
+        await uow.deals.start_training(actor.user_id, deal.id, now)
         await uow.commit()
     status = await training_status(uow, clock, actor.user_id)
     assert status is not None
@@ -94,7 +83,7 @@ async def training_status(uow: UnitOfWork, clock: Clock, staff_id: int) -> Train
     """Where this person's walk stands (None: never started); the walk's last step marks it
     completed."""
     async with uow:
-        row = await uow.session.get(TrainingRow, staff_id)
+        row = await uow.deals.training(staff_id)
         if row is None:
             return None
         status = await _status(uow, row)
@@ -108,7 +97,7 @@ async def training_status(uow: UnitOfWork, clock: Clock, staff_id: int) -> Train
 async def deal_opened(uow: UnitOfWork, clock: Clock, staff_id: int, deal_id: int) -> None:
     """The trainee opened their sandbox deal's card: the walk's first step."""
     async with uow:
-        row = await uow.session.get(TrainingRow, staff_id)
+        row = await uow.deals.training(staff_id)
         if row is not None and row.deal_id == deal_id and row.opened_at is None:
             row.opened_at = clock.now()
             await uow.commit()
@@ -130,24 +119,12 @@ async def _status(uow: UnitOfWork, row: TrainingRow) -> TrainingStatus:
     done = dict.fromkeys(STEPS, False)
     deal = await uow.deals.get(row.deal_id) if row.deal_id is not None else None
     if deal is not None:
-        session = uow.session
-        moves = await uow.deals.history(row.deal_id or 0)
+        moves = await uow.deals.history(deal.id or 0)
         done["open"] = row.opened_at is not None
         done["qualify"] = deal.qualification_level is not None
-        done["script"] = bool(
-            await session.scalar(select(exists().where(ScriptUseRow.deal_id == deal.id)))
-        )
+        done["script"] = await uow.deals.has_script_use(row.deal_id or 0)
         done["move"] = any(move.kind is TransitionKind.FORWARD for move in moves)
-        done["remind"] = bool(
-            await session.scalar(
-                select(
-                    exists().where(
-                        ReminderRow.deal_id == deal.id,
-                        ReminderRow.kind == ReminderKind.PERSONAL.value,
-                    )
-                )
-            )
-        )
+        done["remind"] = await uow.reminders.has_personal(row.deal_id or 0)
         done["close"] = not deal.is_open
     if row.completed_at is not None:
         done = dict.fromkeys(STEPS, True)

@@ -13,12 +13,12 @@ import datetime as dt
 from collections.abc import Sequence
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from domain.reminders import PlannedReminder
+from domain.reminders import PlannedReminder, ReminderKind
 from storage.models import ReminderRow
 
 
@@ -69,6 +69,19 @@ class ReminderRepository:
             ],
             # Nulls as values, so rows with and without a stage go in one statement.
             execution_options={"render_nulls": True},
+        )
+
+    async def has_personal(self, deal_id: int) -> bool:
+        """Whether anyone set a personal reminder on this deal."""
+        return bool(
+            await self._session.scalar(
+                select(
+                    exists().where(
+                        ReminderRow.deal_id == deal_id,
+                        ReminderRow.kind == ReminderKind.PERSONAL.value,
+                    )
+                )
+            )
         )
 
     async def claim(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,9 +24,11 @@ from storage.models import (
     ProposalFigureRow,
     QualificationAnswerRow,
     ReassignmentRow,
+    ScriptUseRow,
     StaffMember,
     StaffPipeline,
     StageTransitionRow,
+    TrainingRow,
 )
 
 UNKNOWN_SOURCE = "unknown"
@@ -449,6 +451,22 @@ class DealRepository:
             .distinct()
         )
         return set(rows)
+
+    async def has_script_use(self, deal_id: int) -> bool:
+        return bool(
+            await self._session.scalar(select(exists().where(ScriptUseRow.deal_id == deal_id)))
+        )
+
+    async def training(self, staff_id: int) -> TrainingRow | None:
+        return await self._session.get(TrainingRow, staff_id)
+
+    async def start_training(self, staff_id: int, deal_id: int, at: dt.datetime) -> None:
+        """A fresh walk on this sandbox deal (an earlier one is forgotten)."""
+        await self._session.merge(
+            TrainingRow(
+                staff_id=staff_id, deal_id=deal_id, started_at=at, opened_at=None, completed_at=None
+            )
+        )
 
     async def proposal_figures(self, deal_id: int) -> dict[str, Decimal]:
         rows = await self._session.execute(

@@ -20,7 +20,7 @@ from domain.errors import PermissionDenied
 from domain.roles import Action, can
 from domain.sales_book import SalesBook
 from services.motivation import my_month, team_month
-from services.staff import Actor
+from services.staff import Actor, StaffError
 from storage.unit_of_work import UnitOfWork
 
 
@@ -60,6 +60,9 @@ async def show_person(
         )
     except PermissionDenied:
         await query.answer(tp("my.only_own"), show_alert=True)
+        return
+    except StaffError:
+        await query.answer(tp("error.stale_button"), show_alert=True)
         return
     await query.answer()
     if isinstance(query.message, Message):
