@@ -14,15 +14,6 @@ from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
 
-def scope_of(actor: Actor) -> q.Scope:
-    """Whose deals a person's figures count: the team's for those who see reports, a manager's
-    own otherwise."""
-    if can(actor.role, Action.VIEW_REPORTS):
-        return q.TEAM
-    require(actor.role, Action.VIEW_OWN_DEALS)
-    return q.manager_scope(actor.user_id)
-
-
 @dataclass(frozen=True, slots=True)
 class Lens:
     """Whose figures a report shows: the deals it counts and the monthly plan they answer to."""
