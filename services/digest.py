@@ -8,6 +8,7 @@ instances. The figures are the month so far against the same number of days befo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -50,9 +51,9 @@ class Digest:
     """Open deals with neither an activity nor a stage move for a week."""
     lens: Lens
     forecast: Forecast
-    behind_targets: list[tuple[str, dict[str, int]]]
+    behind_targets: list[tuple[str, dict[str, int]]] = dataclasses.field(default_factory=list)
     """The team's managers below a daily activity target on the last working day, with what
-    they missed (the team's digest only)."""
+    they missed (the team's morning digest only, not a report of another period)."""
 
 
 async def plan_digests(
@@ -104,7 +105,11 @@ async def digest(
     require(actor.role, Action.RECEIVE_DIGEST)
     view = await lens(uow, book, actor, manager_id=manager_id, pipeline_id=pipeline_id)
     period = month_so_far(clock.now(), zone)
-    return await figures(uow, clock, book, calendar, view, period, zone)
+    morning = await figures(uow, clock, book, calendar, view, period, zone)
+    if view.manager_id is None and view.pipeline_id is None:  # the team's morning digest
+        behind = await behind_yesterday(uow, clock, book, calendar, zone)
+        morning = dataclasses.replace(morning, behind_targets=behind)
+    return morning
 
 
 async def figures(
@@ -139,8 +144,6 @@ async def figures(
         ]
         answered = await q.first_response(session, period.start, period.end, scope)
         idle = await q.idle_deals(session, now, IDLE_AFTER, scope)
-    team = view.manager_id is None and view.pipeline_id is None
-    behind = await behind_yesterday(uow, clock, book, calendar, zone) if team else []
     return Digest(
         period,
         zone,
@@ -153,7 +156,6 @@ async def figures(
         idle,
         view,
         outlook,
-        behind,
     )
 
 
