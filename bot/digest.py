@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from bot.callbacks import DigestDrill, DrillKind
-from bot.i18n import Html, join_within_limit, t, tp
+from bot.i18n import Html, join_within_limit, money, percent, t, tp
 from bot.motivation_screens import missing_compact
 from domain.forecast import PlanPace
 from domain.funnel import Funnel
@@ -75,14 +75,14 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
         pass  # the month so far: the pace line below says it against the whole month's plan
     elif current.plan is None:
         lines.append(
-            t("digest.revenue_alone", revenue=_money(current.revenue), currency=book.currency)
+            t("digest.revenue_alone", revenue=money(current.revenue), currency=book.currency)
         )
     else:
         lines.append(
             t(
                 "digest.revenue",
-                revenue=_money(current.revenue),
-                plan=_money(current.plan),
+                revenue=money(current.revenue),
+                plan=money(current.plan),
                 currency=book.currency,
             )
         )
@@ -100,8 +100,8 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
                 "digest.weakest",
                 pipeline=pipeline.name,
                 stage=pipeline.stage(weakest.stage_id).name,
-                conversion=_percent(weakest.conversion),
-                target=_percent(weakest.target),
+                conversion=percent(weakest.conversion),
+                target=percent(weakest.target),
             )
         )
     if digest.overdue:
@@ -123,7 +123,7 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
         lines.append(
             t(
                 "digest.first_response",
-                share=_percent(Decimal(met) / Decimal(due)),
+                share=percent(Decimal(met) / Decimal(due)),
                 met=met,
                 due=due,
             )
@@ -156,8 +156,8 @@ def forecast_lines(digest: Digest, book: SalesBook) -> list[str]:
         lines.append(
             t(
                 "digest.forecast",
-                weighted=_money(pipeline.weighted),
-                amount=_money(pipeline.amount),
+                weighted=money(pipeline.weighted),
+                amount=money(pipeline.amount),
                 deals=pipeline.deals,
                 currency=book.currency,
             )
@@ -170,7 +170,7 @@ def forecast_lines(digest: Digest, book: SalesBook) -> list[str]:
         behind = [row for row in outlook.managers if row.pace.plan and row.pace.ahead < 0]
         if behind:
             parts = ", ".join(
-                f"{row.name} −{_money(-row.pace.ahead)}" for row in behind[:BEHIND_SHOWN]
+                f"{row.name} −{money(-row.pace.ahead)}" for row in behind[:BEHIND_SHOWN]
             )
             lines.append(t("digest.behind", parts=parts, currency=book.currency))
     return lines
@@ -180,9 +180,9 @@ def pace_lines(pace: PlanPace, book: SalesBook) -> list[str]:
     lines = [
         t(
             "digest.pace",
-            revenue=_money(pace.revenue),
-            plan=_money(pace.plan),
-            share=_percent(pace.fulfilment or Decimal(0)),
+            revenue=money(pace.revenue),
+            plan=money(pace.plan),
+            share=percent(pace.fulfilment or Decimal(0)),
             currency=book.currency,
         )
     ]
@@ -191,7 +191,7 @@ def pace_lines(pace: PlanPace, book: SalesBook) -> list[str]:
         return lines
     gap = t(
         "digest.pace_ahead" if pace.ahead >= 0 else "digest.pace_behind",
-        amount=_money(abs(pace.ahead)),
+        amount=money(abs(pace.ahead)),
         currency=book.currency,
     )
     if pace.needed_per_day is None:
@@ -199,7 +199,7 @@ def pace_lines(pace: PlanPace, book: SalesBook) -> list[str]:
             t(
                 "digest.pace_month_over",
                 gap=gap,
-                left=_money(pace.remaining),
+                left=money(pace.remaining),
                 currency=book.currency,
             )
         )
@@ -208,7 +208,7 @@ def pace_lines(pace: PlanPace, book: SalesBook) -> list[str]:
             t(
                 "digest.pace_needed",
                 gap=gap,
-                needed=_money(pace.needed_per_day),
+                needed=money(pace.needed_per_day),
                 days=pace.days_left,
                 currency=book.currency,
             )
@@ -231,8 +231,8 @@ def funnel_lines(funnel: Funnel, book: SalesBook) -> list[str]:
                     "drill.funnel_step",
                     stage=name,
                     reached=step.reached,
-                    conversion=_percent(step.conversion),
-                    target=_percent(step.target),
+                    conversion=percent(step.conversion),
+                    target=percent(step.target),
                     mark="✅" if step.conversion >= step.target else "🔻",
                 )
             )
@@ -266,15 +266,15 @@ def managers_screen(digest: Digest, book: SalesBook) -> tuple[str, InlineKeyboar
             t(
                 "drill.manager_row",
                 name=row.name,
-                revenue=_money(pace.revenue),
-                plan=_money(pace.plan),
-                share=_percent(pace.fulfilment) if pace.fulfilment is not None else "—",
+                revenue=money(pace.revenue),
+                plan=money(pace.plan),
+                share=percent(pace.fulfilment) if pace.fulfilment is not None else "—",
                 gap=t(
                     "digest.pace_ahead" if pace.ahead >= 0 else "digest.pace_behind",
-                    amount=_money(abs(pace.ahead)),
+                    amount=money(abs(pace.ahead)),
                     currency=book.currency,
                 ),
-                weighted=_money(row.pipeline.weighted),
+                weighted=money(row.pipeline.weighted),
                 deals=row.pipeline.deals,
                 overdue=overdue.get(row.manager_id, 0),
                 currency=book.currency,
@@ -360,7 +360,7 @@ def _draw_funnel(axis: Axes, funnel: Funnel, book: SalesBook) -> None:
     for bar, step in zip(bars, funnel.steps[::-1], strict=True):
         note, colour = f" {step.reached}", "black"
         if step.conversion is not None:
-            note += f"  → {_percent(step.conversion)} / {_percent(step.target)}"
+            note += f"  → {percent(step.conversion)} / {percent(step.target)}"
             colour = "black" if step.conversion >= step.target else "#c0392b"
         axis.text(
             bar.get_width(),
@@ -400,14 +400,14 @@ def _draw_revenue(axis: Axes, digest: Digest, book: SalesBook, labels: dict[str,
         axis.text(
             bar.get_width(),
             bar.get_y() + bar.get_height() / 2,
-            f" {_money(Decimal(str(value)))}",
+            f" {money(Decimal(str(value)))}",
             va="center",
             fontsize=10,
         )
     axis.set_title(f"{labels['title']}, {book.currency}", fontsize=12)
     axis.tick_params(labelsize=10)
     axis.set_xlim(0, max(max(values, default=0), 1) * 1.25)
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _money(Decimal(value))))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: money(Decimal(value))))
 
 
 def figure_value(kpi: str, value: Decimal | None, book: SalesBook) -> str:
@@ -415,20 +415,12 @@ def figure_value(kpi: str, value: Decimal | None, book: SalesBook) -> str:
     if value is None:
         return "—"
     if kpi in ("key_stage_conversion", "plan_fulfilment"):
-        return _percent(value)
+        return percent(value)
     if kpi == "average_deal":
-        return f"{_money(value)} {book.currency}"
+        return f"{money(value)} {book.currency}"
     if kpi == "sales_cycle":
         return t("digest.days", days=f"{value:.1f}")
     return f"{int(value)}"
-
-
-def _percent(value: Decimal) -> str:
-    return f"{value * 100:.0f} %"
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.0f}".replace(",", " ")
 
 
 def _reason_name(book: SalesBook, reason_id: str) -> str:

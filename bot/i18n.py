@@ -62,6 +62,11 @@ def money(amount: Decimal) -> str:
     return f"{amount:,.0f}".replace(",", " ")
 
 
+def percent(share: Decimal) -> str:
+    """A share as people read it: 0.256 is "26 %"."""
+    return f"{share * 100:.0f} %"
+
+
 class Html(str):
     """Text that is already valid Telegram HTML and must not be escaped again."""
 

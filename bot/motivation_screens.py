@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import MyPerson
-from bot.i18n import join_within_limit, money, t, tp
+from bot.i18n import join_within_limit, money, percent, t, tp
 from domain.motivation import ActivityProgress, Earnings
 from domain.roles import Role
 from domain.sales_book import SalesBook
@@ -121,4 +121,4 @@ def missing_compact(missing: Mapping[str, int]) -> str:
 
 
 def _percent(share: Decimal | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f} %"
+    return "—" if share is None else percent(share)

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import SpendPick
-from bot.i18n import join_within_limit, money, t, tp
+from bot.i18n import join_within_limit, money, percent, t, tp
 from domain.sales_book import SalesBook
 from domain.unit_economics import UNKNOWN_SOURCE, SourceEconomics
 from services.unit_economics import RecentSpend, SourceReport
@@ -30,7 +30,7 @@ def economics_text(report: SourceReport, book: SalesBook) -> str:
             start=start.strftime("%d.%m.%Y %H:%M"),
             end=end.strftime("%d.%m.%Y %H:%M"),
         ),
-        t("sources.margin", margin=_percent(table.margin), currency=book.currency)
+        t("sources.margin", margin=percent(table.margin), currency=book.currency)
         if table.margin is not None
         else t("sources.no_margin", currency=book.currency),
     ]
@@ -135,7 +135,3 @@ def amount_text(amount: Decimal | None) -> str:
 
 def _whole(amount: Decimal | None) -> str:
     return NO_VALUE if amount is None else money(amount)
-
-
-def _percent(share: Decimal) -> str:
-    return f"{share * 100:.0f} %"
