@@ -25,9 +25,8 @@ from services.forecast import Forecast, forecast
 from services.kpi import KpiReport, funnels, kpis
 from services.lens import Lens, lens
 from services.motivation import behind_yesterday
-from services.staff import Actor
+from services.staff import Actor, personal_zone
 from storage import report_queries as q
-from storage.models import StaffMember
 from storage.unit_of_work import UnitOfWork
 
 IDLE_AFTER = dt.timedelta(days=7)
@@ -68,7 +67,7 @@ async def plan_digests(
         if not members:
             members = list(await uow.staff.active_with_role(Role.ADMIN))
         for member in members:
-            local_zone = _zone_of(member, zone)
+            local_zone = personal_zone(member.timezone, zone)
             today = now.astimezone(local_zone).date()
             if not book.digest.on_days_off and not calendar.is_working_day(today):
                 continue
@@ -157,10 +156,3 @@ async def figures(
         view,
         outlook,
     )
-
-
-def _zone_of(member: StaffMember, default: ZoneInfo) -> ZoneInfo:
-    try:
-        return ZoneInfo(member.timezone) if member.timezone else default
-    except (KeyError, ValueError):
-        return default

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
 from domain.forecast import month_of
+from domain.kpi import named_period
 from domain.motivation import ActivityProgress, Earnings, earnings
 from domain.reminders import PlannedReminder, plan_nudge
 from domain.roles import Action, Role, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import team_plans
-from services.staff import Actor, StaffError
+from services.staff import Actor, StaffError, personal_zone
 from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
@@ -118,7 +119,7 @@ async def plan_nudges(
     planned: list[PlannedReminder] = []
     async with uow:
         for member in await uow.staff.active_with_role(Role.MANAGER):
-            local_zone = _zone_of(member.timezone, zone)
+            local_zone = personal_zone(member.timezone, zone)
             today = now.astimezone(local_zone).date()
             period = calendar.working_period(today)
             due = dt.datetime.combine(today, settings.nudge_at, tzinfo=local_zone)
@@ -139,8 +140,8 @@ async def needs_nudge(
         member = await uow.staff.get(staff_id)
         if member is None or not member.is_active:
             return {}
-        local_zone = _zone_of(member.timezone, zone)
-        start = _day_start(clock.now(), local_zone)
+        local_zone = personal_zone(member.timezone, zone)
+        start = named_period("today", clock.now(), local_zone).start
         done = await q.activities_by_author(
             uow.session, [staff_id], start, start + dt.timedelta(days=1)
         )
@@ -157,7 +158,7 @@ async def _months(
     now = clock.now()
     month_start, _ = month_of(now, zone)
     product_of = {pipeline.id: pipeline.product for pipeline in book.pipelines}
-    day_start = _day_start(now, zone)
+    day_start = named_period("today", now, zone).start
     async with uow:
         members = [
             member
@@ -220,15 +221,3 @@ async def _months(
 def _fulfilment(person: PersonMonth) -> Decimal:
     share = person.earnings.fulfilment if person.earnings else None
     return share if share is not None else Decimal(0)
-
-
-def _day_start(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    local = now.astimezone(zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
-
-
-def _zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else default
-    except (KeyError, ValueError):
-        return default

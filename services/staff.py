@@ -187,6 +187,15 @@ async def deactivate(
         return member
 
 
+def personal_zone(name: str | None, team_zone: ZoneInfo) -> ZoneInfo:
+    """A staff member's own time zone (`/timezone`), the team's when they chose none or the
+    stored name is no longer in the zone database."""
+    try:
+        return ZoneInfo(name) if name else team_zone
+    except (ZoneInfoNotFoundError, ValueError):
+        return team_zone
+
+
 async def time_zone(uow: UnitOfWork, actor: Actor) -> str | None:
     """The person's own time zone (None: the team's)."""
     async with uow:
