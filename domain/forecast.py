@@ -91,9 +91,21 @@ def month_of(now: dt.datetime, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetim
     return start, end
 
 
-def plan_pace(
-    plan: Decimal, revenue: Decimal, now: dt.datetime, calendar: WorkingCalendar, zone: dt.tzinfo
-) -> PlanPace:
+@dataclass(frozen=True, slots=True)
+class MonthProgress:
+    """How far into its month's working time a moment is: the same for every plan of the
+    month, so computed once and applied to each (`pace`)."""
+
+    elapsed: Decimal
+    """Share of the month's working time that has passed, 0..1."""
+    days_left: int
+    """Working days left in the month, today included while its working hours last."""
+
+    def pace(self, plan: Decimal, revenue: Decimal) -> PlanPace:
+        return PlanPace(plan=plan, revenue=revenue, elapsed=self.elapsed, days_left=self.days_left)
+
+
+def month_progress(now: dt.datetime, calendar: WorkingCalendar, zone: dt.tzinfo) -> MonthProgress:
     start, end = month_of(now, zone)
     total = calendar.working_time_between(start, end)
     passed = calendar.working_time_between(start, now)
@@ -106,9 +118,13 @@ def plan_pace(
         if period is not None and period[1] > now:
             days_left += 1
         day += dt.timedelta(days=1)
-    return PlanPace(
-        plan=plan, revenue=revenue, elapsed=min(elapsed, Decimal(1)), days_left=days_left
-    )
+    return MonthProgress(elapsed=min(elapsed, Decimal(1)), days_left=days_left)
+
+
+def plan_pace(
+    plan: Decimal, revenue: Decimal, now: dt.datetime, calendar: WorkingCalendar, zone: dt.tzinfo
+) -> PlanPace:
+    return month_progress(now, calendar, zone).pace(plan, revenue)
 
 
 def manager_plans(

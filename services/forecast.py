@@ -10,7 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.forecast import OpenPipeline, PlanPace, month_of, plan_pace
+from domain.forecast import OpenPipeline, PlanPace, month_of, month_progress
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import Lens, team_plans
@@ -71,18 +71,16 @@ async def forecast(
             people = set(plans) | {m for m in (*open_deals, *won) if m is not None}
         names = await uow.staff.names(sorted(people))
     by_manager = {manager: OpenPipeline(*values) for manager, values in open_deals.items()}
+    progress = month_progress(now, calendar, zone)
     managers = [
         ManagerForecast(
             manager_id=manager,
             name=names.get(manager) or str(manager),
             pipeline=by_manager.get(manager, OpenPipeline()),
-            pace=plan_pace(
+            pace=progress.pace(
                 (lens.monthly_plan if manager == lens.manager_id else plans.get(manager))
                 or Decimal(0),
                 won.get(manager, (0, Decimal(0)))[1],
-                now,
-                calendar,
-                zone,
             ),
         )
         for manager in people
@@ -91,9 +89,7 @@ async def forecast(
     revenue = sum((revenue for _, revenue in won.values()), Decimal(0))
     return Forecast(
         pipeline=sum(by_manager.values(), OpenPipeline()),
-        pace=None
-        if lens.monthly_plan is None
-        else plan_pace(lens.monthly_plan, revenue, now, calendar, zone),
+        pace=None if lens.monthly_plan is None else progress.pace(lens.monthly_plan, revenue),
         managers=managers,
         queue=by_manager.get(None, OpenPipeline()),
         month_start=month_start.astimezone(dt.UTC),
