@@ -367,7 +367,7 @@ async def generate_demo_data(
 
     async with uow:
         for pipeline_id, manager_id in simulator.last_assigned.items():
-            await uow.staff.remember_assignment(pipeline_id, manager_id)
+            await uow.staff.remember_round_robin(pipeline_id, manager_id)
         await uow.commit()
 
     return _summarise(book, calendar, seed, since, until, team, plans, len(contact_ids))

@@ -166,10 +166,7 @@ async def submit_request(
         )
         deal.lead_chat_id = profile.user_id
         deal.first_response_due_at = first_response_deadline(calendar, book, now)
-        languages, last = await uow.staff.round_robin_candidates(pipeline.id)
-        deal.manager_id = pick_next_manager(list(languages), last)
-        if deal.manager_id is not None and deal.manager_id != last:
-            await uow.staff.remember_round_robin(pipeline.id, deal.manager_id)
+        deal.manager_id, languages = await _next_manager(uow, pipeline.id)
         deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None
@@ -198,7 +195,7 @@ async def manager_unreachable(uow: UnitOfWork, deal_id: int, manager_id: int) ->
         if deal is None:
             raise DealUnavailable(deal_id)
         await uow.session.flush()
-        deal.manager_id = await _next_manager(uow, deal.pipeline_id)
+        deal.manager_id, _ = await _next_manager(uow, deal.pipeline_id)
         await uow.deals.save(deal)
         await uow.commit()
         return deal.manager_id
@@ -360,8 +357,13 @@ def _pipeline_for(book: SalesBook, product_id: str | None) -> Pipeline:
     return book.pipelines[0]
 
 
-async def _next_manager(uow: UnitOfWork, pipeline_id: str) -> int | None:
-    candidates = await uow.staff.managers_serving(pipeline_id)
-    return await uow.staff.move_round_robin(
-        pipeline_id, lambda last: pick_next_manager(candidates, last)
-    )
+async def _next_manager(
+    uow: UnitOfWork, pipeline_id: str
+) -> tuple[int | None, dict[int, str | None]]:
+    """The round robin's next manager of the pipeline (None: nobody to take it), remembered
+    when the cursor moves; with the candidates' languages, for writing to the one chosen."""
+    languages, last = await uow.staff.round_robin_candidates(pipeline_id)
+    chosen = pick_next_manager(list(languages), last)
+    if chosen is not None and chosen != last:
+        await uow.staff.remember_round_robin(pipeline_id, chosen)
+    return chosen, languages

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import Select, delete, exists, func, select, update
@@ -136,24 +136,6 @@ class StaffRepository:
     async def last_assigned(self, pipeline_id: str) -> int | None:
         cursor = await self._session.get(AssignmentCursor, pipeline_id)
         return cursor.last_manager_id if cursor else None
-
-    async def remember_assignment(self, pipeline_id: str, manager_id: int) -> None:
-        await self.move_round_robin(pipeline_id, lambda _: manager_id)
-
-    async def move_round_robin(
-        self, pipeline_id: str, pick: Callable[[int | None], int | None]
-    ) -> int | None:
-        """Read the pipeline's cursor once, let `pick` choose from who got the last lead, and
-        remember the choice (None: nobody to choose, the cursor stays)."""
-        cursor = await self._session.get(AssignmentCursor, pipeline_id)
-        manager_id = pick(cursor.last_manager_id if cursor else None)
-        if manager_id is None:
-            return None
-        if cursor is None:
-            self._session.add(AssignmentCursor(pipeline_id=pipeline_id, last_manager_id=manager_id))
-        else:
-            cursor.last_manager_id = manager_id
-        return manager_id
 
 
 class InviteRepository:

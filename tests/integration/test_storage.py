@@ -240,7 +240,7 @@ async def test_round_robin_candidates_skip_deactivated_and_unreachable_managers(
     pipeline_id = book.pipelines[0].id
     async with UnitOfWork(session_factory) as uow:
         assert await uow.staff.managers_serving(pipeline_id) == [manager.user_id, other.user_id]
-        await uow.staff.remember_assignment(pipeline_id, manager.user_id)
+        await uow.staff.remember_round_robin(pipeline_id, manager.user_id)
         await uow.commit()
     await deactivate(UnitOfWork(session_factory), clock, admin, other.user_id, {ADMIN.user_id})
     async with UnitOfWork(session_factory) as uow:
