@@ -4,7 +4,7 @@ sent" on the deal's history once the client has it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from domain.clock import Clock
@@ -77,7 +77,8 @@ async def enter_figure(
     async with uow:
         await uow.deals.set_proposal_figure(deal_id, input_id, value, actor.user_id, clock.now())
         await uow.commit()
-    return await proposal_draft(uow, book, actor, deal_id)
+    figures = {**draft.figures, input_id: value}
+    return replace(draft, figures=figures, missing=missing_inputs(draft.template, figures))
 
 
 async def forget_figures(
