@@ -128,6 +128,20 @@ class DealAction(CallbackData, prefix="deal"):
     deal_id: int
 
 
+class MergeStep(StrEnum):
+    ASK = "ask"
+    CONFIRM = "yes"
+    KEEP = "no"
+
+
+class SamePhoneMerge(CallbackData, prefix="sph"):
+    """A request that typed another client's phone: merge the two clients, after a look at
+    both chats."""
+
+    deal_id: int
+    step: MergeStep
+
+
 class DealsPage(CallbackData, prefix="dl"):
     page: int = 0
     stage: str = ""

@@ -17,7 +17,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DealAction, DealActionKind
+from bot.callbacks import DealAction, DealActionKind, MergeStep, SamePhoneMerge
 from bot.i18n import Html, pick_locale, t, t_in, tp
 from bot.settings import Settings
 from domain.lead import PromiseDay, promise
@@ -163,7 +163,9 @@ async def staff_locale(uow: UnitOfWork, settings: Settings, staff_id: int) -> st
     return pick_locale(member.language_code if member else None, settings.default_locale)
 
 
-def card_keyboard(deal_id: int, taken: bool) -> InlineKeyboardMarkup:
+def card_keyboard(
+    deal_id: int, taken: bool, same_phone_as: int | None = None
+) -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     if not taken:
         keyboard.button(
@@ -174,6 +176,11 @@ def card_keyboard(deal_id: int, taken: bool) -> InlineKeyboardMarkup:
         text=tp("button.write_to_lead"),
         callback_data=DealAction(action=DealActionKind.WRITE, deal_id=deal_id),
     )
+    if same_phone_as is not None:
+        keyboard.button(
+            text=tp("button.merge_same_phone", deal_id=same_phone_as),
+            callback_data=SamePhoneMerge(deal_id=deal_id, step=MergeStep.ASK),
+        )
     keyboard.adjust(2)
     return keyboard.as_markup()
 
@@ -190,6 +197,14 @@ def render_card(
         t("card.name", name=card.name or "—"),
         t("card.phone", phone=card.phone or "—"),
     ]
+    if card.same_phone_as is not None:
+        lines.append(
+            t(
+                "card.same_phone",
+                deal_id=card.same_phone_as.deal_id,
+                name=card.same_phone_as.name or "—",
+            )
+        )
     if card.username:
         lines.append(t("card.username", username=card.username))
     lines += [
@@ -227,7 +242,8 @@ async def _send_card(
     zone = ZoneInfo(settings.timezone)
     with I18n.get_current(no_error=False).use_locale(locale):
         text = render_card(book, card, zone, now, title_key)
-        markup = card_keyboard(card.deal_id, taken=card.taken_at is not None)
+        same_phone = card.same_phone_as.deal_id if card.same_phone_as else None
+        markup = card_keyboard(card.deal_id, card.taken_at is not None, same_phone)
     try:
         await bot.send_message(recipient, text, reply_markup=markup)
     except TelegramForbiddenError:

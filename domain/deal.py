@@ -127,6 +127,9 @@ class Deal:
     count overdue deals in SQL; None for a closed deal."""
     is_sandbox: bool = False
     """A /training deal: seen by its trainee only, counted nowhere, no reminders but theirs."""
+    same_phone_as: int | None = None
+    """Another client's deal whose phone this request typed: a typed phone is a claim, not a
+    proof, so the two stay apart until a manager merges them."""
 
     @property
     def is_open(self) -> bool:

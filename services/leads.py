@@ -42,6 +42,8 @@ class RequestForm:
     company: str | None
     need: str
     product_id: str | None
+    phone_verified: bool = False
+    """Shared through Telegram's contact button (the sender's own card), not typed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,15 @@ class LeadCard:
     promised_at: dt.datetime | None
     manager_id: int | None
     taken_at: dt.datetime | None
+    same_phone_as: SamePhone | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SamePhone:
+    """Another client's deal with the phone this request typed."""
+
+    deal_id: int
+    name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +144,16 @@ async def submit_request(
     product's pipeline and goes round robin to its managers (or waits in the queue)."""
     now = clock.now()
     async with uow:
-        contact = await _consented_contact(uow, profile.user_id, form.phone)
+        contact, other_client = await _filing_contact(
+            uow, profile.user_id, form.phone, form.phone_verified
+        )
         contact.name = form.name
         contact.phone = form.phone
         contact.company = form.company
         contact.username = profile.username
 
         open_deal_now, recent_requests = await uow.deals.open_deal_and_requests_since(
-            contact.id, profile.user_id, now - DAY
+            contact.id, profile.user_id, now - DAY, any_chat=form.phone_verified
         )
         if open_deal_now is not None:
             assert open_deal_now.id is not None
@@ -165,6 +178,8 @@ async def submit_request(
             pipeline, now, contact_id=contact.id, source=source, need=form.need
         )
         deal.lead_chat_id = profile.user_id
+        same_phone = await _same_phone(uow, other_client)
+        deal.same_phone_as = same_phone.deal_id if same_phone else None
         deal.first_response_due_at = first_response_deadline(calendar, book, now)
         deal.manager_id, languages = await _next_manager(uow, pipeline.id)
         deal.refresh_deadline(calendar, pipeline)
@@ -179,7 +194,7 @@ async def submit_request(
             is_new_deal=True,
             manager_id=deal.manager_id,
             promised_at=deal.first_response_due_at,
-            card=_card(deal, contact),
+            card=_card(deal, contact, same_phone),
             manager_language=languages.get(deal.manager_id) if deal.manager_id else None,
         )
 
@@ -207,10 +222,15 @@ async def lead_card(uow: UnitOfWork, deal_id: int) -> LeadCard:
         if deal is None:
             raise DealUnavailable(deal_id)
         contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
-        return _card(deal, contact)
+        same_phone = None
+        if deal.same_phone_as is not None:
+            other = await uow.deals.get(deal.same_phone_as)
+            if other is not None and other.contact_id is not None:
+                same_phone = await _same_phone(uow, await uow.contacts.get(other.contact_id))
+        return _card(deal, contact, same_phone)
 
 
-def _card(deal: Deal, contact: Contact | None) -> LeadCard:
+def _card(deal: Deal, contact: Contact | None, same_phone: SamePhone | None = None) -> LeadCard:
     assert deal.id is not None
     return LeadCard(
         deal_id=deal.id,
@@ -224,6 +244,7 @@ def _card(deal: Deal, contact: Contact | None) -> LeadCard:
         promised_at=deal.first_response_due_at,
         manager_id=deal.manager_id,
         taken_at=deal.taken_at,
+        same_phone_as=same_phone,
     )
 
 
@@ -262,9 +283,7 @@ async def lead_channel(uow: UnitOfWork, user_id: int) -> Channel | None:
         contact = await uow.contacts.by_telegram_id(user_id)
         if contact is None or contact.consent_at is None:
             return None
-        deal = await uow.deals.latest_open_for_contact(contact.id)
-        if deal is None:
-            deal = await uow.deals.latest_for_contact(contact.id)
+        deal = await uow.deals.latest_in_chat(user_id)
         if deal is None or deal.id is None:
             return None
         return Channel(deal_id=deal.id, manager_id=deal.manager_id, lead_name=contact.name or "")
@@ -315,7 +334,7 @@ async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[
         contact = await uow.contacts.by_telegram_id(user_id)
         if contact is None:
             return []
-        deals = await uow.deals.for_contact(contact.id)
+        deals = await uow.deals.for_contact_or_chat(contact.id, user_id)
         for deal in deals:
             deal.need = None
             deal.lead_chat_id = None
@@ -331,15 +350,29 @@ async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[
         return [(deal.id, deal.manager_id) for deal in deals if deal.id is not None]
 
 
-async def _consented_contact(uow: UnitOfWork, user_id: int, phone: str) -> Contact:
+async def _filing_contact(
+    uow: UnitOfWork, user_id: int, phone: str, verified: bool
+) -> tuple[Contact, Contact | None]:
+    """The contact a request is filed under, and another client known by the same phone.
+
+    Only a phone Telegram verified (the sender's own contact card) merges two people into one:
+    the client known by that phone now writes from this account. A typed phone is a claim: the
+    request stays this person's own, and the other client is returned for the manager to see."""
     contact, same_phone = await uow.contacts.by_telegram_id_and_phone(user_id, phone)
     if contact is None or contact.consent_at is None:
         raise ConsentMissing(user_id)
+    if contact.merged_into_id is not None:
+        # A manager confirmed this account is that client: file there.
+        merged = same_phone if same_phone and same_phone.id == contact.merged_into_id else None
+        merged = merged or await uow.contacts.get(contact.merged_into_id)
+        if merged is not None:
+            return merged, None
     if same_phone is None or same_phone.id == contact.id:
-        return contact
-    if await uow.deals.for_contact(contact.id):
-        return contact  # both have history: keep them apart rather than guess
-    # The person we already know by this phone, now writing from this Telegram account:
+        return contact, None
+    if not verified or await uow.deals.for_contact(contact.id):
+        # A typed phone, or two histories: keep them apart rather than guess.
+        return contact, same_phone
+    # The person we already know by this phone, proven to write from this Telegram account:
     # one contact, carrying this account and this consent.
     consent_at, consent_version = contact.consent_at, contact.consent_version
     await uow.session.delete(contact)
@@ -347,7 +380,17 @@ async def _consented_contact(uow: UnitOfWork, user_id: int, phone: str) -> Conta
     same_phone.telegram_id = user_id
     same_phone.consent_at, same_phone.consent_version = consent_at, consent_version
     same_phone.erased_at = None
-    return same_phone
+    return same_phone, None
+
+
+async def _same_phone(uow: UnitOfWork, other_client: Contact | None) -> SamePhone | None:
+    """The other client's latest deal, for the manager's "the same phone as №N (name)"."""
+    if other_client is None:
+        return None
+    deal = await uow.deals.latest_for_contact(other_client.id)
+    if deal is None or deal.id is None:
+        return None
+    return SamePhone(deal.id, other_client.name)
 
 
 def _pipeline_for(book: SalesBook, product_id: str | None) -> Pipeline:

@@ -127,6 +127,9 @@ class Contact(Base):
     consent_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime]
     erased_at: Mapped[dt.datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    """A manager confirmed this Telegram account is the same client as that contact: its
+    requests are filed there (each deal keeps its own chat)."""
 
 
 class DealRow(Base):
@@ -169,6 +172,9 @@ class DealRow(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     is_sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A /training deal: only its trainee sees it, and no figure, list or reminder counts it."""
+    same_phone_as: Mapped[int | None] = mapped_column(Integer)
+    """Another client's deal whose phone this request typed (a claim, not a proof): shown to
+    the manager, who may merge the two clients."""
 
 
 class StageTransitionRow(Base):
@@ -328,6 +334,9 @@ class ReminderRow(Base):
     sent_at: Mapped[dt.datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime]
+    payload: Mapped[dict[str, Any] | None]
+    """An outbox message's facts from the transaction that owed it (who handed what to whom),
+    rendered in the recipient's language when it is sent."""
 
 
 class AssignmentCursor(Base):

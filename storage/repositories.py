@@ -223,19 +223,27 @@ class ContactRepository:
     async def by_telegram_id_and_phone(
         self, telegram_id: int, phone: str
     ) -> tuple[Contact | None, Contact | None]:
-        """Who writes from this account, and who is known by this phone (often the same), in one
-        query."""
+        """Who writes from this account, and who is known by this phone, in one query: another
+        client with this phone first (the oldest), else the account's own contact if it has it."""
         found = (
             await self._session.scalars(
-                select(Contact).where(
-                    (Contact.telegram_id == telegram_id) | (Contact.phone == phone)
-                )
+                select(Contact)
+                .where((Contact.telegram_id == telegram_id) | (Contact.phone == phone))
+                .order_by(Contact.id)
             )
         ).all()
         by_account = next((c for c in found if c.telegram_id == telegram_id), None)
-        if by_account is not None and by_account.phone == phone:
+        other = next(
+            (
+                c
+                for c in found
+                if c.phone == phone and c is not by_account and c.merged_into_id is None
+            ),
+            None,
+        )
+        if other is None and by_account is not None and by_account.phone == phone:
             return by_account, by_account
-        return by_account, next((c for c in found if c.phone == phone), None)
+        return by_account, other
 
     async def names(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
         if not contact_ids:
@@ -326,6 +334,32 @@ class DealRepository:
         row = (await self._session.scalars(query)).first()
         return _deal_from_row(row) if row else None
 
+    async def latest_in_chat(self, lead_chat_id: int) -> Deal | None:
+        """The deal a lead's message in their chat belongs to: the newest open one, else the
+        newest. By chat, not by contact: a contact a manager merged has several chats, and
+        each one talks only about its own deals."""
+        query = (
+            select(DealRow)
+            .where(DealRow.lead_chat_id == lead_chat_id)
+            .order_by(
+                (DealRow.status == DealStatus.OPEN.value).desc(),
+                DealRow.created_at.desc(),
+                DealRow.id.desc(),
+            )
+            .limit(1)
+        )
+        row = (await self._session.scalars(query)).first()
+        return _deal_from_row(row) if row else None
+
+    async def for_contact_or_chat(self, contact_id: int, lead_chat_id: int) -> list[Deal]:
+        """Every deal of a contact, and every deal talked about in this chat."""
+        query = (
+            select(DealRow)
+            .where((DealRow.contact_id == contact_id) | (DealRow.lead_chat_id == lead_chat_id))
+            .order_by(DealRow.id)
+        )
+        return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
     async def latest_open_for_contact(self, contact_id: int) -> Deal | None:
         query = (
             select(DealRow)
@@ -337,13 +371,17 @@ class DealRepository:
         return _deal_from_row(row) if row else None
 
     async def open_deal_and_requests_since(
-        self, contact_id: int, lead_chat_id: int, since: dt.datetime
+        self, contact_id: int, lead_chat_id: int, since: dt.datetime, *, any_chat: bool
     ) -> tuple[Deal | None, int]:
-        """The contact's latest open deal, and how many requests the chat made since `since`,
-        read together (the request path counts its statements)."""
+        """The contact's latest open deal (in this chat, unless `any_chat`: a phone Telegram
+        verified makes the contact's other chats this person's too), and how many requests the
+        chat made since `since`, read together (the request path counts its statements)."""
+        own = DealRow.contact_id == contact_id
+        if not any_chat:
+            own = own & (DealRow.lead_chat_id == lead_chat_id)
         latest_open = (
             select(DealRow.id)
-            .where(DealRow.contact_id == contact_id, DealRow.status == DealStatus.OPEN.value)
+            .where(own, DealRow.status == DealStatus.OPEN.value)
             .order_by(DealRow.created_at.desc(), DealRow.id.desc())
             .limit(1)
             .scalar_subquery()
@@ -610,6 +648,7 @@ def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
     row.deadline_at = deal.deadline_at
     row.snooze_reason = deal.snooze_reason
     row.is_sandbox = deal.is_sandbox
+    row.same_phone_as = deal.same_phone_as
 
 
 def _deal_from_row(row: DealRow) -> Deal:
@@ -640,4 +679,5 @@ def _deal_from_row(row: DealRow) -> Deal:
         deadline_at=row.deadline_at,
         snooze_reason=row.snooze_reason,
         is_sandbox=row.is_sandbox,
+        same_phone_as=row.same_phone_as,
     )

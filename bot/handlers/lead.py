@@ -88,17 +88,19 @@ def _text(message: Message, limit: int) -> str:
     return text
 
 
-def _read_phone(message: Message, book: SalesBook) -> str:
+def _read_phone(message: Message, book: SalesBook) -> dict[str, str | bool]:
+    """The phone, and whether Telegram vouches for it: only the sender's own contact card,
+    shared through the button, is verified; a typed number is a claim."""
     if message.contact is not None:
         if message.contact.user_id != (message.from_user.id if message.from_user else None):
             raise FormInputError("form.phone.not_yours")
-        raw = message.contact.phone_number
+        raw, verified = message.contact.phone_number, True
     elif message.text is not None:
-        raw = message.text
+        raw, verified = message.text, False
     else:
         raise FormInputError("form.phone.invalid")
     try:
-        return normalize_phone(raw)
+        return {"number": normalize_phone(raw), "verified": verified}
     except InvalidPhone:
         raise FormInputError("form.phone.invalid") from None
 
@@ -267,12 +269,16 @@ async def _submit(
     answers: dict[str, Any],
     source: str,
 ) -> None:
+    phone = answers["phone"]
+    if isinstance(phone, str):  # a form half-filled before phones carried their proof
+        phone = {"number": phone, "verified": False}
     form = RequestForm(
         name=answers["name"],
-        phone=answers["phone"],
+        phone=phone["number"],
         company=answers["company"],
         need=answers["need"]["need"],
         product_id=answers["need"]["product_id"],
+        phone_verified=bool(phone["verified"]),
     )
     try:
         submission = await submit_request(

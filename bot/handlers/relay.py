@@ -45,7 +45,8 @@ async def take(
         return
     await query.answer(tp("deal.taken"))
     if isinstance(query.message, Message) and deal.id is not None:
-        await query.message.edit_reply_markup(reply_markup=card_keyboard(deal.id, taken=True))
+        markup = card_keyboard(deal.id, True, deal.same_phone_as)
+        await query.message.edit_reply_markup(reply_markup=markup)
 
 
 async def start_writing(

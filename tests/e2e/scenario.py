@@ -54,16 +54,21 @@ async def leave_request(
     need: str = "Внедрение CRM под ключ",
     first_time: bool = True,
     expect: str = "Спасибо",
+    share_phone: bool = False,
 ) -> BotMessage:
     """A lead follows a source link and fills the form; returns the confirmation. Someone who
-    consented before is not asked again (`first_time=False`)."""
+    consented before is not asked again (`first_time=False`). The phone is typed, or with
+    `share_phone` shared through the button as the lead's own contact card."""
     await lead.send(f"/start {source}")
     if first_time:
         await lead.press("✅ Согласен(на)")
     await lead.wait_message(contains="Как к вам обращаться")
     await lead.send(name)
     await lead.wait_message(contains="Ваш телефон")
-    await lead.send(phone)
+    if share_phone:
+        await lead.share_contact(phone)
+    else:
+        await lead.send(phone)
     await lead.wait_message(contains="компания")
     await lead.send(company if company is not None else "Пропустить")
     await lead.wait_message(contains="Что вас интересует")

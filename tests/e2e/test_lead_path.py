@@ -140,9 +140,10 @@ async def test_the_same_person_twice_is_one_contact_and_one_deal(
     await manager.wait_message(contains="Новая заявка №1")
     await manager.expect_no_message()  # no second card for the same deal
 
-    # The same phone from another Telegram account: still the same contact and deal.
+    # The same phone, shared by Telegram's button from another account of hers (Telegram
+    # vouches it is her number): still the same contact and deal.
     other_account = tg.user("Анна (рабочий)")
-    await leave_request(other_account, phone="+79161234567")
+    await leave_request(other_account, phone="79161234567", share_phone=True)
     assert len(await deals(app)) == 1
     [contact] = await contacts(app)
     assert contact.telegram_id == other_account.id

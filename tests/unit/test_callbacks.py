@@ -15,10 +15,12 @@ from bot.callbacks import (
     Handover,
     InviteCancel,
     InviteRole,
+    MergeStep,
     ReminderAction,
     ReminderStep,
     ReportExport,
     ReportPeriod,
+    SamePhoneMerge,
     ScriptFeedback,
     ScriptOpen,
     TeamAction,
@@ -64,6 +66,7 @@ def test_the_longest_callback_data_fits() -> None:
         ScriptFeedback(use_id=10**12, helped=False).pack(),
         ReportPeriod(name="last_month").pack(),
         ReportExport(start=2**40, end=2**40).pack(),  # far beyond any date of this century
+        *(SamePhoneMerge(deal_id=LARGEST_DEAL_ID, step=step).pack() for step in MergeStep),
     ]
     for data in worst:
         assert len(data.encode()) <= TELEGRAM_CALLBACK_LIMIT, data
