@@ -26,7 +26,12 @@ from bot.fsm_storage import DatabaseStorage
 from bot.handlers import build_root_router
 from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.menus import set_default_menus, set_staff_menus
-from bot.middlewares import ActorMiddleware, UnitOfWorkMiddleware, private_chats_only
+from bot.middlewares import (
+    ActorMiddleware,
+    UnitOfWorkMiddleware,
+    UpdatesInHand,
+    private_chats_only,
+)
 from bot.reminder_sweeper import ReminderSweeper
 from bot.response_models import pin_response_models
 from bot.sender import CountInteractiveSends, PacedSender
@@ -38,6 +43,7 @@ from domain.sales_book import SalesBook, parse_sales_book
 from domain.scripts import ScriptLibrary
 from domain.working_time import WorkingCalendar
 from services.deals import backfill_deadlines
+from services.reminders import release_stale_claims
 from services.scripts import load_scripts
 from services.staff import staff_members
 from storage.database import create_engine, create_session_factory, migrate
@@ -64,6 +70,7 @@ class Application:
     sender: PacedSender
     sweeper: ReminderSweeper
     scheduler: AsyncIOScheduler
+    updates_in_hand: UpdatesInHand
     i18n: I18n = field(repr=False)
 
     async def run_polling(self, *, handle_signals: bool = False) -> None:
@@ -72,8 +79,14 @@ class Application:
         )
 
     async def close(self) -> None:
+        """A routine stop (polling already stopped): the updates in hand finish and their
+        answers go out, the messages being sent get the same grace, then everything closes."""
+        grace = self.settings.shutdown_grace_seconds
+        if not await self.updates_in_hand.finished(grace):
+            log.warning("stopping with updates still being handled after %.0f s", grace)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.sweeper.stop(grace)
         await self.sender.close()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
@@ -108,11 +121,28 @@ async def create_application(
     sender = PacedSender(bot)
     bot.session.middleware(CountInteractiveSends(sender))
     sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)
+    if engine.dialect.name == "sqlite":
+        # One process by construction (Telegram refuses a second long-polling consumer): what
+        # is claimed was claimed by a process that died before sending it.
+        released = await release_stale_claims(UnitOfWork(session_factory))
+        if released:
+            log.info("%d messages claimed before a crash are due again", released)
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
+    updates_in_hand = UpdatesInHand()
     dispatcher = create_dispatcher(
-        settings, book, clock, calendar, session_factory, i18n, scripts.library
+        settings,
+        book,
+        clock,
+        calendar,
+        session_factory,
+        i18n,
+        scripts.library,
+        messages_owed=sweeper.wake_outbox,
+        updates_in_hand=updates_in_hand,
     )
     dispatcher["sender"] = sender
+    # What the outbox owed when the bot stopped (or died) goes out first thing.
+    dispatcher.startup.register(_outbox_starter(sweeper))
     if settings.reminder_tick_seconds > 0:
         # The first run sends what fell due while the bot was down.
         scheduler.add_job(
@@ -144,6 +174,7 @@ async def create_application(
         sender,
         sweeper,
         scheduler,
+        updates_in_hand,
         i18n,
     )
 
@@ -156,6 +187,9 @@ def create_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     i18n: I18n,
     scripts: ScriptLibrary,
+    *,
+    messages_owed: Callable[[], None],
+    updates_in_hand: UpdatesInHand,
 ) -> Dispatcher:
     storage, isolation = _conversation_storage(settings, session_factory, clock)
     staff_directory = StaffDirectory(session_factory, clock)
@@ -172,7 +206,8 @@ def create_dispatcher(
         staff_directory=staff_directory,
     )
     dispatcher.update.filter(private_chats_only)
-    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory))
+    dispatcher.update.outer_middleware(updates_in_hand)
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory, messages_owed))
     dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids, staff_directory))
     ActorLocaleMiddleware(i18n).setup(dispatcher)
     # After the locale middleware, so the "slow down" answer is in the person's language.
@@ -196,6 +231,13 @@ def _starter(scheduler: AsyncIOScheduler) -> Callable[[], Awaitable[None]]:
             scheduler.start()
 
     return start_scheduler
+
+
+def _outbox_starter(sweeper: ReminderSweeper) -> Callable[[], Awaitable[None]]:
+    async def send_what_is_owed() -> None:
+        sweeper.wake_outbox()
+
+    return send_what_is_owed
 
 
 def _conversation_storage(

@@ -3,6 +3,7 @@ against over-long input."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -20,14 +21,53 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """One unit of work (and so one session) per update, handed to handlers as `uow`."""
+    """One unit of work per update, handed to handlers as `uow`. When the update's changes
+    committed messages owed to someone (the outbox), `messages_owed` sends them once the
+    handler is done, so the person who acted gets their answer first."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        messages_owed: Callable[[], None],
+    ) -> None:
         self._session_factory = session_factory
+        self._messages_owed = messages_owed
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["uow"] = UnitOfWork(self._session_factory)
-        return await handler(event, data)
+        uow = data["uow"] = UnitOfWork(self._session_factory)
+        try:
+            return await handler(event, data)
+        finally:
+            if uow.owes_messages:
+                self._messages_owed()
+
+
+class UpdatesInHand(BaseMiddleware):
+    """Counts the updates being handled, so a shutdown can let them finish (and their answers
+    go out) before the HTTP session closes under them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def finished(self, within: float) -> bool:
+        """Wait until no update is in hand; False if some still were after `within` seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=within)
+        except TimeoutError:
+            return False
+        return True
 
 
 class ActorMiddleware(BaseMiddleware):

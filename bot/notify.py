@@ -1,8 +1,5 @@
-"""Messages to staff about leads: the new-lead card, relayed lead messages, erasure notices.
-
-They go to someone other than the sender, in the recipient's language. A manager who blocked
-the bot (403) is marked unreachable and the deal goes to the next manager in the round robin.
-"""
+"""Messages to staff about leads: the deal's card and relayed lead messages, in the
+recipient's language. Cards owed by a change are sent by the outbox (`bot/reminder_sweeper`)."""
 
 from __future__ import annotations
 
@@ -12,9 +9,8 @@ import logging
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import DealAction, DealActionKind, MergeStep, SamePhoneMerge
@@ -22,41 +18,12 @@ from bot.i18n import Html, pick_locale, t, t_in, tp
 from bot.settings import Settings
 from domain.lead import PromiseDay, promise
 from domain.sales_book import SalesBook
-from services.leads import LeadCard, lead_card, manager_unreachable, supervisors
-from services.reassignment import Handover
+from services.leads import LeadCard, supervisors
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 CAPTIONED_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
-
-
-async def announce_new_deal(
-    bot: Bot,
-    uow: UnitOfWork,
-    book: SalesBook,
-    settings: Settings,
-    card: LeadCard,
-    manager_language: str | None,
-    now: dt.datetime,
-) -> int | None:
-    """Send the card to the assigned manager, falling through the round robin past managers who
-    blocked the bot; with nobody left, tell the supervisors the deal waits in the queue.
-    Returns the manager who got it."""
-    deal_id, manager_id = card.deal_id, card.manager_id
-    locale = pick_locale(manager_language, settings.default_locale)
-    while manager_id is not None:
-        if await _send_card(bot, book, settings, card, manager_id, locale, now, "card.title"):
-            return manager_id
-        log.warning("manager %s blocked the bot; deal %s goes to the next one", manager_id, deal_id)
-        manager_id = await manager_unreachable(uow, deal_id, manager_id)
-        card = await lead_card(uow, deal_id)
-        if manager_id is not None:
-            locale = await staff_locale(uow, settings, manager_id)
-    for supervisor_id, language in await supervisors(uow):
-        locale = pick_locale(language, settings.default_locale)
-        await _send_card(bot, book, settings, card, supervisor_id, locale, now, "card.queued_title")
-    return None
 
 
 async def relay_to_staff(
@@ -100,61 +67,6 @@ async def relay_to_staff(
                 "staff member %s blocked the bot; a lead message was not relayed", recipient
             )
     return landed
-
-
-async def tell_erased(
-    bot: Bot, uow: UnitOfWork, settings: Settings, deals: list[tuple[int, int | None]]
-) -> None:
-    for deal_id, manager_id in deals:
-        if manager_id is None:
-            continue
-        locale = await staff_locale(uow, settings, manager_id)
-        try:
-            await bot.send_message(
-                manager_id, t_in(locale, "erase.manager_notice", deal_id=deal_id)
-            )
-        except TelegramForbiddenError:
-            log.warning("manager %s blocked the bot; erasure notice not sent", manager_id)
-
-
-async def tell_handover(
-    bot: Bot, uow: UnitOfWork, book: SalesBook, settings: Settings, handover: Handover
-) -> None:
-    """The new manager gets the deal's card (or, for many deals, how many and from whom); the
-    previous manager learns where their deals went. Neither is the supervisor who did it."""
-    new, old = handover.to_manager, handover.from_manager
-    new_locale = pick_locale(new.language_code, settings.default_locale)
-    if len(handover.deal_ids) == 1:
-        card = await lead_card(uow, handover.deal_ids[0])
-        await _send_card(
-            bot, book, settings, card, new.user_id, new_locale, handover.at, "card.handed_title"
-        )
-    elif handover.deal_ids:
-        await _tell(
-            bot,
-            new.user_id,
-            t_in(
-                new_locale,
-                "handover.received_many",
-                count=len(handover.deal_ids),
-                name=old.name if old else t_in(new_locale, "handover.queue"),
-            ),
-        )
-    if old is None or not handover.deal_ids:
-        return
-    old_locale = pick_locale(old.language_code, settings.default_locale)
-    if len(handover.deal_ids) == 1:
-        text = t_in(old_locale, "handover.given_one", deal_id=handover.deal_ids[0], name=new.name)
-    else:
-        text = t_in(old_locale, "handover.given_many", count=len(handover.deal_ids), name=new.name)
-    await _tell(bot, old.user_id, text)
-
-
-async def _tell(bot: Bot, staff_id: int, text: str) -> None:
-    try:
-        await bot.send_message(staff_id, text)
-    except (TelegramForbiddenError, TelegramBadRequest) as error:
-        log.warning("could not tell staff member %s: %s", staff_id, error)
 
 
 async def staff_locale(uow: UnitOfWork, settings: Settings, staff_id: int) -> str:
@@ -229,29 +141,15 @@ def when_text(deadline: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
     return t(f"promise.{promised.day.value}", time=time)
 
 
-async def _send_card(
-    bot: Bot,
-    book: SalesBook,
-    settings: Settings,
-    card: LeadCard,
-    recipient: int,
-    locale: str,
-    now: dt.datetime,
-    title_key: str,
-) -> bool:
-    zone = ZoneInfo(settings.timezone)
-    with I18n.get_current(no_error=False).use_locale(locale):
-        text = render_card(book, card, zone, now, title_key)
-        same_phone = card.same_phone_as.deal_id if card.same_phone_as else None
-        markup = card_keyboard(card.deal_id, card.taken_at is not None, same_phone)
-    try:
-        await bot.send_message(recipient, text, reply_markup=markup)
-    except TelegramForbiddenError:
-        return False
-    except TelegramBadRequest as error:  # e.g. the chat does not exist any more
-        log.warning("could not deliver deal %s to %s: %s", card.deal_id, recipient, error)
-        return False
-    return True
+def card_message(
+    book: SalesBook, zone: ZoneInfo, card: LeadCard, now: dt.datetime, title_key: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A deal's card and its buttons, in the current locale."""
+    same_phone = card.same_phone_as.deal_id if card.same_phone_as else None
+    return (
+        render_card(book, card, zone, now, title_key),
+        card_keyboard(card.deal_id, card.taken_at is not None, same_phone),
+    )
 
 
 def message_kind(message: Message) -> str:

@@ -5,6 +5,7 @@ what fell due while the bot was down, marked as late and one message per deal.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -20,16 +21,17 @@ from bot.callbacks import CardAction, DealCard
 from bot.digest import caption, chart, digest_keyboard
 from bot.i18n import pick_locale, t, tp
 from bot.motivation_screens import progress_parts
+from bot.notify import card_message
 from bot.sender import PacedSender
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.deal import Deal
-from domain.reminders import Audience, ReminderKind
+from domain.reminders import OUTBOX_KINDS, REMINDER_KINDS, Audience, ReminderKind
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.digest import digest, plan_digests
-from services.leads import supervisors
+from services.leads import lead_card, supervisors
 from services.motivation import needs_nudge, plan_nudges
 from services.reminders import (
     Delivery,
@@ -73,53 +75,101 @@ class ReminderSweeper:
         """Who this sweeper is in the rows it claims (one per process start)."""
         self.batch = batch
         self._lock = asyncio.Lock()
+        self._outbox_wanted = False
+        self._outbox_run: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def tick(self) -> SweepTally:
-        """Send everything due now; a tick already running makes this one wait its turn.
-
-        Each message is marked the moment it is sent. The next batch is claimed while the last
-        messages of this one are still going out, so the paced sender never waits for the
-        database, and no claim is held much longer than its batch takes to send."""
+        """Send the reminders due now; a tick already running makes this one wait its turn.
+        (The outbox has its own sweep, `wake_outbox`, so a change's messages never wait for
+        a tick.)"""
         async with self._lock:
-            tally = SweepTally()
-            in_flight: set[asyncio.Task[None]] = set()
-            while True:
-                claimed = await claim_due(self._uow(), self._clock, self.claimant, self.batch)
-                if claimed:
-                    deliveries = await prepare(
-                        self._uow(),
-                        self._clock,
-                        self.claimant,
-                        claimed,
-                        self._stage_deadline,
-                        tally,
-                    )
-                    in_flight.update(
-                        asyncio.create_task(self._deliver(d, tally)) for d in deliveries
-                    )
-                while len(in_flight) > self.batch // 4:
-                    _, in_flight = await asyncio.wait(in_flight, return_when=FIRST_COMPLETED)
-                if len(claimed) < self.batch:
-                    break
-            if in_flight:
-                await asyncio.gather(*in_flight)
-            if tally.sent or tally.failed or tally.retry:
-                log.info(
-                    "reminders: %d sent (%d late), %d dropped, %d postponed, %d failed, "
-                    "%d to retry",
-                    tally.sent,
-                    tally.late,
-                    tally.dropped,
-                    tally.postponed,
-                    tally.failed,
-                    tally.retry,
+            return await self._sweep(REMINDER_KINDS)
+
+    def wake_outbox(self) -> None:
+        """A change committed messages it owes someone (the outbox): send them now, without
+        waiting for the next tick or behind a tick that is sending reminders. Wakes while a
+        flush runs make it look once more, so a burst of changes costs a few claims, not one
+        each."""
+        if self._stopping:
+            return
+        self._outbox_wanted = True
+        if self._outbox_run is None or self._outbox_run.done():
+            self._outbox_run = asyncio.create_task(self._flush_outbox(), name="outbox")
+
+    async def _flush_outbox(self) -> None:
+        while self._outbox_wanted and not self._stopping:
+            self._outbox_wanted = False
+            try:
+                await self._sweep(OUTBOX_KINDS)
+            except Exception:
+                log.exception("sending the outbox failed; the next tick retries")
+
+    async def stop(self, grace: float) -> None:
+        """Shutting down: claim nothing more, and give what is being sent `grace` seconds to
+        go out and be marked; then the sender gives up what is left, which is released (or,
+        if even that cannot finish, stays claimed) for the next start to send."""
+        self._stopping = True
+        try:
+            await asyncio.wait_for(self._settled(), timeout=grace)
+            return
+        except TimeoutError:
+            log.info("shutting down with messages still queued; they go out after the restart")
+        await self._sender.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled(), timeout=grace)
+
+    async def _settled(self) -> None:
+        if self._outbox_run is not None:
+            await asyncio.gather(self._outbox_run, return_exceptions=True)
+        async with self._lock:
+            pass
+
+    async def _sweep(self, kinds: frozenset[ReminderKind]) -> SweepTally:
+        """Each message is marked the moment it is sent. The next batch is claimed while the
+        last messages of this one are still going out, so the paced sender never waits for the
+        database, and no claim is held much longer than its batch takes to send."""
+        tally = SweepTally()
+        in_flight: set[asyncio.Task[None]] = set()
+        while not self._stopping:
+            claimed = await claim_due(
+                self._uow(), self._clock, self.claimant, self.batch, kinds=kinds
+            )
+            if claimed:
+                deliveries = await prepare(
+                    self._uow(),
+                    self._clock,
+                    self.claimant,
+                    claimed,
+                    self._stage_deadline,
+                    tally,
                 )
-            return tally
+                in_flight.update(asyncio.create_task(self._deliver(d, tally)) for d in deliveries)
+            while len(in_flight) > self.batch // 4:
+                _, in_flight = await asyncio.wait(in_flight, return_when=FIRST_COMPLETED)
+            if len(claimed) < self.batch:
+                break
+        if in_flight:
+            await asyncio.gather(*in_flight)
+        if tally.sent or tally.failed or tally.retry:
+            log.log(
+                logging.DEBUG if kinds == OUTBOX_KINDS else logging.INFO,
+                "reminders: %d sent (%d late), %d dropped, %d postponed, %d failed, %d to retry",
+                tally.sent,
+                tally.late,
+                tally.dropped,
+                tally.postponed,
+                tally.failed,
+                tally.retry,
+            )
+        return tally
 
     async def _deliver(self, delivery: Delivery, tally: SweepTally) -> None:
         outcome = await self._send(delivery)
         if await complete(self._uow(), self._clock, self.claimant, delivery, outcome, tally):
             await self._tell_blocked(delivery.recipient.chat_id)
+        if outcome is Outcome.BLOCKED and delivery.kind is ReminderKind.CARD:
+            self.wake_outbox()  # the deal went on to the next manager: their card is owed
 
     async def plan_digests(self) -> int:
         """The daily digest job: plan today's digest of each supervisor (at the book's time in
@@ -140,10 +190,16 @@ class ReminderSweeper:
 
     async def tick_logged(self) -> None:
         """The scheduler's job: a failing tick is logged, and the next tick tries again."""
+        # The outbox too: what a failed send released, or a dead instance left claimed.
+        self.wake_outbox()
         try:
             await self.tick()
         except Exception:
             log.exception("the reminder sweep failed; the next tick will retry")
+        except asyncio.CancelledError:
+            # Shutdown cut the sweep short (`stop` waited its grace): what it claimed and did
+            # not mark is sent after the restart. Nothing else awaits this job.
+            log.info("the reminder sweep was stopped by the shutdown")
 
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._session_factory)
@@ -159,10 +215,30 @@ class ReminderSweeper:
             return await self._send_digest(delivery.recipient.chat_id, locale)
         if delivery.kind is ReminderKind.NUDGE:
             return await self._send_nudge(delivery.recipient.chat_id, locale)
+        if delivery.kind is ReminderKind.CARD:
+            return await self._send_card(delivery, locale)
+        if delivery.kind is ReminderKind.NOTE:
+            payload = delivery.payload or {}
+            with self._i18n.context(), self._i18n.use_locale(locale):
+                text = t(payload["key"], **payload.get("values", {}))
+            return await self._sender.send_message(delivery.recipient.chat_id, text, urgent=True)
         with self._i18n.context(), self._i18n.use_locale(locale):
             text, markup = self._render(delivery)
         return await self._sender.send_message(
             delivery.recipient.chat_id, text, reply_markup=markup
+        )
+
+    async def _send_card(self, delivery: Delivery, locale: str) -> Outcome:
+        if delivery.deal is None:
+            return Outcome.GONE
+        card = await lead_card(self._uow(), delivery.deal.deal_id)
+        title = (delivery.payload or {}).get("title") or "card.title"
+        if delivery.audience is Audience.SUPERVISORS:
+            title = "card.queued_title"  # nobody (reachable) manages it: the queue's card
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text, markup = card_message(self._book, self._zone, card, self._clock.now(), title)
+        return await self._sender.send_message(
+            delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
         )
 
     async def _send_digest(self, chat_id: int, locale: str) -> Outcome:

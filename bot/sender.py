@@ -8,10 +8,12 @@ out a 429 for exactly `retry_after` seconds (and holds every other send meanwhil
 is telling the bot to slow down), retries server errors and timeouts with a growing pause, and
 reports a 403 (the person blocked the bot) or a refused chat to the caller instead of retrying.
 
-Messages caused by a person's own action do not queue here: replies to a button or a command,
-and what that action sends to colleagues or the lead (the new-lead card, a relayed message, a
-handover notice), so a thousand due reminders never delay them. `CountInteractiveSends` makes
-them take their share of the global pace, so the paced sends leave room for them.
+Replies to a person's own action do not queue here (the answer to a button or a command, a
+relayed message); `CountInteractiveSends` makes them take their share of the global pace, so
+the paced sends leave room for them. Messages a change owes someone else (the new-lead card, a
+handover, the client's "a manager took your request") are rows of the outbox: they queue here
+as urgent, ahead of every waiting reminder, so a thousand due reminders never delay them and a
+429 only makes them wait.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class _Job:
     done: asyncio.Future[Outcome]
     not_before: float = 0.0
     attempts: int = 0
+    urgent: bool = False
+    """Owed by someone's action just now (the outbox): goes ahead of waiting reminders."""
 
 
 @dataclass
@@ -101,8 +105,12 @@ class PacedSender:
         self._running: set[asyncio.Task[None]] = set()
         self.stats = SenderStats()
 
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Outcome:
-        return await self.deliver(chat_id, lambda: self._bot.send_message(chat_id, text, **kwargs))
+    async def send_message(
+        self, chat_id: int, text: str, *, urgent: bool = False, **kwargs: Any
+    ) -> Outcome:
+        return await self.deliver(
+            chat_id, lambda: self._bot.send_message(chat_id, text, **kwargs), urgent=urgent
+        )
 
     async def send_photo(self, chat_id: int, png: bytes, caption: str, **kwargs: Any) -> Outcome:
         photo = BufferedInputFile(png, filename="digest.png")
@@ -110,9 +118,12 @@ class PacedSender:
             chat_id, lambda: self._bot.send_photo(chat_id, photo, caption=caption, **kwargs)
         )
 
-    async def deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Outcome:
-        """Send when the pace allows; returns how it went (never raises for Telegram's errors)."""
-        job = _Job(chat_id, call, asyncio.get_running_loop().create_future())
+    async def deliver(
+        self, chat_id: int, call: Callable[[], Awaitable[Any]], *, urgent: bool = False
+    ) -> Outcome:
+        """Send when the pace allows, an urgent message before the others waiting; returns how
+        it went (never raises for Telegram's errors)."""
+        job = _Job(chat_id, call, asyncio.get_running_loop().create_future(), urgent=urgent)
         self._queue.append(job)
         self._wake.set()
         if self._worker is None or self._worker.done():
@@ -157,10 +168,17 @@ class PacedSender:
             task.add_done_callback(self._running.discard)
 
     def _next_ready(self, now: float) -> _Job | None:
-        for job in self._queue:
-            if job.not_before <= now and self._chat_next.get(job.chat_id, 0.0) <= now:
+        ready = (
+            job
+            for job in self._queue
+            if job.not_before <= now and self._chat_next.get(job.chat_id, 0.0) <= now
+        )
+        first: _Job | None = None
+        for job in ready:
+            if job.urgent:
                 return job
-        return None
+            first = first or job
+        return first
 
     def _earliest_start(self, now: float) -> float:
         return min(

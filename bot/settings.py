@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     webhooks; unset, one instance keeps it in the database."""
     redis_prefix: str = "salesbot"
     """Key prefix in Redis, so several bots can share one Redis."""
+    shutdown_grace_seconds: float = Field(default=10, ge=0)
+    """On SIGTERM: how long the updates in hand and the messages being sent get to finish."""
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -7,8 +7,10 @@ deal has left, a lead already taken or a snoozed deal is dropped or postponed in
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from domain.deal import Deal, DealStatus
 from domain.sales_book import FollowUpStep, Pipeline, StageReminders
@@ -34,6 +36,18 @@ class ReminderKind(StrEnum):
     NUDGE = "nudge"
     """A manager below the day's activity targets, near the end of the working day: one row
     per person and local date; not sent if the targets are met by then."""
+    CARD = "card"
+    """Owed by a change, due at once (the outbox): a deal's card to its new manager."""
+    NOTE = "note"
+    """Owed by a change, due at once (the outbox): a short notice (a handover, an erasure, the
+    client's "a manager took your request"), rendered from a catalogue key and its values."""
+
+
+OUTBOX_KINDS = frozenset({ReminderKind.CARD, ReminderKind.NOTE})
+"""Messages a change owes someone: written in the change's transaction, sent right after it
+commits, ahead of the reminders waiting for the paced sender."""
+REMINDER_KINDS = frozenset(ReminderKind) - OUTBOX_KINDS
+"""What the sweeper's tick sends when its time comes."""
 
 
 class Audience(StrEnum):
@@ -65,6 +79,8 @@ class PlannedReminder:
     text: str | None = None
     stage_id: str | None = None
     stage_entered_at: dt.datetime | None = None
+    payload: dict[str, Any] | None = None
+    """An outbox message's facts (a title, a catalogue key and its values)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +195,43 @@ def _once_a_day(
     )
 
 
+def owe_card(
+    deal_id: int, now: dt.datetime, *, to_staff: int | None = None, title: str | None = None
+) -> PlannedReminder:
+    """The deal's card, owed at once: to its manager as the deal stands when it is sent (the
+    supervisors, as a queued deal, when it has none), or to one person (`to_staff`)."""
+    return PlannedReminder(
+        key=f"card:{deal_id}:{uuid.uuid4().hex}",
+        kind=ReminderKind.CARD,
+        audience=Audience.MANAGER if to_staff is None else Audience.STAFF,
+        due_at=now,
+        deal_id=deal_id,
+        staff_id=to_staff,
+        payload={"title": title} if title else None,
+    )
+
+
+def owe_note(
+    now: dt.datetime,
+    key: str,
+    values: dict[str, str | int],
+    *,
+    to_staff: int | None = None,
+    to_client_of: int | None = None,
+) -> PlannedReminder:
+    """A notice owed at once, to a staff member or to the client of a deal, in their language
+    when it is sent."""
+    return PlannedReminder(
+        key=f"note:{uuid.uuid4().hex}",
+        kind=ReminderKind.NOTE,
+        audience=Audience.STAFF if to_staff is not None else Audience.CLIENT,
+        due_at=now,
+        deal_id=to_client_of,
+        staff_id=to_staff,
+        payload={"key": key, "values": values},
+    )
+
+
 def decide(
     kind: ReminderKind,
     deal: Deal | None,
@@ -188,7 +241,7 @@ def decide(
     stage_entered_at: dt.datetime | None = None,
 ) -> Decision:
     """Whether a due reminder is still worth sending, given the deal as it is now."""
-    if kind in (ReminderKind.PERSONAL, ReminderKind.DIGEST, ReminderKind.NUDGE):
+    if kind in (ReminderKind.PERSONAL, ReminderKind.DIGEST, ReminderKind.NUDGE, *OUTBOX_KINDS):
         return Decision(Verdict.SEND)
     if deal is None or deal.is_sandbox:  # a /training deal escalates to nobody
         return Decision(Verdict.DROP)

@@ -9,7 +9,13 @@ from domain.assignment import pick_next_manager
 from domain.clock import Clock
 from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
 from domain.errors import PermissionDenied
-from domain.reminders import ReminderKind, plan_first_response, plan_stage
+from domain.reminders import (
+    ReminderKind,
+    owe_card,
+    owe_note,
+    plan_first_response,
+    plan_stage,
+)
 from domain.roles import Action, Role, require
 from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
@@ -187,7 +193,8 @@ async def submit_request(
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
         pipeline_plan = plan_stage(deal, pipeline, calendar, book.reminders)
-        await uow.reminders.plan([*pipeline_plan, *plan_first_response(deal)], now)
+        owed = [*pipeline_plan, *plan_first_response(deal), owe_card(deal.id, now)]
+        await uow.reminders.plan(owed, now)
         await uow.commit()
         return Submission(
             deal_id=deal.id,
@@ -199,21 +206,18 @@ async def submit_request(
         )
 
 
-async def manager_unreachable(uow: UnitOfWork, deal_id: int, manager_id: int) -> int | None:
-    """The manager blocked the bot: mark them unreachable and give the deal to the next one in
-    the round robin (None: it waits in the queue)."""
+async def pass_deal_on(uow: UnitOfWork, clock: Clock, deal_id: int, manager_id: int) -> None:
+    """The deal's manager blocked the bot before its card reached them: the deal goes to the
+    next manager in the round robin, whose card is owed now (with nobody left, the supervisors
+    get it as a queued deal). The caller has marked the manager unreachable and commits."""
     async with uow:
-        member = await uow.staff.get(manager_id)
-        if member is not None:
-            member.is_reachable = False
         deal = await uow.deals.get(deal_id)
-        if deal is None:
-            raise DealUnavailable(deal_id)
+        if deal is None or deal.id is None or deal.manager_id != manager_id:
+            return
         await uow.session.flush()
         deal.manager_id, _ = await _next_manager(uow, deal.pipeline_id)
         await uow.deals.save(deal)
-        await uow.commit()
-        return deal.manager_id
+        await uow.reminders.plan([owe_card(deal.id, clock.now())], clock.now())
 
 
 async def lead_card(uow: UnitOfWork, deal_id: int) -> LeadCard:
@@ -272,6 +276,14 @@ async def take_deal(uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int) -
         if deal.taken_at is None:
             deal.taken_at = clock.now()
             await uow.reminders.drop_pending(deal_id, [ReminderKind.FIRST_RESPONSE.value])
+            if deal.lead_chat_id is not None:
+                taken = owe_note(
+                    deal.taken_at,
+                    "lead.taken",
+                    {"deal_id": deal_id, "manager": actor.first_name},
+                    to_client_of=deal_id,
+                )
+                await uow.reminders.plan([taken], deal.taken_at)
         await uow.deals.save(deal)
         await uow.commit()
         return deal
@@ -346,6 +358,16 @@ async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[
         contact.consent_at = None
         contact.consent_version = None
         contact.erased_at = clock.now()
+        await uow.reminders.plan(
+            [
+                owe_note(
+                    clock.now(), "erase.manager_notice", {"deal_id": deal.id}, to_staff=manager
+                )
+                for deal in deals
+                if deal.id is not None and (manager := deal.manager_id) is not None
+            ],
+            clock.now(),
+        )
         await uow.commit()
         return [(deal.id, deal.manager_id) for deal in deals if deal.id is not None]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from domain.clock import Clock
 from domain.deal import Deal, Reassignment
+from domain.reminders import PlannedReminder, owe_card, owe_note
 from domain.roles import Action, Role, require
 from services.deals import DealNotFound
 from services.staff import Actor, StaffError
@@ -97,12 +98,47 @@ async def _hand_over(
         moved.append(deal.reassign(to_manager_id, actor.user_id, now))
         await uow.deals.save(deal)
         uow.deals.record_reassignment(moved[-1])
-    return Handover(
+    handover = Handover(
         deal_ids=[r.deal_id for r in moved if r.deal_id is not None],
         from_manager=_colleague(source) if source else None,
         to_manager=_colleague(target),
         at=now,
     )
+    await uow.reminders.plan(_owed_notices(handover), now)
+    return handover
+
+
+def _owed_notices(handover: Handover) -> list[PlannedReminder]:
+    """The new manager gets the deal's card (or, for many deals, how many and from whom); the
+    previous manager learns where their deals went. Written with the handover, so a crash
+    right after it loses neither."""
+    new, old, deal_ids, now = (
+        handover.to_manager,
+        handover.from_manager,
+        handover.deal_ids,
+        handover.at,
+    )
+    if not deal_ids:
+        return []
+    owed: list[PlannedReminder] = []
+    if len(deal_ids) == 1:
+        owed.append(owe_card(deal_ids[0], now, to_staff=new.user_id, title="card.handed_title"))
+    elif old is None:
+        owed.append(
+            owe_note(
+                now, "handover.received_many_queue", {"count": len(deal_ids)}, to_staff=new.user_id
+            )
+        )
+    else:
+        values: dict[str, str | int] = {"count": len(deal_ids), "name": old.name}
+        owed.append(owe_note(now, "handover.received_many", values, to_staff=new.user_id))
+    if old is not None:
+        if len(deal_ids) == 1:
+            key, values = "handover.given_one", {"deal_id": deal_ids[0], "name": new.name}
+        else:
+            key, values = "handover.given_many", {"count": len(deal_ids), "name": new.name}
+        owed.append(owe_note(now, key, values, to_staff=old.user_id))
+    return owed
 
 
 def _colleague(member: StaffMember, open_counts: dict[int, int] | None = None) -> Colleague:

@@ -10,14 +10,16 @@ crash between Telegram's answer and that one write: Telegram has no idempotency 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from domain.clock import Clock
 from domain.deal import Deal
 from domain.reminders import Audience, ReminderKind, Verdict, decide, is_late
 from domain.roles import Role
+from services.leads import pass_deal_on
 from storage.models import Contact, ReminderRow, StaffMember
 from storage.reminder_repository import ReminderStatus
 from storage.unit_of_work import UnitOfWork
@@ -83,6 +85,7 @@ class Delivery:
     text: str | None = None
     stage_deadline: dt.datetime | None = None
     covered: list[ReminderKind] = field(default_factory=list)
+    payload: dict[str, Any] | None = None
 
 
 @dataclass
@@ -98,12 +101,26 @@ class SweepTally:
 
 
 async def claim_due(
-    uow: UnitOfWork, clock: Clock, claimant: str, limit: int, lease: dt.timedelta = LEASE
+    uow: UnitOfWork,
+    clock: Clock,
+    claimant: str,
+    limit: int,
+    lease: dt.timedelta = LEASE,
+    kinds: Collection[ReminderKind] | None = None,
 ) -> list[ReminderRow]:
     async with uow:
-        rows = await uow.reminders.claim(clock.now(), claimant, limit, lease)
+        rows = await uow.reminders.claim(clock.now(), claimant, limit, lease, kinds)
         await uow.commit()
         return rows
+
+
+async def release_stale_claims(uow: UnitOfWork) -> int:
+    """At a start on SQLite (one process by construction): what an earlier process claimed and
+    never marked is due again now, instead of after its lease."""
+    async with uow:
+        released = await uow.reminders.release_all_claims()
+        await uow.commit()
+        return released
 
 
 async def prepare(
@@ -163,6 +180,7 @@ async def prepare(
                         text=row.text,
                         stage_deadline=stage_deadline(deal[0]) if deal else None,
                         covered=[kind],
+                        payload=row.payload,
                     )
                 )
         await uow.commit()
@@ -209,8 +227,21 @@ async def complete(
             if newly_blocked:
                 tally.blocked.append(blocked)  # before any await: a parallel send sees it
                 await _unreachable(uow, blocked)
+            if _is_new_deals_card(delivery):
+                assert delivery.deal is not None
+                await pass_deal_on(uow, clock, delivery.deal.deal_id, blocked)
         await uow.commit()
     return newly_blocked
+
+
+def _is_new_deals_card(delivery: Delivery) -> bool:
+    """The card of a deal to its own manager: a manager who blocked the bot cannot work it."""
+    return (
+        delivery.kind is ReminderKind.CARD
+        and delivery.audience is Audience.MANAGER
+        and delivery.deal is not None
+        and delivery.deal.manager_id == delivery.recipient.chat_id
+    )
 
 
 async def _unreachable(uow: UnitOfWork, staff_id: int) -> None:

@@ -10,7 +10,7 @@ condition, so a row another claimant got first is never claimed twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from enum import StrEnum
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from domain.reminders import PlannedReminder, ReminderKind
+from domain.reminders import OUTBOX_KINDS, PlannedReminder, ReminderKind
 from storage.models import ReminderRow
 
 
@@ -37,11 +37,15 @@ class ReminderStatus(StrEnum):
 class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.owes_messages = False
+        """Outbox messages were planned in this transaction: once it commits, wake the sender."""
 
     async def plan(self, planned: Sequence[PlannedReminder], now: dt.datetime) -> None:
         """Store what is not stored yet (by key): planning the same thing twice is harmless."""
         if not planned:
             return
+        if any(plan.kind in OUTBOX_KINDS for plan in planned):
+            self.owes_messages = True
         dialect = self._session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         # One constant statement with the rows as parameters: compiled once and cached, where
@@ -64,6 +68,7 @@ class ReminderRepository:
                     "attempts": 0,
                     "late": False,
                     "created_at": now,
+                    "payload": plan.payload,
                 }
                 for plan in planned
             ],
@@ -85,10 +90,18 @@ class ReminderRepository:
         )
 
     async def claim(
-        self, now: dt.datetime, claimant: str, limit: int, lease: dt.timedelta
+        self,
+        now: dt.datetime,
+        claimant: str,
+        limit: int,
+        lease: dt.timedelta,
+        kinds: Collection[ReminderKind] | None = None,
     ) -> list[ReminderRow]:
-        """Claim up to `limit` due reminders, the earliest first. The caller commits."""
+        """Claim up to `limit` due reminders (of `kinds`, or any), the earliest first. The
+        caller commits."""
         claimable = _claimable(now, lease)
+        if kinds is not None:
+            claimable = and_(claimable, ReminderRow.kind.in_(sorted(kind.value for kind in kinds)))
         pick = (
             select(ReminderRow.id)
             .where(claimable)
@@ -181,6 +194,17 @@ class ReminderRepository:
                 ReminderRow.status == ReminderStatus.PENDING.value,
             )
             .values(status=ReminderStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def release_all_claims(self) -> int:
+        """Give back every claimed row: for a start on SQLite, where only one process runs, so
+        whatever is claimed was claimed by a process that died before marking it."""
+        result = await self._session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.status == ReminderStatus.CLAIMED.value)
+            .values(status=ReminderStatus.PENDING.value, claimed_at=None, claimed_by=None)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0))

@@ -31,6 +31,8 @@ class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._depth = 0
+        self.owes_messages = False
+        """A commit of this unit of work wrote outbox messages: whoever ran it wakes the sender."""
 
     async def __aenter__(self) -> Self:
         # Re-entrant, so a service can be called from inside another service's transaction.
@@ -59,6 +61,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+        if self.reminders.owes_messages:
+            self.owes_messages = True
+            self.reminders.owes_messages = False
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -26,7 +26,7 @@ from bot.callbacks import Consent, ForgetMe, ForgetStep
 from bot.filters import HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import Html, t, tp
-from bot.notify import announce_new_deal, message_kind, relay_to_staff, tell_erased, when_text
+from bot.notify import message_kind, relay_to_staff, when_text
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.lead import (
@@ -297,14 +297,12 @@ async def _submit(
     await end_conversation(state)
     when = when_text(submission.promised_at, clock.now(), ZoneInfo(settings.timezone))
     key = "lead.confirmed" if submission.is_new_deal else "lead.attached"
+    # The lead's answer first; the manager's card was written with the request and goes out
+    # right after this update (the outbox), or after a restart if the bot dies in between.
     await message.answer(
         t(key, name=form.name, deal_id=submission.deal_id, when=Html(when)),
         reply_markup=ReplyKeyboardRemove(),
     )
-    if submission.card is not None:
-        await announce_new_deal(
-            bot, uow, book, settings, submission.card, submission.manager_language, clock.now()
-        )
 
 
 async def _ask(
@@ -366,9 +364,8 @@ async def forget_me_button(
         await message.edit_text(t("erase.kept"))
     else:
         await end_conversation(state)
-        deals = await erase_lead(uow, clock, profile.user_id)
+        await erase_lead(uow, clock, profile.user_id)
         await message.edit_text(t("erase.done"))
-        await tell_erased(bot, uow, settings, deals)
 
 
 async def help_for_lead(message: Message) -> None:

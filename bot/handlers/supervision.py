@@ -12,7 +12,6 @@ from bot.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
 from bot.deal_screens import card_screen, edit_screen
 from bot.filters import HasRole
 from bot.i18n import t, tp
-from bot.notify import tell_handover
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.errors import AlreadyAssigned, DealClosed, PermissionDenied
@@ -64,7 +63,6 @@ async def reassign_from_card(
     except StaffError:
         await query.answer(tp("handover.not_a_manager"), show_alert=True)
         return
-    await tell_handover(bot, uow, book, settings, handover)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     await edit_screen(query, *card_screen(view, book, settings, actor.role))
     await query.answer(tp("handover.done_one", name=handover.to_manager.name))
@@ -106,7 +104,6 @@ async def hand_over_all(
     except StaffError:
         await query.answer(tp("handover.not_a_manager"), show_alert=True)
         return
-    await tell_handover(bot, uow, book, settings, handover)
     await edit_screen(
         query,
         t(

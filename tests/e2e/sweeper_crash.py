@@ -31,7 +31,9 @@ async def crash(database_url: str, api_url: str, now: dt.datetime) -> None:
     )
     app = await create_application(settings, clock=FixedClock(now))
 
-    async def die(chat_id: int, call: Callable[[], Awaitable[Any]]) -> Outcome:
+    async def die(
+        chat_id: int, call: Callable[[], Awaitable[Any]], *, urgent: bool = False
+    ) -> Outcome:
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
 
