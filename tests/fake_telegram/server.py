@@ -343,12 +343,14 @@ class FakeTelegramServer:
         strict_ampersand: bool = True,
         self_check: bool = True,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
             raise ValueError("token must look like '<bot id>:<secret>'")
         self.token = token
         self.host = host
+        self.port = port
         self.spec = spec or load_spec()
         self.strict_ampersand = strict_ampersand
         self.self_check = self_check
@@ -452,7 +454,8 @@ class FakeTelegramServer:
         return self._base_url
 
     async def start(self) -> str:
-        """Listen on a random free port of ``host``; return the base URL for aiogram."""
+        """Listen on ``port`` of ``host`` (a random free one for 0); return the base URL for
+        aiogram."""
         if self._runner is not None:
             return self.base_url
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -465,7 +468,7 @@ class FakeTelegramServer:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
+        site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         port = int(runner.addresses[0][1])
         self._runner = runner
