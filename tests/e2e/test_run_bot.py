@@ -51,6 +51,9 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         await admin.send("/start")
         greeting = await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
         assert "/invite" in greeting.text
+        # Today's Bot API: link previews off through link_preview_options, nothing unlisted.
+        greeting_call = tg.calls_to("sendMessage", chat_id=ADMIN_ID)[-1]
+        assert greeting_call.params["link_preview_options"] == {"is_disabled": True}
         assert [c.command for c in await admin.commands()][:6] == [
             "start",
             "deals",
