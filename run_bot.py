@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
+from aiogram import Bot
 from aiogram.utils.token import TokenValidationError, validate_token
 from pydantic import ValidationError
 
@@ -14,6 +16,7 @@ from bot.app import create_application, load_sales_book
 from bot.i18n import create_i18n, tp
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
+from bot.telegram_probe import TokenRejected, wait_for_telegram
 from domain.sales_book import SalesBook, SalesBookError
 
 log = logging.getLogger("salesbot")
@@ -46,15 +49,39 @@ def main() -> int:
         asyncio.run(_serve(settings, book))
     except KeyboardInterrupt:
         log.info("stopped")
+    except TokenRejected as rejection:
+        return _explain("console.token_rejected", locale, reason=rejection.description)
     return 0
 
 
 async def _serve(settings: Settings, book: SalesBook) -> None:
     application = await create_application(settings, book=book)
     try:
-        await application.run_polling(handle_signals=True)
+        if await _reach_telegram(application.bot, settings.telegram_api_url):
+            await application.run_polling(handle_signals=True)
+        else:
+            log.info("stopped")
     finally:
         await application.close()
+
+
+async def _reach_telegram(bot: Bot, api_url: str) -> bool:
+    """Wait until the Bot API answers (raising `TokenRejected` if it refuses the token);
+    False when Ctrl-C or SIGTERM came first. Polling installs its own signal handlers after."""
+    probe = asyncio.create_task(wait_for_telegram(bot, api_url))
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    for stop_signal in stop_signals:
+        loop.add_signal_handler(stop_signal, probe.cancel)
+    try:
+        await asyncio.wait({probe})
+    finally:
+        for stop_signal in stop_signals:
+            loop.remove_signal_handler(stop_signal)
+    if probe.cancelled():
+        return False
+    probe.result()
+    return True
 
 
 def _explain(key: str, locale: str, **values: str) -> int:

@@ -70,7 +70,7 @@ from aiogram.methods import (
     SetMyCommands,
 )
 from aiogram.methods.base import TelegramMethod, TelegramType
-from aiogram.types import InlineKeyboardMarkup, InputFile, Message, Update
+from aiogram.types import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, Update
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -456,7 +456,9 @@ class EchoBot(BenchBot):
         self.bot = Bot(
             TOKEN,
             session=self.session,
-            default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+            default=DefaultBotProperties(
+                parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+            ),
         )
 
 

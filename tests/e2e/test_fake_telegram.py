@@ -30,6 +30,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    LinkPreviewOptions,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -347,16 +348,51 @@ async def test_spec_validation(tg: FakeTelegram) -> None:
     assert len(tg.take_violations()) == 1
 
 
-async def test_default_bot_properties_and_legacy_parameters(tg: FakeTelegram) -> None:
+async def test_default_bot_properties_speak_todays_bot_api(tg: FakeTelegram) -> None:
     anna = tg.user("Анна")
-    defaults = DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True)
+    defaults = DefaultBotProperties(
+        parse_mode="HTML", link_preview=LinkPreviewOptions(is_disabled=True)
+    )
     async with tg.make_bot(default=defaults) as bot:
         sent = await bot.send_message(anna.id, "<i>x</i> https://example.com")
+        await sent.reply("ответ")
     assert sent.entities is not None and sent.entities[0].type == "italic"
-    assert tg.calls[-1].params["link_preview_options"] == {"is_disabled": True}
-    assert tg.notes == [
-        "sendMessage: deprecated parameter 'disable_web_page_preview' (still accepted by Telegram)"
-    ]
+    first, reply = tg.calls[-2:]
+    assert first.params["link_preview_options"] == {"is_disabled": True}
+    assert "disable_web_page_preview" not in first.params
+    assert reply.params["reply_parameters"]["message_id"] == sent.message_id
+    assert not {"reply_to_message_id", "allow_sending_without_reply"} & set(reply.params)
+
+
+async def test_aiogram_link_preview_is_disabled_is_caught_sending_a_legacy_parameter(
+    tg: FakeTelegram,
+) -> None:
+    anna = tg.user("Анна")
+    async with tg.make_bot(default=DefaultBotProperties(link_preview_is_disabled=True)) as bot:
+        with pytest.raises(
+            TelegramBadRequest, match='unknown parameter "disable_web_page_preview"'
+        ):
+            await bot.send_message(anna.id, "https://example.com")
+    assert len(tg.take_violations()) == 1
+
+
+@pytest.mark.parametrize(
+    ("legacy", "value"),
+    [
+        ("disable_web_page_preview", True),
+        ("reply_to_message_id", 1),
+        ("allow_sending_without_reply", True),
+    ],
+)
+async def test_parameters_the_bot_api_no_longer_lists_are_refused(
+    tg: FakeTelegram, legacy: str, value: object
+) -> None:
+    """Telegram still accepts them, but a bot that sends them speaks yesterday's API."""
+    anna = tg.user("Анна")
+    status, body = await raw_call(tg, "sendMessage", chat_id=anna.id, text="hi", **{legacy: value})
+    assert status == 400
+    assert f'unknown parameter "{legacy}" for method sendMessage' in body["description"]
+    assert len(tg.take_violations()) == 1
 
 
 async def test_wrong_token(tg: FakeTelegram) -> None:

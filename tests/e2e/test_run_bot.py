@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, running_fake_telegram
 
 PROJECT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
@@ -48,6 +51,9 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         await admin.send("/start")
         greeting = await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
         assert "/invite" in greeting.text
+        # Today's Bot API: link previews off through link_preview_options, nothing unlisted.
+        greeting_call = tg.calls_to("sendMessage", chat_id=ADMIN_ID)[-1]
+        assert greeting_call.params["link_preview_options"] == {"is_disabled": True}
         assert [c.command for c in await admin.commands()][:6] == [
             "start",
             "deals",
@@ -101,3 +107,130 @@ async def test_a_broken_sales_book_stops_the_start_naming_the_field(tmp_path: Pa
     assert process.returncode == 2
     assert "first_response_minutes" in explanation and "line " in explanation
     assert "Traceback" not in explanation and TOKEN not in explanation
+
+
+class ConsoleOutput:
+    """Everything a running bot process prints (stderr joined into stdout), read as it comes,
+    so a test can wait for a line while the process goes on."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        self._stream = process.stdout
+        self.text = ""
+        self._grew = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while line := await self._stream.readline():
+            self.text += line.decode()
+            self._grew.set()
+
+    async def wait_for(self, fragment: str) -> None:
+        async with asyncio.timeout(STARTUP_TIMEOUT):
+            while fragment not in self.text:
+                self._grew.clear()
+                await self._grew.wait()
+
+    async def finish(self) -> str:
+        await asyncio.wait_for(self._reader, timeout=STARTUP_TIMEOUT)
+        return self.text
+
+
+def closed_port() -> int:
+    """A port nobody listens on (yet): the bot's Telegram before the network is up."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def start_bot(tmp_path: Path, api_url: str, token: str = TOKEN) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=bot_environment(
+            tmp_path,
+            BOT_TOKEN=token,
+            TELEGRAM_API_URL=api_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+            ADMIN_IDS=str(ADMIN_ID),
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def test_a_bot_started_before_telegram_is_reachable_waits_and_comes_up(
+    tmp_path: Path,
+) -> None:
+    port = closed_port()
+    api_url = f"http://127.0.0.1:{port}"
+    process = await start_bot(tmp_path, api_url)
+    output = ConsoleOutput(process)
+    try:
+        await output.wait_for(f"Telegram Bot API at {api_url} is unreachable")
+        async with running_fake_telegram(TOKEN, port=port) as tg:
+            admin = tg.user("Ольга", user_id=ADMIN_ID)
+            await admin.send("/start")
+            greeting = await admin.wait_message(
+                contains="Вы — администратор", timeout=STARTUP_TIMEOUT
+            )
+            assert "/invite" in greeting.text
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=STARTUP_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    log = await output.finish()
+    assert process.returncode == 0, log
+    assert "retrying in 1 s" in log
+    assert "Traceback" not in log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+async def test_stopping_while_telegram_is_unreachable_exits_cleanly(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    api_url = f"http://127.0.0.1:{closed_port()}"
+    process = await start_bot(tmp_path, api_url)
+    output = ConsoleOutput(process)
+    try:
+        await output.wait_for("is unreachable")
+        process.send_signal(stop_signal)
+        await asyncio.wait_for(process.wait(), timeout=STARTUP_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    log = await output.finish()
+    assert process.returncode == 0, log
+    assert log.rstrip().endswith("stopped"), log
+    assert "Traceback" not in log
+
+
+async def test_a_rejected_token_stops_the_start_naming_botfather(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    revoked = "123456789:AAH-revoked-token-never-printed-98765"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=bot_environment(
+            tmp_path,
+            BOT_TOKEN=revoked,  # the fake knows only TOKEN: 401 Unauthorized, as Telegram says
+            TELEGRAM_API_URL=tg.base_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+    explanation = stderr.decode()
+    assert process.returncode == 2, explanation
+    rejection = [line for line in explanation.splitlines() if "@BotFather" in line]
+    assert len(rejection) == 1 and "BOT_TOKEN" in rejection[0] and "Unauthorized" in rejection[0]
+    assert "/token" in rejection[0] and "/revoke" in rejection[0]
+    printed = explanation + stdout.decode()
+    assert "Traceback" not in printed
+    assert revoked not in printed and revoked.split(":")[1] not in printed

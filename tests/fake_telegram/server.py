@@ -322,8 +322,8 @@ class _Injected:
 class FakeTelegramServer:
     """The Bot API over HTTP plus the state a test inspects.
 
-    Public state: :attr:`calls`, :attr:`violations`, :attr:`notes`, :attr:`users`,
-    :attr:`chats`, :attr:`commands`, :attr:`callback_queries`, :attr:`files`.
+    Public state: :attr:`calls`, :attr:`violations`, :attr:`users`, :attr:`chats`,
+    :attr:`commands`, :attr:`callback_queries`, :attr:`files`.
 
     getUpdates: ``offset`` > 0 confirms (forgets) every update with a smaller id, exactly like
     Telegram; a negative offset is simplified to "keep only the last -offset pending updates".
@@ -343,12 +343,14 @@ class FakeTelegramServer:
         strict_ampersand: bool = True,
         self_check: bool = True,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
             raise ValueError("token must look like '<bot id>:<secret>'")
         self.token = token
         self.host = host
+        self.port = port
         self.spec = spec or load_spec()
         self.strict_ampersand = strict_ampersand
         self.self_check = self_check
@@ -366,8 +368,6 @@ class FakeTelegramServer:
         self.calls: list[Call] = []
         #: Every call that broke the spec or Telegram's rules (human-readable lines).
         self.violations: list[str] = []
-        #: Things that are accepted but worth knowing (deprecated parameters, ...).
-        self.notes: list[str] = []
         #: Bugs of the fake itself (its own answers not matching the spec); should stay empty.
         self.internal_errors: list[str] = []
         self.users: dict[int, UserRecord] = {}
@@ -452,7 +452,8 @@ class FakeTelegramServer:
         return self._base_url
 
     async def start(self) -> str:
-        """Listen on a random free port of ``host``; return the base URL for aiogram."""
+        """Listen on ``port`` of ``host`` (a random free one for 0); return the base URL for
+        aiogram."""
         if self._runner is not None:
             return self.base_url
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -465,7 +466,7 @@ class FakeTelegramServer:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
+        site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         port = int(runner.addresses[0][1])
         self._runner = runner
@@ -864,14 +865,9 @@ class FakeTelegramServer:
     ) -> DecodedCall:
         spec = self.spec.methods[method]
         try:
-            decoded = self.spec.decode_call(spec, raw, attachments, typed=typed)
+            return self.spec.decode_call(spec, raw, attachments, typed=typed)
         except SpecError as error:
             raise ApiError(error.status, error.description, violation=True) from None
-        for name in decoded.legacy:
-            note = f"{method}: deprecated parameter {name!r} (still accepted by Telegram)"
-            if note not in self.notes:
-                self.notes.append(note)
-        return decoded
 
     async def _check_injected(self, method: str) -> None:
         for injected in self._injected:
@@ -1101,10 +1097,10 @@ class FakeTelegramServer:
 
     def _check_reply_parameters(self, chat: ChatState, params: JSON) -> JSON | None:
         reply = params.get("reply_parameters")
-        message_id = reply.get("message_id") if reply else params.get("reply_to_message_id")
-        if message_id is None:
+        if reply is None:
             return None
-        allow = (reply or params).get("allow_sending_without_reply", False)
+        message_id = reply["message_id"]
+        allow = reply.get("allow_sending_without_reply", False)
         target = chat.messages.get(message_id)
         if target is None:
             if allow:

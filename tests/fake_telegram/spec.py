@@ -13,8 +13,9 @@ an ``application/json`` body carries already typed values instead, which is acce
 
 The checks are deliberately *stricter* than Telegram in one respect: unknown parameters and
 unknown keys inside objects are rejected (Telegram silently ignores them), so a typo in a bot
-never goes unnoticed.  A few parameters that Telegram removed from the documentation but still
-accepts are listed in :data:`LEGACY_PARAMETERS` and accepted.
+never goes unnoticed.  That includes parameters Telegram removed from the documentation but
+still accepts (``disable_web_page_preview``, ``reply_to_message_id``, ...): a bot speaks the
+Bot API of the bundled spec only.
 """
 
 from __future__ import annotations
@@ -31,15 +32,6 @@ from typing import Any
 SPEC_PATH = Path(__file__).with_name("bot-api-spec.min.json")
 
 PRIMITIVE_TYPES = frozenset({"Integer", "String", "Boolean", "Float", "True", "InputFile"})
-
-#: Parameters that the current documentation no longer lists but that the Bot API still
-#: accepts for backward compatibility (aiogram sends ``disable_web_page_preview`` when
-#: ``DefaultBotProperties(link_preview_is_disabled=...)`` is used, for instance).
-LEGACY_PARAMETERS: Mapping[str, tuple[str, ...]] = {
-    "disable_web_page_preview": ("Boolean",),
-    "reply_to_message_id": ("Integer",),
-    "allow_sending_without_reply": ("Boolean",),
-}
 
 _DISCRIMINATOR_RE = re.compile(r"(?:must be|always)\s+[\"“”]?([A-Za-z_]+)")
 _INTEGER_RE = re.compile(r"^-?\d+$")
@@ -94,7 +86,6 @@ class DecodedCall:
 
     params: dict[str, Any] = field(default_factory=dict)
     files: dict[str, UploadedFile] = field(default_factory=dict)
-    legacy: list[str] = field(default_factory=list)
 
 
 def describe_types(types: Sequence[str]) -> str:
@@ -163,17 +154,13 @@ class ApiSpec:
         for name, value in raw.items():
             spec_field = method.fields.get(name)
             if spec_field is None:
-                if name in LEGACY_PARAMETERS:
-                    spec_field = FieldSpec(name, LEGACY_PARAMETERS[name], False)
-                    result.legacy.append(name)
-                elif isinstance(value, UploadedFile):
+                if isinstance(value, UploadedFile):
                     # A file part that is only referenced through attach://<name>.
                     continue
-                else:
-                    raise SpecError(
-                        f'Bad Request: unknown parameter "{name}" for method {method.name} '
-                        f"({self.version})"
-                    )
+                raise SpecError(
+                    f'Bad Request: unknown parameter "{name}" for method {method.name} '
+                    f"({self.version})"
+                )
             decoded = self._decode_param(spec_field, value, attachments, typed=typed)
             result.params[name] = decoded
             for ref in _attach_refs(decoded):
