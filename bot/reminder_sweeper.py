@@ -93,6 +93,7 @@ class ReminderSweeper:
                         claimed,
                         self._stage_deadline,
                         tally,
+                        self._zone,
                     )
                     in_flight.update(
                         asyncio.create_task(self._deliver(d, tally)) for d in deliveries
