@@ -107,3 +107,32 @@ async def test_todays_digest_survives_an_hour_down_and_a_past_days_digest_is_dro
         "sent",
     ]
     assert len(tg.calls_to("sendPhoto", chat_id=maria.id)) == 2
+
+
+async def test_after_downtime_the_client_gets_the_follow_up_without_the_staff_late_note(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    await ivan.press("✅ Выиграна")
+    await ivan.send("500000")
+    await ivan.wait_message(contains="✅ Выиграна")
+    anna.mark_seen()
+    ivan.mark_seen()
+    thanks, check_in = app.book.follow_up
+
+    # Down from the win until a day after the check-in: both steps are due at once.
+    clock.advance(dt.timedelta(days=check_in.after_days + 1))
+    tally = await app.sweeper.tick()
+    assert (tally.sent, tally.late) == (2, 2)
+    message = await anna.wait_message(contains="Спасибо, что выбрали Ясную CRM")
+    assert message.text == thanks.text  # the client never hears of the bot's downtime
+    task = await ivan.wait_message(contains="Задача по сделке №1")
+    assert task.text.startswith(LATE) and check_in.text in task.text
+    assert [(status, late) for _, status, late in await reminders(app, "follow_up")] == [
+        ("sent", True),
+        ("sent", True),
+    ]
