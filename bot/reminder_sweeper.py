@@ -143,6 +143,7 @@ class ReminderSweeper:
                     claimed,
                     self._stage_deadline,
                     tally,
+                    self._zone,
                 )
                 in_flight.update(asyncio.create_task(self._deliver(d, tally)) for d in deliveries)
             while len(in_flight) > self.batch // 4:
@@ -263,14 +264,14 @@ class ReminderSweeper:
         return await self._sender.send_message(chat_id, text)
 
     def _render(self, delivery: Delivery) -> tuple[str, InlineKeyboardMarkup | None]:
+        if delivery.audience is Audience.CLIENT:
+            # The late mark is a note to staff: a client is not told about the bot's downtime.
+            return t("reminder.client", text=delivery.text or ""), None
         lines: list[str] = []
         if delivery.late:
             lines.append(t("reminder.late", due=self._local(delivery.due_at)))
         deal = delivery.deal
         keyboard = InlineKeyboardBuilder()
-        if delivery.audience is Audience.CLIENT:
-            lines.append(t("reminder.client", text=delivery.text or ""))
-            return "\n".join(lines), None
         if deal is not None:
             pipeline = self._book.pipeline(deal.pipeline_id)
             facts = {

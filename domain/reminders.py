@@ -1,7 +1,9 @@
 """Reminders as plans: what to tell whom and when, and, when the time comes, whether it still
 holds. Planning happens when a deal changes (a stage entered, a lead received, a deal won); the
 verdict is taken at send time against the deal as it is then, so a reminder about a stage the
-deal has left, a lead already taken or a snoozed deal is dropped or postponed instead of sent.
+deal has left, a lead already taken or a snoozed deal is dropped or postponed instead of sent;
+and against the clock, so one whose moment has passed (the bot was down) is dropped rather than
+sent late (`LIFETIME`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,35 @@ OUTBOX_KINDS = frozenset({ReminderKind.CARD, ReminderKind.NOTE})
 commits, ahead of the reminders waiting for the paced sender."""
 REMINDER_KINDS = frozenset(ReminderKind) - OUTBOX_KINDS
 """What the sweeper's tick sends when its time comes."""
+
+
+class Lifetime(StrEnum):
+    """How long a due reminder stays worth sending, however late the bot gets to it."""
+
+    UNTIL_SENT = "until_sent"
+    """Still true later: sent when the bot is back, with the "late" mark for staff."""
+    ITS_DAY = "its_day"
+    """About the local day it fell due on (in the recipient's zone): dropped once that day has
+    ended, since at send time it would speak of the new day instead."""
+    UNTIL_DEADLINE = "until_deadline"
+    """A warning before the stage's deadline: dropped once the deadline has come, when the
+    stage's overdue reminder (due at that very moment) says it instead."""
+
+
+LIFETIME: dict[ReminderKind, Lifetime] = {
+    ReminderKind.DUE_SOON: Lifetime.UNTIL_DEADLINE,
+    ReminderKind.OVERDUE: Lifetime.UNTIL_SENT,
+    ReminderKind.FIRST_RESPONSE: Lifetime.UNTIL_SENT,
+    ReminderKind.PERSONAL: Lifetime.UNTIL_SENT,
+    ReminderKind.FOLLOW_UP: Lifetime.UNTIL_SENT,
+    # Yesterday's digest, sent this morning, would be today's figures twice (today's is
+    # planned anyway); yesterday's nudge would count this morning's empty activity.
+    ReminderKind.DIGEST: Lifetime.ITS_DAY,
+    ReminderKind.NUDGE: Lifetime.ITS_DAY,
+    # What a change owed someone is owed however late it can go.
+    ReminderKind.CARD: Lifetime.UNTIL_SENT,
+    ReminderKind.NOTE: Lifetime.UNTIL_SENT,
+}
 
 
 class Audience(StrEnum):
@@ -237,10 +268,17 @@ def decide(
     deal: Deal | None,
     now: dt.datetime,
     *,
+    due_at: dt.datetime,
+    zone: dt.tzinfo,
+    stage_deadline: dt.datetime | None = None,
     stage_id: str | None = None,
     stage_entered_at: dt.datetime | None = None,
 ) -> Decision:
-    """Whether a due reminder is still worth sending, given the deal as it is now."""
+    """Whether a due reminder is still worth sending, given the deal as it is now and how long
+    its kind stays meaningful. `zone` is the recipient's (a day is theirs); `stage_deadline` is
+    the deal's current stage deadline (None for a closed deal)."""
+    if outlived(kind, due_at, now, zone, stage_deadline):
+        return Decision(Verdict.DROP)
     if kind in (ReminderKind.PERSONAL, ReminderKind.DIGEST, ReminderKind.NUDGE, *OUTBOX_KINDS):
         return Decision(Verdict.SEND)
     if deal is None or deal.is_sandbox:  # a /training deal escalates to nobody
@@ -260,6 +298,22 @@ def decide(
     if deal.is_snoozed(now):
         return Decision(Verdict.POSTPONE, deal.snoozed_until)
     return Decision(Verdict.SEND)
+
+
+def outlived(
+    kind: ReminderKind,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    zone: dt.tzinfo,
+    stage_deadline: dt.datetime | None = None,
+) -> bool:
+    """Whether the moment a reminder was about has passed by `now` (see `LIFETIME`)."""
+    lifetime = LIFETIME[kind]
+    if lifetime is Lifetime.ITS_DAY:
+        return now.astimezone(zone).date() > due_at.astimezone(zone).date()
+    if lifetime is Lifetime.UNTIL_DEADLINE:
+        return stage_deadline is not None and now >= stage_deadline
+    return False
 
 
 def is_late(due_at: dt.datetime, now: dt.datetime) -> bool:

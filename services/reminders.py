@@ -14,12 +14,14 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
 from domain.deal import Deal
 from domain.reminders import Audience, ReminderKind, Verdict, decide, is_late
 from domain.roles import Role
 from services.leads import pass_deal_on
+from services.staff import personal_zone
 from storage.models import Contact, ReminderRow, StaffMember
 from storage.reminder_repository import ReminderStatus
 from storage.unit_of_work import UnitOfWork
@@ -130,9 +132,11 @@ async def prepare(
     claimed: Sequence[ReminderRow],
     stage_deadline: Callable[[Deal], dt.datetime | None],
     tally: SweepTally,
+    team_zone: ZoneInfo,
 ) -> list[Delivery]:
-    """Decide each claimed reminder against its deal as it is now: drop what no longer holds,
-    put snoozed ones back until the snooze ends, and turn the rest into deliveries."""
+    """Decide each claimed reminder against its deal as it is now and the time: drop what no
+    longer holds or whose moment has passed, put snoozed ones back until the snooze ends, and
+    turn the rest into deliveries."""
     now = clock.now()
     deliveries: list[Delivery] = []
     async with uow:
@@ -141,10 +145,14 @@ async def prepare(
         for row in claimed:
             deal = deals.get(row.deal_id) if row.deal_id is not None else None
             kind = ReminderKind(row.kind)
+            deadline = stage_deadline(deal[0]) if deal else None
             decision = decide(
                 kind,
                 deal[0] if deal else None,
                 now,
+                due_at=row.due_at,
+                zone=await _zone(uow, row, team_zone),
+                stage_deadline=deadline,
                 stage_id=row.stage_id,
                 stage_entered_at=row.stage_entered_at,
             )
@@ -178,7 +186,7 @@ async def prepare(
                         late=is_late(row.due_at, now),
                         deal=facts,
                         text=row.text,
-                        stage_deadline=stage_deadline(deal[0]) if deal else None,
+                        stage_deadline=deadline,
                         covered=[kind],
                         payload=row.payload,
                     )
@@ -298,6 +306,14 @@ async def _recipients(
             return audience, [Recipient(manager.telegram_id, manager.language_code, True)]
     recipients = [Recipient(m.telegram_id, m.language_code, True) for m in supervisors]
     return Audience.SUPERVISORS, recipients
+
+
+async def _zone(uow: UnitOfWork, row: ReminderRow, team_zone: ZoneInfo) -> ZoneInfo:
+    """The time zone of a reminder's day: its staff recipient's own, else the team's."""
+    if Audience(row.audience) is not Audience.STAFF or row.staff_id is None:
+        return team_zone
+    member = await uow.staff.get(row.staff_id)
+    return personal_zone(member.timezone if member else None, team_zone)
 
 
 def _facts(deal: Deal, contact: Contact | None, manager: StaffMember | None) -> DealFacts:
