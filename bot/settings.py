@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     webhooks; unset, one instance keeps it in the database."""
     redis_prefix: str = "salesbot"
     """Key prefix in Redis, so several bots can share one Redis."""
+    backup_dir: Path = PROJECT_ROOT / "data" / "backups"
+    """Where the daily backups of a SQLite database go (and `python -m services.backup`
+    looks)."""
+    backup_keep: int = Field(default=14, ge=1)
+    """How many backups are kept; older ones are deleted after each new one."""
 
     @field_validator("admin_ids", mode="before")
     @classmethod

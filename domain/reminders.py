@@ -34,6 +34,9 @@ class ReminderKind(StrEnum):
     NUDGE = "nudge"
     """A manager below the day's activity targets, near the end of the working day: one row
     per person and local date; not sent if the targets are met by then."""
+    BACKUP = "backup"
+    """The daily backup of a SQLite database: one row per local date of the team, run by the
+    sweeper instead of sent (services/backup.py)."""
 
 
 class Audience(StrEnum):
@@ -43,6 +46,8 @@ class Audience(StrEnum):
     STAFF = "staff"
     """One person: whoever set a personal reminder."""
     CLIENT = "client"
+    BOT = "bot"
+    """Nobody: the bot itself does something when it comes due (the daily backup)."""
 
 
 class Verdict(StrEnum):
@@ -164,6 +169,17 @@ def plan_digest(supervisor_id: int, local_date: dt.date, due_at: dt.datetime) ->
 def plan_nudge(manager_id: int, local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
     """The end-of-day nudge of one manager for one local date (once a day, as the digest)."""
     return _once_a_day(ReminderKind.NUDGE, manager_id, local_date, due_at)
+
+
+def plan_backup(local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
+    """The backup of one local date of the team: once a day, whoever plans it how often."""
+    return PlannedReminder(
+        key=f"{ReminderKind.BACKUP.value}:{local_date.isoformat()}",
+        kind=ReminderKind.BACKUP,
+        audience=Audience.BOT,
+        due_at=due_at,
+        deal_id=None,
+    )
 
 
 def _once_a_day(
