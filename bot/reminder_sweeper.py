@@ -30,6 +30,7 @@ from domain.reminders import OUTBOX_KINDS, REMINDER_KINDS, Audience, ReminderKin
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
+from services.backup import plan_backup_today, run_due_backup
 from services.digest import digest, plan_digests
 from services.leads import lead_card, supervisors
 from services.motivation import needs_nudge, plan_nudges
@@ -42,6 +43,7 @@ from services.reminders import (
     prepare,
 )
 from services.staff import Actor, member_name
+from storage.models import ReminderRow
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -135,12 +137,13 @@ class ReminderSweeper:
             claimed = await claim_due(
                 self._uow(), self._clock, self.claimant, self.batch, kinds=kinds
             )
-            if claimed:
+            messages = self._start_backups(claimed, in_flight)
+            if messages:
                 deliveries = await prepare(
                     self._uow(),
                     self._clock,
                     self.claimant,
-                    claimed,
+                    messages,
                     self._stage_deadline,
                     tally,
                     self._zone,
@@ -181,9 +184,16 @@ class ReminderSweeper:
         """Plan today's end-of-day nudge of each manager (sent only if still below target)."""
         return await plan_nudges(self._uow(), self._clock, self._book, self._calendar, self._zone)
 
+    async def plan_backup(self) -> int:
+        """Plan today's backup of a SQLite database (nothing is planned on PostgreSQL)."""
+        return await plan_backup_today(
+            self._uow(), self._clock, self._zone, self._settings.database_url
+        )
+
     async def plan_daily_logged(self) -> None:
-        """The scheduler's minute job: the day's digests and nudges (planning is idempotent)."""
-        for plan in (self.plan_digests, self.plan_nudges):
+        """The scheduler's minute job: the day's digests, nudges and backup (planning is
+        idempotent)."""
+        for plan in (self.plan_digests, self.plan_nudges, self.plan_backup):
             try:
                 await plan()
             except Exception:
@@ -201,6 +211,31 @@ class ReminderSweeper:
             # Shutdown cut the sweep short (`stop` waited its grace): what it claimed and did
             # not mark is sent after the restart. Nothing else awaits this job.
             log.info("the reminder sweep was stopped by the shutdown")
+
+    def _start_backups(
+        self, claimed: list[ReminderRow], in_flight: set[asyncio.Task[None]]
+    ) -> list[ReminderRow]:
+        """A claimed backup row is a job, not a message: it runs beside this tick's sends (the
+        tick waits for it). Returns the rest."""
+        messages = []
+        for row in claimed:
+            if row.kind == ReminderKind.BACKUP:
+                in_flight.add(asyncio.create_task(self._run_backup(row)))
+            else:
+                messages.append(row)
+        return messages
+
+    async def _run_backup(self, row: ReminderRow) -> None:
+        settings = self._settings
+        await run_due_backup(
+            self._uow(),
+            self._clock,
+            self.claimant,
+            row,
+            settings.database_url,
+            settings.backup_dir,
+            settings.backup_keep,
+        )
 
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._session_factory)

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     """Key prefix in Redis, so several bots can share one Redis."""
     shutdown_grace_seconds: float = Field(default=10, ge=0)
     """On SIGTERM: how long the updates in hand and the messages being sent get to finish."""
+    backup_dir: Path = PROJECT_ROOT / "data" / "backups"
+    """Where the daily backups of a SQLite database go (and `python -m services.backup`
+    looks)."""
+    backup_keep: int = Field(default=14, ge=1)
+    """How many backups are kept; older ones are deleted after each new one."""
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -43,6 +43,9 @@ class ReminderKind(StrEnum):
     NOTE = "note"
     """Owed by a change, due at once (the outbox): a short notice (a handover, an erasure, the
     client's "a manager took your request"), rendered from a catalogue key and its values."""
+    BACKUP = "backup"
+    """The daily backup of a SQLite database: one row per local date of the team, run by the
+    sweeper instead of sent (services/backup.py)."""
 
 
 OUTBOX_KINDS = frozenset({ReminderKind.CARD, ReminderKind.NOTE})
@@ -78,6 +81,7 @@ LIFETIME: dict[ReminderKind, Lifetime] = {
     # What a change owed someone is owed however late it can go.
     ReminderKind.CARD: Lifetime.UNTIL_SENT,
     ReminderKind.NOTE: Lifetime.UNTIL_SENT,
+    ReminderKind.BACKUP: Lifetime.UNTIL_SENT,
 }
 
 
@@ -88,6 +92,8 @@ class Audience(StrEnum):
     STAFF = "staff"
     """One person: whoever set a personal reminder."""
     CLIENT = "client"
+    BOT = "bot"
+    """Nobody: the bot itself does something when it comes due (the daily backup)."""
 
 
 class Verdict(StrEnum):
@@ -211,6 +217,17 @@ def plan_digest(supervisor_id: int, local_date: dt.date, due_at: dt.datetime) ->
 def plan_nudge(manager_id: int, local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
     """The end-of-day nudge of one manager for one local date (once a day, as the digest)."""
     return _once_a_day(ReminderKind.NUDGE, manager_id, local_date, due_at)
+
+
+def plan_backup(local_date: dt.date, due_at: dt.datetime) -> PlannedReminder:
+    """The backup of one local date of the team: once a day, whoever plans it how often."""
+    return PlannedReminder(
+        key=f"{ReminderKind.BACKUP.value}:{local_date.isoformat()}",
+        kind=ReminderKind.BACKUP,
+        audience=Audience.BOT,
+        due_at=due_at,
+        deal_id=None,
+    )
 
 
 def _once_a_day(

@@ -44,6 +44,7 @@ def settings(tg: FakeTelegram, tmp_path: Path) -> Settings:
         admin_ids=frozenset({ADMIN_ID}),
         throttle_burst=1000,  # scenarios type faster than people; throttling has its own test
         reminder_tick_seconds=0,  # tests tick the reminder sweeper themselves, at clock times
+        backup_dir=tmp_path / "backups",
     )
 
 

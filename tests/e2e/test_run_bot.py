@@ -25,7 +25,8 @@ def bot_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in {"BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "ADMIN_IDS", "SALES_BOOK"}
     }
-    environment.update(PYTHONUNBUFFERED="1", **extra)
+    # The daily backup runs at start: into the test's folder, not the project's data/.
+    environment.update(PYTHONUNBUFFERED="1", BACKUP_DIR=str(tmp_path / "backups"), **extra)
     return environment
 
 
