@@ -299,6 +299,14 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
     """Show a screen in place of the message the button was on."""
     if not isinstance(query.message, Message):
         return
-    if query.message.html_text == text and query.message.reply_markup == markup:
+    if query.message.html_text == text and same_markup(query.message.reply_markup, markup):
         return  # Telegram refuses an edit that changes nothing
     await query.message.edit_text(text, reply_markup=markup)
+
+
+def same_markup(shown: InlineKeyboardMarkup | None, new: InlineKeyboardMarkup | None) -> bool:
+    """Whether a message already shows these buttons. By value: a markup that came in an update
+    carries the bot it came through, so `==` would never hold."""
+    if shown is None or new is None:
+        return shown is new
+    return shown.model_dump(exclude_none=True) == new.model_dump(exclude_none=True)

@@ -95,7 +95,8 @@ class PacedSender:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
-        self._pace = pace or Pace()
+        self.pace = pace or Pace()
+        """Telegram's limits as this sender keeps them (a test may shorten the waits)."""
         self._monotonic = monotonic
         self._queue: deque[_Job] = deque()
         self._wake = asyncio.Event()
@@ -135,7 +136,7 @@ class PacedSender:
         second's worth is owed: a burst of replies delays reminders by a second, not more;
         beyond that Telegram's own 429 decides.)"""
         now = self._monotonic()
-        owed = max(self._global_next, now) + 1 / self._pace.per_second
+        owed = max(self._global_next, now) + 1 / self.pace.per_second
         self._global_next = min(owed, now + 1.0)
 
     async def close(self) -> None:
@@ -161,7 +162,7 @@ class PacedSender:
                 await self._nap(self._global_next - now)
                 continue
             self._queue.remove(job)
-            self._global_next = max(self._global_next, now) + 1 / self._pace.per_second
+            self._global_next = max(self._global_next, now) + 1 / self.pace.per_second
             self._chat_next[job.chat_id] = now + self._interval(job.chat_id)
             task = asyncio.create_task(self._attempt(job))
             self._running.add(task)
@@ -192,7 +193,7 @@ class PacedSender:
             await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
 
     def _interval(self, chat_id: int) -> float:
-        return self._pace.group_interval if chat_id < 0 else self._pace.private_interval
+        return self.pace.group_interval if chat_id < 0 else self.pace.private_interval
 
     async def _attempt(self, job: _Job) -> None:
         job.attempts += 1
@@ -216,11 +217,11 @@ class PacedSender:
             return
         except (TelegramServerError, TelegramNetworkError) as error:
             self.stats.server_errors += 1
-            if job.attempts >= self._pace.max_attempts:
+            if job.attempts >= self.pace.max_attempts:
                 log.warning("giving up a message to %s for now: %s", job.chat_id, error.message)
                 job.done.set_result(Outcome.GAVE_UP)
                 return
-            pause = self._pace.first_backoff * 2 ** (job.attempts - 1)
+            pause = self.pace.first_backoff * 2 ** (job.attempts - 1)
             self._requeue(job, self._monotonic() + pause)
             return
         except asyncio.CancelledError:

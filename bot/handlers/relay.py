@@ -11,6 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import DealAction, DealActionKind
+from bot.deal_screens import same_markup
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import t, tp
@@ -46,7 +47,8 @@ async def take(
     await query.answer(tp("deal.taken"))
     if isinstance(query.message, Message) and deal.id is not None:
         markup = card_keyboard(deal.id, True, deal.same_phone_as)
-        await query.message.edit_reply_markup(reply_markup=markup)
+        if not same_markup(query.message.reply_markup, markup):  # a second tap changes nothing
+            await query.message.edit_reply_markup(reply_markup=markup)
 
 
 async def start_writing(

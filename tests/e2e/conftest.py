@@ -15,6 +15,7 @@ import pytest
 from bot.app import Application, create_application
 from bot.settings import Settings
 from domain.clock import FixedClock
+from tests.db import BACKENDS, fresh_database
 from tests.fake_telegram import FakeTelegram, FakeUser, running_fake_telegram
 
 TOKEN = "123456789:AAHtest-token-never-in-logs-0123456"
@@ -72,6 +73,22 @@ async def app(
 ) -> AsyncIterator[Application]:
     async with running_bot(tg, settings, clock) as application:
         yield application
+
+
+@pytest.fixture(params=BACKENDS)
+async def app_on_each_database(
+    request: pytest.FixtureRequest,
+    tg: FakeTelegram,
+    settings: Settings,
+    clock: FixedClock,
+    tmp_path: Path,
+) -> AsyncIterator[Application]:
+    """The bot on SQLite, and again on a fresh PostgreSQL database when TEST_DATABASE_URL is
+    set: for scenarios whose promise is about what is stored."""
+    async with fresh_database(request.param, tmp_path) as url:
+        on_it = settings.model_copy(update={"database_url": url})
+        async with running_bot(tg, on_it, clock) as application:
+            yield application
 
 
 @pytest.fixture

@@ -4,19 +4,15 @@ and otherwise a manager does, after looking at both chats."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.app import Application
 from tests.e2e.scenario import contacts, deal_messages, deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
-
-pytestmark = pytest.mark.postgres
 
 CLIENT_PHONE = "+7 916 123-45-67"
 
 
 async def test_a_stranger_typing_a_clients_phone_takes_over_nothing(
-    tg: FakeTelegram, app: Application, admin: FakeUser
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
 ) -> None:
     manager = await join_team(tg, admin, "Менеджер", "Иван")
     anna = tg.user("Анна")
@@ -49,24 +45,26 @@ async def test_a_stranger_typing_a_clients_phone_takes_over_nothing(
     relayed = await manager.wait_message(contains="Когда перезвоните?")
     assert "заявка №2" in relayed.text
 
-    anna_contact, boris_contact = await contacts(app)
+    anna_contact, boris_contact = await contacts(app_on_each_database)
     assert (anna_contact.telegram_id, anna_contact.name, anna_contact.company) == (
         anna.id,
         "Анна",
         "ООО Ромашка",
     )
     assert (boris_contact.telegram_id, boris_contact.name) == (stranger.id, "Борис")
-    first, second = await deals(app)
+    first, second = await deals(app_on_each_database)
     assert (first.contact_id, first.lead_chat_id) == (anna_contact.id, anna.id)
     assert (second.contact_id, second.lead_chat_id) == (boris_contact.id, stranger.id)
     assert second.same_phone_as == 1
     await tg.settle()
-    assert [m.text for m in await deal_messages(app, 2)] == ["Когда перезвоните?"]
-    assert "Когда перезвоните?" not in [m.text for m in await deal_messages(app, 1)]
+    assert [m.text for m in await deal_messages(app_on_each_database, 2)] == ["Когда перезвоните?"]
+    assert "Когда перезвоните?" not in [
+        m.text for m in await deal_messages(app_on_each_database, 1)
+    ]
 
 
 async def test_the_manager_merges_after_seeing_both_chats(
-    tg: FakeTelegram, app: Application, admin: FakeUser
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
 ) -> None:
     manager = await join_team(tg, admin, "Менеджер", "Иван")
     anna = tg.user("Анна", username="anna_work")
@@ -82,7 +80,7 @@ async def test_the_manager_merges_after_seeing_both_chats(
     await manager.press("✅ Да, это один клиент")
     await manager.wait_message(contains="Клиенты объединены")
 
-    first, second = await deals(app)
+    first, second = await deals(app_on_each_database)
     assert first.contact_id == second.contact_id
     assert second.same_phone_as is None
     # Each request keeps its own chat.
@@ -97,7 +95,7 @@ async def test_the_manager_merges_after_seeing_both_chats(
 
 
 async def test_a_colleague_cannot_merge_someone_elses_request(
-    tg: FakeTelegram, app: Application, admin: FakeUser
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
 ) -> None:
     ivan = await join_team(tg, admin, "Менеджер", "Иван")
     petr = await join_team(tg, admin, "Менеджер", "Пётр")
@@ -108,7 +106,7 @@ async def test_a_colleague_cannot_merge_someone_elses_request(
     await petr.wait_message(contains="Новая заявка №2")
     answer = await ivan.press_data("sph:2:yes")
     assert answer is not None and answer.show_alert
-    first, second = await deals(app)
+    first, second = await deals(app_on_each_database)
     assert first.contact_id != second.contact_id and second.same_phone_as == 1
 
 

@@ -317,6 +317,8 @@ class _Injected:
     remaining: int
     delay: float = 0.0
     """Answer (successfully) only after this many seconds: a slow or hanging Telegram."""
+    chat_id: int | None = None
+    """Only calls to this chat (None: any)."""
 
 
 class FakeTelegramServer:
@@ -557,10 +559,14 @@ class FakeTelegramServer:
             }.get(status, "Injected error")
         self._injected.append(_Injected(method, status, description, retry_after, times))
 
-    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
-        """Hold the next ``times`` calls of ``method`` for ``seconds`` before answering (a client
-        with a shorter timeout sees a timeout)."""
-        self._injected.append(_Injected(method, 200, "", None, times, delay=seconds))
+    def delay_next(
+        self, method: str, seconds: float, *, times: int = 1, chat_id: int | None = None
+    ) -> None:
+        """Hold the next ``times`` calls of ``method`` (to ``chat_id`` only, if given) for
+        ``seconds`` before answering (a client with a shorter timeout sees a timeout)."""
+        self._injected.append(
+            _Injected(method, 200, "", None, times, delay=seconds, chat_id=chat_id)
+        )
 
     def enforce_flood_limits(
         self, per_second: int = 30, per_chat_per_second: int = 1, retry_after: int = 1
@@ -788,7 +794,7 @@ class FakeTelegramServer:
                 self.calls.append(call)
                 recorded = True
                 self._notify()
-                await self._check_injected(spec.name)
+                await self._check_injected(spec.name, call.params.get("chat_id"))
                 self._check_flood(call)
                 try:
                     result = await self._dispatch(call)
@@ -869,9 +875,11 @@ class FakeTelegramServer:
         except SpecError as error:
             raise ApiError(error.status, error.description, violation=True) from None
 
-    async def _check_injected(self, method: str) -> None:
+    async def _check_injected(self, method: str, chat_id: Any) -> None:
         for injected in self._injected:
             if injected.remaining <= 0:
+                continue
+            if injected.chat_id is not None and str(injected.chat_id) != str(chat_id):
                 continue
             if injected.method == method or (injected.method == "*" and method != "getUpdates"):
                 injected.remaining -= 1

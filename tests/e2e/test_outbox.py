@@ -1,0 +1,198 @@
+"""What the bot promised, it delivers even if it is killed: the messages a change owes someone
+(the new-request card, the client's "a manager took your request") are rows written with the
+change, sent right after it, after a crash, and through Telegram's flood control."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.sender import Pace
+from domain.reminders import OUTBOX_KINDS
+from services.leads import RequestForm, record_consent, submit_request
+from services.staff import Profile
+from storage.database import create_engine, create_session_factory
+from storage.models import DealRow, ReminderRow
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.conftest import ADMIN_ID
+from tests.e2e.scenario import join_team, leave_request
+from tests.e2e.test_run_bot import STARTUP_TIMEOUT, start_bot
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+CARD = "Новая заявка №"
+
+
+async def fill_form_up_to_the_last_step(lead: FakeUser) -> None:
+    await lead.send("/start site")
+    await lead.press("✅ Согласен(на)")
+    await lead.wait_message(contains="Как к вам обращаться")
+    await lead.send("Анна")
+    await lead.wait_message(contains="Ваш телефон")
+    await lead.send("+7 916 123-45-67")
+    await lead.wait_message(contains="компания")
+    await lead.send("Пропустить")
+    await lead.wait_message(contains="Что вас интересует")
+
+
+async def stored(database_url: str) -> tuple[list[DealRow], list[ReminderRow]]:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            deals = list(await session.scalars(select(DealRow)))
+            outbox = list(
+                await session.scalars(
+                    select(ReminderRow).where(ReminderRow.kind.in_([k.value for k in OUTBOX_KINDS]))
+                )
+            )
+            return deals, outbox
+    finally:
+        await engine.dispose()
+
+
+def cards_to(tg: FakeTelegram, manager: FakeUser) -> list[str]:
+    return [text for m in tg.messages_in(manager.id) if CARD in (text := m.text or "")]
+
+
+def answered(tg: FakeTelegram, chat_id: int, fragment: str) -> bool | None:
+    """The bot has asked Telegram to send `fragment` to the chat (delivered or not yet)."""
+    calls = tg.calls_to("sendMessage", chat_id=chat_id)
+    return any(fragment in str(call.params.get("text")) for call in calls) or None
+
+
+async def test_a_bot_killed_between_the_commit_and_the_card_sends_the_card_after_restart(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    process = await start_bot(tmp_path, tg.base_url)
+    try:
+        admin = tg.user("Ольга", user_id=ADMIN_ID)
+        await admin.send("/start")
+        await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
+        manager = await join_team(tg, admin, "Менеджер", "Иван")
+        anna = tg.user("Анна")
+        await fill_form_up_to_the_last_step(anna)
+        # The lead's confirmation hangs in Telegram: the request is committed, the card not
+        # sent yet (it goes after the lead's answer) when the bot is killed.
+        tg.delay_next("sendMessage", 5.0, chat_id=anna.id)
+        await anna.send("Внедрение CRM под ключ")
+        await tg.wait_for(
+            lambda: answered(tg, anna.id, "Заявка №1 принята"), what="the bot to answer the lead"
+        )
+        process.kill()
+        await process.wait()
+        assert cards_to(tg, manager) == []
+        deals, outbox = await stored(database_url)
+        assert len(deals) == 1
+        assert [(row.kind, row.status) for row in outbox] == [("card", "pending")]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    restarted = await start_bot(tmp_path, tg.base_url)
+    try:
+        card = await manager.wait_message(contains="Новая заявка №1", timeout=STARTUP_TIMEOUT)
+        assert "Анна" in card.text and card.has_button("✅ Взять в работу")
+        await tg.settle(quiet=0.5)
+        assert len(cards_to(tg, manager)) == 1
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(restarted.communicate(), timeout=STARTUP_TIMEOUT)
+    assert restarted.returncode == 0
+    assert "Traceback" not in output.decode()
+    deals, outbox = await stored(database_url)
+    assert len(deals) == 1
+    assert [(row.kind, row.status) for row in outbox] == [("card", "sent")]
+
+
+async def test_sigterm_during_the_last_step_still_answers_the_lead_and_sends_the_card(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    process = await start_bot(tmp_path, tg.base_url)
+    try:
+        admin = tg.user("Ольга", user_id=ADMIN_ID)
+        await admin.send("/start")
+        await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
+        manager = await join_team(tg, admin, "Менеджер", "Иван")
+        anna = tg.user("Анна")
+        await fill_form_up_to_the_last_step(anna)
+        # Telegram is slow to take the lead's confirmation; the bot is told to stop meanwhile.
+        tg.delay_next("sendMessage", 2.0, chat_id=anna.id)
+        await anna.send("Внедрение CRM под ключ")
+        await tg.wait_for(
+            lambda: answered(tg, anna.id, "Заявка №1 принята"), what="the bot to answer the lead"
+        )
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
+    confirmations = [m for m in tg.messages_in(anna.id) if "Заявка №1 принята" in (m.text or "")]
+    assert len(confirmations) == 1
+    assert len(cards_to(tg, manager)) == 1
+    deals, outbox = await stored(database_url)
+    assert len(deals) == 1
+    assert [(row.kind, row.status) for row in outbox] == [("card", "sent")]
+
+
+async def test_sixty_cards_to_one_manager_under_flood_control_all_arrive_once(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
+) -> None:
+    app = app_on_each_database
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    # Telegram's one message a second to a chat would make this a minute; the flood limit
+    # below is what the sender now runs into, again and again.
+    app.sender.pace = Pace(private_interval=0.02)
+    tg.enforce_flood_limits(per_second=30, per_chat_per_second=10, retry_after=1)
+    for number in range(60):
+        profile = Profile(200_000 + number, f"Лид {number}", None, "ru")
+        await record_consent(UnitOfWork(app.session_factory), app.clock, app.book, profile)
+        form = RequestForm(f"Лид {number}", f"+7903{number:07d}", None, "CRM", None)
+        await submit_request(
+            UnitOfWork(app.session_factory),
+            app.clock,
+            app.book,
+            app.calendar,
+            profile,
+            form,
+            "site",
+            daily_limit=3,
+        )
+    app.sweeper.wake_outbox()
+    await tg.wait_for(lambda: len(cards_to(tg, manager)) >= 60 or None, what="60 cards", timeout=60)
+    await tg.settle(quiet=0.5)
+    assert tg.flood_429s > 0
+    numbers = sorted(
+        int(text.split(CARD)[1].split()[0].strip("<>/b")) for text in cards_to(tg, manager)
+    )
+    assert numbers == list(range(1, 61))
+    async with app.session_factory() as session:
+        statuses = list(
+            await session.scalars(select(ReminderRow.status).where(ReminderRow.kind == "card"))
+        )
+    assert statuses == ["sent"] * 60
+
+
+async def test_the_client_hears_that_a_manager_took_the_request(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
+) -> None:
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await manager.wait_message(contains="Новая заявка №1")
+    await manager.press("✅ Взять в работу")
+    taken = await anna.wait_message(contains="взял вашу заявку №1")
+    assert "Менеджер Иван" in taken.text
+    # Taking it again (a second tap) tells the client nothing new.
+    await manager.press_data("deal:take:1")
+    await tg.settle()
+    assert sum("взял вашу заявку" in m.text for m in anna.messages) == 1
