@@ -99,6 +99,12 @@ class ReminderSweeper:
         if self._outbox_run is None or self._outbox_run.done():
             self._outbox_run = asyncio.create_task(self._flush_outbox(), name="outbox")
 
+    async def send_owed(self) -> None:
+        """Send what the outbox owes now and return when it is sent (tests, and a start)."""
+        self.wake_outbox()
+        if self._outbox_run is not None:
+            await self._outbox_run
+
     async def _flush_outbox(self) -> None:
         while self._outbox_wanted and not self._stopping:
             self._outbox_wanted = False

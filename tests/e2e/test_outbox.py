@@ -5,6 +5,7 @@ change, sent right after it, after a crash, and through Telegram's flood control
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 from pathlib import Path
 
@@ -12,13 +13,15 @@ from sqlalchemy import select
 
 from bot.app import Application
 from bot.sender import Pace
+from bot.settings import Settings
+from domain.clock import FixedClock
 from domain.reminders import OUTBOX_KINDS
 from services.leads import RequestForm, record_consent, submit_request
 from services.staff import Profile
 from storage.database import create_engine, create_session_factory
 from storage.models import DealRow, ReminderRow
 from storage.unit_of_work import UnitOfWork
-from tests.e2e.conftest import ADMIN_ID
+from tests.e2e.conftest import ADMIN_ID, MONDAY_10_MSK, running_bot
 from tests.e2e.scenario import join_team, leave_request
 from tests.e2e.test_run_bot import STARTUP_TIMEOUT, start_bot
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -196,3 +199,29 @@ async def test_the_client_hears_that_a_manager_took_the_request(
     await manager.press_data("deal:take:1")
     await tg.settle()
     assert sum("взял вашу заявку" in m.text for m in anna.messages) == 1
+
+
+async def test_a_stop_in_the_middle_of_a_sweep_leaves_no_traceback_and_loses_nothing(
+    tg: FakeTelegram, settings: Settings, clock: FixedClock, admin: FakeUser
+) -> None:
+    # A short grace, so the stop runs out of it while Telegram still holds the reminder.
+    quick = settings.model_copy(update={"shutdown_grace_seconds": 0.3})
+    async with running_bot(tg, quick, clock) as app:
+        ivan = await join_team(tg, admin, "Менеджер", "Иван")
+        await leave_request(tg.user("Анна"))  # Monday 10:00 MSK: "due soon" at 13:00
+        await ivan.press("✅ Взять в работу")
+        await tg.settle()
+        clock.set(MONDAY_10_MSK + dt.timedelta(hours=3))
+        tg.delay_next("sendMessage", 2.0, chat_id=ivan.id)
+        sweep = asyncio.create_task(app.sweeper.tick_logged())
+        await tg.wait_for(lambda: answered(tg, ivan.id, "Скоро срок"), what="the reminder's send")
+    # The bot has stopped: the sweep ended with it, and (the autouse fixture checks) no
+    # traceback was logged. The reminder is given back, to be sent after the next start.
+    assert sweep.done() and sweep.exception() is None
+    engine = create_engine(quick.database_url)
+    async with create_session_factory(engine)() as session:
+        status = await session.scalar(
+            select(ReminderRow.status).where(ReminderRow.kind == "due_soon")
+        )
+    await engine.dispose()
+    assert status == "pending"
