@@ -223,7 +223,6 @@ async def consent_answered(
 async def form_answer(
     message: Message,
     state: FSMContext,
-    bot: Bot,
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
@@ -252,14 +251,13 @@ async def form_answer(
         await _ask(message, state, book, step_index + 1, answers, source)
         return
     await _submit(
-        message, state, bot, uow, clock, book, calendar, settings, profile, answers, source
+        message, state, uow, clock, book, calendar, settings, profile, answers, source
     )
 
 
 async def _submit(
     message: Message,
     state: FSMContext,
-    bot: Bot,
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
@@ -348,10 +346,8 @@ async def forget_me_button(
     query: CallbackQuery,
     callback_data: ForgetMe,
     state: FSMContext,
-    bot: Bot,
     uow: UnitOfWork,
     clock: Clock,
-    settings: Settings,
     profile: Profile,
 ) -> None:
     await query.answer()

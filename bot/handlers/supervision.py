@@ -4,7 +4,7 @@ chat follows because the relay always writes to the deal's current manager."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -29,7 +29,6 @@ async def reassign_from_card(
     query: CallbackQuery,
     callback_data: DealCard,
     actor: Actor,
-    bot: Bot,
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
@@ -72,11 +71,8 @@ async def hand_over_all(
     query: CallbackQuery,
     callback_data: Handover,
     actor: Actor,
-    bot: Bot,
     uow: UnitOfWork,
     clock: Clock,
-    book: SalesBook,
-    settings: Settings,
 ) -> None:
     try:
         colleagues = {c.user_id: c for c in await managers(uow, actor)}
