@@ -1,5 +1,5 @@
-"""Middlewares: a unit of work per update, the person's role on every update, and a guard
-against over-long input."""
+"""Middlewares: a unit of work per update, the person's role on every update, a command that
+leaves whatever prompt it was typed in, and a guard against over-long input."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update, User
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.fsm_storage import end_conversation
 from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.roles import Role
@@ -96,6 +98,33 @@ class ActorMiddleware(BaseMiddleware):
             actor = Actor(user.id, Role.LEAD, user.first_name, user.username, user.language_code)
         data["actor"] = actor
         data["profile"] = profile
+        return await handler(event, data)
+
+
+class CommandLeavesPrompt(BaseMiddleware):
+    """A command is never an answer: typed while the bot waits for an amount, a comment, a date
+    or a form field, it ends that conversation (state and data, the /spend upload window
+    included) before any router sees it, and then goes where it goes outside any prompt.
+
+    Why once, here, before routing: the routers are tried in one order for every message, and a
+    prompt's handler (a proposal figure, a card comment) comes before the routers of other
+    features' commands (/my, /report); aiogram lets no handler pass a message on once it has
+    taken it. A "not a command" filter on every prompt handler would be the same rule written
+    eighteen times and missed on the next prompt; here the prompt handlers stay thin and a new
+    prompt is covered the day it is added. What a command is follows aiogram's `Command`
+    filter: text, or a caption, starting with "/".
+
+    `left_prompt` (the ended state, or None) goes to the handlers: `/cancel` says by it whether
+    there was anything to cancel."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message) and (event.text or event.caption or "").startswith("/"):
+            state: FSMContext | None = data.get("state")
+            left_prompt = await state.get_state() if state else None
+            if state is not None and (left_prompt is not None or await state.get_data()):
+                await end_conversation(state)
+            data["left_prompt"] = left_prompt
+            data["raw_state"] = None  # what the state filters of the routers below read
         return await handler(event, data)
 
 

@@ -1,5 +1,6 @@
 """Routers, joined in the order they must be tried: errors, common commands (with /cancel
-first), staff features, and the fallback that answers whatever is left. Each module builds a
+first), staff features, and the fallback that answers whatever is left. A command typed in a
+prompt ends the prompt before any of them is tried (`CommandLeavesPrompt`). Each module builds a
 fresh router, so several dispatchers (a restart in a test) can live in one process."""
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from bot.handlers import (
     training,
     unit_economics,
 )
+from bot.middlewares import CommandLeavesPrompt
 
 
 def build_root_router() -> Router:
     root = Router(name="root")
+    root.message.outer_middleware(CommandLeavesPrompt())
     root.include_routers(
         errors.create_router(),
         common.create_router(),

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
-from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import TrainingStart
 from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
 from bot.i18n import pick_locale, t, tp
 from bot.menus import set_personal_menu
 from bot.settings import Settings
@@ -35,19 +33,16 @@ HELP_BY_ROLE = {
 }
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    # Registered first, so /cancel leaves any questionnaire whatever step it is on.
-    if await state.get_state() is None:
-        await message.answer(t("cancel.nothing"), reply_markup=ReplyKeyboardRemove())
-        return
-    await end_conversation(state)
-    await message.answer(t("cancel.done"), reply_markup=ReplyKeyboardRemove())
+async def cancel(message: Message, left_prompt: str | None) -> None:
+    """Like every command, /cancel has left the prompt before it got here (`CommandLeavesPrompt`);
+    it only says whether there was one."""
+    key = "cancel.done" if left_prompt is not None else "cancel.nothing"
+    await message.answer(t(key), reply_markup=ReplyKeyboardRemove())
 
 
 async def start_with_invite(
     message: Message,
     command: CommandObject,
-    state: FSMContext,
     bot: Bot,
     uow: UnitOfWork,
     clock: Clock,
@@ -56,7 +51,6 @@ async def start_with_invite(
     settings: Settings,
     staff_directory: StaffDirectory,
 ) -> None:
-    await end_conversation(state)
     try:
         role = await join_by_invite(
             uow, clock, profile, command.args or "", [p.id for p in book.pipelines]
@@ -85,14 +79,8 @@ async def start_with_invite(
 
 
 async def start(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    actor: Actor,
-    book: SalesBook,
-    settings: Settings,
+    message: Message, bot: Bot, actor: Actor, book: SalesBook, settings: Settings
 ) -> None:
-    await end_conversation(state)
     if actor.is_staff:
         locale = pick_locale(actor.language_code, settings.default_locale)
         await set_personal_menu(bot, message.chat.id, actor.role, locale)

@@ -78,7 +78,6 @@ class CardInput(StatesGroup):
 
 async def deals_command(
     message: Message,
-    state: FSMContext,
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
@@ -86,7 +85,6 @@ async def deals_command(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    await end_conversation(state)
     text, markup = await _deals_screen(uow, clock, book, calendar, settings, actor, DealsPage())
     await message.answer(text, reply_markup=markup)
 
@@ -227,7 +225,6 @@ async def _deals_screen(
 async def deal_command(
     message: Message,
     command: CommandObject,
-    state: FSMContext,
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
@@ -237,7 +234,6 @@ async def deal_command(
 ) -> None:
     """`/deal 123`: any deal by its number, closed ones included (which is how a supervisor
     reaches a deal to reopen it)."""
-    await end_conversation(state)
     number = (command.args or "").strip().lstrip("№#")
     if not number.isdigit() or len(number) > 12:
         await message.answer(t("deal.ask_number"))

@@ -81,7 +81,7 @@ def _text(message: Message, limit: int) -> str:
     text = (message.text or "").strip()
     if message.text is None:
         raise FormInputError("input.text_expected")
-    if not text or text.startswith("/"):
+    if not text:
         raise FormInputError("form.empty")
     if len(text) > limit:
         raise FormInputError("input.too_long", limit=limit)
@@ -167,7 +167,6 @@ async def start(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    await end_conversation(state)
     gate = await request_gate(uow, clock, book, actor.user_id, settings.max_requests_per_day)
     if not gate.may_file:
         await message.answer(

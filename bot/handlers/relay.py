@@ -122,7 +122,7 @@ def create_router() -> Router:
     router.callback_query.register(
         start_writing, DealAction.filter(F.action == DealActionKind.WRITE)
     )
-    router.message.register(written, WritingToLead.message, ~F.text.startswith("/"))
+    router.message.register(written, WritingToLead.message)
     router.message.register(
         reply_to_relayed, StateFilter(None), F.reply_to_message, ~F.text.startswith("/")
     )

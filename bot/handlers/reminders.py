@@ -51,9 +51,8 @@ class ReminderInput(StatesGroup):
 
 
 async def list_reminders(
-    message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, settings: Settings
+    message: Message, actor: Actor, uow: UnitOfWork, settings: Settings
 ) -> None:
-    await end_conversation(state)
     text, markup = _list_screen(await my_reminders(uow, actor), settings)
     await message.answer(text, reply_markup=markup)
 

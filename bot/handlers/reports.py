@@ -163,8 +163,7 @@ class ReportInput(StatesGroup):
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?")
 
 
-async def report_start(message: Message, state: FSMContext) -> None:
-    await end_conversation(state)
+async def report_start(message: Message) -> None:
     keyboard = InlineKeyboardBuilder()
     for name in (*NAMED_PERIODS, "custom"):
         keyboard.button(text=tp(f"report.period.{name}"), callback_data=ReportPeriod(name=name))

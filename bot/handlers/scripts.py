@@ -37,7 +37,6 @@ async def scripts_command(
     message: Message, command: CommandObject, state: FSMContext, scripts: ScriptLibrary
 ) -> None:
     if command.args:
-        await end_conversation(state)
         await _answer_search(message, scripts, command.args)
         return
     await state.set_state(ScriptSearch.query)

@@ -36,11 +36,10 @@ class InviteForm(StatesGroup):
     label = State()
 
 
-async def invite_start(message: Message, actor: Actor, state: FSMContext) -> None:
+async def invite_start(message: Message, actor: Actor) -> None:
     if not can(actor.role, Action.CREATE_INVITE):
         await message.answer(t("error.forbidden"))
         return
-    await end_conversation(state)
     keyboard = InlineKeyboardBuilder()
     for role in (Role.MANAGER, Role.SUPERVISOR):
         keyboard.button(text=tp(f"button.role.{role.value}"), callback_data=InviteRole(role=role))
@@ -81,7 +80,7 @@ async def invite_label_given(
     settings: Settings,
 ) -> None:
     label = (message.text or "").strip()
-    if not label or label.startswith("/"):
+    if not label:
         await message.answer(t("invite.label_needed"))
         return
     if len(label) > INVITE_LABEL_MAX:

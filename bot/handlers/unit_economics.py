@@ -103,7 +103,7 @@ async def spend_start(
     except PermissionDenied:
         await message.answer(t("error.forbidden"))
         return
-    await _open_upload_window(state, clock)  # also leaves any dialogue the person was in
+    await _open_upload_window(state, clock)
     text, markup = spend_screen(recent, book)
     await message.answer(text, reply_markup=markup)
 
@@ -344,8 +344,7 @@ def create_router() -> Router:
         ~F.reply_to_message,
         StateFilter(None, SpendInput.amount),
     )
-    # Commands pass through: each one leaves the dialogue as it starts its own.
-    router.message.register(spend_amount, SpendInput.amount, F.text, ~F.text.startswith("/"))
+    router.message.register(spend_amount, SpendInput.amount, F.text)
     router.message.register(spend_not_text, SpendInput.amount, ~F.text)
     router.callback_query.register(spend_pick, SpendPick.filter())
     router.callback_query.register(report_sources, ReportSources.filter())
