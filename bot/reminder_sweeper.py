@@ -77,6 +77,7 @@ class ReminderSweeper:
         """Who this sweeper is in the rows it claims (one per process start)."""
         self.batch = batch
         self._lock = asyncio.Lock()
+        self._planning = asyncio.Lock()
         self._outbox_wanted = False
         self._outbox_run: asyncio.Task[None] | None = None
         self._stopping = False
@@ -128,9 +129,10 @@ class ReminderSweeper:
             await asyncio.wait_for(self._settled(), timeout=grace)
 
     async def _settled(self) -> None:
+        """Nothing of this sweeper is running: the outbox, a tick, the day's planning."""
         if self._outbox_run is not None:
             await asyncio.gather(self._outbox_run, return_exceptions=True)
-        async with self._lock:
+        async with self._lock, self._planning:
             pass
 
     async def _sweep(self, kinds: frozenset[ReminderKind]) -> SweepTally:
@@ -199,11 +201,17 @@ class ReminderSweeper:
     async def plan_daily_logged(self) -> None:
         """The scheduler's minute job: the day's digests, nudges and backup (planning is
         idempotent)."""
-        for plan in (self.plan_digests, self.plan_nudges, self.plan_backup):
-            try:
-                await plan()
-            except Exception:
-                log.exception("planning today's %s failed; the next run retries", plan.__name__)
+        async with self._planning:
+            for plan in (self.plan_digests, self.plan_nudges, self.plan_backup):
+                if self._stopping:
+                    return
+                try:
+                    await plan()
+                except Exception:
+                    log.exception("planning today's %s failed; the next run retries", plan.__name__)
+                except asyncio.CancelledError:
+                    log.info("planning was stopped by the shutdown; the next start plans again")
+                    return
 
     async def tick_logged(self) -> None:
         """The scheduler's job: a failing tick is logged, and the next tick tries again."""

@@ -249,9 +249,7 @@ async def form_answer(
     if step_index + 1 < len(STEPS):
         await _ask(message, state, book, step_index + 1, answers, source)
         return
-    await _submit(
-        message, state, uow, clock, book, calendar, settings, profile, answers, source
-    )
+    await _submit(message, state, uow, clock, book, calendar, settings, profile, answers, source)
 
 
 async def _submit(

@@ -23,7 +23,7 @@ from storage.models import DealRow, ReminderRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.conftest import ADMIN_ID, MONDAY_10_MSK, running_bot
 from tests.e2e.scenario import join_team, leave_request
-from tests.e2e.test_run_bot import STARTUP_TIMEOUT, start_bot
+from tests.e2e.test_run_bot import STARTUP_TIMEOUT, ConsoleOutput, start_bot
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 CARD = "Новая заявка №"
@@ -71,6 +71,7 @@ async def test_a_bot_killed_between_the_commit_and_the_card_sends_the_card_after
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     process = await start_bot(tmp_path, tg.base_url)
+    ConsoleOutput(process)  # drained as it comes, so the bot never blocks on a full pipe
     try:
         admin = tg.user("Ольга", user_id=ADMIN_ID)
         await admin.send("/start")
@@ -97,6 +98,7 @@ async def test_a_bot_killed_between_the_commit_and_the_card_sends_the_card_after
             await process.wait()
 
     restarted = await start_bot(tmp_path, tg.base_url)
+    console = ConsoleOutput(restarted)
     try:
         card = await manager.wait_message(contains="Новая заявка №1", timeout=STARTUP_TIMEOUT)
         assert "Анна" in card.text and card.has_button("✅ Взять в работу")
@@ -104,9 +106,9 @@ async def test_a_bot_killed_between_the_commit_and_the_card_sends_the_card_after
         assert len(cards_to(tg, manager)) == 1
     finally:
         restarted.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(restarted.communicate(), timeout=STARTUP_TIMEOUT)
+        await asyncio.wait_for(restarted.wait(), timeout=STARTUP_TIMEOUT)
     assert restarted.returncode == 0
-    assert "Traceback" not in output.decode()
+    assert "Traceback" not in await console.finish()
     deals, outbox = await stored(database_url)
     assert len(deals) == 1
     assert [(row.kind, row.status) for row in outbox] == [("card", "sent")]
@@ -117,6 +119,7 @@ async def test_sigterm_during_the_last_step_still_answers_the_lead_and_sends_the
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     process = await start_bot(tmp_path, tg.base_url)
+    console = ConsoleOutput(process)
     try:
         admin = tg.user("Ольга", user_id=ADMIN_ID)
         await admin.send("/start")
@@ -131,12 +134,12 @@ async def test_sigterm_during_the_last_step_still_answers_the_lead_and_sends_the
             lambda: answered(tg, anna.id, "Заявка №1 принята"), what="the bot to answer the lead"
         )
         process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+        await asyncio.wait_for(process.wait(), timeout=STARTUP_TIMEOUT)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    log = output.decode()
+    log = await console.finish()
     assert process.returncode == 0, log
     assert "Traceback" not in log
     confirmations = [m for m in tg.messages_in(anna.id) if "Заявка №1 принята" in (m.text or "")]

@@ -47,6 +47,8 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    # Read as it comes: a DEBUG log fills the pipe, and a bot blocked writing to it answers no one.
+    console = ConsoleOutput(process)
     try:
         admin = tg.user("Ольга", user_id=ADMIN_ID)
         await admin.send("/start")
@@ -65,8 +67,8 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         ]
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
-    log = output.decode()
+        await asyncio.wait_for(process.wait(), timeout=STARTUP_TIMEOUT)
+    log = await console.finish()
     assert process.returncode == 0, log
     assert "Polling stopped" in log or "stopped" in log
     assert "Traceback" not in log
