@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import CardAction, DealCard, DealsPage, ProposalAction
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
+from domain.deal import Deal
 from domain.proposal import template_for
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
@@ -205,9 +206,8 @@ def card_screen(
 
 
 def checklist_screen(
-    view: DealView, book: SalesBook, ticked: int, role: Role
+    deal: Deal, book: SalesBook, ticked: int, role: Role
 ) -> tuple[str, InlineKeyboardMarkup]:
-    deal = view.deal
     assert deal.id is not None
     stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
     keyboard = InlineKeyboardBuilder()
@@ -235,8 +235,7 @@ def checklist_screen(
     return "\n".join(lines), keyboard.as_markup()
 
 
-def back_screen(view: DealView, book: SalesBook) -> tuple[str, InlineKeyboardMarkup]:
-    deal = view.deal
+def back_screen(deal: Deal, book: SalesBook) -> tuple[str, InlineKeyboardMarkup]:
     assert deal.id is not None
     pipeline = book.pipeline(deal.pipeline_id)
     keyboard = InlineKeyboardBuilder()
@@ -251,10 +250,9 @@ def back_screen(view: DealView, book: SalesBook) -> tuple[str, InlineKeyboardMar
 
 
 def lost_screen(
-    view: DealView, book: SalesBook, suggested: str | None = None
+    deal: Deal, book: SalesBook, suggested: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The book's lost reasons; the one the qualification answers point to (if any) first."""
-    deal = view.deal
     assert deal.id is not None
     keyboard = InlineKeyboardBuilder()
     reasons = sorted(book.lost_reasons, key=lambda reason: reason.id != suggested)

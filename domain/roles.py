@@ -1,13 +1,15 @@
 """Roles and what each may do.
 
-The table is the single answer to "may this person do that?". It speaks about kinds of action,
-not about particular deals: whether a manager owns the deal behind a button is the service's
-check, because callback data comes from the client and can be forged.
+The table is the single answer to "may this person do that kind of thing?"; `may_see` and
+`may_change` are the single answer for one deal: one's own deal, or the team's, and a /training
+deal for its trainee alone. Every face asks them through `services.access.load_deal`, because
+a button's deal id comes from the client and can be forged.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from domain.errors import PermissionDenied
 
@@ -85,3 +87,39 @@ def can(role: Role | None, action: Action) -> bool:
 def require(role: Role | None, action: Action) -> None:
     if not can(role, action):
         raise PermissionDenied(action, role)
+
+
+class DealAccess(Protocol):
+    """What the access rule needs to know about a deal."""
+
+    @property
+    def manager_id(self) -> int | None: ...
+
+    @property
+    def is_sandbox(self) -> bool: ...
+
+
+def is_hidden_from(deal: DealAccess, person_id: int) -> bool:
+    """A /training deal is its trainee's alone: to anyone else it does not exist."""
+    return deal.is_sandbox and deal.manager_id != person_id
+
+
+def deal_action(deal: DealAccess, person_id: int, *, write: bool) -> Action:
+    """What seeing (or changing) this deal takes: one's own deal is a manager's work, anyone
+    else's is the team's (a supervisor's)."""
+    own = deal.manager_id == person_id
+    if write:
+        return Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL
+    return Action.VIEW_OWN_DEALS if own else Action.VIEW_ALL_DEALS
+
+
+def may_see(role: Role | None, person_id: int, deal: DealAccess) -> bool:
+    return not is_hidden_from(deal, person_id) and can(
+        role, deal_action(deal, person_id, write=False)
+    )
+
+
+def may_change(role: Role | None, person_id: int, deal: DealAccess) -> bool:
+    return not is_hidden_from(deal, person_id) and can(
+        role, deal_action(deal, person_id, write=True)
+    )

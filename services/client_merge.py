@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.deal import Deal
-from domain.roles import Action, require
-from services.leads import DealUnavailable
+from services.access import load_deal
 from services.staff import Actor
 from storage.models import Contact
 from storage.unit_of_work import UnitOfWork
@@ -65,11 +64,7 @@ async def merge_clients(uow: UnitOfWork, actor: Actor, deal_id: int) -> MergePro
 async def _both_sides(
     uow: UnitOfWork, actor: Actor, deal_id: int
 ) -> tuple[Deal, Deal, Contact, Contact]:
-    deal = await uow.deals.get(deal_id)
-    if deal is None or deal.is_sandbox:
-        raise DealUnavailable(deal_id)
-    own = deal.manager_id == actor.user_id
-    require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+    deal = await load_deal(uow, actor, deal_id, write=True)
     if deal.same_phone_as is None:
         raise NothingToMerge(deal_id)
     other = await uow.deals.get(deal.same_phone_as)

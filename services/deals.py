@@ -19,12 +19,9 @@ from domain.reminders import (
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
+from services.access import load_deal
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
-
-
-class DealNotFound(LookupError):
-    pass
 
 
 async def create_deal(
@@ -176,7 +173,7 @@ async def snooze_deal(
 ) -> Deal:
     """Pause a deal's clock until a date, with a reason; its reminders wait until then."""
     async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
+        deal = await load_deal(uow, actor, deal_id, write=True)
         deal.snooze(until, reason, clock.now())
         await uow.deals.save(deal)
         await uow.commit()
@@ -188,7 +185,7 @@ async def expect_amount(
 ) -> Deal:
     """Set the amount an open deal is expected to bring."""
     async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
+        deal = await load_deal(uow, actor, deal_id, write=True)
         deal.expect(amount, currency=book.currency)
         await uow.deals.save(deal)
         await uow.commit()
@@ -197,7 +194,7 @@ async def expect_amount(
 
 async def wake_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
     async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
+        deal = await load_deal(uow, actor, deal_id, write=True)
         deal.wake()
         await uow.deals.save(deal)
         await uow.commit()
@@ -251,7 +248,7 @@ async def _change(
     """Apply one domain move to a deal this person may change, keep it in the history and plan
     the reminders the move calls for, all in one transaction (a move is never without them)."""
     async with uow:
-        deal = await _own_deal(uow, actor, deal_id)
+        deal = await load_deal(uow, actor, deal_id, write=True)
         transition = move(deal)
         if deadline is not None:
             deadline(deal)
@@ -266,13 +263,3 @@ async def _change(
         await uow.commit()
         return deal
 
-
-async def _own_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
-    """The deal, if this person may change it: their own as a manager, any as a supervisor.
-    Checked here because a button's deal id comes from the client and can be forged."""
-    deal = await uow.deals.get(deal_id)
-    own = deal is not None and deal.manager_id == actor.user_id
-    if deal is None or (deal.is_sandbox and not own):  # a trainee's deal is theirs alone
-        raise DealNotFound(deal_id)
-    require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
-    return deal

@@ -19,6 +19,7 @@ from domain.reminders import (
 from domain.roles import Action, Role, require
 from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
+from services.access import DealNotFound, load_deal
 from services.staff import Actor, Profile
 from storage.models import Contact
 from storage.unit_of_work import UnitOfWork
@@ -320,11 +321,12 @@ async def log_message(
 async def writable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> int:
     """The lead's chat of a deal this staff member may write to."""
     async with uow:
-        deal = await uow.deals.get(deal_id)
-        if deal is None or deal.lead_chat_id is None:
+        try:
+            deal = await load_deal(uow, actor, deal_id, write=True)
+        except DealNotFound:
+            raise DealUnavailable(deal_id) from None
+        if deal.lead_chat_id is None:
             raise DealUnavailable(deal_id)
-        own = deal.manager_id == actor.user_id
-        require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
         return deal.lead_chat_id
 
 

@@ -13,8 +13,8 @@ from domain.deal import MAX_COMMENT_LENGTH
 from domain.errors import PermissionDenied
 from domain.reminders import Audience, PlannedReminder, ReminderKind
 from domain.roles import Action, require
+from services.access import load_deal
 from services.staff import Actor
-from services.workspace import readable_deal
 from storage.models import ReminderRow
 from storage.reminder_repository import ReminderStatus
 from storage.unit_of_work import UnitOfWork
@@ -54,7 +54,7 @@ async def set_reminder(
     text = text.strip()[:MAX_COMMENT_LENGTH]
     async with uow:
         if deal_id is not None:
-            await readable_deal(uow, actor, deal_id)
+            await load_deal(uow, actor, deal_id, write=False)
         if len(await uow.reminders.pending_for_staff(actor.user_id)) >= MAX_PENDING:
             raise ReminderProblem("too_many")
         key = f"personal:{actor.user_id}:{uuid.uuid4().hex}"

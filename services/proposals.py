@@ -11,10 +11,10 @@ from domain.clock import Clock
 from domain.deal import Deal
 from domain.errors import DealClosed, DomainError
 from domain.proposal import missing_inputs, parse_input, template_for
-from domain.roles import Action, require
 from domain.sales_book import ProposalTemplate, SalesBook
+from services.access import load_deal
 from services.staff import Actor
-from services.workspace import ActivityKind, readable_deal
+from services.workspace import ActivityKind
 from storage.unit_of_work import UnitOfWork
 
 
@@ -106,9 +106,7 @@ async def proposal_sent(
 
 
 async def _workable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
-    deal = await readable_deal(uow, actor, deal_id)
-    own = deal.manager_id == actor.user_id
-    require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+    deal = await load_deal(uow, actor, deal_id, write=True)
     if not deal.is_open:
         raise DealClosed(deal.id, deal.status)
     return deal

@@ -13,10 +13,9 @@ from domain.qualification import (
     next_question,
     score,
 )
-from domain.roles import Action, require
 from domain.sales_book import QualificationFramework, Question, SalesBook
+from services.access import load_deal
 from services.staff import Actor
-from services.workspace import readable_deal
 from storage.unit_of_work import UnitOfWork
 
 
@@ -34,7 +33,7 @@ async def current_step(
     uow: UnitOfWork, book: SalesBook, actor: Actor, deal_id: int
 ) -> QualificationStep:
     async with uow:
-        deal = await readable_deal(uow, actor, deal_id)
+        deal = await load_deal(uow, actor, deal_id, write=False)
         framework = book.framework_for(deal.pipeline_id)
         answers = await uow.deals.qualification_answers(deal_id, framework.id)
     return QualificationStep(
@@ -58,9 +57,7 @@ async def answer(
     """Store one answer (with what the manager noted about it); once all are in, the level
     (MQL / SQL / disqualified) goes on the deal."""
     async with uow:
-        deal = await readable_deal(uow, actor, deal_id)
-        own = deal.manager_id == actor.user_id
-        require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+        deal = await load_deal(uow, actor, deal_id, write=True)
         framework = book.framework_for(deal.pipeline_id)
         answers = dict(await uow.deals.qualification_answers(deal_id, framework.id))
         answers[question_id] = option_index

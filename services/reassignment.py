@@ -11,7 +11,7 @@ from domain.clock import Clock
 from domain.deal import Deal, Reassignment
 from domain.reminders import PlannedReminder, owe_card, owe_note
 from domain.roles import Action, Role, require
-from services.deals import DealNotFound
+from services.access import DealNotFound
 from services.staff import Actor, StaffError
 from storage.models import StaffMember
 from storage.unit_of_work import UnitOfWork

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from domain.clock import Clock
 from domain.roles import Action, require
 from domain.scripts import Feedback, Objection, ScriptLibrary, Variant, pick_variant
+from services.access import load_deal
 from services.staff import Actor
-from services.workspace import readable_deal
 from storage.models import ScriptUseRow
 from storage.unit_of_work import UnitOfWork
 
@@ -39,7 +39,7 @@ async def show_objection(
     objection = library.objection(objection_id)
     async with uow:
         if deal_id is not None:
-            await readable_deal(uow, actor, deal_id)
+            await load_deal(uow, actor, deal_id, write=False)
         counts = await uow.session.execute(
             select(ScriptUseRow.variant_id, func.count(ScriptUseRow.id))
             .where(ScriptUseRow.objection_id == objection_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,7 +13,7 @@ from domain.roles import Action, can, require
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency, by_urgency
 from domain.working_time import WorkingCalendar
-from services.deals import DealNotFound
+from services.access import load_deal
 from services.staff import Actor
 from services.training import TrainingStatus, deal_opened, training_status
 from storage.models import ActivityRow, Contact, ReminderRow
@@ -95,19 +96,75 @@ async def view_deal(
     actor: Actor,
     deal_id: int,
 ) -> DealView:
+    """The deal's card, if this person may see it."""
     async with uow:
-        deal = await readable_deal(uow, actor, deal_id)
-        contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
-        activities = list(await uow.deals.activities(deal_id, limit=CARD_ACTIVITIES))
-        upcoming = (
-            await uow.reminders.next_for_deal(deal_id, clock.now(), actor.user_id)
-            if deal.is_open
-            else None
-        )
+        deal = await load_deal(uow, actor, deal_id, write=False)
+        return await _card_view(uow, clock, book, calendar, actor, deal)
+
+
+async def card_after(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    change: Callable[[], Awaitable[Deal]],
+) -> DealView:
+    """A change to a deal and the card it leaves, in one transaction: the change reads the deal
+    (once), the card's facts are read after it, and it all commits together."""
+    async with uow:
+        deal = await change()
+        view = await _card_view(uow, clock, book, calendar, actor, deal)
+        await uow.commit()
+        return view
+
+
+async def deal_for(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
+    """The deal alone (for a screen that shows no more of it), if this person may see it."""
+    async with uow:
+        return await load_deal(uow, actor, deal_id, write=False)
+
+
+async def checklist(
+    uow: UnitOfWork, book: SalesBook, actor: Actor, deal_id: int, *, first_open: bool
+) -> tuple[Deal, int]:
+    """The deal and the current stage's exit criteria already ticked, as a bit mask: when the
+    checklist first opens, those that activities logged since the deal entered the stage have
+    ticked by themselves (the stage's `ticked_by` in the book)."""
+    async with uow:
+        deal = await load_deal(uow, actor, deal_id, write=False)
+        stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
+        if not first_open or not stage.ticked_by:
+            return deal, 0
+        kinds = await uow.deals.activity_kinds_since(deal_id, deal.stage_entered_at)
+    mask = 0
+    for kind, criterion in stage.ticked_by.items():
+        if kind in kinds:
+            mask |= 1 << stage.exit_criteria.index(criterion)
+    return deal, mask
+
+
+async def _card_view(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    deal: Deal,
+) -> DealView:
+    """What the card shows besides the deal, read in the caller's transaction."""
+    assert deal.id is not None
+    contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
+    activities = list(await uow.deals.activities(deal.id, limit=CARD_ACTIVITIES))
+    upcoming = (
+        await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
+        if deal.is_open
+        else None
+    )
     urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
     training = None
     if deal.is_sandbox:
-        await deal_opened(uow, clock, actor.user_id, deal_id)
+        await deal_opened(uow, clock, actor.user_id, deal.id)
         training = await training_status(uow, clock, actor.user_id)
     return DealView(
         deal=deal,
@@ -119,22 +176,6 @@ async def view_deal(
     )
 
 
-async def criteria_done(uow: UnitOfWork, book: SalesBook, actor: Actor, deal_id: int) -> int:
-    """The current stage's exit criteria that activities logged since the deal entered it have
-    ticked by themselves (the stage's `ticked_by` in the book), as a bit mask."""
-    async with uow:
-        deal = await readable_deal(uow, actor, deal_id)
-        stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
-        if not stage.ticked_by:
-            return 0
-        kinds = await uow.deals.activity_kinds_since(deal_id, deal.stage_entered_at)
-    mask = 0
-    for kind, criterion in stage.ticked_by.items():
-        if kind in kinds:
-            mask |= 1 << stage.exit_criteria.index(criterion)
-    return mask
-
-
 async def log_activity(
     uow: UnitOfWork,
     clock: Clock,
@@ -142,23 +183,13 @@ async def log_activity(
     deal_id: int,
     kind: ActivityKind,
     comment: str | None = None,
-) -> None:
+) -> Deal:
     comment = (comment or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
         raise CommentTooLong(MAX_COMMENT_LENGTH, len(comment))
     async with uow:
-        deal = await readable_deal(uow, actor, deal_id)
-        own = deal.manager_id == actor.user_id
-        require(actor.role, Action.UPDATE_OWN_DEALS if own else Action.UPDATE_ANY_DEAL)
+        deal = await load_deal(uow, actor, deal_id, write=True)
         uow.deals.add_activity(deal_id, kind.value, actor.user_id, clock.now(), comment)
         await uow.commit()
+        return deal
 
-
-async def readable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> Deal:
-    """The deal, if this person may see it: their own as a manager, any as a supervisor."""
-    deal = await uow.deals.get(deal_id)
-    own = deal is not None and deal.manager_id == actor.user_id
-    if deal is None or (deal.is_sandbox and not own):  # a trainee's deal is theirs alone
-        raise DealNotFound(deal_id)
-    require(actor.role, Action.VIEW_OWN_DEALS if own else Action.VIEW_ALL_DEALS)
-    return deal

@@ -262,6 +262,7 @@ class DealRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._loaded: dict[int, DealRow] = {}
 
     async def add(self, deal: Deal, *, is_demo: bool = False) -> Deal:
         """Store a new deal; it comes back with its id."""
@@ -274,12 +275,17 @@ class DealRepository:
 
     async def get(self, deal_id: int) -> Deal | None:
         row = await self._session.get(DealRow, deal_id)
-        return _deal_from_row(row) if row else None
+        if row is None:
+            return None
+        # Held for `save`: the session's identity map keeps rows only while someone refers to
+        # them, and a deal read, changed and saved must not be read twice.
+        self._loaded[deal_id] = row
+        return _deal_from_row(row)
 
     async def save(self, deal: Deal) -> None:
         if deal.id is None:
             raise ValueError("save() is for stored deals; use add() for a new one")
-        row = await self._session.get(DealRow, deal.id)
+        row = self._loaded.get(deal.id) or await self._session.get(DealRow, deal.id)
         if row is None:
             raise LookupError(deal.id)
         _copy_deal_to_row(deal, row)

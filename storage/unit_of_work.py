@@ -18,7 +18,11 @@ from storage.spend_repository import SpendRepository
 
 
 class UnitOfWork:
-    """`async with uow: ...; await uow.commit()`. Repositories never commit; services do."""
+    """`async with uow: ...; await uow.commit()`. Repositories never commit; services do.
+
+    Nested blocks are one transaction: a use case composed of others (a change, then the
+    screen it leaves) wraps them in its own `async with uow`, and their commits take effect
+    when the outermost block ends without an error (or commits itself)."""
 
     session: AsyncSession
     staff: StaffRepository
@@ -31,6 +35,7 @@ class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._depth = 0
+        self._commit_pending = False
         self.owes_messages = False
         """A commit of this unit of work wrote outbox messages: whoever ran it wakes the sender."""
 
@@ -55,11 +60,24 @@ class UnitOfWork:
     ) -> None:
         self._depth -= 1
         if self._depth == 0:
-            # Closing rolls back whatever was not committed. Unlike rollback(), it leaves loaded
-            # objects readable (detached, not expired) for the handler to render.
-            await self.session.close()
+            try:
+                if self._commit_pending and exc_type is None:
+                    await self._commit_now()
+            finally:
+                self._commit_pending = False
+                # Closing rolls back whatever was not committed. Unlike rollback(), it leaves
+                # loaded objects readable (detached, not expired) for the handler to render.
+                await self.session.close()
 
     async def commit(self) -> None:
+        if self._depth > 1:
+            await self.session.flush()  # seen by the rest of the transaction, committed with it
+            self._commit_pending = True
+            return
+        await self._commit_now()
+
+    async def _commit_now(self) -> None:
+        self._commit_pending = False
         await self.session.commit()
         if self.reminders.owes_messages:
             self.owes_messages = True

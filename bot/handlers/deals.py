@@ -6,6 +6,8 @@ person's to see or change: callback data comes from the client and can be forged
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -27,26 +29,24 @@ from bot.deal_screens import (
 )
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
+from bot.handlers.errors import StaleButton
 from bot.handlers.scripts import stage_scripts
 from bot.i18n import join_within_limit, t, tp
 from bot.settings import Settings
 from domain.clock import Clock
-from domain.deal import MAX_COMMENT_LENGTH, parse_amount
+from domain.deal import MAX_COMMENT_LENGTH, Deal, parse_amount
 from domain.errors import (
     CommentRequired,
-    DealClosed,
-    DomainError,
-    ExitCriteriaNotMet,
     InvalidAmount,
     PermissionDenied,
 )
 from domain.qualification import QualificationLevel
-from domain.roles import Action, Role, can
+from domain.roles import Action, Role, can, require
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
 from domain.working_time import WorkingCalendar
+from services.access import DealNotFound
 from services.deals import (
-    DealNotFound,
     advance_deal,
     expect_amount,
     lose_deal,
@@ -56,7 +56,16 @@ from services.deals import (
 )
 from services.qualification import answer, current_step
 from services.staff import Actor
-from services.workspace import ActivityKind, criteria_done, log_activity, open_deals, view_deal
+from services.workspace import (
+    ActivityKind,
+    DealView,
+    card_after,
+    checklist,
+    deal_for,
+    log_activity,
+    open_deals,
+    view_deal,
+)
 from storage.unit_of_work import UnitOfWork
 
 
@@ -238,19 +247,15 @@ async def deal_command(
     if not number.isdigit() or len(number) > 12:
         await message.answer(t("deal.ask_number"))
         return
-    try:
-        view = await view_deal(uow, clock, book, calendar, actor, int(number))
-    except DealNotFound:
-        await message.answer(t("deal.not_found", deal_id=number))
-        return
-    except PermissionDenied:
-        await message.answer(t("deal.unavailable_plain"))
-        return
+    view = await view_deal(uow, clock, book, calendar, actor, int(number))
     text, markup = card_screen(view, book, settings, actor.role)
     await message.answer(text, reply_markup=markup)
 
 
-async def card(
+# --- the card's buttons: one handler per action; refusals are answered by bot/handlers/errors
+
+
+async def open_card(
     query: CallbackQuery,
     callback_data: DealCard,
     state: FSMContext,
@@ -260,112 +265,143 @@ async def card(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+) -> None:
+    await end_conversation(state)
+    view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
+    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await query.answer()
+
+
+async def show_checklist(
+    query: CallbackQuery, callback_data: DealCard, actor: Actor, uow: UnitOfWork, book: SalesBook
+) -> None:
+    """ "Next stage": the exit criteria to tick (first opened: what the deal's history has
+    ticked by itself); each tick redraws it."""
+    first_open = callback_data.action is CardAction.ADVANCE
+    deal, done = await checklist(uow, book, actor, callback_data.deal_id, first_open=first_open)
+    await edit_screen(query, *checklist_screen(deal, book, callback_data.ticked | done, actor.role))
+    await query.answer()
+
+
+async def confirm_advance(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    ticked = _bits(callback_data.ticked)
+    view = await card_after(
+        uow,
+        clock,
+        book,
+        calendar,
+        actor,
+        lambda: advance_deal(uow, clock, book, calendar, actor, callback_data.deal_id, ticked),
+    )
+    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await query.answer(tp("card.moved"))
+
+
+async def show_back_stages(
+    query: CallbackQuery, callback_data: DealCard, actor: Actor, uow: UnitOfWork, book: SalesBook
+) -> None:
+    deal = await deal_for(uow, actor, callback_data.deal_id)
+    await edit_screen(query, *back_screen(deal, book))
+    await query.answer()
+
+
+async def show_lost_reasons(
+    query: CallbackQuery, callback_data: DealCard, actor: Actor, uow: UnitOfWork, book: SalesBook
+) -> None:
+    deal = await deal_for(uow, actor, callback_data.deal_id)
+    await edit_screen(query, *lost_screen(deal, book))
+    await query.answer()
+
+
+async def open_stage_scripts(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    actor: Actor,
+    uow: UnitOfWork,
+    book: SalesBook,
     scripts: ScriptLibrary,
 ) -> None:
-    action = callback_data.action
-    deal_id = callback_data.deal_id
+    await stage_scripts(query, callback_data.deal_id, actor, uow, book, scripts)
+
+
+async def ask_for_input(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    book: SalesBook,
+) -> None:
+    """A button that needs something typed (a comment, an amount): check the deal is this
+    person's to see, then ask (`PROMPTS` says what and in which state)."""
+    prompt = PROMPTS[callback_data.action]
+    await deal_for(uow, actor, callback_data.deal_id)
+    if prompt.needs is not None:
+        require(actor.role, prompt.needs)
+    arg = _prompt_arg(callback_data, book)
+    question = t(prompt.question, currency=book.currency, kind=_activity_name(arg))
+    await _ask(
+        query, state, prompt.state, callback_data.deal_id, question, arg=arg, skip=prompt.skip
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    state: State
+    question: str
+    skip: bool = False
+    """A "no comment" button: the comment is optional."""
+    needs: Action | None = None
+    """A supervisor's button: the role it takes (a forged one is refused)."""
+
+
+PROMPTS: dict[CardAction, Prompt] = {
+    CardAction.OVERRIDE: Prompt(
+        CardInput.override_comment,
+        "card.ask_override_comment",
+        needs=Action.OVERRIDE_EXIT_CRITERIA,
+    ),
+    CardAction.REOPEN: Prompt(
+        CardInput.reopen_comment, "card.ask_reopen_comment", needs=Action.REOPEN_DEAL
+    ),
+    CardAction.BACK_TO: Prompt(CardInput.back_comment, "card.ask_back_comment"),
+    CardAction.ACTIVITY: Prompt(CardInput.activity_comment, "card.ask_activity_comment", skip=True),
+    CardAction.WON: Prompt(CardInput.won_amount, "card.ask_amount"),
+    CardAction.AMOUNT: Prompt(CardInput.expected_amount, "card.ask_expected_amount"),
+    CardAction.LOST_REASON: Prompt(CardInput.lost_comment, "card.ask_lost_comment", skip=True),
+}
+
+
+def _prompt_arg(callback_data: DealCard, book: SalesBook) -> str:
+    """What the prompt carries to its answer, checked against the book: a stage to move back
+    to, an activity kind, a lost reason, the ticked criteria of an override."""
+    action, arg = callback_data.action, callback_data.arg
     try:
-        view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-        if action is CardAction.VIEW:
-            await end_conversation(state)
-            await edit_screen(query, *card_screen(view, book, settings, actor.role))
-            await query.answer()
-        elif action in (CardAction.ADVANCE, CardAction.TICK):
-            mask = callback_data.ticked
-            if action is CardAction.ADVANCE:  # first opened: what the deal's history has done
-                mask |= await criteria_done(uow, book, actor, deal_id)
-            checklist = checklist_screen(view, book, mask, actor.role)
-            await edit_screen(query, *checklist)
-            await query.answer()
-        elif action is CardAction.CONFIRM_ADVANCE:
-            ticked = _bits(callback_data.ticked)
-            await advance_deal(uow, clock, book, calendar, actor, deal_id, ticked)
-            view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-            await edit_screen(query, *card_screen(view, book, settings, actor.role))
-            await query.answer(tp("card.moved"))
-        elif action is CardAction.OVERRIDE and can(actor.role, Action.OVERRIDE_EXIT_CRITERIA):
-            await _ask(
-                query,
-                state,
-                CardInput.override_comment,
-                deal_id,
-                t("card.ask_override_comment"),
-                arg=str(callback_data.ticked),
-            )
-        elif action is CardAction.REOPEN and can(actor.role, Action.REOPEN_DEAL):
-            await _ask(
-                query, state, CardInput.reopen_comment, deal_id, t("card.ask_reopen_comment")
-            )
-        elif action is CardAction.BACK:
-            await edit_screen(query, *back_screen(view, book))
-            await query.answer()
-        elif action is CardAction.BACK_TO:
-            await _ask(
-                query,
-                state,
-                CardInput.back_comment,
-                deal_id,
-                t("card.ask_back_comment"),
-                arg=callback_data.arg,
-            )
-        elif action is CardAction.ACTIVITY:
-            kind = ActivityKind(callback_data.arg)
-            await _ask(
-                query,
-                state,
-                CardInput.activity_comment,
-                deal_id,
-                t("card.ask_activity_comment", kind=t(f"activity.{kind.value}")),
-                arg=kind.value,
-                skip=True,
-            )
-        elif action is CardAction.WON:
-            await _ask(
-                query,
-                state,
-                CardInput.won_amount,
-                deal_id,
-                t("card.ask_amount", currency=book.currency),
-            )
-        elif action is CardAction.AMOUNT:
-            await _ask(
-                query,
-                state,
-                CardInput.expected_amount,
-                deal_id,
-                t("card.ask_expected_amount", currency=book.currency),
-            )
-        elif action is CardAction.LOST:
-            await edit_screen(query, *lost_screen(view, book))
-            await query.answer()
-        elif action is CardAction.SCRIPTS:
-            await stage_scripts(query, deal_id, actor, uow, book, scripts)
-        elif action is CardAction.QUALIFY:
-            await _qualify(query, callback_data, state, actor, uow, clock, book, calendar, settings)
-        elif action is CardAction.LOST_REASON:
-            book.lost_reason(callback_data.arg)
-            await _ask(
-                query,
-                state,
-                CardInput.lost_comment,
-                deal_id,
-                t("card.ask_lost_comment"),
-                arg=callback_data.arg,
-                skip=True,
-            )
-        else:  # a supervisor's button pressed by someone who is not one (forged or stale)
-            await query.answer(tp("error.forbidden"), show_alert=True)
-    except (DealNotFound, KeyError, ValueError):
-        await query.answer(tp("error.stale_button"), show_alert=True)
-    except PermissionDenied:
-        await query.answer(tp("deal.not_yours"), show_alert=True)
-    except DealClosed:
-        await query.answer(tp("card.closed"), show_alert=True)
-    except ExitCriteriaNotMet as error:
-        await query.answer(tp("card.criteria_missing", count=len(error.missing)), show_alert=True)
+        if action is CardAction.ACTIVITY:
+            return ActivityKind(arg).value
+        if action is CardAction.LOST_REASON:
+            return book.lost_reason(arg).id
+    except (KeyError, ValueError):
+        raise StaleButton(arg) from None
+    if action is CardAction.OVERRIDE:
+        return str(callback_data.ticked)
+    return arg if action is CardAction.BACK_TO else ""
 
 
-async def _qualify(
+def _activity_name(arg: str) -> str:
+    return t(f"activity.{arg}") if arg in set(ActivityKind) else ""
+
+
+async def qualify(
     query: CallbackQuery,
     callback_data: DealCard,
     state: FSMContext,
@@ -379,8 +415,13 @@ async def _qualify(
     deal_id = callback_data.deal_id
     if callback_data.arg:
         question_id, _, option = callback_data.arg.rpartition(".")
+        if not option.isdigit():
+            raise StaleButton(callback_data.arg)
         comment = await _typed_comment(state, deal_id, question_id)
-        step = await answer(uow, clock, book, actor, deal_id, question_id, int(option), comment)
+        try:
+            step = await answer(uow, clock, book, actor, deal_id, question_id, int(option), comment)
+        except (KeyError, ValueError):  # a question or option the framework does not have
+            raise StaleButton(callback_data.arg) from None
     else:
         step = await current_step(uow, book, actor, deal_id)
     if step.question is not None:
@@ -392,7 +433,7 @@ async def _qualify(
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     level = step.result.level
     if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
-        text, markup = lost_screen(view, book, suggested=step.lost_reason)
+        text, markup = lost_screen(view.deal, book, suggested=step.lost_reason)
         await edit_screen(query, t("qualification.disqualified") + "\n\n" + text, markup)
     else:
         await edit_screen(query, *card_screen(view, book, settings, actor.role))
@@ -472,16 +513,20 @@ async def card_input(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
+    """What the card asked for, typed: done, and the card shown again. A bad amount or a
+    missing comment asks again; any other refusal ends the prompt (bot/handlers/errors)."""
     text = await _typed_text(message)
     if text is None:
         return
-    problem = await _complete_input(state, actor, uow, clock, book, calendar, text or None)
-    if problem is not None:
-        await message.answer(t(problem, currency=book.currency))
+    try:
+        view = await _apply_input(state, actor, uow, clock, book, calendar, text or None)
+    except InvalidAmount:
+        await message.answer(t("card.bad_amount", currency=book.currency))
         return
-    deal_id = (await state.get_data())["deal_id"]
+    except CommentRequired:
+        await message.answer(t("card.comment_required"))
+        return
     await end_conversation(state)
-    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     text_out, markup = card_screen(view, book, settings, actor.role)
     await message.answer(text_out, reply_markup=markup)
 
@@ -503,19 +548,14 @@ async def skip_comment(
         CardInput.activity_comment.state,
         CardInput.lost_comment.state,
     ):
-        await query.answer(tp("error.stale_button"), show_alert=True)
-        return
-    problem = await _complete_input(state, actor, uow, clock, book, calendar, None)
-    if problem is not None:
-        await query.answer(tp(problem), show_alert=True)
-        return
+        raise StaleButton(callback_data.pack())
+    view = await _apply_input(state, actor, uow, clock, book, calendar, None)
     await end_conversation(state)
-    view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
     await edit_screen(query, *card_screen(view, book, settings, actor.role))
     await query.answer(tp("card.saved"))
 
 
-async def _complete_input(
+async def _apply_input(
     state: FSMContext,
     actor: Actor,
     uow: UnitOfWork,
@@ -523,42 +563,33 @@ async def _complete_input(
     book: SalesBook,
     calendar: WorkingCalendar,
     text: str | None,
-) -> str | None:
-    """Carry out what the card asked the person to type (None: no comment). Returns the text
-    key of what is wrong; the conversation ends unless the person can simply try again."""
+) -> DealView:
+    """Carry out what the card asked the person to type (None: no comment), and read the card
+    it leaves, in one transaction."""
     current = await state.get_state()
     data = await state.get_data()
     deal_id: int = data["deal_id"]
     arg: str = data.get("arg", "")
-    try:
+
+    def change() -> Awaitable[Deal]:
         if current == CardInput.back_comment.state:
-            await move_deal_back(uow, clock, book, calendar, actor, deal_id, arg, text)
-        elif current == CardInput.activity_comment.state:
-            await log_activity(uow, clock, actor, deal_id, ActivityKind(arg), text)
-        elif current == CardInput.won_amount.state:
-            await win_deal(uow, clock, book, actor, deal_id, parse_amount(text or ""))
-        elif current == CardInput.expected_amount.state:
-            await expect_amount(uow, book, actor, deal_id, parse_amount(text or ""))
-        elif current == CardInput.lost_comment.state:
-            await lose_deal(uow, clock, book, actor, deal_id, arg, text)
-        elif current == CardInput.override_comment.state:
+            return move_deal_back(uow, clock, book, calendar, actor, deal_id, arg, text)
+        if current == CardInput.activity_comment.state:
+            return log_activity(uow, clock, actor, deal_id, ActivityKind(arg), text)
+        if current == CardInput.won_amount.state:
+            return win_deal(uow, clock, book, actor, deal_id, parse_amount(text or ""))
+        if current == CardInput.expected_amount.state:
+            return expect_amount(uow, book, actor, deal_id, parse_amount(text or ""))
+        if current == CardInput.lost_comment.state:
+            return lose_deal(uow, clock, book, actor, deal_id, arg, text)
+        if current == CardInput.override_comment.state:
             ticked = _bits(int(arg))
-            await advance_deal(
+            return advance_deal(
                 uow, clock, book, calendar, actor, deal_id, ticked, override=True, comment=text
             )
-        elif current == CardInput.reopen_comment.state:
-            await reopen_deal(uow, clock, book, calendar, actor, deal_id, text)
-    except InvalidAmount:
-        return "card.bad_amount"
-    except CommentRequired:
-        return "card.comment_required"
-    except (DealNotFound, PermissionDenied, DealClosed):
-        await end_conversation(state)
-        return "deal.unavailable_plain"
-    except DomainError:
-        await end_conversation(state)
-        return "error.stale_button"
-    return None
+        return reopen_deal(uow, clock, book, calendar, actor, deal_id, text)
+
+    return await card_after(uow, clock, book, calendar, actor, change)
 
 
 async def _ask(
@@ -595,6 +626,26 @@ def _stage_ids(book: SalesBook) -> set[str]:
     return {stage.id for pipeline in book.pipelines for stage in pipeline.stages}
 
 
+async def refuse_button(query: CallbackQuery) -> None:
+    await query.answer(tp("error.forbidden"), show_alert=True)
+
+
+CallbackHandler = Callable[..., Awaitable[None]]
+
+CARD_BUTTONS: dict[CardAction, CallbackHandler] = {
+    CardAction.VIEW: open_card,
+    CardAction.ADVANCE: show_checklist,
+    CardAction.TICK: show_checklist,
+    CardAction.CONFIRM_ADVANCE: confirm_advance,
+    CardAction.BACK: show_back_stages,
+    CardAction.LOST: show_lost_reasons,
+    CardAction.SCRIPTS: open_stage_scripts,
+    CardAction.QUALIFY: qualify,
+}
+"""The card's own buttons (those asking for typed input are `PROMPTS`; the supervisor's
+"reassign" lives in bot/handlers/supervision.py)."""
+
+
 def create_router() -> Router:
     router = Router(name="deals")
     router.message.filter(HasRole(*STAFF_ROLES))
@@ -604,7 +655,12 @@ def create_router() -> Router:
     router.callback_query.register(
         skip_comment, DealCard.filter((F.action == CardAction.VIEW) & (F.arg == "skip"))
     )
-    router.callback_query.register(card, DealCard.filter())
+    for action, handler in CARD_BUTTONS.items():
+        router.callback_query.register(handler, DealCard.filter(F.action == action))
+    for action in PROMPTS:
+        router.callback_query.register(ask_for_input, DealCard.filter(F.action == action))
+    # Any other card button here is a supervisor's pressed by someone who is not one.
+    router.callback_query.register(refuse_button, DealCard.filter())
     router.message.register(deal_command, Command("deal"), StateFilter("*"))
     router.message.register(qualification_comment, CardInput.qualification_comment)
     router.message.register(card_input, StateFilter(*CardInput.__all_states__))

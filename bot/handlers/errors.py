@@ -1,39 +1,111 @@
-"""Errors that escape a handler: a role check in a service, or a bug. The person always gets an
-answer; only a bug is logged with its traceback."""
+"""Errors that escape a handler, answered in one place: a domain refusal becomes the alert (on a
+button) or the message (on typed text) the person understands, and a prompt it interrupted
+ends; only a bug is logged with its traceback. Handlers let these errors through instead of
+translating them one by one."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
+from bot.fsm_storage import end_conversation
 from bot.i18n import t, tp
-from domain.errors import PermissionDenied
+from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
+from domain.roles import Action
+from services.access import DealNotFound
+from services.client_merge import NothingToMerge
+from services.leads import DealUnavailable
 
 log = logging.getLogger(__name__)
 
+DEAL_ACTIONS = frozenset(
+    {
+        Action.VIEW_OWN_DEALS,
+        Action.VIEW_ALL_DEALS,
+        Action.UPDATE_OWN_DEALS,
+        Action.UPDATE_ANY_DEAL,
+        Action.CLAIM_LEAD,
+    }
+)
+"""Refusals about a particular deal: "it is someone else's", not "you lack the role"."""
 
-async def permission_denied(event: ErrorEvent) -> None:
-    await _tell(event, "error.forbidden")
+
+class StaleButton(Exception):
+    """A button whose data matches nothing (any more): forged, or from an old screen."""
+
+
+async def permission_denied(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    error = event.exception
+    about_a_deal = isinstance(error, PermissionDenied) and error.action in DEAL_ACTIONS
+    if about_a_deal:
+        await _tell(event, state, alert="deal.not_yours", message="deal.unavailable_plain")
+    else:
+        await _tell(event, state, alert="error.forbidden", message="error.forbidden")
+
+
+async def deal_not_found(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    deal_id = getattr(event.exception, "deal_id", "")
+    await _tell(event, state, alert="error.stale_button", message="deal.not_found", deal_id=deal_id)
+
+
+async def deal_unavailable(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    await _tell(event, state, alert="deal.unavailable", message="deal.unavailable_plain")
+
+
+async def deal_closed(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    await _tell(event, state, alert="card.closed", message="deal.unavailable_plain")
+
+
+async def criteria_missing(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    missing = getattr(event.exception, "missing", ())
+    await _tell(
+        event,
+        state,
+        alert="card.criteria_missing",
+        message="error.stale_button",
+        count=len(missing),
+    )
+
+
+async def nothing_to_merge(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    await _tell(event, state, alert="merge.nothing", message="merge.nothing")
+
+
+async def stale(event: ErrorEvent, state: FSMContext | None = None) -> None:
+    """A stale or forged button, or any other refusal of the domain's rules."""
+    await _tell(event, state, alert="error.stale_button", message="error.stale_button")
 
 
 async def unexpected(event: ErrorEvent) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
-    await _tell(event, "error.internal")
+    await _tell(event, None, alert="error.internal", message="error.internal")
 
 
-async def _tell(event: ErrorEvent, key: str) -> None:
+async def _tell(
+    event: ErrorEvent, state: FSMContext | None, *, alert: str, message: str, **values: Any
+) -> None:
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(tp(key), show_alert=True)
+        await update.callback_query.answer(tp(alert, **values), show_alert=True)
     elif update.message is not None:
-        await update.message.answer(t(key))
+        if state is not None:
+            await end_conversation(state)  # the prompt this answer interrupted is over
+        await update.message.answer(t(message, **values))
 
 
 def create_router() -> Router:
     router = Router(name="errors")
     router.errors.register(permission_denied, ExceptionTypeFilter(PermissionDenied))
+    router.errors.register(deal_not_found, ExceptionTypeFilter(DealNotFound))
+    router.errors.register(deal_unavailable, ExceptionTypeFilter(DealUnavailable))
+    router.errors.register(deal_closed, ExceptionTypeFilter(DealClosed))
+    router.errors.register(criteria_missing, ExceptionTypeFilter(ExitCriteriaNotMet))
+    router.errors.register(nothing_to_merge, ExceptionTypeFilter(NothingToMerge))
+    router.errors.register(stale, ExceptionTypeFilter(StaleButton, DomainError))
     router.errors.register(unexpected)
     return router

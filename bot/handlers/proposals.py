@@ -24,7 +24,7 @@ from domain.clock import Clock
 from domain.errors import DealClosed, InvalidProposalInput, PermissionDenied
 from domain.proposal import INPUTS
 from domain.sales_book import SalesBook
-from services.deals import DealNotFound
+from services.access import DealNotFound
 from services.leads import DealUnavailable, writable_deal
 from services.proposals import (
     NoProposalTemplate,

@@ -17,9 +17,7 @@ from bot.fsm_storage import end_conversation
 from bot.i18n import t, tp
 from bot.notify import card_keyboard, message_kind
 from domain.clock import Clock
-from domain.errors import PermissionDenied
 from services.leads import (
-    DealUnavailable,
     deal_of_relayed_message,
     log_message,
     take_deal,
@@ -36,14 +34,7 @@ class WritingToLead(StatesGroup):
 async def take(
     query: CallbackQuery, callback_data: DealAction, actor: Actor, uow: UnitOfWork, clock: Clock
 ) -> None:
-    try:
-        deal = await take_deal(uow, clock, actor, callback_data.deal_id)
-    except DealUnavailable:
-        await query.answer(tp("deal.unavailable"), show_alert=True)
-        return
-    except PermissionDenied:
-        await query.answer(tp("deal.not_yours"), show_alert=True)
-        return
+    deal = await take_deal(uow, clock, actor, callback_data.deal_id)
     await query.answer(tp("deal.taken"))
     if isinstance(query.message, Message) and deal.id is not None:
         markup = card_keyboard(deal.id, True, deal.same_phone_as)
@@ -58,14 +49,7 @@ async def start_writing(
     uow: UnitOfWork,
     state: FSMContext,
 ) -> None:
-    try:
-        await writable_deal(uow, actor, callback_data.deal_id)
-    except DealUnavailable:
-        await query.answer(tp("deal.unavailable"), show_alert=True)
-        return
-    except PermissionDenied:
-        await query.answer(tp("deal.not_yours"), show_alert=True)
-        return
+    await writable_deal(uow, actor, callback_data.deal_id)
     await state.set_state(WritingToLead.message)
     await state.update_data(deal_id=callback_data.deal_id)
     await query.answer()
@@ -83,13 +67,9 @@ async def written(
 
 async def reply_to_relayed(message: Message, actor: Actor, uow: UnitOfWork, clock: Clock) -> None:
     assert message.reply_to_message is not None
-    try:
-        found = await deal_of_relayed_message(
-            uow, actor, message.chat.id, message.reply_to_message.message_id
-        )
-    except (DealUnavailable, PermissionDenied):
-        await message.answer(t("deal.unavailable_plain"))
-        return
+    found = await deal_of_relayed_message(
+        uow, actor, message.chat.id, message.reply_to_message.message_id
+    )
     if found is None:
         await message.answer(t("relay.not_a_lead_message"))
         return
@@ -99,11 +79,7 @@ async def reply_to_relayed(message: Message, actor: Actor, uow: UnitOfWork, cloc
 async def _send_to_lead(
     message: Message, deal_id: int, actor: Actor, uow: UnitOfWork, clock: Clock
 ) -> None:
-    try:
-        lead_chat = await writable_deal(uow, actor, deal_id)
-    except (DealUnavailable, PermissionDenied):
-        await message.answer(t("deal.unavailable_plain"))
-        return
+    lead_chat = await writable_deal(uow, actor, deal_id)
     try:
         await message.copy_to(lead_chat)
     except TelegramForbiddenError:

@@ -30,7 +30,8 @@ from domain.deal import MAX_COMMENT_LENGTH
 from domain.errors import CommentRequired, DealClosed, PermissionDenied, SnoozeNotInFuture
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.deals import DealNotFound, snooze_deal, wake_deal
+from services.access import DealNotFound
+from services.deals import snooze_deal, wake_deal
 from services.personal_reminders import (
     PersonalReminder,
     ReminderProblem,

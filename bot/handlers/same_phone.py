@@ -13,11 +13,9 @@ from bot.i18n import t, tp
 from services.client_merge import (
     ClientChat,
     MergeProposal,
-    NothingToMerge,
     merge_clients,
     merge_proposal,
 )
-from services.leads import DealUnavailable
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
 
@@ -32,14 +30,10 @@ async def merge_button(
         if message is not None:
             await message.edit_text(t("merge.kept"))
         return
-    try:
-        if callback_data.step is MergeStep.ASK:
-            proposal = await merge_proposal(uow, actor, deal_id)
-        else:
-            proposal = await merge_clients(uow, actor, deal_id)
-    except (DealUnavailable, NothingToMerge):
-        await query.answer(tp("merge.nothing"), show_alert=True)
-        return
+    if callback_data.step is MergeStep.ASK:
+        proposal = await merge_proposal(uow, actor, deal_id)
+    else:
+        proposal = await merge_clients(uow, actor, deal_id)
     await query.answer()
     if message is None:
         return

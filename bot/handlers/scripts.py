@@ -20,10 +20,9 @@ from domain.clock import Clock
 from domain.errors import PermissionDenied
 from domain.sales_book import SalesBook
 from domain.scripts import Feedback, Objection, ScriptLibrary
-from services.deals import DealNotFound
+from services.access import DealNotFound, load_deal
 from services.script_usage import ScriptUseUnknown, give_feedback, show_objection
 from services.staff import Actor
-from services.workspace import readable_deal
 from storage.unit_of_work import UnitOfWork
 
 QUERY_MAX_LENGTH = 200
@@ -72,7 +71,7 @@ async def stage_scripts(
 ) -> None:
     """The deal card's "scripts": the stage's goal and talking points and its objections."""
     async with uow:
-        deal = await readable_deal(uow, actor, deal_id)
+        deal = await load_deal(uow, actor, deal_id, write=False)
     stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
     found = scripts.for_stage(deal.stage_id, deal.pipeline_id)
     lines = [t("scripts.stage_title", stage=stage.name)]

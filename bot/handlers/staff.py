@@ -22,7 +22,6 @@ from bot.menus import set_personal_menu
 from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
-from domain.errors import PermissionDenied
 from domain.roles import Action, Role, can
 from services.staff import Actor, StaffError, Team, create_invite, deactivate, team
 from services.training import STEPS, TrainingStatus, team_training
@@ -161,9 +160,6 @@ async def confirm_deactivate(
         staff_directory.forget()
     except StaffError as error:
         await query.answer(tp(f"team.{error.reason}"), show_alert=True)
-        return
-    except PermissionDenied:
-        await query.answer(tp("error.forbidden"), show_alert=True)
         return
     await query.answer()
     locale = pick_locale(member.language_code, settings.default_locale)

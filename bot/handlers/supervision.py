@@ -14,11 +14,11 @@ from bot.filters import HasRole
 from bot.i18n import t, tp
 from bot.settings import Settings
 from domain.clock import Clock
-from domain.errors import AlreadyAssigned, DealClosed, PermissionDenied
+from domain.errors import AlreadyAssigned, DealClosed
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.deals import DealNotFound
+from services.access import DealNotFound
 from services.reassignment import Colleague, holder, managers, reassign_all, reassign_deal
 from services.staff import Actor, StaffError
 from services.workspace import view_deal
@@ -49,9 +49,6 @@ async def reassign_from_card(
         handover = await reassign_deal(uow, clock, actor, deal_id, int(callback_data.arg))
     except (DealNotFound, ValueError):
         await query.answer(tp("error.stale_button"), show_alert=True)
-        return
-    except PermissionDenied:
-        await query.answer(tp("error.forbidden"), show_alert=True)
         return
     except DealClosed:
         await query.answer(tp("card.closed"), show_alert=True)
@@ -94,9 +91,6 @@ async def hand_over_all(
             await query.answer()
             return
         handover = await reassign_all(uow, clock, actor, source.user_id, target.user_id)
-    except PermissionDenied:
-        await query.answer(tp("error.forbidden"), show_alert=True)
-        return
     except StaffError:
         await query.answer(tp("handover.not_a_manager"), show_alert=True)
         return

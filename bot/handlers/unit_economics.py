@@ -38,7 +38,6 @@ from bot.source_economics import (
 )
 from bot.spend_files import MAX_SPEND_FILE_BYTES, UnreadableTable, read_table, table_kind
 from domain.clock import Clock
-from domain.errors import PermissionDenied
 from domain.kpi import Period
 from domain.sales_book import SalesBook
 from domain.unit_economics import (
@@ -98,11 +97,7 @@ async def spend_start(
     book: SalesBook,
     settings: Settings,
 ) -> None:
-    try:
-        recent = await recent_spend(uow, clock, actor, ZoneInfo(settings.timezone))
-    except PermissionDenied:
-        await message.answer(t("error.forbidden"))
-        return
+    recent = await recent_spend(uow, clock, actor, ZoneInfo(settings.timezone))
     await _open_upload_window(state, clock)
     text, markup = spend_screen(recent, book)
     await message.answer(text, reply_markup=markup)
@@ -120,11 +115,7 @@ async def spend_pick(
 ) -> None:
     """The list of sources (source -1), one source's months (month 0), or a month picked:
     then the amount is asked."""
-    try:
-        recent = await recent_spend(uow, clock, actor, ZoneInfo(settings.timezone))
-    except PermissionDenied:
-        await query.answer(tp("error.forbidden"), show_alert=True)
-        return
+    recent = await recent_spend(uow, clock, actor, ZoneInfo(settings.timezone))
     index = callback_data.source
     if index == -1:
         await _open_upload_window(state, clock)
@@ -180,10 +171,6 @@ async def spend_amount(
             dt.date.fromisoformat(str(data.get("month", ""))),
             amount,
         )
-    except PermissionDenied:
-        await end_conversation(state)
-        await message.answer(t("error.forbidden"))
-        return
     except (UnknownSource, InvalidMonth, ValueError):
         # The book lost the source since the button was pressed, or the state is not ours.
         await end_conversation(state)
@@ -216,11 +203,7 @@ async def spend_file(
     document = message.document
     if document is None:  # pragma: no cover - the filter lets documents only
         return
-    try:
-        may_enter_spend(actor)
-    except PermissionDenied:
-        await message.answer(t("error.forbidden"))
-        return
+    may_enter_spend(actor)
     await _open_upload_window(state, clock)
     kind = table_kind(document.file_name)
     if kind is None:
@@ -248,9 +231,6 @@ async def spend_file(
         return
     except SpendTableInvalid as error:
         await message.answer(_problems_text(error.problems, book))
-        return
-    except PermissionDenied:
-        await message.answer(t("error.forbidden"))
         return
     recent = await recent_spend(uow, clock, actor, ZoneInfo(settings.timezone))
     text, markup = spend_screen(recent, book)
@@ -320,11 +300,7 @@ async def report_sources(
     except (ValueError, OverflowError, OSError):
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
-    try:
-        report = await source_economics(uow, book, actor, period, ZoneInfo(settings.timezone))
-    except PermissionDenied:
-        await query.answer(tp("error.forbidden"), show_alert=True)
-        return
+    report = await source_economics(uow, book, actor, period, ZoneInfo(settings.timezone))
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(economics_text(report, book))
