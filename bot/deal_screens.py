@@ -19,7 +19,7 @@ from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency
 from services.qualification import QualificationStep
-from services.workspace import ActivityKind, DealView
+from services.workspace import ActivityKind, DealPage, DealView
 
 ACTIVITY_ICONS = {
     ActivityKind.CALL: "📞",
@@ -308,3 +308,51 @@ def same_markup(shown: InlineKeyboardMarkup | None, new: InlineKeyboardMarkup | 
     if shown is None or new is None:
         return shown is new
     return shown.model_dump(exclude_none=True) == new.model_dump(exclude_none=True)
+
+
+def deals_screen(
+    page: DealPage, book: SalesBook, zone: ZoneInfo, view: DealsPage, managers_filter: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of /deals: a line and a button per deal, then paging and the filters."""
+    title = t("deals.title", total=page.total, page=page.page + 1, pages=page.pages)
+    if not page.lines:
+        title += "\n\n" + t("deals.empty")
+    lines = [title]
+    keyboard = InlineKeyboardBuilder()
+    for line in page.lines:
+        deal = line.urgency.deal
+        assert deal.id is not None
+        stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id).name
+        lines.append(
+            t(
+                "deals.line",
+                deal_id=deal.id,
+                client=line.client,
+                stage=stage,
+                when=urgency_text(line.urgency, zone),
+            )
+        )
+        keyboard.button(
+            text=tp("deals.open_button", deal_id=deal.id, client=line.client[:24]),
+            callback_data=DealCard(deal_id=deal.id),
+        )
+    keyboard.adjust(2)
+    navigation = InlineKeyboardBuilder()
+    if page.page > 0:
+        navigation.button(text="◀️", callback_data=view.model_copy(update={"page": page.page - 1}))
+    if page.page + 1 < page.pages:
+        navigation.button(text="▶️", callback_data=view.model_copy(update={"page": page.page + 1}))
+    navigation.button(
+        text=tp("deals.all_button") if view.overdue else tp("deals.overdue_button"),
+        callback_data=view.model_copy(update={"overdue": not view.overdue, "page": 0}),
+    )
+    navigation.button(
+        text=tp("deals.stage_button"), callback_data=view.model_copy(update={"pick": "s"})
+    )
+    if managers_filter:
+        navigation.button(
+            text=tp("deals.manager_button"),
+            callback_data=view.model_copy(update={"pick": "m"}),
+        )
+    keyboard.attach(navigation)
+    return join_within_limit(lines, "list.more"), keyboard.as_markup()

@@ -8,44 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, DealCard, DealsPage
+from bot.callbacks import CardAction, DealCard
 from bot.deal_screens import (
     back_screen,
     card_screen,
     checklist_screen,
     edit_screen,
     lost_screen,
-    question_screen,
-    urgency_text,
 )
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
 from bot.handlers.errors import StaleButton
 from bot.handlers.scripts import stage_scripts
-from bot.i18n import join_within_limit, t, tp
+from bot.i18n import t, tp
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH, Deal, parse_amount
 from domain.errors import (
     CommentRequired,
     InvalidAmount,
-    PermissionDenied,
 )
-from domain.qualification import QualificationLevel
-from domain.roles import Action, Role, can, require
+from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
 from domain.working_time import WorkingCalendar
-from services.access import DealNotFound
 from services.deals import (
     advance_deal,
     expect_amount,
@@ -54,7 +48,6 @@ from services.deals import (
     reopen_deal,
     win_deal,
 )
-from services.qualification import answer, current_step
 from services.staff import Actor
 from services.workspace import (
     ActivityKind,
@@ -63,7 +56,6 @@ from services.workspace import (
     checklist,
     deal_for,
     log_activity,
-    open_deals,
     view_deal,
 )
 from storage.unit_of_work import UnitOfWork
@@ -80,152 +72,6 @@ class CardInput(StatesGroup):
     qualification_comment = State()
     """A question is on screen; typed text becomes the comment of the answer about to be
     tapped."""
-
-
-# --- the list ---------------------------------------------------------------------------------
-
-
-async def deals_command(
-    message: Message,
-    actor: Actor,
-    uow: UnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    calendar: WorkingCalendar,
-    settings: Settings,
-) -> None:
-    text, markup = await _deals_screen(uow, clock, book, calendar, settings, actor, DealsPage())
-    await message.answer(text, reply_markup=markup)
-
-
-async def deals_page(
-    query: CallbackQuery,
-    callback_data: DealsPage,
-    actor: Actor,
-    uow: UnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    calendar: WorkingCalendar,
-    settings: Settings,
-) -> None:
-    if callback_data.stage and callback_data.stage not in _stage_ids(book):
-        await query.answer(tp("error.stale_button"), show_alert=True)
-        return
-    if callback_data.pick == "s":
-        text, markup = _stage_picker(book, callback_data)
-    elif callback_data.pick == "m" and can(actor.role, Action.VIEW_ALL_DEALS):
-        text, markup = await _manager_picker(uow, callback_data)
-    else:
-        text, markup = await _deals_screen(
-            uow, clock, book, calendar, settings, actor, callback_data
-        )
-    await edit_screen(query, text, markup)
-    await query.answer()
-
-
-def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(
-        text=tp("deals.every_stage"),
-        callback_data=view.model_copy(update={"stage": "", "pick": ""}),
-    )
-    seen: set[str] = set()
-    for pipeline in book.pipelines:
-        for stage in pipeline.stages:
-            if stage.id not in seen:
-                seen.add(stage.id)
-                keyboard.button(
-                    text=stage.name,
-                    callback_data=view.model_copy(
-                        update={"stage": stage.id, "pick": "", "page": 0}
-                    ),
-                )
-    keyboard.adjust(2)
-    return t("deals.pick_stage"), keyboard.as_markup()
-
-
-async def _manager_picker(uow: UnitOfWork, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
-    async with uow:
-        managers = await uow.staff.active_with_role(Role.MANAGER)
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(
-        text=tp("deals.every_manager"),
-        callback_data=view.model_copy(update={"manager": 0, "pick": ""}),
-    )
-    for member in managers:
-        keyboard.button(
-            text=member.first_name or str(member.telegram_id),
-            callback_data=view.model_copy(
-                update={"manager": member.telegram_id, "pick": "", "page": 0}
-            ),
-        )
-    keyboard.adjust(2)
-    return t("deals.pick_manager"), keyboard.as_markup()
-
-
-async def _deals_screen(
-    uow: UnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    calendar: WorkingCalendar,
-    settings: Settings,
-    actor: Actor,
-    view: DealsPage,
-) -> tuple[str, InlineKeyboardMarkup]:
-    page = await open_deals(
-        uow,
-        clock,
-        book,
-        calendar,
-        actor,
-        page=view.page,
-        stage_id=view.stage or None,
-        overdue_only=view.overdue,
-        manager_id=view.manager or None,
-    )
-    zone = ZoneInfo(settings.timezone)
-    title = t("deals.title", total=page.total, page=page.page + 1, pages=page.pages)
-    if not page.lines:
-        title += "\n\n" + t("deals.empty")
-    lines = [title]
-    keyboard = InlineKeyboardBuilder()
-    for line in page.lines:
-        deal = line.urgency.deal
-        assert deal.id is not None
-        stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id).name
-        lines.append(
-            t(
-                "deals.line",
-                deal_id=deal.id,
-                client=line.client,
-                stage=stage,
-                when=urgency_text(line.urgency, zone),
-            )
-        )
-        keyboard.button(
-            text=tp("deals.open_button", deal_id=deal.id, client=line.client[:24]),
-            callback_data=DealCard(deal_id=deal.id),
-        )
-    keyboard.adjust(2)
-    navigation = InlineKeyboardBuilder()
-    if page.page > 0:
-        navigation.button(text="◀️", callback_data=view.model_copy(update={"page": page.page - 1}))
-    if page.page + 1 < page.pages:
-        navigation.button(text="▶️", callback_data=view.model_copy(update={"page": page.page + 1}))
-    navigation.button(
-        text=tp("deals.all_button") if view.overdue else tp("deals.overdue_button"),
-        callback_data=view.model_copy(update={"overdue": not view.overdue, "page": 0}),
-    )
-    navigation.button(
-        text=tp("deals.stage_button"), callback_data=view.model_copy(update={"pick": "s"})
-    )
-    if can(actor.role, Action.VIEW_ALL_DEALS):
-        navigation.button(
-            text=tp("deals.manager_button"),
-            callback_data=view.model_copy(update={"pick": "m"}),
-        )
-    keyboard.attach(navigation)
-    return join_within_limit(lines, "list.more"), keyboard.as_markup()
 
 
 # --- the card ---------------------------------------------------------------------------------
@@ -401,71 +247,7 @@ def _activity_name(arg: str) -> str:
     return t(f"activity.{arg}") if arg in set(ActivityKind) else ""
 
 
-async def qualify(
-    query: CallbackQuery,
-    callback_data: DealCard,
-    state: FSMContext,
-    actor: Actor,
-    uow: UnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    calendar: WorkingCalendar,
-    settings: Settings,
-) -> None:
-    deal_id = callback_data.deal_id
-    if callback_data.arg:
-        question_id, _, option = callback_data.arg.rpartition(".")
-        if not option.isdigit():
-            raise StaleButton(callback_data.arg)
-        comment = await _typed_comment(state, deal_id, question_id)
-        try:
-            step = await answer(uow, clock, book, actor, deal_id, question_id, int(option), comment)
-        except (KeyError, ValueError):  # a question or option the framework does not have
-            raise StaleButton(callback_data.arg) from None
-    else:
-        step = await current_step(uow, book, actor, deal_id)
-    if step.question is not None:
-        await _await_comment(state, deal_id, step.question.id)
-        await edit_screen(query, *question_screen(deal_id, step))
-        await query.answer()
-        return
-    await end_conversation(state)
-    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    level = step.result.level
-    if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
-        text, markup = lost_screen(view.deal, book, suggested=step.lost_reason)
-        await edit_screen(query, t("qualification.disqualified") + "\n\n" + text, markup)
-    else:
-        await edit_screen(query, *card_screen(view, book, settings, actor.role))
-    await query.answer(
-        tp(
-            "qualification.result",
-            level=(level.value if level else "").upper(),
-            points=step.result.points,
-            max_points=step.result.max_points,
-        ),
-        show_alert=True,
-    )
-
-
-async def _await_comment(state: FSMContext, deal_id: int, question_id: str) -> None:
-    await state.set_state(CardInput.qualification_comment)
-    await state.set_data({"deal_id": deal_id, "arg": question_id})
-
-
-async def _typed_comment(state: FSMContext, deal_id: int, question_id: str) -> str | None:
-    """The comment typed while this question was on screen (None if none, or if the screen is
-    an old one for another question)."""
-    if await state.get_state() != CardInput.qualification_comment.state:
-        return None
-    data = await state.get_data()
-    if data.get("deal_id") != deal_id or data.get("arg") != question_id:
-        return None
-    comment = data.get("comment")
-    return comment if isinstance(comment, str) else None
-
-
-async def _typed_text(message: Message) -> str | None:
+async def typed_text(message: Message) -> str | None:
     """What the person typed, stripped ("" for blank); None, after saying why, for something
     that is not text or is too long to keep."""
     if message.text is None:
@@ -476,31 +258,6 @@ async def _typed_text(message: Message) -> str | None:
         await message.answer(t("input.too_long", limit=MAX_COMMENT_LENGTH))
         return None
     return text
-
-
-async def qualification_comment(
-    message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, book: SalesBook
-) -> None:
-    """Text typed while a question is on screen: keep it for the answer and show the question
-    again, below the text, with the comment on it."""
-    text = await _typed_text(message)
-    if text is None:
-        return
-    data = await state.get_data()
-    deal_id: int = data["deal_id"]
-    try:
-        step = await current_step(uow, book, actor, deal_id)
-    except (DealNotFound, PermissionDenied):
-        await end_conversation(state)
-        await message.answer(t("deal.unavailable_plain"))
-        return
-    if step.question is None or step.question.id != data.get("arg"):
-        await end_conversation(state)
-        await message.answer(t("error.stale_button"))
-        return
-    await state.update_data(comment=text or None)
-    screen, markup = question_screen(deal_id, step, comment=text or None)
-    await message.answer(screen, reply_markup=markup)
 
 
 async def card_input(
@@ -515,7 +272,7 @@ async def card_input(
 ) -> None:
     """What the card asked for, typed: done, and the card shown again. A bad amount or a
     missing comment asks again; any other refusal ends the prompt (bot/handlers/errors)."""
-    text = await _typed_text(message)
+    text = await typed_text(message)
     if text is None:
         return
     try:
@@ -640,7 +397,6 @@ CARD_BUTTONS: dict[CardAction, CallbackHandler] = {
     CardAction.BACK: show_back_stages,
     CardAction.LOST: show_lost_reasons,
     CardAction.SCRIPTS: open_stage_scripts,
-    CardAction.QUALIFY: qualify,
 }
 """The card's own buttons (those asking for typed input are `PROMPTS`; the supervisor's
 "reassign" lives in bot/handlers/supervision.py)."""
@@ -650,8 +406,6 @@ def create_router() -> Router:
     router = Router(name="deals")
     router.message.filter(HasRole(*STAFF_ROLES))
     router.callback_query.filter(HasRole(*STAFF_ROLES))
-    router.message.register(deals_command, Command("deals"), StateFilter("*"))
-    router.callback_query.register(deals_page, DealsPage.filter())
     router.callback_query.register(
         skip_comment, DealCard.filter((F.action == CardAction.VIEW) & (F.arg == "skip"))
     )
@@ -662,6 +416,5 @@ def create_router() -> Router:
     # Any other card button here is a supervisor's pressed by someone who is not one.
     router.callback_query.register(refuse_button, DealCard.filter())
     router.message.register(deal_command, Command("deal"), StateFilter("*"))
-    router.message.register(qualification_comment, CardInput.qualification_comment)
     router.message.register(card_input, StateFilter(*CardInput.__all_states__))
     return router

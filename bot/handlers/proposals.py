@@ -118,21 +118,7 @@ async def _next(
     deal_id = draft.deal.id
     assert deal_id is not None
     if draft.missing:
-        input_id = draft.missing[0]
-        bounds = draft.template.effect.bounds(input_id)
-        await state.set_state(ProposalInput.figure)
-        await state.set_data({"deal_id": deal_id, "input_id": input_id})
-        await message.answer(
-            t(
-                f"proposal.ask.{input_id}",
-                deal_id=deal_id,
-                number=INPUTS.index(input_id) + 1,
-                total=len(INPUTS),
-                min=_figure(bounds.min),
-                max=_figure(bounds.max),
-                currency=book.currency,
-            )
-        )
+        await _ask_figure(message, state, draft, deal_id, book)
         return
     await end_conversation(state)
     document = ProposalDocument.for_deal(
@@ -158,6 +144,26 @@ async def _next(
             currency=book.currency,
         ),
         reply_markup=_preview_keyboard(deal_id),
+    )
+
+
+async def _ask_figure(
+    message: Message, state: FSMContext, draft: ProposalDraft, deal_id: int, book: SalesBook
+) -> None:
+    input_id = draft.missing[0]
+    bounds = draft.template.effect.bounds(input_id)
+    await state.set_state(ProposalInput.figure)
+    await state.set_data({"deal_id": deal_id, "input_id": input_id})
+    await message.answer(
+        t(
+            f"proposal.ask.{input_id}",
+            deal_id=deal_id,
+            number=INPUTS.index(input_id) + 1,
+            total=len(INPUTS),
+            min=_figure(bounds.min),
+            max=_figure(bounds.max),
+            currency=book.currency,
+        )
     )
 
 

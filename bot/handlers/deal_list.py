@@ -1,0 +1,139 @@
+"""/deals: the manager's "what do I do now", most urgent first, eight a page, with filters by
+stage, overdue and (for supervisors) manager."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import DealsPage
+from bot.deal_screens import deals_screen, edit_screen
+from bot.filters import STAFF_ROLES, HasRole
+from bot.handlers.errors import StaleButton
+from bot.i18n import t, tp
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.roles import Action, Role, can
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.staff import Actor
+from services.workspace import open_deals
+from storage.unit_of_work import UnitOfWork
+
+
+async def deals_command(
+    message: Message,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    text, markup = await _deals_screen(uow, clock, book, calendar, settings, actor, DealsPage())
+    await message.answer(text, reply_markup=markup)
+
+
+async def deals_page(
+    query: CallbackQuery,
+    callback_data: DealsPage,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    if callback_data.stage and callback_data.stage not in _stage_ids(book):
+        raise StaleButton(callback_data.stage)
+    if callback_data.pick == "s":
+        text, markup = _stage_picker(book, callback_data)
+    elif callback_data.pick == "m" and can(actor.role, Action.VIEW_ALL_DEALS):
+        text, markup = await _manager_picker(uow, callback_data)
+    else:
+        text, markup = await _deals_screen(
+            uow, clock, book, calendar, settings, actor, callback_data
+        )
+    await edit_screen(query, text, markup)
+    await query.answer()
+
+
+def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("deals.every_stage"),
+        callback_data=view.model_copy(update={"stage": "", "pick": ""}),
+    )
+    seen: set[str] = set()
+    for pipeline in book.pipelines:
+        for stage in pipeline.stages:
+            if stage.id not in seen:
+                seen.add(stage.id)
+                keyboard.button(
+                    text=stage.name,
+                    callback_data=view.model_copy(
+                        update={"stage": stage.id, "pick": "", "page": 0}
+                    ),
+                )
+    keyboard.adjust(2)
+    return t("deals.pick_stage"), keyboard.as_markup()
+
+
+async def _manager_picker(uow: UnitOfWork, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
+    async with uow:
+        managers = await uow.staff.active_with_role(Role.MANAGER)
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("deals.every_manager"),
+        callback_data=view.model_copy(update={"manager": 0, "pick": ""}),
+    )
+    for member in managers:
+        keyboard.button(
+            text=member.first_name or str(member.telegram_id),
+            callback_data=view.model_copy(
+                update={"manager": member.telegram_id, "pick": "", "page": 0}
+            ),
+        )
+    keyboard.adjust(2)
+    return t("deals.pick_manager"), keyboard.as_markup()
+
+
+async def _deals_screen(
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    actor: Actor,
+    view: DealsPage,
+) -> tuple[str, InlineKeyboardMarkup]:
+    page = await open_deals(
+        uow,
+        clock,
+        book,
+        calendar,
+        actor,
+        page=view.page,
+        stage_id=view.stage or None,
+        overdue_only=view.overdue,
+        manager_id=view.manager or None,
+    )
+    managers_filter = can(actor.role, Action.VIEW_ALL_DEALS)
+    return deals_screen(page, book, ZoneInfo(settings.timezone), view, managers_filter)
+
+
+def _stage_ids(book: SalesBook) -> set[str]:
+    return {stage.id for pipeline in book.pipelines for stage in pipeline.stages}
+
+
+def create_router() -> Router:
+    router = Router(name="deal_list")
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.filter(HasRole(*STAFF_ROLES))
+    router.message.register(deals_command, Command("deals"), StateFilter("*"))
+    router.callback_query.register(deals_page, DealsPage.filter())
+    return router

@@ -1,0 +1,119 @@
+"""Qualification from the deal card: the pipeline's framework (BANT or MEDDIC from the book),
+one question a screen; a comment typed while a question is on screen is kept with the answer
+about to be tapped."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import CardAction, DealCard
+from bot.deal_screens import card_screen, edit_screen, lost_screen, question_screen
+from bot.filters import STAFF_ROLES, HasRole
+from bot.fsm_storage import end_conversation
+from bot.handlers.deals import CardInput, typed_text
+from bot.handlers.errors import StaleButton
+from bot.i18n import t, tp
+from bot.settings import Settings
+from domain.clock import Clock
+from domain.qualification import QualificationLevel
+from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
+from services.qualification import answer, current_step
+from services.staff import Actor
+from services.workspace import view_deal
+from storage.unit_of_work import UnitOfWork
+
+
+async def qualify(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    deal_id = callback_data.deal_id
+    if callback_data.arg:
+        question_id, _, option = callback_data.arg.rpartition(".")
+        if not option.isdigit():
+            raise StaleButton(callback_data.arg)
+        comment = await _typed_comment(state, deal_id, question_id)
+        try:
+            step = await answer(uow, clock, book, actor, deal_id, question_id, int(option), comment)
+        except (KeyError, ValueError):  # a question or option the framework does not have
+            raise StaleButton(callback_data.arg) from None
+    else:
+        step = await current_step(uow, book, actor, deal_id)
+    if step.question is not None:
+        await _await_comment(state, deal_id, step.question.id)
+        await edit_screen(query, *question_screen(deal_id, step))
+        await query.answer()
+        return
+    await end_conversation(state)
+    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+    level = step.result.level
+    if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
+        text, markup = lost_screen(view.deal, book, suggested=step.lost_reason)
+        await edit_screen(query, t("qualification.disqualified") + "\n\n" + text, markup)
+    else:
+        await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await query.answer(
+        tp(
+            "qualification.result",
+            level=(level.value if level else "").upper(),
+            points=step.result.points,
+            max_points=step.result.max_points,
+        ),
+        show_alert=True,
+    )
+
+
+async def _await_comment(state: FSMContext, deal_id: int, question_id: str) -> None:
+    await state.set_state(CardInput.qualification_comment)
+    await state.set_data({"deal_id": deal_id, "arg": question_id})
+
+
+async def _typed_comment(state: FSMContext, deal_id: int, question_id: str) -> str | None:
+    """The comment typed while this question was on screen (None if none, or if the screen is
+    an old one for another question)."""
+    if await state.get_state() != CardInput.qualification_comment.state:
+        return None
+    data = await state.get_data()
+    if data.get("deal_id") != deal_id or data.get("arg") != question_id:
+        return None
+    comment = data.get("comment")
+    return comment if isinstance(comment, str) else None
+
+
+async def qualification_comment(
+    message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, book: SalesBook
+) -> None:
+    """Text typed while a question is on screen: keep it for the answer and show the question
+    again, below the text, with the comment on it."""
+    text = await typed_text(message)
+    if text is None:
+        return
+    data = await state.get_data()
+    deal_id: int = data["deal_id"]
+    step = await current_step(uow, book, actor, deal_id)
+    if step.question is None or step.question.id != data.get("arg"):
+        await end_conversation(state)
+        await message.answer(t("error.stale_button"))
+        return
+    await state.update_data(comment=text or None)
+    screen, markup = question_screen(deal_id, step, comment=text or None)
+    await message.answer(screen, reply_markup=markup)
+
+
+def create_router() -> Router:
+    router = Router(name="qualification")
+    router.message.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.filter(HasRole(*STAFF_ROLES))
+    router.callback_query.register(qualify, DealCard.filter(F.action == CardAction.QUALIFY))
+    router.message.register(qualification_comment, CardInput.qualification_comment)
+    return router
