@@ -17,14 +17,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ProposalAction, ProposalStep
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
+from bot.handlers.errors import StaleButton
 from bot.i18n import money, t, t_in, tp
 from bot.proposal_pdf import ProposalDocument, render_proposal
 from bot.settings import Settings
 from domain.clock import Clock
-from domain.errors import DealClosed, InvalidProposalInput, PermissionDenied
+from domain.errors import InvalidProposalInput
 from domain.proposal import INPUTS
 from domain.sales_book import SalesBook
-from services.access import DealNotFound
 from services.leads import DealUnavailable, writable_deal
 from services.proposals import (
     NoProposalTemplate,
@@ -58,8 +58,9 @@ async def proposal_action(
     message = query.message if isinstance(query.message, Message) else None
     try:
         if callback_data.step is ProposalStep.SEND:
-            if message is None or message.document is None:
-                raise DealNotFound(deal_id)
+            if message is None or message.document is None:  # not a preview: forged
+                await writable_deal(uow, actor, deal_id)  # a colleague's deal is said to be so
+                raise StaleButton(callback_data.pack())
             await _send_to_client(query, message, deal_id, bot, actor, uow, clock, book, settings)
             return
         if callback_data.step is ProposalStep.REDO:
@@ -68,12 +69,6 @@ async def proposal_action(
             draft = await proposal_draft(uow, book, actor, deal_id)
     except NoProposalTemplate:
         await query.answer(tp("proposal.no_template"), show_alert=True)
-        return
-    except (DealNotFound, PermissionDenied, DealUnavailable):
-        await query.answer(tp("deal.not_yours"), show_alert=True)
-        return
-    except DealClosed:
-        await query.answer(tp("card.closed"), show_alert=True)
         return
     await query.answer()
     if message is not None:
@@ -99,7 +94,7 @@ async def figure_typed(
             t(f"proposal.bad.{bad.reason}", min=_figure(bad.minimum), max=_figure(bad.maximum))
         )
         return
-    except (DealNotFound, PermissionDenied, DealClosed, NoProposalTemplate):
+    except NoProposalTemplate:  # the book lost the template since the figures were asked
         await end_conversation(state)
         await message.answer(t("deal.unavailable_plain"))
         return

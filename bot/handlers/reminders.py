@@ -27,10 +27,9 @@ from bot.settings import Settings
 from bot.when_parser import When, parse_when
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH
-from domain.errors import CommentRequired, DealClosed, PermissionDenied, SnoozeNotInFuture
+from domain.errors import CommentRequired, PermissionDenied, SnoozeNotInFuture
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.access import DealNotFound
 from services.deals import snooze_deal, wake_deal
 from services.personal_reminders import (
     PersonalReminder,
@@ -86,21 +85,14 @@ async def card_action(
     settings: Settings,
 ) -> None:
     deal_id = callback_data.deal_id
-    try:
+    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+    if callback_data.action is CardAction.WAKE:
+        await wake_deal(uow, actor, deal_id)
         view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-        if callback_data.action is CardAction.WAKE:
-            await wake_deal(uow, actor, deal_id)
-            view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-            if isinstance(query.message, Message):
-                text, markup = card_screen(view, book, settings, actor.role)
-                await query.message.edit_text(text, reply_markup=markup)
-            await query.answer(tp("snooze.woken"))
-            return
-    except (DealNotFound, PermissionDenied):
-        await query.answer(tp("deal.not_yours"), show_alert=True)
-        return
-    except DealClosed:
-        await query.answer(tp("card.closed"), show_alert=True)
+        if isinstance(query.message, Message):
+            text, markup = card_screen(view, book, settings, actor.role)
+            await query.message.edit_text(text, reply_markup=markup)
+        await query.answer(tp("snooze.woken"))
         return
     if not view.deal.is_open and callback_data.action is CardAction.SNOOZE:
         await query.answer(tp("card.closed"), show_alert=True)
@@ -154,10 +146,6 @@ async def snooze_typed(
         return
     except SnoozeNotInFuture:
         await message.answer(t("snooze.past", when=_local(when.at, settings)))
-        return
-    except (DealNotFound, PermissionDenied, DealClosed):
-        await end_conversation(state)
-        await message.answer(t("deal.unavailable_plain"))
         return
     await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
@@ -244,9 +232,6 @@ async def _set(
             await message.answer(t("reminder.past", when=_local(when.at, settings)))
         else:
             await message.answer(t("reminder.too_many"))
-        return False
-    except (DealNotFound, PermissionDenied):
-        await message.answer(t("deal.unavailable_plain"))
         return False
     await message.answer(
         t("reminder.set", when=_local(reminder.at, settings), text=reminder.text),

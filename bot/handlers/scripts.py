@@ -15,12 +15,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import ScriptFeedback, ScriptOpen
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
+from bot.handlers.errors import StaleButton
 from bot.i18n import join_within_limit, t, tp
 from domain.clock import Clock
-from domain.errors import PermissionDenied
 from domain.sales_book import SalesBook
 from domain.scripts import Feedback, Objection, ScriptLibrary
-from services.access import DealNotFound, load_deal
+from services.access import load_deal
 from services.script_usage import ScriptUseUnknown, give_feedback, show_objection
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork
@@ -103,12 +103,8 @@ async def open_objection(
         shown = await show_objection(
             uow, clock, scripts, actor, callback_data.objection_id, callback_data.deal_id or None
         )
-    except (KeyError, DealNotFound):
-        await query.answer(tp("error.stale_button"), show_alert=True)
-        return
-    except PermissionDenied:
-        await query.answer(tp("deal.not_yours"), show_alert=True)
-        return
+    except KeyError:  # an objection the library no longer has
+        raise StaleButton(callback_data.objection_id) from None
     keyboard = InlineKeyboardBuilder()
     keyboard.button(
         text=tp("scripts.helped"), callback_data=ScriptFeedback(use_id=shown.use_id, helped=True)

@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
 from bot.deal_screens import card_screen, edit_screen
 from bot.filters import HasRole
+from bot.handlers.errors import StaleButton
 from bot.i18n import t, tp
 from bot.settings import Settings
 from domain.clock import Clock
@@ -18,7 +19,6 @@ from domain.errors import AlreadyAssigned, DealClosed
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.access import DealNotFound
 from services.reassignment import Colleague, holder, managers, reassign_all, reassign_deal
 from services.staff import Actor, StaffError
 from services.workspace import view_deal
@@ -47,12 +47,8 @@ async def reassign_from_card(
             await query.answer()
             return
         handover = await reassign_deal(uow, clock, actor, deal_id, int(callback_data.arg))
-    except (DealNotFound, ValueError):
-        await query.answer(tp("error.stale_button"), show_alert=True)
-        return
-    except DealClosed:
-        await query.answer(tp("card.closed"), show_alert=True)
-        return
+    except ValueError:  # a manager's id that is not a number: forged
+        raise StaleButton(callback_data.arg) from None
     except AlreadyAssigned:
         await query.answer(tp("handover.already_theirs"), show_alert=True)
         return
