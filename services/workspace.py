@@ -192,4 +192,3 @@ async def log_activity(
         uow.deals.add_activity(deal_id, kind.value, actor.user_id, clock.now(), comment)
         await uow.commit()
         return deal
-
