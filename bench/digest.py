@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.lead_path import machine_info
+from bench.machine import machine_info
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 """A Tuesday morning: yesterday is a whole working day."""

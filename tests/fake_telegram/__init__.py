@@ -23,17 +23,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .formatting import EntityParseError, parse_text, utf16_len
-from .harness import (
+from .bot_message import (
     BotMessage,
     Button,
     CallbackAnswer,
-    FakeTelegram,
-    FakeUser,
     MenuCommand,
     ReplyButton,
     ScenarioError,
 )
+from .fake_user import FakeUser
+from .formatting import EntityParseError, parse_text, utf16_len
+from .harness import FakeTelegram
 from .server import (
     DEFAULT_BOT_USERNAME,
     DEFAULT_TOKEN,
