@@ -126,14 +126,17 @@ class LeadPathBot(BenchBot):
     async def verify(self, leads: int) -> int:
         from sqlalchemy import func, select
 
-        from storage.models import DealRow
+        from storage.models import DealRow, ReminderRow
 
         async with self.app.session_factory() as db:
             deals = await db.scalar(select(func.count()).select_from(DealRow)) or 0
+            cards = await db.scalar(
+                select(func.count()).select_from(ReminderRow).where(ReminderRow.kind == "card")
+            )
         if deals != leads:
             raise BenchError(f"{leads} leads walked the path but the database holds {deals} deals")
-        if self.session.sent_to_watched[MANAGER_ID] != leads:
-            raise BenchError(f"the manager got {self.session.sent_to_watched[MANAGER_ID]} cards")
+        if cards != leads:
+            raise BenchError(f"{leads} new deals but {cards} cards owed to their manager")
         return deals
 
     @contextlib.contextmanager

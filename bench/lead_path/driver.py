@@ -14,7 +14,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
-from bench.lead_path.common import CONFIRMED, MANAGER_ID, SOURCE, STEPS, BenchError
+from bench.lead_path.common import CONFIRMED, SOURCE, STEPS, BenchError
 from bench.lead_path.fake_session import FakeSession
 from bench.lead_path.people import Lead, Updates
 
@@ -69,13 +69,12 @@ async def walk_lead_path(driver: Driver, lead: Lead) -> None:
     phone = updates.contact(lead) if lead.shares_contact else updates.text(lead, lead.phone)
     await driver.feed("phone", phone)
     await driver.feed("company", updates.text(lead, lead.company))
-    cards = session.sent_to_watched[MANAGER_ID]
     await driver.feed("need", updates.text(lead, lead.need))
     confirmation = session.last_sent.get(lead.user_id, {}).get("text", "")
     if CONFIRMED not in confirmation:
         raise BenchError(f"lead {lead.user_id} got no confirmation, last: {confirmation!r}")
-    if session.sent_to_watched[MANAGER_ID] != cards + 1:
-        raise BenchError(f"the manager got no card for lead {lead.user_id}")
+    # The manager's card is owed by a row committed with the request (the outbox) and sent
+    # after the lead's answer, at Telegram's pace for one chat: `verify` counts the rows.
     session.forget(lead.user_id)
 
 
