@@ -30,14 +30,10 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
 
+from domain.book_loading import parse_sales_book
+from domain.book_proposals import ProposalTemplate, ValueResult
 from domain.proposal import EconomicEffect, economic_effect, template_for
-from domain.sales_book import (
-    DEFAULT_SALES_BOOK_PATH,
-    ProposalTemplate,
-    SalesBook,
-    ValueResult,
-    parse_sales_book,
-)
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 
 Locale = Literal["ru", "en"]
 LOCALES: tuple[Locale, ...] = ("ru", "en")

@@ -36,22 +36,24 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
-from domain.sales_book import (
+from domain.book_fields import (
+    ID_PATTERN,
+    ID_PATTERN_HINT,
     BookModel,
     BookProblems,
     Identifier,
     Loc,
-    SalesBook,
-    SalesBookProblem,
-    _BookLoader,
-    _describe,
-    _duplicate_ids,
-    _duplicate_keys,
-    _explain,
-    _locate,
-    _show,
-    _syntax_problem,
-    _unknown_field,
+    duplicate_ids,
+    show_value,
+)
+from domain.sales_book import SalesBook
+from domain.validation_wording import describe_error
+from domain.yaml_source import (
+    YamlProblem,
+    YamlReadError,
+    explain_validation_error,
+    locate,
+    read_yaml_mapping,
 )
 
 MAX_TEXT_LENGTH = 1500
@@ -65,9 +67,6 @@ and headings it fits one Telegram message (4096 characters)."""
 MAX_VARIANTS = 3
 MAX_TITLE_LENGTH = 100
 MAX_KEYWORD_LENGTH = 100
-
-ScriptProblem = SalesBookProblem
-"""One mistake in a scripts file: line, field path and message (see `SalesBookProblem`)."""
 
 
 class Style(enum.StrEnum):
@@ -196,7 +195,7 @@ class Objection(BookModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        problems = _duplicate_ids("variants", [variant.id for variant in self.variants])
+        problems = duplicate_ids("variants", [variant.id for variant in self.variants])
         for index, stage in enumerate(self.stages):
             if stage in self.stages[:index]:
                 problems.append((("stages", index), f"stage {stage!r} is listed twice"))
@@ -266,7 +265,7 @@ class ScriptFile(BookModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        problems = _duplicate_ids("objections", [item.id for item in self.objections])
+        problems = duplicate_ids("objections", [item.id for item in self.objections])
         seen: dict[tuple[str, str | None], int] = {}
         for index, script in enumerate(self.stage_scripts):
             key = (script.stage, script.pipeline)
@@ -300,9 +299,9 @@ class ScriptFileError(Exception):
     """A scripts file is not valid; `problems` has one readable line per mistake (naming the
     file, line and field) and `details` the same as data."""
 
-    def __init__(self, source: str, details: Sequence[ScriptProblem]) -> None:
+    def __init__(self, source: str, details: Sequence[YamlProblem]) -> None:
         self.source = source
-        self.details: list[ScriptProblem] = list(details)
+        self.details: list[YamlProblem] = list(details)
         self.problems: list[str] = [problem.render(source) for problem in self.details]
         super().__init__("\n".join(self.problems))
 
@@ -313,59 +312,35 @@ def parse_script_file(text: str, source: str = "scripts") -> ScriptFile:
 
 
 def _parse(text: str, source: str) -> tuple[ScriptFile, yaml.Node]:
-    root, data, details = _load_yaml(text, source)
+    try:
+        document = read_yaml_mapping(
+            text,
+            empty_message="the file is empty; a scripts file has stage_scripts: and/or objections:",
+            top_level_rule="the top level must be a mapping with stage_scripts: and/or objections:",
+        )
+    except YamlReadError as exc:
+        raise ScriptFileError(source, [exc.problem]) from None
+    details = list(document.duplicate_keys)
     script_file: ScriptFile | None = None
     try:
-        script_file = ScriptFile.model_validate(data)
+        script_file = ScriptFile.model_validate(document.data)
     except ValidationError as exc:
-        details += _explain(exc, root, _describe_error)
+        details += explain_validation_error(exc, document.root, _describe_error)
     if details or script_file is None:
         details.sort(key=lambda problem: problem.line or 0)
         raise ScriptFileError(source, details)
-    return script_file, root
-
-
-def _load_yaml(text: str, source: str) -> tuple[yaml.Node, Any, list[ScriptProblem]]:
-    loader: _BookLoader | None = None
-    try:
-        loader = _BookLoader(text)
-        root = loader.get_single_node()
-        duplicates = list(_duplicate_keys(root, "", set())) if root is not None else []
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        message = f"invalid YAML: character #x{exc.character:04x} is not allowed in a YAML file"
-        raise ScriptFileError(source, [ScriptProblem(line, "", message)]) from None
-    except yaml.MarkedYAMLError as exc:
-        raise ScriptFileError(source, [_syntax_problem(exc)]) from None
-    except yaml.YAMLError as exc:
-        raise ScriptFileError(source, [ScriptProblem(None, "", f"invalid YAML: {exc}")]) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if root is None:
-        message = "the file is empty; a scripts file has stage_scripts: and/or objections:"
-        raise ScriptFileError(source, [ScriptProblem(None, "", message)])
-    if not isinstance(data, dict):
-        message = (
-            "the top level must be a mapping with stage_scripts: and/or objections:, "
-            f"got {_show(data)}"
-        )
-        raise ScriptFileError(source, [ScriptProblem(root.start_mark.line + 1, "", message)])
-    return root, data, duplicates
+    return script_file, document.root
 
 
 def _describe_error(error: ErrorDetails, loc: Loc) -> str:
     kind = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     value = error.get("input")
-    if kind == "extra_forbidden":
-        return _unknown_field(loc, ScriptFile)
     if kind == "enum":
         styles = ", ".join(f"{style.value} ({style.label})" for style in Style)
         close = difflib.get_close_matches(str(value).lower(), [s.value for s in Style], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown style {_show(value)}; the styles are: {styles}{hint}"
+        return f"unknown style {show_value(value)}; the styles are: {styles}{hint}"
     if kind == "string_type" and isinstance(value, dict):
         return (
             "must be text, but YAML read it as a mapping because it contains ': '; put the "
@@ -378,7 +353,7 @@ def _describe_error(error: ErrorDetails, loc: Loc) -> str:
             f"must be at most {ctx.get('max_length')} characters (got {len(str(value))}) so that "
             "it fits one Telegram message; shorten it"
         )
-    return _describe(error, loc)
+    return describe_error(error, loc, ScriptFile, {ID_PATTERN: ID_PATTERN_HINT})
 
 
 # --- The library ------------------------------------------------------------------------
@@ -393,7 +368,7 @@ class Origin:
     path: str
 
     def render(self, message: str) -> str:
-        return ScriptProblem(self.line, self.path, message).render(self.source)
+        return YamlProblem(self.line, self.path, message).render(self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +451,7 @@ class ScriptLibrary:
                 )
                 continue
             for index, script in enumerate(script_file.stage_scripts):
-                path, line = _locate(root, ("stage_scripts", index))
+                path, line = locate(root, ("stage_scripts", index))
                 origin = Origin(source, line, path)
                 stage_key = (script.stage, script.pipeline)
                 if stage_key in stage_origins:
@@ -491,7 +466,7 @@ class ScriptLibrary:
                 stage_origins[stage_key] = origin
                 stage_scripts.append(script)
             for index, objection in enumerate(script_file.objections):
-                path, line = _locate(root, ("objections", index))
+                path, line = locate(root, ("objections", index))
                 origin = Origin(source, line, path)
                 if objection.id in objection_origins:
                     first = objection_origins[objection.id]
@@ -631,7 +606,7 @@ def _render(origin: Origin | None, field: str, message: str) -> str:
     if origin is None:
         return f"scripts: {message}"
     path = f"{origin.path}.{field}" if field else origin.path
-    return ScriptProblem(origin.line, path, message).render(origin.source)
+    return YamlProblem(origin.line, path, message).render(origin.source)
 
 
 @dataclass(frozen=True, slots=True)

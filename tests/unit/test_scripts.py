@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
+from domain.book_loading import parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 from domain.scripts import (
     MAX_TEXT_LENGTH,
     Objection,
