@@ -10,16 +10,8 @@ import pytest
 
 from domain.book_loading import parse_sales_book
 from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
-from domain.scripts import (
-    MAX_TEXT_LENGTH,
-    Objection,
-    ScriptFileError,
-    ScriptLibrary,
-    Style,
-    Variant,
-    parse_script_file,
-    pick_variant,
-)
+from domain.script_loading import ScriptFileError, load_script_library, parse_script_file
+from domain.scripts import MAX_TEXT_LENGTH, Objection, ScriptLibrary, Style, Variant, pick_variant
 from services.scripts import DEFAULT_SCRIPTS_DIR, load_scripts
 
 DEFAULT_STAGES = [
@@ -205,7 +197,7 @@ def test_search_keeps_the_limit_and_ranks_both_objections_of_a_mixed_query(
 
 
 def test_a_short_stem_does_not_match_an_unrelated_longer_word() -> None:
-    library, problems = ScriptLibrary.from_texts(
+    library, problems = load_script_library(
         [
             (
                 "x.yaml",
@@ -460,7 +452,7 @@ def test_unreadable_files_and_a_missing_folder_are_reported(tmp_path: Path) -> N
 def test_check_against_reports_unknown_stages_pipelines_and_missing_scripts(
     book: SalesBook,
 ) -> None:
-    library, problems = ScriptLibrary.from_texts(
+    library, problems = load_script_library(
         [
             (
                 "odd.yaml",
