@@ -17,7 +17,8 @@ from bot.i18n import create_i18n, tp
 from bot.logging_setup import configure_logging
 from bot.settings import Settings
 from bot.telegram_probe import TokenRejected, wait_for_telegram
-from domain.sales_book import SalesBook, SalesBookError
+from domain.book_loading import SalesBookError
+from domain.sales_book import SalesBook
 
 log = logging.getLogger("salesbot")
 EXIT_CONFIGURATION = 2

@@ -173,10 +173,11 @@ async def measure(path: Path, repeat: int) -> tuple[SizeResult, bytes, str]:
 
     from bot.digest import caption, chart
     from bot.i18n import create_i18n
+    from domain.book_loading import parse_sales_book
     from domain.clock import FixedClock
     from domain.kpi import named_period
     from domain.roles import Role
-    from domain.sales_book import DEFAULT_SALES_BOOK_PATH, parse_sales_book
+    from domain.sales_book import DEFAULT_SALES_BOOK_PATH
     from domain.working_time import WorkingCalendar
     from services.digest import digest, figures
     from services.lens import lens
@@ -309,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.example.with_suffix(".txt").write_text(morning_caption + "\n", "utf-8")
         print(json.dumps(asdict(result)))
         return 0
-    from domain.sales_book import DEFAULT_SALES_BOOK_PATH, parse_sales_book
+    from domain.book_loading import parse_sales_book
+    from domain.sales_book import DEFAULT_SALES_BOOK_PATH
 
     book = parse_sales_book(DEFAULT_SALES_BOOK_PATH.read_text(encoding="utf-8"))
     lost_reason = book.lost_reasons[0].id

@@ -39,8 +39,9 @@ from bot.sender import CountInteractiveSends, PacedSender
 from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
+from domain.book_loading import parse_sales_book
 from domain.clock import Clock, SystemClock
-from domain.sales_book import SalesBook, parse_sales_book
+from domain.sales_book import SalesBook
 from domain.scripts import ScriptLibrary
 from domain.working_time import WorkingCalendar
 from services.deals import backfill_deadlines

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.sales_book import BonusStep, PayScheme
+from domain.book_motivation import BonusStep, PayScheme
 
 CENTS = Decimal("0.01")
 

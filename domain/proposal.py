@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from domain.book_proposals import EFFECT_INPUTS, ProposalTemplate
 from domain.errors import (
     InvalidProposalInput,
     InvalidProposalInputReason,
     ProposalInputsMissing,
 )
-from domain.sales_book import EFFECT_INPUTS, ProposalTemplate, SalesBook
+from domain.sales_book import SalesBook
 
 INPUTS: tuple[str, ...] = EFFECT_INPUTS
 """The figures the manager enters for a deal, in the order the bot asks them."""

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.book_qualification import QualificationFramework, QualificationThresholds, Question
 from domain.errors import UnknownAnswerOption, UnknownQuestion
-from domain.sales_book import QualificationFramework, QualificationThresholds, Question
 
 
 class QualificationLevel(StrEnum):

@@ -11,48 +11,25 @@ dropping files in). Each file may hold
   make an A/B comparison: the bot shows them in turn (`pick_variant`) and stores whether each
   helped.
 
-This module is pure: `parse_script_file` turns one file's text into a `ScriptFile` or raises
-`ScriptFileError` naming the line and field path of every mistake (in the style of the sales
-book), and `ScriptLibrary.from_texts` merges several files, skipping bad ones and reporting
-them, so one broken file does not stop the bot. Reading the folder is the caller's job
-(`services/scripts.py`).
-
-Search (`ScriptLibrary.search`) matches the words of a query against each objection's title and
-keywords after Russian stemming, so "дороговато" and "цена высокая" both find "Дорого".
+This module holds the models of a file (`ScriptFile`) and the merged `ScriptLibrary`, with
+search and the check against the sales book. Reading the YAML, with every mistake named by
+line and field, is `domain.script_loading`; matching words by their Russian forms is
+`domain.script_search`.
 """
 
 from __future__ import annotations
 
-import difflib
 import enum
-import functools
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, NamedTuple, Self
+from typing import Annotated, Self
 
-import snowballstemmer  # type: ignore[import-untyped]
-import yaml
-from pydantic import Field, ValidationError, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import Field, model_validator
 
-from domain.sales_book import (
-    BookModel,
-    BookProblems,
-    Identifier,
-    Loc,
-    SalesBook,
-    SalesBookProblem,
-    _BookLoader,
-    _describe,
-    _duplicate_ids,
-    _duplicate_keys,
-    _explain,
-    _locate,
-    _show,
-    _syntax_problem,
-    _unknown_field,
-)
+from domain.book_fields import BookModel, BookProblems, Identifier, duplicate_ids
+from domain.sales_book import SalesBook
+from domain.script_search import PhraseIndex, search_words
+from domain.yaml_source import YamlProblem
 
 MAX_TEXT_LENGTH = 1500
 """An answer variant (and any single script text) is at most this long, so the bot can send the
@@ -65,9 +42,6 @@ and headings it fits one Telegram message (4096 characters)."""
 MAX_VARIANTS = 3
 MAX_TITLE_LENGTH = 100
 MAX_KEYWORD_LENGTH = 100
-
-ScriptProblem = SalesBookProblem
-"""One mistake in a scripts file: line, field path and message (see `SalesBookProblem`)."""
 
 
 class Style(enum.StrEnum):
@@ -107,69 +81,6 @@ ScriptText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 Keyword = Annotated[str, Field(min_length=1, max_length=MAX_KEYWORD_LENGTH)]
 
 
-# --- Words: normalising, stop words, stems ------------------------------------------------
-
-_WORD = re.compile(r"[0-9a-zа-я]+")
-
-_STOP_WORDS_TEXT = """
-а без бы в вам вас во вот все да для до его ее если есть еще же за и из или им их к как ко ли
-либо мне меня мной мы на нам нас наш наша наше наши не нет ни но ну о об от по при про с со так
-там тем то тоже тот ту тут у уж уже чем что чтобы эта эти это этого этот я вы ваш ваша ваше ваши
-он она оно они был была было были будет будем будут надо очень просто пожалуйста пока ведь вообще
-давайте
-"""
-
-STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
-"""Words that say nothing about which objection is meant; search ignores them (so "нет" alone
-finds nothing, while "нет времени" and "нет денег" find different objections)."""
-
-_MIN_SHARED_PREFIX = 4
-"""Two different stems match when one starts with the other and the words share at least this
-many first letters: "дороговато" (stem "дороговат") matches "дорого" (stem "дор", shared
-"дорог"), while "потом" (stem "пот") does not match "потребность" (shared "пот")."""
-
-_STEMMER: Any = snowballstemmer.stemmer("russian")
-
-
-def _normalise(text: str) -> str:
-    return text.lower().replace("ё", "е")
-
-
-def search_words(text: str) -> list[str]:
-    """The words of `text` that search uses: lower case, ё as е, no punctuation or stop words."""
-    return [word for word in _WORD.findall(_normalise(text)) if word not in STOP_WORDS]
-
-
-@functools.lru_cache(maxsize=8192)
-def _stem(word: str) -> str:
-    # The snowball stemmer object keeps state between calls: fine for the bot's one thread.
-    return str(_STEMMER.stemWord(word))
-
-
-@dataclass(frozen=True, slots=True)
-class _Term:
-    word: str
-    stem: str
-
-
-def _terms(text: str) -> list[_Term]:
-    return [_Term(word, _stem(word)) for word in search_words(text)]
-
-
-def _match(query: _Term, term: _Term) -> float:
-    if query.stem == term.stem:
-        return 1.0
-    shorter, longer = sorted((query.stem, term.stem), key=len)
-    if not longer.startswith(shorter):
-        return 0.0
-    shared = 0
-    for a, b in zip(query.word, term.word, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return 0.75 if shared >= _MIN_SHARED_PREFIX else 0.0
-
-
 # --- Models ----------------------------------------------------------------------------
 
 
@@ -196,7 +107,7 @@ class Objection(BookModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        problems = _duplicate_ids("variants", [variant.id for variant in self.variants])
+        problems = duplicate_ids("variants", [variant.id for variant in self.variants])
         for index, stage in enumerate(self.stages):
             if stage in self.stages[:index]:
                 problems.append((("stages", index), f"stage {stage!r} is listed twice"))
@@ -266,7 +177,7 @@ class ScriptFile(BookModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        problems = _duplicate_ids("objections", [item.id for item in self.objections])
+        problems = duplicate_ids("objections", [item.id for item in self.objections])
         seen: dict[tuple[str, str | None], int] = {}
         for index, script in enumerate(self.stage_scripts):
             key = (script.stage, script.pipeline)
@@ -275,7 +186,7 @@ class ScriptFile(BookModel):
                     (
                         ("stage_scripts", index, "stage"),
                         f"stage_scripts[{seen[key]}] is already the script for stage "
-                        f"{_for_whom(*key)}; keep one",
+                        f"{describe_stage(*key)}; keep one",
                     )
                 )
             else:
@@ -289,96 +200,9 @@ class ScriptFile(BookModel):
         return self
 
 
-def _for_whom(stage: str, pipeline: str | None) -> str:
+def describe_stage(stage: str, pipeline: str | None) -> str:
+    """The stage of a stage script in messages: 'proposal' of pipeline 'crm'."""
     return f"{stage!r}" + ("" if pipeline is None else f" of pipeline {pipeline!r}")
-
-
-# --- Parsing one file ---------------------------------------------------------------------
-
-
-class ScriptFileError(Exception):
-    """A scripts file is not valid; `problems` has one readable line per mistake (naming the
-    file, line and field) and `details` the same as data."""
-
-    def __init__(self, source: str, details: Sequence[ScriptProblem]) -> None:
-        self.source = source
-        self.details: list[ScriptProblem] = list(details)
-        self.problems: list[str] = [problem.render(source) for problem in self.details]
-        super().__init__("\n".join(self.problems))
-
-
-def parse_script_file(text: str, source: str = "scripts") -> ScriptFile:
-    """Parse and validate one scripts file; `source` names it in error messages."""
-    return _parse(text, source)[0]
-
-
-def _parse(text: str, source: str) -> tuple[ScriptFile, yaml.Node]:
-    root, data, details = _load_yaml(text, source)
-    script_file: ScriptFile | None = None
-    try:
-        script_file = ScriptFile.model_validate(data)
-    except ValidationError as exc:
-        details += _explain(exc, root, _describe_error)
-    if details or script_file is None:
-        details.sort(key=lambda problem: problem.line or 0)
-        raise ScriptFileError(source, details)
-    return script_file, root
-
-
-def _load_yaml(text: str, source: str) -> tuple[yaml.Node, Any, list[ScriptProblem]]:
-    loader: _BookLoader | None = None
-    try:
-        loader = _BookLoader(text)
-        root = loader.get_single_node()
-        duplicates = list(_duplicate_keys(root, "", set())) if root is not None else []
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        message = f"invalid YAML: character #x{exc.character:04x} is not allowed in a YAML file"
-        raise ScriptFileError(source, [ScriptProblem(line, "", message)]) from None
-    except yaml.MarkedYAMLError as exc:
-        raise ScriptFileError(source, [_syntax_problem(exc)]) from None
-    except yaml.YAMLError as exc:
-        raise ScriptFileError(source, [ScriptProblem(None, "", f"invalid YAML: {exc}")]) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if root is None:
-        message = "the file is empty; a scripts file has stage_scripts: and/or objections:"
-        raise ScriptFileError(source, [ScriptProblem(None, "", message)])
-    if not isinstance(data, dict):
-        message = (
-            "the top level must be a mapping with stage_scripts: and/or objections:, "
-            f"got {_show(data)}"
-        )
-        raise ScriptFileError(source, [ScriptProblem(root.start_mark.line + 1, "", message)])
-    return root, data, duplicates
-
-
-def _describe_error(error: ErrorDetails, loc: Loc) -> str:
-    kind = error["type"]
-    ctx: dict[str, Any] = error.get("ctx") or {}
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        return _unknown_field(loc, ScriptFile)
-    if kind == "enum":
-        styles = ", ".join(f"{style.value} ({style.label})" for style in Style)
-        close = difflib.get_close_matches(str(value).lower(), [s.value for s in Style], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown style {_show(value)}; the styles are: {styles}{hint}"
-    if kind == "string_type" and isinstance(value, dict):
-        return (
-            "must be text, but YAML read it as a mapping because it contains ': '; put the "
-            'text in double quotes, or write it on the next lines after ">-"'
-        )
-    if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} items (got {ctx.get('actual_length')})"
-    if kind == "string_too_long":
-        return (
-            f"must be at most {ctx.get('max_length')} characters (got {len(str(value))}) so that "
-            "it fits one Telegram message; shorten it"
-        )
-    return _describe(error, loc)
 
 
 # --- The library ------------------------------------------------------------------------
@@ -393,7 +217,7 @@ class Origin:
     path: str
 
     def render(self, message: str) -> str:
-        return ScriptProblem(self.line, self.path, message).render(self.source)
+        return YamlProblem(self.line, self.path, message).render(self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,13 +228,6 @@ class StageScripts:
     """The stage script (the pipeline's own if there is one), or None when there is none."""
     objections: tuple[Objection, ...]
     """Objections that typically come up on this stage, in library order."""
-
-
-class LibraryLoad(NamedTuple):
-    library: ScriptLibrary
-    problems: list[str]
-    """One line per problem ("file, line N, field: what is wrong"); the files or items named
-    were skipped, everything else is in the library."""
 
 
 class ScriptLibrary:
@@ -427,7 +244,7 @@ class ScriptLibrary:
         """Raises ValueError on a duplicate objection id or (stage, pipeline) script.
 
         The origins, keyed by (stage, pipeline) and by objection id, say where each item was
-        written, for messages; `from_texts` fills them in.
+        written, for messages; `domain.script_loading` fills them in.
         """
         self.stage_scripts: tuple[StageScript, ...] = tuple(stage_scripts)
         self.objections: tuple[Objection, ...] = tuple(objections)
@@ -442,75 +259,11 @@ class ScriptLibrary:
         for script in self.stage_scripts:
             key = (script.stage, script.pipeline)
             if key in self._by_stage:
-                raise ValueError(f"duplicate stage script for stage {_for_whom(*key)}")
+                raise ValueError(f"duplicate stage script for stage {describe_stage(*key)}")
             self._by_stage[key] = script
-        self._index = [_SearchEntry.of(objection) for objection in self.objections]
-        frequency: dict[str, int] = {}
-        for entry in self._index:
-            for stem in {term.stem for term in entry.terms}:
-                frequency[stem] = frequency.get(stem, 0) + 1
-        self._weight = {stem: 1 / count for stem, count in frequency.items()}
-
-    @classmethod
-    def from_texts(cls, files: Iterable[tuple[str, str]]) -> LibraryLoad:
-        """Build the library from (file name, YAML text) pairs, in the order given.
-
-        A file that is not valid is skipped whole and each of its mistakes reported. An
-        objection id or a (stage, pipeline) script already defined by an earlier file is
-        reported and that item skipped; the rest of its file still loads.
-        """
-        stage_scripts: list[StageScript] = []
-        objections: list[Objection] = []
-        stage_origins: dict[tuple[str, str | None], Origin] = {}
-        objection_origins: dict[str, Origin] = {}
-        problems: list[str] = []
-        for source, text in files:
-            try:
-                script_file, root = _parse(text, source)
-            except ScriptFileError as exc:
-                count = len(exc.problems)
-                problems += exc.problems
-                problems.append(
-                    f"{source}: not loaded because of the {count} problem"
-                    f"{'' if count == 1 else 's'} above; the other files are loaded"
-                )
-                continue
-            for index, script in enumerate(script_file.stage_scripts):
-                path, line = _locate(root, ("stage_scripts", index))
-                origin = Origin(source, line, path)
-                stage_key = (script.stage, script.pipeline)
-                if stage_key in stage_origins:
-                    first = stage_origins[stage_key]
-                    problems.append(
-                        origin.render(
-                            f"stage {_for_whom(*stage_key)} already has a script in "
-                            f"{first.source} (line {first.line}); this one is skipped"
-                        )
-                    )
-                    continue
-                stage_origins[stage_key] = origin
-                stage_scripts.append(script)
-            for index, objection in enumerate(script_file.objections):
-                path, line = _locate(root, ("objections", index))
-                origin = Origin(source, line, path)
-                if objection.id in objection_origins:
-                    first = objection_origins[objection.id]
-                    problems.append(
-                        origin.render(
-                            f"duplicate objection id {objection.id!r}: {first.source} (line "
-                            f"{first.line}) already uses it; this one is skipped"
-                        )
-                    )
-                    continue
-                objection_origins[objection.id] = origin
-                objections.append(objection)
-        library = cls(
-            stage_scripts,
-            objections,
-            stage_origins=stage_origins,
-            objection_origins=objection_origins,
+        self._index = PhraseIndex(
+            (objection.title, *objection.keywords) for objection in self.objections
         )
-        return LibraryLoad(library, problems)
 
     # --- Look-ups
 
@@ -550,26 +303,7 @@ class ScriptLibrary:
         a word in one). On equal scores an objection with a whole keyword phrase in the query
         ranks first, then library order. A query with nothing in common returns [].
         """
-        query_terms = _unique_terms(_terms(query))
-        if not query_terms or limit <= 0:
-            return []
-        scored: list[tuple[float, bool, int, Objection]] = []
-        for position, entry in enumerate(self._index):
-            score = 0.0
-            matched: set[_Term] = set()
-            for query_term in query_terms:
-                best = 0.0
-                for term in entry.terms:
-                    closeness = _match(query_term, term)
-                    if closeness > 0:
-                        matched.add(term)
-                        best = max(best, closeness * self._weight[term.stem])
-                score += best
-            if score > 0:
-                whole = any(set(phrase) <= matched for phrase in entry.phrases)
-                scored.append((score, whole, position, entry.objection))
-        scored.sort(key=lambda item: (-item[0], not item[1], item[2]))
-        return [objection for _, _, _, objection in scored[:limit]]
+        return [self.objections[position] for position in self._index.search(query, limit)]
 
     # --- Checking against a sales book
 
@@ -631,33 +365,7 @@ def _render(origin: Origin | None, field: str, message: str) -> str:
     if origin is None:
         return f"scripts: {message}"
     path = f"{origin.path}.{field}" if field else origin.path
-    return ScriptProblem(origin.line, path, message).render(origin.source)
-
-
-@dataclass(frozen=True, slots=True)
-class _SearchEntry:
-    objection: Objection
-    phrases: tuple[tuple[_Term, ...], ...]
-    """The title and each keyword as terms."""
-    terms: tuple[_Term, ...]
-    """All terms of the phrases, once each."""
-
-    @classmethod
-    def of(cls, objection: Objection) -> _SearchEntry:
-        phrases = tuple(
-            tuple(_terms(text)) for text in (objection.title, *objection.keywords) if _terms(text)
-        )
-        return cls(objection, phrases, tuple(_unique_terms(t for p in phrases for t in p)))
-
-
-def _unique_terms(terms: Iterable[_Term]) -> list[_Term]:
-    seen: set[_Term] = set()
-    unique: list[_Term] = []
-    for term in terms:
-        if term not in seen:
-            seen.add(term)
-            unique.append(term)
-    return unique
+    return YamlProblem(origin.line, path, message).render(origin.source)
 
 
 # --- A/B rotation -----------------------------------------------------------------------

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from domain.sales_book import WorkingHours
+from domain.book_working_hours import WorkingHours
 
 UTC = dt.UTC
 

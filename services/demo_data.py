@@ -44,16 +44,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.assignment import pick_next_manager
+from domain.book_loading import SalesBookError, parse_sales_book
+from domain.book_qualification import QualificationFramework
 from domain.deal import Deal, DealStatus, StageTransition, open_deal, with_deal_id
 from domain.qualification import QualificationLevel, level_for, score
 from domain.roles import Role
-from domain.sales_book import (
-    Pipeline,
-    QualificationFramework,
-    SalesBook,
-    SalesBookError,
-    parse_sales_book,
-)
+from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
 from storage.database import create_engine, create_session_factory, migrate
 from storage.models import (

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from domain.book_proposals import ProposalTemplate
 from domain.clock import Clock
 from domain.deal import Deal
 from domain.errors import DealClosed, DomainError
 from domain.proposal import missing_inputs, parse_input, template_for
-from domain.sales_book import ProposalTemplate, SalesBook
+from domain.sales_book import SalesBook
 from services.access import load_deal
 from services.staff import Actor
 from services.workspace import ActivityKind

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.book_qualification import QualificationFramework, Question
 from domain.clock import Clock
 from domain.deal import clean_comment
 from domain.qualification import (
@@ -13,7 +14,7 @@ from domain.qualification import (
     next_question,
     score,
 )
-from domain.sales_book import QualificationFramework, Question, SalesBook
+from domain.sales_book import SalesBook
 from services.access import load_deal
 from services.staff import Actor
 from storage.unit_of_work import UnitOfWork

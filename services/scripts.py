@@ -3,7 +3,8 @@
 The bot loads it once at start: every `*.yaml` (and `*.yml`) file of the folder, in name order.
 A file that cannot be read or is not valid is skipped and reported by name, line and field, so
 one bad file dropped in by the admin does not stop the bot; the caller logs the problems (and
-may tell the admin). Parsing, validation and search are in `domain.scripts`.
+may tell the admin). Parsing and validation are in `domain.script_loading`, search in
+`domain.scripts`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from domain.sales_book import SalesBook
-from domain.scripts import LibraryLoad, ScriptLibrary
+from domain.script_loading import LibraryLoad, load_script_library
 
 DEFAULT_SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "bot" / "scripts"
 """The bundled library; the admin adds scripts by dropping files in."""
@@ -53,7 +54,7 @@ def load_scripts(folder: Path = DEFAULT_SCRIPTS_DIR, book: SalesBook | None = No
             )
         except OSError as exc:
             problems.append(f"{path.name}: not loaded: cannot read it ({exc.strerror or exc})")
-    library, parse_problems = ScriptLibrary.from_texts(texts)
+    library, parse_problems = load_script_library(texts)
     problems += parse_problems
     if book is not None:
         problems += library.check_against(book)

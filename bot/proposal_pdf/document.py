@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.book_proposals import ProposalTemplate
 from domain.proposal import EconomicEffect, economic_effect
-from domain.sales_book import ProposalTemplate, SalesBook
+from domain.sales_book import SalesBook
 
 
 @dataclass(frozen=True)

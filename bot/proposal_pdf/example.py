@@ -14,8 +14,9 @@ from pathlib import Path
 from bot.proposal_pdf.document import ProposalDocument
 from bot.proposal_pdf.render import render_proposal
 from bot.proposal_pdf.texts import LOCALES
+from domain.book_loading import parse_sales_book
 from domain.proposal import template_for
-from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 
 EXAMPLE_DATE = dt.date(2026, 11, 23)
 

@@ -17,7 +17,7 @@ from bot.proposal_pdf.layout import (
     ProposalLayout,
 )
 from bot.proposal_pdf.numbers import format_date, format_number, percent_places, printable
-from domain.sales_book import ValueResult
+from domain.book_proposals import ValueResult
 
 RESULT_ORDER: tuple[ValueResult, ...] = ("cost_saved", "time_saved", "revenue_gained")
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
+from domain.book_loading import parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 from domain.working_time import WorkingCalendar
 from storage.database import create_engine, create_session_factory, migrate
 from tests.db import BACKENDS, fresh_database

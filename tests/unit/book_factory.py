@@ -10,7 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from domain.sales_book import Pipeline, QualificationFramework, SalesBook, WorkingHours
+from domain.book_qualification import QualificationFramework
+from domain.book_working_hours import WorkingHours
+from domain.sales_book import Pipeline, SalesBook
 
 
 def working_hours_data(**overrides: Any) -> dict[str, Any]:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.sales_book import (
-    DEFAULT_SALES_BOOK_PATH,
-    SalesBookError,
-    parse_sales_book,
-)
+from domain.book_loading import SalesBookError, parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH
 
 DEFAULT_TEXT = DEFAULT_SALES_BOOK_PATH.read_text(encoding="utf-8")
 SOURCE = "sales_books/my.yaml"

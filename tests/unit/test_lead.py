@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.book_loading import parse_sales_book
 from domain.lead import (
     UNKNOWN_SOURCE,
     InvalidPhone,
@@ -15,7 +16,7 @@ from domain.lead import (
     normalize_phone,
     promise,
 )
-from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 from domain.working_time import WorkingCalendar
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from domain.book_motivation import PayScheme
 from domain.motivation import ActivityProgress, earnings
-from domain.sales_book import PayScheme
 
 SCHEME = PayScheme.model_validate(
     {

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from domain.book_loading import parse_sales_book
+from domain.book_proposals import ProposalTemplate
 from domain.errors import DomainError, InvalidProposalInput, ProposalInputsMissing
 from domain.proposal import (
     INPUTS,
@@ -17,12 +19,7 @@ from domain.proposal import (
     parse_input,
     template_for,
 )
-from domain.sales_book import (
-    DEFAULT_SALES_BOOK_PATH,
-    ProposalTemplate,
-    SalesBook,
-    parse_sales_book,
-)
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 from tests.unit.book_factory import book_data, make_book
 
 

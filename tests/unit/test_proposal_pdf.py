@@ -20,18 +20,17 @@ from bot.proposal_pdf import (
     main,
     render_proposal,
 )
-from domain.sales_book import (
-    DEFAULT_SALES_BOOK_PATH,
+from domain.book_loading import parse_sales_book
+from domain.book_proposals import (
     PROPOSAL_ARGUMENT_LIMIT,
     PROPOSAL_PRICE_NOTE_LIMIT,
     PROPOSAL_STORY_CLIENT_LIMIT,
     PROPOSAL_STORY_RESULT_LIMIT,
     PROPOSAL_TITLE_LIMIT,
-    SalesBook,
     SuccessStory,
     ValueArgument,
-    parse_sales_book,
 )
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
 
 DATE = dt.date(2026, 11, 23)
 

@@ -11,14 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from domain.book_loading import SalesBookError, parse_sales_book
 from domain.sales_book import (
     DEFAULT_SALES_BOOK_PATH,
     KNOWN_KPIS,
     RESERVED_SOURCE_PREFIX,
     SalesBook,
-    SalesBookError,
     Stage,
-    parse_sales_book,
 )
 from tests.unit.sales_book_text import (
     DEFAULT_TEXT,

@@ -7,15 +7,10 @@ from collections import Counter
 
 import pytest
 
-from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
-from domain.scripts import (
-    MAX_TEXT_LENGTH,
-    ScriptLibrary,
-    Style,
-    Variant,
-    parse_script_file,
-    pick_variant,
-)
+from domain.book_loading import parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
+from domain.script_loading import load_script_library, parse_script_file
+from domain.scripts import MAX_TEXT_LENGTH, ScriptLibrary, Style, Variant, pick_variant
 from services.scripts import DEFAULT_SCRIPTS_DIR, load_scripts
 from tests.unit.script_files import GOOD_FILE, ids
 
@@ -187,7 +182,7 @@ def test_search_keeps_the_limit_and_ranks_both_objections_of_a_mixed_query(
 
 
 def test_a_short_stem_does_not_match_an_unrelated_longer_word() -> None:
-    library, problems = ScriptLibrary.from_texts(
+    library, problems = load_script_library(
         [
             (
                 "x.yaml",

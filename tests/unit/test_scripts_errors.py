@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook, parse_sales_book
-from domain.scripts import (
-    MAX_TEXT_LENGTH,
-    ScriptFileError,
-    ScriptLibrary,
-    parse_script_file,
-)
+from domain.book_loading import parse_sales_book
+from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
+from domain.script_loading import ScriptFileError, load_script_library, parse_script_file
+from domain.scripts import MAX_TEXT_LENGTH, ScriptLibrary
 from services.scripts import DEFAULT_SCRIPTS_DIR, load_scripts
 from tests.unit.script_files import GOOD_FILE, ids
 
@@ -227,7 +224,7 @@ def test_unreadable_files_and_a_missing_folder_are_reported(tmp_path: Path) -> N
 def test_check_against_reports_unknown_stages_pipelines_and_missing_scripts(
     book: SalesBook,
 ) -> None:
-    library, problems = ScriptLibrary.from_texts(
+    library, problems = load_script_library(
         [
             (
                 "odd.yaml",
