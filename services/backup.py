@@ -34,7 +34,7 @@ from storage.backup import (
     sqlite_file,
 )
 from storage.models import ReminderRow
-from storage.reminder_repository import ReminderStatus
+from storage.repositories.reminders import ReminderStatus
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from domain.roles import Action, require
 from services.access import load_deal
 from services.staff import Actor
 from storage.models import ReminderRow
-from storage.reminder_repository import ReminderStatus
+from storage.repositories.reminders import ReminderStatus
 from storage.unit_of_work import UnitOfWork
 
 MAX_PENDING = 200

@@ -23,7 +23,7 @@ from domain.roles import Role
 from services.leads import pass_deal_on
 from services.staff import personal_zone
 from storage.models import Contact, ReminderRow, StaffMember
-from storage.reminder_repository import ReminderStatus
+from storage.repositories.reminders import ReminderStatus
 from storage.unit_of_work import UnitOfWork
 
 LEASE = dt.timedelta(minutes=5)

@@ -7,14 +7,12 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.reminder_repository import ReminderRepository
-from storage.repositories import (
-    ContactRepository,
-    DealRepository,
-    InviteRepository,
-    StaffRepository,
-)
-from storage.spend_repository import SpendRepository
+from storage.repositories.contacts import ContactRepository
+from storage.repositories.deals import DealRepository
+from storage.repositories.invites import InviteRepository
+from storage.repositories.reminders import ReminderRepository
+from storage.repositories.spend import SpendRepository
+from storage.repositories.staff import StaffRepository
 
 
 class UnitOfWork:
