@@ -262,4 +262,3 @@ async def _change(
             await uow.reminders.plan(plan(deal), clock.now())
         await uow.commit()
         return deal
-

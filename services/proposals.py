@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from domain.activity import Activity
 from domain.clock import Clock
 from domain.deal import Deal
 from domain.errors import DealClosed, DomainError
@@ -101,7 +102,9 @@ async def proposal_sent(
         await _workable_deal(uow, actor, deal_id)
         now = clock.now()
         uow.deals.log_message(deal_id, "out", actor.user_id, "document", relay_text, now)
-        uow.deals.add_activity(deal_id, ActivityKind.PROPOSAL.value, actor.user_id, now, comment)
+        uow.activities.add(
+            Activity(deal_id, ActivityKind.PROPOSAL.value, actor.user_id, now, comment)
+        )
         await uow.commit()
 
 

@@ -7,12 +7,15 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.activities import ActivityRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.deals import DealRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.reminders import ReminderRepository
+from storage.repositories.script_uses import ScriptUseRepository
 from storage.repositories.spend import SpendRepository
 from storage.repositories.staff import StaffRepository
+from storage.repositories.training import TrainingRepository
 
 
 class UnitOfWork:
@@ -27,7 +30,10 @@ class UnitOfWork:
     invites: InviteRepository
     contacts: ContactRepository
     deals: DealRepository
+    activities: ActivityRepository
     reminders: ReminderRepository
+    trainings: TrainingRepository
+    script_uses: ScriptUseRepository
     spend: SpendRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -45,7 +51,10 @@ class UnitOfWork:
             self.invites = InviteRepository(self.session)
             self.contacts = ContactRepository(self.session)
             self.deals = DealRepository(self.session)
+            self.activities = ActivityRepository(self.session)
             self.reminders = ReminderRepository(self.session)
+            self.trainings = TrainingRepository(self.session)
+            self.script_uses = ScriptUseRepository(self.session)
             self.spend = SpendRepository(self.session)
         self._depth += 1
         return self

@@ -23,9 +23,9 @@ from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.roles import Action, Role, can
+from domain.staff import StaffMember
 from services.staff import Actor, StaffError, Team, create_invite, deactivate, team
 from services.training import STEPS, TrainingStatus, team_training
-from storage.models import StaffMember
 from storage.unit_of_work import UnitOfWork
 
 INVITE_LABEL_MAX = 64

@@ -1,5 +1,5 @@
-"""Deals as domain objects, their stage history, messages, activities and the figures and
-answers kept on them."""
+"""Deals as domain objects, with what is kept on each: the stage history, handovers, relayed
+messages, qualification answers and proposal figures."""
 
 from __future__ import annotations
 
@@ -7,21 +7,18 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
 from domain.qualification import QualificationLevel
 from storage.models import (
-    ActivityRow,
     DealMessageRow,
     DealRow,
     ProposalFigureRow,
     QualificationAnswerRow,
     ReassignmentRow,
-    ScriptUseRow,
     StageTransitionRow,
-    TrainingRow,
 )
 
 UNKNOWN_SOURCE = "unknown"
@@ -199,14 +196,6 @@ class DealRepository:
             )
         )
 
-    async def messages(self, deal_id: int) -> Sequence[DealMessageRow]:
-        query = (
-            select(DealMessageRow)
-            .where(DealMessageRow.deal_id == deal_id)
-            .order_by(DealMessageRow.at, DealMessageRow.id)
-        )
-        return (await self._session.scalars(query)).all()
-
     async def deal_of_relay(self, chat_id: int, message_id: int) -> int | None:
         query = select(DealMessageRow.deal_id).where(
             DealMessageRow.relay_chat_id == chat_id, DealMessageRow.relay_message_id == message_id
@@ -232,38 +221,6 @@ class DealRepository:
             query = query.where(DealRow.stage_id == stage_id)
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
 
-    def add_activity(
-        self, deal_id: int, kind: str, author_id: int, at: dt.datetime, comment: str | None
-    ) -> None:
-        self._session.add(
-            ActivityRow(deal_id=deal_id, kind=kind, author_id=author_id, at=at, comment=comment)
-        )
-
-    async def activity_kinds_since(self, deal_id: int, since: dt.datetime) -> set[str]:
-        """The kinds of activity logged on a deal at or after `since`."""
-        rows = await self._session.scalars(
-            select(ActivityRow.kind)
-            .where(ActivityRow.deal_id == deal_id, ActivityRow.at >= since)
-            .distinct()
-        )
-        return set(rows)
-
-    async def has_script_use(self, deal_id: int) -> bool:
-        return bool(
-            await self._session.scalar(select(exists().where(ScriptUseRow.deal_id == deal_id)))
-        )
-
-    async def training(self, staff_id: int) -> TrainingRow | None:
-        return await self._session.get(TrainingRow, staff_id)
-
-    async def start_training(self, staff_id: int, deal_id: int, at: dt.datetime) -> None:
-        """A fresh walk on this sandbox deal (an earlier one is forgotten)."""
-        await self._session.merge(
-            TrainingRow(
-                staff_id=staff_id, deal_id=deal_id, started_at=at, opened_at=None, completed_at=None
-            )
-        )
-
     async def proposal_figures(self, deal_id: int) -> dict[str, Decimal]:
         rows = await self._session.execute(
             select(ProposalFigureRow.input_id, ProposalFigureRow.value).where(
@@ -285,15 +242,6 @@ class DealRepository:
         await self._session.execute(
             delete(ProposalFigureRow).where(ProposalFigureRow.deal_id == deal_id)
         )
-
-    async def activities(self, deal_id: int, *, limit: int) -> Sequence[ActivityRow]:
-        query = (
-            select(ActivityRow)
-            .where(ActivityRow.deal_id == deal_id)
-            .order_by(ActivityRow.at.desc(), ActivityRow.id.desc())
-            .limit(limit)
-        )
-        return (await self._session.scalars(query)).all()
 
     async def qualification_answers(self, deal_id: int, framework_id: str) -> dict[str, int]:
         rows = await self._session.execute(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,13 +44,13 @@ class InviteRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def pending(self, now: dt.datetime) -> Sequence[InviteRow]:
+    async def pending(self, now: dt.datetime) -> list[Invite]:
         query = (
             select(InviteRow)
             .where(InviteRow.used_by.is_(None), InviteRow.expires_at > now)
             .order_by(InviteRow.created_at)
         )
-        return (await self._session.scalars(query)).all()
+        return [_invite_from_row(row) for row in await self._session.scalars(query)]
 
     async def _row(self, token_hash: str) -> InviteRow | None:
         row: InviteRow | None = await self._session.scalar(

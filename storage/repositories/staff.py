@@ -9,47 +9,63 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
-from storage.models import (
-    AssignmentCursor,
-    StaffMember,
-    StaffPipeline,
-)
+from domain.staff import StaffMember
+from storage.models import AssignmentCursor, StaffPipeline, StaffRow
 
 
 class StaffRepository:
+    """Staff members as `domain.staff.StaffMember`."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._loaded: dict[int, StaffRow] = {}
 
     async def get(self, telegram_id: int) -> StaffMember | None:
-        return await self._session.get(StaffMember, telegram_id)
+        # The session's identity map answers a second read without a query while `_loaded`
+        # holds the row.
+        row = await self._session.get(StaffRow, telegram_id)
+        return self._held(row) if row else None
 
     async def names(self, telegram_ids: Sequence[int]) -> dict[int, str | None]:
         """First names by Telegram id, in one query."""
         if not telegram_ids:
             return {}
         rows = await self._session.execute(
-            select(StaffMember.telegram_id, StaffMember.first_name).where(
-                StaffMember.telegram_id.in_(telegram_ids)
+            select(StaffRow.telegram_id, StaffRow.first_name).where(
+                StaffRow.telegram_id.in_(telegram_ids)
             )
         )
         return {telegram_id: name for telegram_id, name in rows.tuples()}
 
-    def add(self, member: StaffMember) -> None:
-        self._session.add(member)
+    async def add(self, member: StaffMember) -> None:
+        """Store a new staff member (at once: their pipelines refer to them)."""
+        row = StaffRow()
+        _copy_member_to_row(member, row)
+        self._session.add(row)
+        await self._session.flush()
+        self._loaded[member.telegram_id] = row
 
-    async def members(self, *, active_only: bool = False) -> Sequence[StaffMember]:
-        query = select(StaffMember).order_by(StaffMember.role, StaffMember.joined_at)
-        if active_only:
-            query = query.where(StaffMember.is_active.is_(True))
-        return (await self._session.scalars(query)).all()
-
-    async def active_with_role(self, role: Role) -> Sequence[StaffMember]:
-        query = (
-            select(StaffMember)
-            .where(StaffMember.role == role.value, StaffMember.is_active.is_(True))
-            .order_by(StaffMember.telegram_id)
+    async def save(self, member: StaffMember) -> None:
+        row = self._loaded.get(member.telegram_id) or await self._session.get(
+            StaffRow, member.telegram_id
         )
-        return (await self._session.scalars(query)).all()
+        if row is None:
+            raise LookupError(member.telegram_id)
+        _copy_member_to_row(member, row)
+
+    async def members(self, *, active_only: bool = False) -> list[StaffMember]:
+        query = select(StaffRow).order_by(StaffRow.role, StaffRow.joined_at)
+        if active_only:
+            query = query.where(StaffRow.is_active.is_(True))
+        return [self._held(row) for row in await self._session.scalars(query)]
+
+    async def active_with_role(self, role: Role) -> list[StaffMember]:
+        query = (
+            select(StaffRow)
+            .where(StaffRow.role == role.value, StaffRow.is_active.is_(True))
+            .order_by(StaffRow.telegram_id)
+        )
+        return [self._held(row) for row in await self._session.scalars(query)]
 
     async def set_pipelines(self, telegram_id: int, pipeline_ids: Sequence[str]) -> None:
         existing = await self._session.scalars(
@@ -73,15 +89,15 @@ class StaffRepository:
     @staticmethod
     def _serving(pipeline_id: str) -> Select[tuple[int, str | None]]:
         return (
-            select(StaffMember.telegram_id, StaffMember.language_code)
-            .join(StaffPipeline, StaffPipeline.staff_id == StaffMember.telegram_id)
+            select(StaffRow.telegram_id, StaffRow.language_code)
+            .join(StaffPipeline, StaffPipeline.staff_id == StaffRow.telegram_id)
             .where(
                 StaffPipeline.pipeline_id == pipeline_id,
-                StaffMember.role == Role.MANAGER.value,
-                StaffMember.is_active.is_(True),
-                StaffMember.is_reachable.is_(True),
+                StaffRow.role == Role.MANAGER.value,
+                StaffRow.is_active.is_(True),
+                StaffRow.is_reachable.is_(True),
             )
-            .order_by(StaffMember.telegram_id)
+            .order_by(StaffRow.telegram_id)
         )
 
     async def round_robin_candidates(
@@ -118,3 +134,36 @@ class StaffRepository:
     async def last_assigned(self, pipeline_id: str) -> int | None:
         cursor = await self._session.get(AssignmentCursor, pipeline_id)
         return cursor.last_manager_id if cursor else None
+
+    def _held(self, row: StaffRow) -> StaffMember:
+        # Held for `save`: a member read, changed and saved is read once.
+        self._loaded[row.telegram_id] = row
+        return _member_from_row(row)
+
+
+def _copy_member_to_row(member: StaffMember, row: StaffRow) -> None:
+    row.telegram_id = member.telegram_id
+    row.role = member.role.value
+    row.first_name = member.first_name
+    row.username = member.username
+    row.language_code = member.language_code
+    row.timezone = member.timezone
+    row.is_active = member.is_active
+    row.is_reachable = member.is_reachable
+    row.joined_at = member.joined_at
+    row.deactivated_at = member.deactivated_at
+
+
+def _member_from_row(row: StaffRow) -> StaffMember:
+    return StaffMember(
+        telegram_id=row.telegram_id,
+        role=Role(row.role),
+        first_name=row.first_name,
+        username=row.username,
+        language_code=row.language_code,
+        timezone=row.timezone,
+        is_active=row.is_active,
+        is_reachable=row.is_reachable,
+        joined_at=row.joined_at,
+        deactivated_at=row.deactivated_at,
+    )

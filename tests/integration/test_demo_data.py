@@ -35,10 +35,10 @@ from storage.database import create_engine, create_session_factory, migrate
 from storage.models import (
     ActivityRow,
     AssignmentCursor,
-    Contact,
+    ContactRow,
     DealRow,
     QualificationAnswerRow,
-    StaffMember,
+    StaffRow,
     StageTransitionRow,
 )
 from storage.unit_of_work import UnitOfWork
@@ -87,23 +87,23 @@ async def all_rows(session_factory: Factory) -> dict[str, list[tuple[object, ...
     async with session_factory() as session:
         staff = await session.execute(
             select(
-                StaffMember.telegram_id,
-                StaffMember.role,
-                StaffMember.first_name,
-                StaffMember.joined_at,
-            ).order_by(StaffMember.telegram_id)
+                StaffRow.telegram_id,
+                StaffRow.role,
+                StaffRow.first_name,
+                StaffRow.joined_at,
+            ).order_by(StaffRow.telegram_id)
         )
         contacts = await session.execute(
             select(
-                Contact.id,
-                Contact.telegram_id,
-                Contact.name,
-                Contact.phone,
-                Contact.company,
-                Contact.consent_at,
-                Contact.consent_version,
-                Contact.created_at,
-            ).order_by(Contact.id)
+                ContactRow.id,
+                ContactRow.telegram_id,
+                ContactRow.name,
+                ContactRow.phone,
+                ContactRow.company,
+                ContactRow.consent_at,
+                ContactRow.consent_version,
+                ContactRow.created_at,
+            ).order_by(ContactRow.id)
         )
         deals = await session.execute(
             select(
@@ -349,8 +349,8 @@ async def test_people_are_fake_consenting_and_well_formed(
     session_factory: Factory, book: SalesBook, summary: DemoSummary
 ) -> None:
     async with session_factory() as session:
-        staff = (await session.scalars(select(StaffMember))).all()
-        contacts = (await session.scalars(select(Contact))).all()
+        staff = (await session.scalars(select(StaffRow))).all()
+        contacts = (await session.scalars(select(ContactRow))).all()
     assert all(DEMO_ID_FIRST <= member.telegram_id < DEMO_ID_END for member in staff)
     assert all(member.first_name and member.is_active for member in staff)
     assert len({member.first_name for member in staff}) == len(staff)
@@ -430,8 +430,8 @@ async def test_existing_demo_data_is_kept_unless_replaced(
     replaced = await generate(session_factory, book, deals=20, seed=SEED + 1, replace=True)
     async with session_factory() as session:
         deals = await session.scalar(select(func.count()).select_from(DealRow))
-        contacts = await session.scalar(select(func.count()).select_from(Contact))
-        staff = await session.scalar(select(func.count()).select_from(StaffMember))
+        contacts = await session.scalar(select(func.count()).select_from(ContactRow))
+        staff = await session.scalar(select(func.count()).select_from(StaffRow))
         history_deals = await session.scalar(
             select(func.count(func.distinct(StageTransitionRow.deal_id)))
         )
