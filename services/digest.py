@@ -26,7 +26,6 @@ from services.kpi import KpiReport, funnels, kpis
 from services.lens import Lens, lens
 from services.motivation import behind_yesterday
 from services.staff import Actor, personal_zone
-from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
 IDLE_AFTER = dt.timedelta(days=7)
@@ -127,10 +126,10 @@ async def figures(
     pipelines = await funnels(uow, book, view, period)
     outlook = await forecast(uow, clock, book, calendar, zone, view)
     async with uow:
-        session = uow.session
-        lost = await q.lost_reasons(session, period.start, period.end, scope)
-        paused = await q.snoozed(session, now, scope)
-        late = await q.overdue_by_manager(session, now, scope=scope)
+        reports = uow.reports
+        lost = await reports.lost_reasons(period.start, period.end, scope)
+        paused = await reports.snoozed(now, scope)
+        late = await reports.overdue_by_manager(now, scope=scope)
         names = await uow.staff.names([manager for manager, _, _ in late if manager is not None])
         overdue = [
             (
@@ -141,8 +140,8 @@ async def figures(
             )
             for manager, count, worst in late
         ]
-        answered = await q.first_response(session, period.start, period.end, scope)
-        idle = await q.idle_deals(session, now, IDLE_AFTER, scope)
+        answered = await reports.first_response(period.start, period.end, scope)
+        idle = await reports.idle_deals(now, IDLE_AFTER, scope)
     return Digest(
         period,
         zone,

@@ -10,7 +10,6 @@ from domain.abtest import Comparison, Proportion, compare
 from domain.kpi import Period
 from domain.roles import Action, require
 from services.staff import Actor
-from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
 
@@ -36,7 +35,7 @@ class ObjectionResult:
 async def script_ab(uow: UnitOfWork, actor: Actor, period: Period) -> list[ObjectionResult]:
     require(actor.role, Action.VIEW_REPORTS)
     async with uow:
-        rows = await q.script_variants(uow.session, period.start, period.end)
+        rows = await uow.reports.script_variants(period.start, period.end)
     results = []
     for objection_id, group in groupby(rows, key=lambda row: row[0]):
         variants = [

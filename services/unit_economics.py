@@ -11,7 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.kpi import Period, month_shares
+from domain.kpi import TEAM, Period, month_shares
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from domain.unit_economics import (
@@ -27,7 +27,6 @@ from domain.unit_economics import (
 )
 from services.digest import month_so_far
 from services.staff import Actor
-from storage import report_queries as q
 from storage.unit_of_work import UnitOfWork
 
 
@@ -108,13 +107,13 @@ async def source_economics(
     require(actor.role, Action.VIEW_REPORTS)
     shares = month_shares(period, zone)
     async with uow:
-        session = uow.session
-        leads = await q.leads_by_source(session, period.start, period.end, q.TEAM)
-        won = await q.won_by_source(session, period.start, period.end, q.TEAM)
+        reports = uow.reports
+        leads = await reports.leads_by_source(period.start, period.end, TEAM)
+        won = await reports.won_by_source(period.start, period.end, TEAM)
         # Only the months with spend go into the query: a period of decades (typed dates) has
         # hundreds of months, nearly all of them without any.
         entered = await uow.spend.months_between(min(shares), max(shares))
-        spend = await q.spend_by_source(session, {month: shares[month] for month in entered})
+        spend = await reports.spend_by_source({month: shares[month] for month in entered})
     results = {
         source: SourceResults(leads.get(source, 0), *won.get(source, (0, Decimal(0))))
         for source in leads.keys() | won.keys()

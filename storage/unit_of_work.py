@@ -12,6 +12,7 @@ from storage.repositories.contacts import ContactRepository
 from storage.repositories.deals import DealRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.reminders import ReminderRepository
+from storage.repositories.reports import ReportRepository
 from storage.repositories.script_uses import ScriptUseRepository
 from storage.repositories.spend import SpendRepository
 from storage.repositories.staff import StaffRepository
@@ -35,6 +36,7 @@ class UnitOfWork:
     trainings: TrainingRepository
     script_uses: ScriptUseRepository
     spend: SpendRepository
+    reports: ReportRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -56,6 +58,7 @@ class UnitOfWork:
             self.trainings = TrainingRepository(self.session)
             self.script_uses = ScriptUseRepository(self.session)
             self.spend = SpendRepository(self.session)
+            self.reports = ReportRepository(self.session)
         self._depth += 1
         return self
 

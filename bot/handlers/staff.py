@@ -192,7 +192,7 @@ def _team_text(current: Team, settings: Settings, walks: Mapping[int, TrainingSt
             line += t("team.training_done", date=_local(walk.completed_at, settings.timezone))
         elif walk is not None:
             line += t("team.training_steps", done=walk.steps_done, total=len(STEPS))
-        elif member.role == Role.MANAGER.value:
+        elif member.role is Role.MANAGER:
             line += t("team.training_none")
         lines.append(line)
     if current.former_with_deals:
