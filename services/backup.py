@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from domain.clock import Clock
 from domain.reminders import Reminder, ReminderStatus, is_late, plan_backup
 from services.reminders import MAX_ATTEMPTS
+from services.unit_of_work import UnitOfWork
 from storage.backup import (
     BackupError,
     create_backup,
@@ -33,7 +34,6 @@ from storage.backup import (
     restore_backup,
     sqlite_file,
 )
-from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 

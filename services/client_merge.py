@@ -9,7 +9,7 @@ from domain.contact import Contact
 from domain.deal import Deal
 from services.access import load_deal
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 class NothingToMerge(LookupError):

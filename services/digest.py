@@ -26,7 +26,7 @@ from services.kpi import KpiReport, funnels, kpis
 from services.lens import Lens, lens
 from services.motivation import behind_yesterday
 from services.staff import Actor, personal_zone
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork, UnitOfWork
 
 IDLE_AFTER = dt.timedelta(days=7)
 
@@ -55,7 +55,11 @@ class Digest:
 
 
 async def plan_digests(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
 ) -> int:
     """Plan today's digest of every supervisor (admins when there is none); planning twice is
     harmless. Returns how many were planned or already there."""
@@ -87,7 +91,7 @@ def month_so_far(now: dt.datetime, zone: ZoneInfo) -> Period:
 
 
 async def digest(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
@@ -111,7 +115,7 @@ async def digest(
 
 
 async def figures(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,

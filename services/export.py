@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from domain.kpi import Period
 from services.lens import Lens
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class ExportRows:
     activities: list[tuple[object, ...]]
 
 
-async def export_rows(uow: UnitOfWork, view: Lens, period: Period) -> ExportRows:
+async def export_rows(uow: ReportingUnitOfWork, view: Lens, period: Period) -> ExportRows:
     scope = view.scope
     async with uow:
         reports = uow.reports

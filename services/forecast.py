@@ -14,7 +14,7 @@ from domain.forecast import OpenPipeline, PlanPace, month_of, month_progress
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import Lens, team_plans
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class Forecast:
 
 
 async def forecast(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,

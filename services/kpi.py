@@ -11,7 +11,7 @@ from domain.funnel import Funnel, build_funnel
 from domain.kpi import Figure, Period, plan_for, ratio
 from domain.sales_book import SalesBook
 from services.lens import Lens
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class KpiReport:
 
 
 async def kpis(
-    uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period, zone: ZoneInfo
+    uow: ReportingUnitOfWork, book: SalesBook, lens: Lens, period: Period, zone: ZoneInfo
 ) -> KpiReport:
     """The book's KPIs over the deals the lens counts, against its plan."""
     async with uow:
@@ -70,7 +70,9 @@ async def kpis(
     return KpiReport(period, current, previous, ordered)
 
 
-async def funnels(uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period) -> list[Funnel]:
+async def funnels(
+    uow: ReportingUnitOfWork, book: SalesBook, lens: Lens, period: Period
+) -> list[Funnel]:
     """Each pipeline's funnel (the lens's one pipeline's) for the deals created in the period."""
     order = {pipeline.id: [stage.id for stage in pipeline.stages] for pipeline in book.pipelines}
     async with uow:
@@ -90,7 +92,7 @@ async def funnels(uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period) 
 
 
 async def _figures(
-    uow: UnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo, lens: Lens
+    uow: ReportingUnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo, lens: Lens
 ) -> PeriodFigures:
     reports, scope = uow.reports, lens.scope
     key_and_later = {

@@ -22,7 +22,7 @@ from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
 from services.access import DealNotFound, load_deal
 from services.staff import Actor, Profile
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 DAY = dt.timedelta(days=1)
 

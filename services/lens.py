@@ -11,7 +11,7 @@ from domain.kpi import TEAM, Scope
 from domain.roles import Action, Role, can, require
 from domain.sales_book import SalesBook
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

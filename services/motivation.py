@@ -20,7 +20,7 @@ from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import team_plans
 from services.staff import Actor, StaffError, personal_zone
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork, UnitOfWork
 
 RoleKey = Literal["manager", "supervisor"]
 
@@ -48,7 +48,7 @@ class TeamMonth:
 
 
 async def my_month(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     actor: Actor,
@@ -65,14 +65,14 @@ async def my_month(
 
 
 async def team_month(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
 ) -> TeamMonth:
     require(actor.role, Action.VIEW_REPORTS)
     return await _months(uow, clock, book, zone)
 
 
 async def behind_yesterday(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
@@ -105,7 +105,11 @@ async def behind_yesterday(
 
 
 async def plan_nudges(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
 ) -> int:
     """Plan today's end-of-day nudge of each active manager, at the book's `nudge_at` on a
     working day while the working day lasts; once a day whatever the restarts. Whether it is
@@ -130,7 +134,7 @@ async def plan_nudges(
 
 
 async def needs_nudge(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, staff_id: int, zone: ZoneInfo
+    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, staff_id: int, zone: ZoneInfo
 ) -> dict[str, int]:
     """What a manager still misses today ({} when on target: no nudge is sent)."""
     targets = book.activity_targets.daily.get("manager", {})
@@ -147,7 +151,7 @@ async def needs_nudge(
 
 
 async def _months(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     zone: ZoneInfo,

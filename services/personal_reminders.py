@@ -16,7 +16,7 @@ from domain.reminders import Audience, PlannedReminder, Reminder, ReminderKind, 
 from domain.roles import Action, require
 from services.access import load_deal
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 MAX_PENDING = 200
 """Pending personal reminders one person may have (a runaway script must not fill the table)."""

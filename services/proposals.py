@@ -15,8 +15,8 @@ from domain.proposal import missing_inputs, parse_input, template_for
 from domain.sales_book import ProposalTemplate, SalesBook
 from services.access import load_deal
 from services.staff import Actor
+from services.unit_of_work import UnitOfWork
 from services.workspace import ActivityKind
-from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(eq=False)

@@ -16,7 +16,7 @@ from domain.qualification import (
 from domain.sales_book import QualificationFramework, Question, SalesBook
 from services.access import load_deal
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from domain.roles import Action, Role, require
 from domain.staff import StaffMember
 from services.access import DealNotFound
 from services.staff import Actor, StaffError
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

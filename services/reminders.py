@@ -32,7 +32,7 @@ from domain.roles import Role
 from domain.staff import StaffMember
 from services.leads import pass_deal_on
 from services.staff import personal_zone
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 LEASE = dt.timedelta(minutes=5)
 """How long a claim holds before another sweep may take the reminder over."""

@@ -11,7 +11,7 @@ from domain.script_use import ScriptUse
 from domain.scripts import Feedback, Objection, ScriptLibrary, Variant, pick_variant
 from services.access import load_deal
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 class ScriptUseUnknown(LookupError):

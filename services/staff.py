@@ -13,7 +13,7 @@ from domain.errors import InviteInvalid, PermissionDenied
 from domain.invites import Invite, hash_token, new_invite, redeem
 from domain.roles import Action, Role, require
 from domain.staff import StaffMember
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 class StaffError(Exception):

@@ -18,7 +18,7 @@ from domain.sales_book import SalesBook
 from domain.training import Training
 from domain.working_time import WorkingCalendar
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 STEPS = ("open", "qualify", "script", "move", "remind", "close")
 """The walk, in order: each a real screen of the bot."""

@@ -27,7 +27,7 @@ from domain.unit_economics import (
 )
 from services.digest import month_so_far
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,9 @@ def may_enter_spend(actor: Actor) -> None:
     require(actor.role, Action.ENTER_MARKETING_SPEND)
 
 
-async def recent_spend(uow: UnitOfWork, clock: Clock, actor: Actor, zone: ZoneInfo) -> RecentSpend:
+async def recent_spend(
+    uow: ReportingUnitOfWork, clock: Clock, actor: Actor, zone: ZoneInfo
+) -> RecentSpend:
     require(actor.role, Action.ENTER_MARKETING_SPEND)
     this_month, last_month = this_and_last_month(clock.now().astimezone(zone).date())
     async with uow:
@@ -62,7 +64,7 @@ async def recent_spend(uow: UnitOfWork, clock: Clock, actor: Actor, zone: ZoneIn
 
 
 async def enter_spend(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     actor: Actor,
@@ -82,7 +84,7 @@ async def enter_spend(
 
 
 async def import_spend(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     actor: Actor,
@@ -100,7 +102,7 @@ async def import_spend(
 
 
 async def source_economics(
-    uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+    uow: ReportingUnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
 ) -> SourceReport:
     """The team's unit economics per lead source for a period; for those who see the team's
     reports only (a manager's own deals say nothing about what a source costs)."""
@@ -124,7 +126,7 @@ async def source_economics(
 
 
 async def month_source_economics(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
 ) -> SourceReport:
     """The month so far, as the digest counts it."""
     return await source_economics(uow, book, actor, month_so_far(clock.now(), zone), zone)

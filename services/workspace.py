@@ -19,7 +19,7 @@ from domain.working_time import WorkingCalendar
 from services.access import load_deal
 from services.staff import Actor
 from services.training import TrainingStatus, deal_opened, training_status
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 8
 CARD_ACTIVITIES = 5
