@@ -24,8 +24,3 @@ class StaffMember:
     is_reachable: bool = True
     """False once Telegram answered 403: the person blocked the bot."""
     deactivated_at: dt.datetime | None = None
-
-    @property
-    def display_name(self) -> str:
-        """How colleagues see them in lists: the first name, else the Telegram id."""
-        return self.first_name or str(self.telegram_id)
