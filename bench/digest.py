@@ -183,7 +183,7 @@ async def measure(path: Path, repeat: int) -> tuple[SizeResult, bytes, str]:
     from services.lens import lens
     from services.staff import Actor
     from storage.database import create_engine, create_session_factory
-    from storage.models import DealRow, StaffMember
+    from storage.models import DealRow, StaffRow
     from storage.unit_of_work import UnitOfWork
 
     book = parse_sales_book(DEFAULT_SALES_BOOK_PATH.read_text(encoding="utf-8"))
@@ -195,7 +195,7 @@ async def measure(path: Path, repeat: int) -> tuple[SizeResult, bytes, str]:
     i18n = create_i18n("ru")
     async with session_factory() as session:
         head = await session.scalar(
-            select(StaffMember.telegram_id).where(StaffMember.role == Role.SUPERVISOR.value)
+            select(StaffRow.telegram_id).where(StaffRow.role == Role.SUPERVISOR.value)
         )
         deals = await session.scalar(select(func.count()).select_from(DealRow)) or 0
     assert head is not None, "the demo data has a supervisor"

@@ -37,7 +37,7 @@ from domain.reminders import Audience, PlannedReminder, ReminderKind
 from domain.roles import Role
 from services.reminders import claim_due
 from storage.database import create_engine, create_session_factory, migrate
-from storage.models import StaffMember
+from storage.models import StaffRow
 from storage.unit_of_work import UnitOfWork
 from tests.fake_telegram import FakeTelegram, running_fake_telegram
 
@@ -132,8 +132,8 @@ async def _reminders_for(
 ) -> None:
     async with UnitOfWork(session_factory) as uow:
         for person_id in people_ids:
-            uow.staff.add(
-                StaffMember(
+            uow.session.add(
+                StaffRow(
                     telegram_id=person_id,
                     role=Role.MANAGER.value,
                     first_name="Менеджер",

@@ -26,7 +26,7 @@ from bot.sender import PacedSender
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.deal import Deal
-from domain.reminders import OUTBOX_KINDS, REMINDER_KINDS, Audience, ReminderKind
+from domain.reminders import OUTBOX_KINDS, REMINDER_KINDS, Audience, Reminder, ReminderKind
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
@@ -43,7 +43,6 @@ from services.reminders import (
     prepare,
 )
 from services.staff import Actor, member_name
-from storage.models import ReminderRow
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -227,8 +226,8 @@ class ReminderSweeper:
             log.info("the reminder sweep was stopped by the shutdown")
 
     def _start_backups(
-        self, claimed: list[ReminderRow], in_flight: set[asyncio.Task[None]]
-    ) -> list[ReminderRow]:
+        self, claimed: list[Reminder], in_flight: set[asyncio.Task[None]]
+    ) -> list[Reminder]:
         """A claimed backup row is a job, not a message: it runs beside this tick's sends (the
         tick waits for it). Returns the rest."""
         messages = []
@@ -239,7 +238,7 @@ class ReminderSweeper:
                 messages.append(row)
         return messages
 
-    async def _run_backup(self, row: ReminderRow) -> None:
+    async def _run_backup(self, row: Reminder) -> None:
         settings = self._settings
         await run_due_backup(
             self._uow(),

@@ -43,6 +43,18 @@ class Period:
         return Period(self.start - self.length, self.start)
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which deals a figure counts: the whole team's, or one manager's, or one pipeline's; never
+    a /training sandbox deal."""
+
+    manager_id: int | None = None
+    pipeline_id: str | None = None
+
+
+TEAM = Scope()
+
+
 def plan_for(period: Period, monthly: Decimal, zone: ZoneInfo) -> Decimal:
     """The monthly plan pro rata to the period's share of each month it covers, by the local
     clock: one whole month is exactly the monthly plan, a day of a 30-day month 1/30 of it."""

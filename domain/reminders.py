@@ -120,6 +120,40 @@ class PlannedReminder:
     """An outbox message's facts (a title, a catalogue key and its values)."""
 
 
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    DROPPED = "dropped"
+    """No longer true when its time came (the deal moved on, was taken, closed)."""
+    CANCELLED = "cancelled"
+    """Cancelled by a person, or its recipient blocked the bot."""
+    FAILED = "failed"
+    """Telegram refused it for good (e.g. the chat is gone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A planned reminder as stored: what it says and to whom, and where its sending stands."""
+
+    id: int
+    key: str
+    kind: ReminderKind
+    audience: Audience
+    due_at: dt.datetime
+    status: ReminderStatus
+    deal_id: int | None = None
+    staff_id: int | None = None
+    """For a personal reminder: whose it is."""
+    text: str | None = None
+    stage_id: str | None = None
+    stage_entered_at: dt.datetime | None = None
+    """The stage visit a stage reminder belongs to: once the deal moves, it no longer fires."""
+    attempts: int = 0
+    """How often it was claimed: a reminder Telegram keeps failing is given up at last."""
+    payload: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     verdict: Verdict

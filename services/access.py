@@ -7,7 +7,7 @@ from __future__ import annotations
 from domain.deal import Deal
 from domain.roles import deal_action, is_hidden_from, require
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 class DealNotFound(LookupError):

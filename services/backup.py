@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from domain.clock import Clock
-from domain.reminders import is_late, plan_backup
+from domain.reminders import Reminder, ReminderStatus, is_late, plan_backup
 from services.reminders import MAX_ATTEMPTS
+from services.unit_of_work import UnitOfWork
 from storage.backup import (
     BackupError,
     create_backup,
@@ -33,9 +34,6 @@ from storage.backup import (
     restore_backup,
     sqlite_file,
 )
-from storage.models import ReminderRow
-from storage.reminder_repository import ReminderStatus
-from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +63,7 @@ async def run_due_backup(
     uow: UnitOfWork,
     clock: Clock,
     claimant: str,
-    reminder: ReminderRow,
+    reminder: Reminder,
     database_url: str,
     directory: Path,
     keep: int,

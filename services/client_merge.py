@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.contact import Contact
 from domain.deal import Deal
 from services.access import load_deal
 from services.staff import Actor
-from storage.models import Contact
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 class NothingToMerge(LookupError):
@@ -48,13 +48,15 @@ async def merge_clients(uow: UnitOfWork, actor: Actor, deal_id: int) -> MergePro
     async with uow:
         deal, other, joining, kept = await _both_sides(uow, actor, deal_id)
         proposal = MergeProposal(_side(other, kept), _side(deal, joining))
-        if joining.id != kept.id:
+        if joining.id is not None and joining.id != kept.id:
             for moving in await uow.deals.for_contact(joining.id):
                 if moving.id != deal.id:
                     moving.contact_id, moving.same_phone_as = kept.id, None
                     await uow.deals.save(moving)
             joining.merged_into_id = kept.id
             kept.company = kept.company or joining.company
+            await uow.contacts.save(joining)
+            await uow.contacts.save(kept)
         deal.contact_id, deal.same_phone_as = kept.id, None
         await uow.deals.save(deal)
         await uow.commit()

@@ -21,7 +21,7 @@ from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.access import load_deal
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 async def create_deal(

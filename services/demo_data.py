@@ -54,11 +54,11 @@ from domain.working_time import WorkingCalendar
 from storage.database import create_engine, create_session_factory, migrate
 from storage.models import (
     ActivityRow,
-    Contact,
+    ContactRow,
     DealRow,
     QualificationAnswerRow,
-    StaffMember,
     StaffPipeline,
+    StaffRow,
     StageTransitionRow,
 )
 from storage.unit_of_work import UnitOfWork
@@ -348,7 +348,7 @@ async def generate_demo_data(
     async with uow:
         await _clear_demo_data(uow, replace)
         for member in team.members:
-            uow.staff.add(member)
+            uow.session.add(member)
         await uow.session.flush()
         pipeline_ids = [pipeline.id for pipeline in book.pipelines]
         for manager_id in team.manager_ids:
@@ -374,7 +374,7 @@ async def generate_demo_data(
 
 @dataclass(frozen=True)
 class _Team:
-    members: list[StaffMember]
+    members: list[StaffRow]
     manager_ids: list[int]
     manager_names: list[str]
     supervisor_ids: list[int]
@@ -385,7 +385,7 @@ def _make_team(
 ) -> _Team:
     names = [*MALE_NAMES, *FEMALE_NAMES]
     rng.shuffle(names)
-    members: list[StaffMember] = []
+    members: list[StaffRow] = []
     manager_ids: list[int] = []
     manager_names: list[str] = []
     supervisor_ids: list[int] = []
@@ -396,7 +396,7 @@ def _make_team(
             name = f"{name} {index // len(names) + 1}"
         is_manager = index < managers
         members.append(
-            StaffMember(
+            StaffRow(
                 telegram_id=telegram_id,
                 role=(Role.MANAGER if is_manager else Role.SUPERVISOR).value,
                 first_name=name,
@@ -418,11 +418,11 @@ def _make_team(
 
 async def _clear_demo_data(uow: UnitOfWork, replace: bool) -> None:
     session = uow.session
-    demo_staff = StaffMember.telegram_id.between(DEMO_ID_FIRST, DEMO_ID_END - 1)
+    demo_staff = StaffRow.telegram_id.between(DEMO_ID_FIRST, DEMO_ID_END - 1)
     demo_deals = await session.scalar(
         select(func.count()).select_from(DealRow).where(DealRow.is_demo.is_(True))
     )
-    staff = await session.scalar(select(func.count()).select_from(StaffMember).where(demo_staff))
+    staff = await session.scalar(select(func.count()).select_from(StaffRow).where(demo_staff))
     if not demo_deals and not staff:
         return
     if not replace:
@@ -446,12 +446,12 @@ async def _clear_demo_data(uow: UnitOfWork, replace: bool) -> None:
     # Stage history, activities, messages and answers go with their deals (ON DELETE CASCADE).
     await session.execute(delete(DealRow).where(DealRow.is_demo.is_(True)))
     await session.execute(
-        delete(Contact).where(Contact.telegram_id.between(DEMO_ID_FIRST, DEMO_ID_END - 1))
+        delete(ContactRow).where(ContactRow.telegram_id.between(DEMO_ID_FIRST, DEMO_ID_END - 1))
     )
     await session.execute(
         delete(StaffPipeline).where(StaffPipeline.staff_id.between(DEMO_ID_FIRST, DEMO_ID_END - 1))
     )
-    await session.execute(delete(StaffMember).where(demo_staff))
+    await session.execute(delete(StaffRow).where(demo_staff))
 
 
 # --- working time as a line ------------------------------------------------------------------
@@ -898,7 +898,7 @@ async def _store_batch(
     cards = [plan.new_contact for plan in plans if plan.new_contact is not None]
     if cards:
         await session.execute(
-            insert(Contact).execution_options(render_nulls=True),
+            insert(ContactRow).execution_options(render_nulls=True),
             [
                 {
                     "telegram_id": card.telegram_id,
@@ -916,8 +916,8 @@ async def _store_batch(
             ],
         )
         stored = await session.execute(
-            select(Contact.telegram_id, Contact.id).where(
-                Contact.telegram_id.in_([card.telegram_id for card in cards])
+            select(ContactRow.telegram_id, ContactRow.id).where(
+                ContactRow.telegram_id.in_([card.telegram_id for card in cards])
             )
         )
         ids_by_telegram_id: dict[int | None, int] = {row[0]: row[1] for row in stored}

@@ -26,8 +26,7 @@ from services.kpi import KpiReport, funnels, kpis
 from services.lens import Lens, lens
 from services.motivation import behind_yesterday
 from services.staff import Actor, personal_zone
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork, UnitOfWork
 
 IDLE_AFTER = dt.timedelta(days=7)
 
@@ -56,7 +55,11 @@ class Digest:
 
 
 async def plan_digests(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
 ) -> int:
     """Plan today's digest of every supervisor (admins when there is none); planning twice is
     harmless. Returns how many were planned or already there."""
@@ -88,7 +91,7 @@ def month_so_far(now: dt.datetime, zone: ZoneInfo) -> Period:
 
 
 async def digest(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
@@ -112,7 +115,7 @@ async def digest(
 
 
 async def figures(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
@@ -127,10 +130,10 @@ async def figures(
     pipelines = await funnels(uow, book, view, period)
     outlook = await forecast(uow, clock, book, calendar, zone, view)
     async with uow:
-        session = uow.session
-        lost = await q.lost_reasons(session, period.start, period.end, scope)
-        paused = await q.snoozed(session, now, scope)
-        late = await q.overdue_by_manager(session, now, scope=scope)
+        reports = uow.reports
+        lost = await reports.lost_reasons(period.start, period.end, scope)
+        paused = await reports.snoozed(now, scope)
+        late = await reports.overdue_by_manager(now, scope=scope)
         names = await uow.staff.names([manager for manager, _, _ in late if manager is not None])
         overdue = [
             (
@@ -141,8 +144,8 @@ async def figures(
             )
             for manager, count, worst in late
         ]
-        answered = await q.first_response(session, period.start, period.end, scope)
-        idle = await q.idle_deals(session, now, IDLE_AFTER, scope)
+        answered = await reports.first_response(period.start, period.end, scope)
+        idle = await reports.idle_deals(now, IDLE_AFTER, scope)
     return Digest(
         period,
         zone,

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from domain.kpi import Period
 from services.lens import Lens
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +17,12 @@ class ExportRows:
     activities: list[tuple[object, ...]]
 
 
-async def export_rows(uow: UnitOfWork, view: Lens, period: Period) -> ExportRows:
+async def export_rows(uow: ReportingUnitOfWork, view: Lens, period: Period) -> ExportRows:
     scope = view.scope
     async with uow:
-        session = uow.session
+        reports = uow.reports
         return ExportRows(
-            deals=await q.deals_created(session, period.start, period.end, scope),
-            history=await q.stage_history(session, period.start, period.end, scope),
-            activities=await q.activities(session, period.start, period.end, scope),
+            deals=await reports.deals_created(period.start, period.end, scope),
+            history=await reports.stage_history(period.start, period.end, scope),
+            activities=await reports.activities(period.start, period.end, scope),
         )

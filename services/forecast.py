@@ -14,8 +14,7 @@ from domain.forecast import OpenPipeline, PlanPace, month_of, month_progress
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import Lens, team_plans
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +40,7 @@ class Forecast:
 
 
 async def forecast(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
@@ -57,10 +56,10 @@ async def forecast(
         for pipeline in book.pipelines
     }
     async with uow:
-        open_deals = await q.open_pipeline(uow.session, probabilities, lens.scope)
+        open_deals = await uow.reports.open_pipeline(probabilities, lens.scope)
         # Up to this moment included: a deal won a second ago counts.
-        won = await q.won_by_manager(
-            uow.session, month_start, now + dt.timedelta(seconds=1), lens.scope
+        won = await uow.reports.won_by_manager(
+            month_start, now + dt.timedelta(seconds=1), lens.scope
         )
         plans = await team_plans(uow, book)
         if lens.pipeline_id is not None:

@@ -11,8 +11,7 @@ from domain.funnel import Funnel, build_funnel
 from domain.kpi import Figure, Period, plan_for, ratio
 from domain.sales_book import SalesBook
 from services.lens import Lens
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,7 @@ class KpiReport:
 
 
 async def kpis(
-    uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period, zone: ZoneInfo
+    uow: ReportingUnitOfWork, book: SalesBook, lens: Lens, period: Period, zone: ZoneInfo
 ) -> KpiReport:
     """The book's KPIs over the deals the lens counts, against its plan."""
     async with uow:
@@ -71,11 +70,13 @@ async def kpis(
     return KpiReport(period, current, previous, ordered)
 
 
-async def funnels(uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period) -> list[Funnel]:
+async def funnels(
+    uow: ReportingUnitOfWork, book: SalesBook, lens: Lens, period: Period
+) -> list[Funnel]:
     """Each pipeline's funnel (the lens's one pipeline's) for the deals created in the period."""
     order = {pipeline.id: [stage.id for stage in pipeline.stages] for pipeline in book.pipelines}
     async with uow:
-        furthest = await q.furthest_stages(uow.session, period.start, period.end, order, lens.scope)
+        furthest = await uow.reports.furthest_stages(period.start, period.end, order, lens.scope)
     return [
         build_funnel(
             pipeline,
@@ -91,23 +92,23 @@ async def funnels(uow: UnitOfWork, book: SalesBook, lens: Lens, period: Period) 
 
 
 async def _figures(
-    uow: UnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo, lens: Lens
+    uow: ReportingUnitOfWork, book: SalesBook, period: Period, zone: ZoneInfo, lens: Lens
 ) -> PeriodFigures:
-    session, scope = uow.session, lens.scope
+    reports, scope = uow.reports, lens.scope
     key_and_later = {
         pipeline.id: [
             stage.id for stage in pipeline.stages[pipeline.stage_index(pipeline.key_stage) :]
         ]
         for pipeline in book.pipelines
     }
-    won_count, revenue = await q.won(session, period.start, period.end, scope)
+    won_count, revenue = await reports.won(period.start, period.end, scope)
     return PeriodFigures(
-        new_leads=await q.new_leads(session, period.start, period.end, scope),
-        reached_key_stage=await q.reached_key_stage(
-            session, period.start, period.end, key_and_later, scope
+        new_leads=await reports.new_leads(period.start, period.end, scope),
+        reached_key_stage=await reports.reached_key_stage(
+            period.start, period.end, key_and_later, scope
         ),
         won_deals=won_count,
         revenue=revenue,
-        cycle_days=await q.median_cycle_days(session, period.start, period.end, scope),
+        cycle_days=await reports.median_cycle_days(period.start, period.end, scope),
         plan=None if lens.monthly_plan is None else plan_for(period, lens.monthly_plan, zone),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from domain.assignment import pick_next_manager
 from domain.clock import Clock
+from domain.contact import Contact
 from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
 from domain.errors import PermissionDenied
 from domain.reminders import (
@@ -21,8 +22,7 @@ from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
 from services.access import DealNotFound, load_deal
 from services.staff import Actor, Profile
-from storage.models import Contact
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 DAY = dt.timedelta(days=1)
 
@@ -125,14 +125,18 @@ async def record_consent(uow: UnitOfWork, clock: Clock, book: SalesBook, profile
     """The first thing stored about a lead: who consented, when, to which policy text."""
     async with uow:
         contact = await uow.contacts.by_telegram_id(profile.user_id)
+        known = contact is not None
         if contact is None:
             contact = Contact(telegram_id=profile.user_id, created_at=clock.now())
-            uow.contacts.add(contact)
         contact.username = profile.username
         contact.language_code = profile.language_code
         contact.consent_at = clock.now()
         contact.consent_version = book.consent.version
         contact.erased_at = None
+        if known:
+            await uow.contacts.save(contact)
+        else:
+            await uow.contacts.add(contact)
         await uow.commit()
 
 
@@ -158,6 +162,8 @@ async def submit_request(
         contact.phone = form.phone
         contact.company = form.company
         contact.username = profile.username
+        await uow.contacts.save(contact)
+        assert contact.id is not None
 
         open_deal_now, recent_requests = await uow.deals.open_deal_and_requests_since(
             contact.id, profile.user_id, now - DAY, any_chat=form.phone_verified
@@ -215,7 +221,6 @@ async def pass_deal_on(uow: UnitOfWork, clock: Clock, deal_id: int, manager_id: 
         deal = await uow.deals.get(deal_id)
         if deal is None or deal.id is None or deal.manager_id != manager_id:
             return
-        await uow.session.flush()
         deal.manager_id, _ = await _next_manager(uow, deal.pipeline_id)
         await uow.deals.save(deal)
         await uow.reminders.plan([owe_card(deal.id, clock.now())], clock.now())
@@ -346,7 +351,7 @@ async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[
     anonymised, so the figures stay true. Returns (deal, manager) pairs to notify."""
     async with uow:
         contact = await uow.contacts.by_telegram_id(user_id)
-        if contact is None:
+        if contact is None or contact.id is None:
             return []
         deals = await uow.deals.for_contact_or_chat(contact.id, user_id)
         for deal in deals:
@@ -354,12 +359,8 @@ async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[
             deal.lead_chat_id = None
             await uow.deals.save(deal)
         await uow.deals.erase_message_texts([d.id for d in deals if d.id is not None])
-        contact.telegram_id = None
-        contact.name = contact.phone = contact.company = contact.username = None
-        contact.language_code = None
-        contact.consent_at = None
-        contact.consent_version = None
-        contact.erased_at = clock.now()
+        contact.erase(clock.now())
+        await uow.contacts.save(contact)
         await uow.reminders.plan(
             [
                 owe_note(
@@ -393,23 +394,23 @@ async def _filing_contact(
             return merged, None
     if same_phone is None or same_phone.id == contact.id:
         return contact, None
-    if not verified or await uow.deals.for_contact(contact.id):
+    if contact.id is None or not verified or await uow.deals.for_contact(contact.id):
         # A typed phone, or two histories: keep them apart rather than guess.
         return contact, same_phone
     # The person we already know by this phone, proven to write from this Telegram account:
     # one contact, carrying this account and this consent.
     consent_at, consent_version = contact.consent_at, contact.consent_version
-    await uow.session.delete(contact)
-    await uow.session.flush()
+    await uow.contacts.remove(contact)
     same_phone.telegram_id = user_id
     same_phone.consent_at, same_phone.consent_version = consent_at, consent_version
     same_phone.erased_at = None
+    await uow.contacts.save(same_phone)
     return same_phone, None
 
 
 async def _same_phone(uow: UnitOfWork, other_client: Contact | None) -> SamePhone | None:
     """The other client's latest deal, for the manager's "the same phone as №N (name)"."""
-    if other_client is None:
+    if other_client is None or other_client.id is None:
         return None
     deal = await uow.deals.latest_for_contact(other_client.id)
     if deal is None or deal.id is None:

@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.forecast import manager_plans
+from domain.kpi import TEAM, Scope
 from domain.roles import Action, Role, can, require
 from domain.sales_book import SalesBook
 from services.staff import Actor
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class Lens:
     """Whose figures a report shows: the deals it counts and the monthly plan they answer to."""
 
-    scope: q.Scope
+    scope: Scope
     monthly_plan: Decimal | None
     """None: no plan applies (one pipeline's figures)."""
     manager_id: int | None = None
@@ -40,18 +40,18 @@ async def lens(
     if manager_id is not None or pipeline_id is not None:
         require(actor.role, Action.VIEW_REPORTS)
     elif can(actor.role, Action.VIEW_REPORTS):
-        return Lens(q.TEAM, book.plan.monthly_revenue)
+        return Lens(TEAM, book.plan.monthly_revenue)
     else:
         require(actor.role, Action.VIEW_OWN_DEALS)
         manager_id = actor.user_id
     if pipeline_id is not None:
         book.pipeline(pipeline_id)  # KeyError for a pipeline the book does not have
-        return Lens(q.pipeline_scope(pipeline_id), None, pipeline_id=pipeline_id)
+        return Lens(Scope(pipeline_id=pipeline_id), None, pipeline_id=pipeline_id)
     assert manager_id is not None
     async with uow:
         plans = await team_plans(uow, book)
     plan = plans.get(manager_id, book.plan.per_manager.get(str(manager_id), Decimal(0)))
-    return Lens(q.manager_scope(manager_id), plan, manager_id=manager_id)
+    return Lens(Scope(manager_id=manager_id), plan, manager_id=manager_id)
 
 
 async def team_plans(uow: UnitOfWork, book: SalesBook) -> dict[int, Decimal]:

@@ -20,8 +20,7 @@ from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import team_plans
 from services.staff import Actor, StaffError, personal_zone
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork, UnitOfWork
 
 RoleKey = Literal["manager", "supervisor"]
 
@@ -49,7 +48,7 @@ class TeamMonth:
 
 
 async def my_month(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     actor: Actor,
@@ -66,14 +65,14 @@ async def my_month(
 
 
 async def team_month(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
 ) -> TeamMonth:
     require(actor.role, Action.VIEW_REPORTS)
     return await _months(uow, clock, book, zone)
 
 
 async def behind_yesterday(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
@@ -92,8 +91,7 @@ async def behind_yesterday(
     start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
     async with uow:
         managers = list(await uow.staff.active_with_role(Role.MANAGER))
-        done = await q.activities_by_author(
-            uow.session,
+        done = await uow.reports.activities_by_author(
             [m.telegram_id for m in managers],
             start.astimezone(dt.UTC),
             (start + dt.timedelta(days=1)).astimezone(dt.UTC),
@@ -107,7 +105,11 @@ async def behind_yesterday(
 
 
 async def plan_nudges(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, zone: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    zone: ZoneInfo,
 ) -> int:
     """Plan today's end-of-day nudge of each active manager, at the book's `nudge_at` on a
     working day while the working day lasts; once a day whatever the restarts. Whether it is
@@ -132,7 +134,7 @@ async def plan_nudges(
 
 
 async def needs_nudge(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, staff_id: int, zone: ZoneInfo
+    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, staff_id: int, zone: ZoneInfo
 ) -> dict[str, int]:
     """What a manager still misses today ({} when on target: no nudge is sent)."""
     targets = book.activity_targets.daily.get("manager", {})
@@ -142,14 +144,14 @@ async def needs_nudge(
             return {}
         local_zone = personal_zone(member.timezone, zone)
         start = named_period("today", clock.now(), local_zone).start
-        done = await q.activities_by_author(
-            uow.session, [staff_id], start, start + dt.timedelta(days=1)
+        done = await uow.reports.activities_by_author(
+            [staff_id], start, start + dt.timedelta(days=1)
         )
     return ActivityProgress(done.get(staff_id, {}), targets).missing
 
 
 async def _months(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     zone: ZoneInfo,
@@ -163,21 +165,20 @@ async def _months(
         members = [
             member
             for member in await uow.staff.members(active_only=True)
-            if member.role in (Role.MANAGER.value, Role.SUPERVISOR.value)
+            if member.role in (Role.MANAGER, Role.SUPERVISOR)
             and (only is None or member.telegram_id == only)
         ]
         if only is not None and not members:
             member = await uow.staff.get(only)
-            if member is None or Role(member.role) not in (Role.MANAGER, Role.SUPERVISOR):
+            if member is None or member.role not in (Role.MANAGER, Role.SUPERVISOR):
                 raise StaffError("not_staff")
             members = [member]  # someone deactivated this month: their month so far
         # Up to this moment included: a deal won a second ago counts.
-        won = await q.won_by_manager_and_pipeline(
-            uow.session, month_start, now + dt.timedelta(seconds=1)
+        won = await uow.reports.won_by_manager_and_pipeline(
+            month_start, now + dt.timedelta(seconds=1)
         )
         plans = await team_plans(uow, book)
-        done = await q.activities_by_author(
-            uow.session,
+        done = await uow.reports.activities_by_author(
             [member.telegram_id for member in members],
             day_start,
             day_start + dt.timedelta(days=1),
@@ -187,7 +188,7 @@ async def _months(
     team_average = team_revenue / team_deals if team_deals else None
     people = []
     for member in members:
-        role = Role(member.role)
+        role = member.role
         if role is Role.MANAGER:
             mine = {key: value for key, value in won.items() if key[0] == member.telegram_id}
             plan = plans.get(member.telegram_id, book.plan.per_manager.get(str(member.telegram_id)))

@@ -4,6 +4,7 @@ the person who set them: only they see, move or cancel them."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -11,13 +12,11 @@ from dataclasses import dataclass
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH
 from domain.errors import PermissionDenied
-from domain.reminders import Audience, PlannedReminder, ReminderKind
+from domain.reminders import Audience, PlannedReminder, Reminder, ReminderKind, ReminderStatus
 from domain.roles import Action, require
 from services.access import load_deal
 from services.staff import Actor
-from storage.models import ReminderRow
-from storage.reminder_repository import ReminderStatus
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 MAX_PENDING = 200
 """Pending personal reminders one person may have (a runaway script must not fill the table)."""
@@ -89,29 +88,31 @@ async def move_reminder(
     if at <= clock.now():
         raise ReminderProblem("past")
     async with uow:
-        row = await _own(uow, actor, reminder_id)
-        row.due_at = at
+        moved = dataclasses.replace(await _own(uow, actor, reminder_id), due_at=at)
+        await uow.reminders.save(moved)
         await uow.commit()
-        return _view(row)
+        return _view(moved)
 
 
 async def cancel_reminder(uow: UnitOfWork, actor: Actor, reminder_id: int) -> PersonalReminder:
     async with uow:
-        row = await _own(uow, actor, reminder_id)
-        row.status = ReminderStatus.CANCELLED.value
+        cancelled = dataclasses.replace(
+            await _own(uow, actor, reminder_id), status=ReminderStatus.CANCELLED
+        )
+        await uow.reminders.save(cancelled)
         await uow.commit()
-        return _view(row)
+        return _view(cancelled)
 
 
-async def _own(uow: UnitOfWork, actor: Actor, reminder_id: int) -> ReminderRow:
+async def _own(uow: UnitOfWork, actor: Actor, reminder_id: int) -> Reminder:
     """A pending personal reminder of this person; ids come from buttons and can be forged."""
     row = await uow.reminders.get(reminder_id)
-    if row is None or row.status != ReminderStatus.PENDING.value:
+    if row is None or row.status is not ReminderStatus.PENDING:
         raise ReminderProblem("not_found")
-    if row.staff_id != actor.user_id or row.kind != ReminderKind.PERSONAL.value:
+    if row.staff_id != actor.user_id or row.kind is not ReminderKind.PERSONAL:
         raise PermissionDenied(Action.VIEW_OWN_DEALS, actor.role)
     return row
 
 
-def _view(row: ReminderRow) -> PersonalReminder:
+def _view(row: Reminder) -> PersonalReminder:
     return PersonalReminder(row.id, row.due_at, row.text or "", row.deal_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from domain.activity import Activity
 from domain.book_proposals import ProposalTemplate
 from domain.clock import Clock
 from domain.deal import Deal
@@ -15,8 +16,8 @@ from domain.proposal import missing_inputs, parse_input, template_for
 from domain.sales_book import SalesBook
 from services.access import load_deal
 from services.staff import Actor
+from services.unit_of_work import UnitOfWork
 from services.workspace import ActivityKind
-from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(eq=False)
@@ -102,7 +103,9 @@ async def proposal_sent(
         await _workable_deal(uow, actor, deal_id)
         now = clock.now()
         uow.deals.log_message(deal_id, "out", actor.user_id, "document", relay_text, now)
-        uow.deals.add_activity(deal_id, ActivityKind.PROPOSAL.value, actor.user_id, now, comment)
+        uow.activities.add(
+            Activity(deal_id, ActivityKind.PROPOSAL.value, actor.user_id, now, comment)
+        )
         await uow.commit()
 
 

@@ -17,7 +17,7 @@ from domain.qualification import (
 from domain.sales_book import SalesBook
 from services.access import load_deal
 from services.staff import Actor
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from domain.clock import Clock
 from domain.deal import Deal, Reassignment
 from domain.reminders import PlannedReminder, owe_card, owe_note
 from domain.roles import Action, Role, require
+from domain.staff import StaffMember
 from services.access import DealNotFound
 from services.staff import Actor, StaffError
-from storage.models import StaffMember
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ async def _hand_over(
     to_manager_id: int,
 ) -> Handover:
     target = await uow.staff.get(to_manager_id)
-    if target is None or not target.is_active or target.role != Role.MANAGER.value:
+    if target is None or not target.is_active or target.role is not Role.MANAGER:
         raise StaffError("not_a_manager")
     source = await uow.staff.get(from_manager_id) if from_manager_id is not None else None
     now = clock.now()

@@ -17,14 +17,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
+from domain.contact import Contact
 from domain.deal import Deal
-from domain.reminders import Audience, ReminderKind, Verdict, decide, is_late
+from domain.reminders import (
+    Audience,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Verdict,
+    decide,
+    is_late,
+)
 from domain.roles import Role
+from domain.staff import StaffMember
 from services.leads import pass_deal_on
 from services.staff import personal_zone
-from storage.models import Contact, ReminderRow, StaffMember
-from storage.reminder_repository import ReminderStatus
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 LEASE = dt.timedelta(minutes=5)
 """How long a claim holds before another sweep may take the reminder over."""
@@ -109,7 +117,7 @@ async def claim_due(
     limit: int,
     lease: dt.timedelta = LEASE,
     kinds: Collection[ReminderKind] | None = None,
-) -> list[ReminderRow]:
+) -> list[Reminder]:
     async with uow:
         rows = await uow.reminders.claim(clock.now(), claimant, limit, lease, kinds)
         await uow.commit()
@@ -129,7 +137,7 @@ async def prepare(
     uow: UnitOfWork,
     clock: Clock,
     claimant: str,
-    claimed: Sequence[ReminderRow],
+    claimed: Sequence[Reminder],
     stage_deadline: Callable[[Deal], dt.datetime | None],
     tally: SweepTally,
     team_zone: ZoneInfo,
@@ -144,7 +152,7 @@ async def prepare(
         supervisors = await _supervisors(uow)
         for row in claimed:
             deal = deals.get(row.deal_id) if row.deal_id is not None else None
-            kind = ReminderKind(row.kind)
+            kind = row.kind
             deadline = stage_deadline(deal[0]) if deal else None
             decision = decide(
                 kind,
@@ -257,11 +265,12 @@ async def _unreachable(uow: UnitOfWork, staff_id: int) -> None:
     member = await uow.staff.get(staff_id)
     if member is not None:
         member.is_reachable = False
+        await uow.staff.save(member)
     await uow.reminders.cancel_for_staff(staff_id)
 
 
 async def _deals(
-    uow: UnitOfWork, claimed: Sequence[ReminderRow]
+    uow: UnitOfWork, claimed: Sequence[Reminder]
 ) -> dict[int, tuple[Deal, Contact | None, StaffMember | None]]:
     found: dict[int, tuple[Deal, Contact | None, StaffMember | None]] = {}
     for deal_id in sorted({row.deal_id for row in claimed if row.deal_id is not None}):
@@ -283,13 +292,13 @@ async def _supervisors(uow: UnitOfWork) -> list[StaffMember]:
 
 async def _recipients(
     uow: UnitOfWork,
-    row: ReminderRow,
+    row: Reminder,
     deal: tuple[Deal, Contact | None, StaffMember | None] | None,
     supervisors: list[StaffMember],
 ) -> tuple[Audience, list[Recipient]]:
     """Who gets it now. A manager's reminder on a deal without a (reachable) manager goes to
     the supervisors instead, and then reads as one for them."""
-    audience = Audience(row.audience)
+    audience = row.audience
     if audience is Audience.CLIENT:
         if deal is None or deal[0].lead_chat_id is None:
             return audience, []
@@ -308,9 +317,9 @@ async def _recipients(
     return Audience.SUPERVISORS, recipients
 
 
-async def _zone(uow: UnitOfWork, row: ReminderRow, team_zone: ZoneInfo) -> ZoneInfo:
+async def _zone(uow: UnitOfWork, row: Reminder, team_zone: ZoneInfo) -> ZoneInfo:
     """The time zone of a reminder's day: its staff recipient's own, else the team's."""
-    if Audience(row.audience) is not Audience.STAFF or row.staff_id is None:
+    if row.audience is not Audience.STAFF or row.staff_id is None:
         return team_zone
     member = await uow.staff.get(row.staff_id)
     return personal_zone(member.timezone if member else None, team_zone)

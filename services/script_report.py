@@ -10,8 +10,7 @@ from domain.abtest import Comparison, Proportion, compare
 from domain.kpi import Period
 from domain.roles import Action, require
 from services.staff import Actor
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +32,12 @@ class ObjectionResult:
     """Both compare the first two variants (in id order); None verdicts mean not enough data."""
 
 
-async def script_ab(uow: UnitOfWork, actor: Actor, period: Period) -> list[ObjectionResult]:
+async def script_ab(
+    uow: ReportingUnitOfWork, actor: Actor, period: Period
+) -> list[ObjectionResult]:
     require(actor.role, Action.VIEW_REPORTS)
     async with uow:
-        rows = await q.script_variants(uow.session, period.start, period.end)
+        rows = await uow.reports.script_variants(period.start, period.end)
     results = []
     for objection_id, group in groupby(rows, key=lambda row: row[0]):
         variants = [

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-
-from sqlalchemy import func, select
 
 from domain.clock import Clock
 from domain.roles import Action, require
+from domain.script_use import ScriptUse
 from domain.scripts import Feedback, Objection, ScriptLibrary, Variant, pick_variant
 from services.access import load_deal
 from services.staff import Actor
-from storage.models import ScriptUseRow
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 
 class ScriptUseUnknown(LookupError):
@@ -40,21 +39,12 @@ async def show_objection(
     async with uow:
         if deal_id is not None:
             await load_deal(uow, actor, deal_id, write=False)
-        counts = await uow.session.execute(
-            select(ScriptUseRow.variant_id, func.count(ScriptUseRow.id))
-            .where(ScriptUseRow.objection_id == objection_id)
-            .group_by(ScriptUseRow.variant_id)
+        variant = pick_variant(objection, await uow.script_uses.shown_by_variant(objection_id))
+        use = await uow.script_uses.add(
+            ScriptUse(objection.id, variant.id, actor.user_id, deal_id, clock.now())
         )
-        variant = pick_variant(objection, dict(counts.tuples().all()))
-        use = ScriptUseRow(
-            objection_id=objection.id,
-            variant_id=variant.id,
-            staff_id=actor.user_id,
-            deal_id=deal_id,
-            at=clock.now(),
-        )
-        uow.session.add(use)
         await uow.commit()
+    assert use.id is not None
     return ShownScript(objection, variant, use.id)
 
 
@@ -62,9 +52,9 @@ async def give_feedback(
     uow: UnitOfWork, clock: Clock, actor: Actor, use_id: int, feedback: Feedback
 ) -> None:
     async with uow:
-        use = await uow.session.get(ScriptUseRow, use_id)
+        use = await uow.script_uses.get(use_id)
         if use is None or use.staff_id != actor.user_id or use.outcome is not None:
             raise ScriptUseUnknown(use_id)
-        use.outcome = feedback.value
-        use.outcome_at = clock.now()
+        given = dataclasses.replace(use, outcome=feedback.value, outcome_at=clock.now())
+        await uow.script_uses.save(given)
         await uow.commit()

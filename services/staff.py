@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -9,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.clock import Clock
 from domain.errors import InviteInvalid, PermissionDenied
-from domain.invites import hash_token, new_invite, redeem
+from domain.invites import Invite, hash_token, new_invite, redeem
 from domain.roles import Action, Role, require
-from storage.models import InviteRow, StaffMember
-from storage.unit_of_work import UnitOfWork
+from domain.staff import StaffMember
+from services.unit_of_work import UnitOfWork
 
 
 class StaffError(Exception):
@@ -55,12 +56,12 @@ async def identify(
     their first update; nothing is stored about anybody else until they join or consent."""
     async with uow:
         member = await uow.staff.get(profile.user_id)
+        stored = dataclasses.replace(member) if member is not None else None
         if profile.user_id in admin_ids:
             if member is None:
                 member = _new_member(profile, Role.ADMIN, clock.now())
-                uow.staff.add(member)
-            elif member.role != Role.ADMIN.value or not member.is_active:
-                member.role = Role.ADMIN.value
+            elif member.role is not Role.ADMIN or not member.is_active:
+                member.role = Role.ADMIN
                 member.is_active = True
                 member.deactivated_at = None
         if member is not None and member.is_active and not member.is_reachable:
@@ -74,11 +75,15 @@ async def identify(
                 profile.language_code,
             )
         _refresh_profile(member, profile)
-        if uow.session.dirty or uow.session.new:
+        if stored is None:
+            await uow.staff.add(member)
+            await uow.commit()
+        elif member != stored:
+            await uow.staff.save(member)
             await uow.commit()
         return Actor(
             profile.user_id,
-            Role(member.role),
+            member.role,
             member.first_name,
             member.username,
             member.language_code,
@@ -120,16 +125,15 @@ async def join_by_invite(
         if not await uow.invites.mark_used(used):
             raise InviteInvalid("used")
         if member is None:
-            member = _new_member(profile, used.role, now)
-            uow.staff.add(member)
+            await uow.staff.add(_new_member(profile, used.role, now))
         else:
-            member.role = used.role.value
+            member.role = used.role
             member.is_active = True
             member.is_reachable = True
             member.deactivated_at = None
             member.joined_at = now
             _refresh_profile(member, profile)
-        await uow.session.flush()
+            await uow.staff.save(member)
         if used.role is Role.MANAGER:
             await uow.staff.set_pipelines(profile.user_id, pipeline_ids)
         await uow.commit()
@@ -139,7 +143,7 @@ async def join_by_invite(
 @dataclass(frozen=True, slots=True)
 class Team:
     members: Sequence[StaffMember]
-    pending_invites: Sequence[InviteRow]
+    pending_invites: Sequence[Invite]
     open_deals: dict[int, int]
     """Open deals per member who has any."""
     former_with_deals: Sequence[StaffMember]
@@ -179,10 +183,11 @@ async def deactivate(
         member = await uow.staff.get(target_id)
         if member is None or not member.is_active:
             raise StaffError("not_staff")
-        if member.role == Role.ADMIN.value and actor.role is not Role.ADMIN:
+        if member.role is Role.ADMIN and actor.role is not Role.ADMIN:
             raise PermissionDenied(Action.DEACTIVATE_STAFF, actor.role)
         member.is_active = False
         member.deactivated_at = clock.now()
+        await uow.staff.save(member)
         await uow.commit()
         return member
 
@@ -217,6 +222,7 @@ async def set_time_zone(uow: UnitOfWork, actor: Actor, zone: str | None) -> str 
         if member is None:
             raise StaffError("not_staff")
         member.timezone = zone
+        await uow.staff.save(member)
         await uow.commit()
     return zone
 
@@ -225,7 +231,7 @@ async def staff_members(uow: UnitOfWork) -> list[tuple[int, Role, str | None]]:
     """Every active staff member: id, role and language (for the command menus at start)."""
     async with uow:
         return [
-            (m.telegram_id, Role(m.role), m.language_code)
+            (m.telegram_id, m.role, m.language_code)
             for m in await uow.staff.members(active_only=True)
         ]
 
@@ -240,7 +246,7 @@ async def member_name(uow: UnitOfWork, staff_id: int) -> str:
 def _new_member(profile: Profile, role: Role, now: dt.datetime) -> StaffMember:
     return StaffMember(
         telegram_id=profile.user_id,
-        role=role.value,
+        role=role,
         first_name=profile.first_name,
         username=profile.username,
         language_code=profile.language_code,

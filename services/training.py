@@ -5,18 +5,20 @@ trainee only and counted by no list, report or reminder (`Deal.is_sandbox`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.clock import Clock
+from domain.contact import Contact
 from domain.deal import TransitionKind, open_deal, with_deal_id
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
+from domain.training import Training
 from domain.working_time import WorkingCalendar
 from services.staff import Actor
-from storage.models import Contact, TrainingRow
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 STEPS = ("open", "qualify", "script", "move", "remind", "close")
 """The walk, in order: each a real screen of the bot."""
@@ -54,9 +56,9 @@ async def start_training(
     now = clock.now()
     pipeline = book.pipelines[0]
     async with uow:
-        contact = Contact(name=client_name, company=client_company, created_at=now)
-        uow.contacts.add(contact)
-        await uow.contacts.flush()
+        contact = await uow.contacts.add(
+            Contact(name=client_name, company=client_company, created_at=now)
+        )
         deal, created = open_deal(
             pipeline,
             now,
@@ -72,7 +74,7 @@ async def start_training(
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
-        await uow.deals.start_training(actor.user_id, deal.id, now)
+        await uow.trainings.start(actor.user_id, deal.id, now)
         await uow.commit()
     status = await training_status(uow, clock, actor.user_id)
     assert status is not None
@@ -83,23 +85,24 @@ async def training_status(uow: UnitOfWork, clock: Clock, staff_id: int) -> Train
     """Where this person's walk stands (None: never started); the walk's last step marks it
     completed."""
     async with uow:
-        row = await uow.deals.training(staff_id)
-        if row is None:
+        training = await uow.trainings.get(staff_id)
+        if training is None:
             return None
-        status = await _status(uow, row)
-        if status.next_step is None and row.completed_at is None:
-            row.completed_at = clock.now()
+        status = await _status(uow, training)
+        if status.next_step is None and training.completed_at is None:
+            training = dataclasses.replace(training, completed_at=clock.now())
+            await uow.trainings.save(training)
             await uow.commit()
-            status = await _status(uow, row)
+            status = await _status(uow, training)
     return status
 
 
 async def deal_opened(uow: UnitOfWork, clock: Clock, staff_id: int, deal_id: int) -> None:
     """The trainee opened their sandbox deal's card: the walk's first step."""
     async with uow:
-        row = await uow.deals.training(staff_id)
-        if row is not None and row.deal_id == deal_id and row.opened_at is None:
-            row.opened_at = clock.now()
+        training = await uow.trainings.get(staff_id)
+        if training is not None and training.deal_id == deal_id and training.opened_at is None:
+            await uow.trainings.save(dataclasses.replace(training, opened_at=clock.now()))
             await uow.commit()
 
 
@@ -115,17 +118,18 @@ async def team_training(
     return statuses
 
 
-async def _status(uow: UnitOfWork, row: TrainingRow) -> TrainingStatus:
+async def _status(uow: UnitOfWork, training: Training) -> TrainingStatus:
     done = dict.fromkeys(STEPS, False)
-    deal = await uow.deals.get(row.deal_id) if row.deal_id is not None else None
-    if deal is not None:
-        moves = await uow.deals.history(deal.id or 0)
-        done["open"] = row.opened_at is not None
+    deal_id = training.deal_id
+    deal = await uow.deals.get(deal_id) if deal_id is not None else None
+    if deal is not None and deal_id is not None:
+        moves = await uow.deals.history(deal_id)
+        done["open"] = training.opened_at is not None
         done["qualify"] = deal.qualification_level is not None
-        done["script"] = await uow.deals.has_script_use(row.deal_id or 0)
+        done["script"] = await uow.script_uses.used_on(deal_id)
         done["move"] = any(move.kind is TransitionKind.FORWARD for move in moves)
-        done["remind"] = await uow.reminders.has_personal(row.deal_id or 0)
+        done["remind"] = await uow.reminders.has_personal(deal_id)
         done["close"] = not deal.is_open
-    if row.completed_at is not None:
+    if training.completed_at is not None:
         done = dict.fromkeys(STEPS, True)
-    return TrainingStatus(row.deal_id, done, row.started_at, row.completed_at)
+    return TrainingStatus(deal_id, done, training.started_at, training.completed_at)

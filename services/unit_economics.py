@@ -11,7 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.kpi import Period, month_shares
+from domain.kpi import TEAM, Period, month_shares
 from domain.roles import Action, require
 from domain.sales_book import SalesBook
 from domain.unit_economics import (
@@ -27,8 +27,7 @@ from domain.unit_economics import (
 )
 from services.digest import month_so_far
 from services.staff import Actor
-from storage import report_queries as q
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import ReportingUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,9 @@ def may_enter_spend(actor: Actor) -> None:
     require(actor.role, Action.ENTER_MARKETING_SPEND)
 
 
-async def recent_spend(uow: UnitOfWork, clock: Clock, actor: Actor, zone: ZoneInfo) -> RecentSpend:
+async def recent_spend(
+    uow: ReportingUnitOfWork, clock: Clock, actor: Actor, zone: ZoneInfo
+) -> RecentSpend:
     require(actor.role, Action.ENTER_MARKETING_SPEND)
     this_month, last_month = this_and_last_month(clock.now().astimezone(zone).date())
     async with uow:
@@ -63,7 +64,7 @@ async def recent_spend(uow: UnitOfWork, clock: Clock, actor: Actor, zone: ZoneIn
 
 
 async def enter_spend(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     actor: Actor,
@@ -83,7 +84,7 @@ async def enter_spend(
 
 
 async def import_spend(
-    uow: UnitOfWork,
+    uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     actor: Actor,
@@ -101,20 +102,20 @@ async def import_spend(
 
 
 async def source_economics(
-    uow: UnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
+    uow: ReportingUnitOfWork, book: SalesBook, actor: Actor, period: Period, zone: ZoneInfo
 ) -> SourceReport:
     """The team's unit economics per lead source for a period; for those who see the team's
     reports only (a manager's own deals say nothing about what a source costs)."""
     require(actor.role, Action.VIEW_REPORTS)
     shares = month_shares(period, zone)
     async with uow:
-        session = uow.session
-        leads = await q.leads_by_source(session, period.start, period.end, q.TEAM)
-        won = await q.won_by_source(session, period.start, period.end, q.TEAM)
+        reports = uow.reports
+        leads = await reports.leads_by_source(period.start, period.end, TEAM)
+        won = await reports.won_by_source(period.start, period.end, TEAM)
         # Only the months with spend go into the query: a period of decades (typed dates) has
         # hundreds of months, nearly all of them without any.
         entered = await uow.spend.months_between(min(shares), max(shares))
-        spend = await q.spend_by_source(session, {month: shares[month] for month in entered})
+        spend = await reports.spend_by_source({month: shares[month] for month in entered})
     results = {
         source: SourceResults(leads.get(source, 0), *won.get(source, (0, Decimal(0))))
         for source in leads.keys() | won.keys()
@@ -125,7 +126,7 @@ async def source_economics(
 
 
 async def month_source_economics(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
 ) -> SourceReport:
     """The month so far, as the digest counts it."""
     return await source_economics(uow, book, actor, month_so_far(clock.now(), zone), zone)

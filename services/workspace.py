@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.activity import Activity
 from domain.clock import Clock
+from domain.contact import Contact
 from domain.deal import MAX_COMMENT_LENGTH, Deal
 from domain.errors import CommentTooLong
+from domain.reminders import Reminder
 from domain.roles import Action, can, require
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency, by_urgency
@@ -16,8 +19,7 @@ from domain.working_time import WorkingCalendar
 from services.access import load_deal
 from services.staff import Actor
 from services.training import TrainingStatus, deal_opened, training_status
-from storage.models import ActivityRow, Contact, ReminderRow
-from storage.unit_of_work import UnitOfWork
+from services.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 8
 CARD_ACTIVITIES = 5
@@ -50,8 +52,8 @@ class DealView:
     contact: Contact | None
     urgency: Urgency | None
     """None for a closed deal: it has no deadline."""
-    activities: list[ActivityRow]
-    next_reminder: ReminderRow | None = None
+    activities: list[Activity]
+    next_reminder: Reminder | None = None
     """The deal's next pending reminder (a deadline one, or a personal one)."""
     training: TrainingStatus | None = None
     """The trainee's walk, on their own sandbox deal."""
@@ -136,7 +138,7 @@ async def checklist(
         stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
         if not first_open or not stage.ticked_by:
             return deal, 0
-        kinds = await uow.deals.activity_kinds_since(deal_id, deal.stage_entered_at)
+        kinds = await uow.activities.kinds_since(deal_id, deal.stage_entered_at)
     mask = 0
     for kind, criterion in stage.ticked_by.items():
         if kind in kinds:
@@ -155,7 +157,7 @@ async def _card_view(
     """What the card shows besides the deal, read in the caller's transaction."""
     assert deal.id is not None
     contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
-    activities = list(await uow.deals.activities(deal.id, limit=CARD_ACTIVITIES))
+    activities = await uow.activities.latest(deal.id, limit=CARD_ACTIVITIES)
     upcoming = (
         await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
         if deal.is_open
@@ -189,6 +191,6 @@ async def log_activity(
         raise CommentTooLong(MAX_COMMENT_LENGTH, len(comment))
     async with uow:
         deal = await load_deal(uow, actor, deal_id, write=True)
-        uow.deals.add_activity(deal_id, kind.value, actor.user_id, clock.now(), comment)
+        uow.activities.add(Activity(deal_id, kind.value, actor.user_id, clock.now(), comment))
         await uow.commit()
         return deal

@@ -67,7 +67,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
 
 
-class StaffMember(Base):
+class StaffRow(Base):
     """A person with a staff role. Leads are not stored here: they live in `contacts`, and only
     after they consented."""
 
@@ -111,7 +111,7 @@ class InviteRow(Base):
     used_at: Mapped[dt.datetime | None]
 
 
-class Contact(Base):
+class ContactRow(Base):
     """A lead's contact card; personal fields are emptied on erasure, the row stays."""
 
     __tablename__ = "contacts"

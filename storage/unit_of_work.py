@@ -7,14 +7,16 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.reminder_repository import ReminderRepository
-from storage.repositories import (
-    ContactRepository,
-    DealRepository,
-    InviteRepository,
-    StaffRepository,
-)
-from storage.spend_repository import SpendRepository
+from storage.repositories.activities import ActivityRepository
+from storage.repositories.contacts import ContactRepository
+from storage.repositories.deals import DealRepository
+from storage.repositories.invites import InviteRepository
+from storage.repositories.reminders import ReminderRepository
+from storage.repositories.reports import ReportRepository
+from storage.repositories.script_uses import ScriptUseRepository
+from storage.repositories.spend import SpendRepository
+from storage.repositories.staff import StaffRepository
+from storage.repositories.training import TrainingRepository
 
 
 class UnitOfWork:
@@ -29,8 +31,12 @@ class UnitOfWork:
     invites: InviteRepository
     contacts: ContactRepository
     deals: DealRepository
+    activities: ActivityRepository
     reminders: ReminderRepository
+    trainings: TrainingRepository
+    script_uses: ScriptUseRepository
     spend: SpendRepository
+    reports: ReportRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -47,8 +53,12 @@ class UnitOfWork:
             self.invites = InviteRepository(self.session)
             self.contacts = ContactRepository(self.session)
             self.deals = DealRepository(self.session)
+            self.activities = ActivityRepository(self.session)
             self.reminders = ReminderRepository(self.session)
+            self.trainings = TrainingRepository(self.session)
+            self.script_uses = ScriptUseRepository(self.session)
             self.spend = SpendRepository(self.session)
+            self.reports = ReportRepository(self.session)
         self._depth += 1
         return self
 

@@ -23,9 +23,9 @@ from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.roles import Action, Role, can
+from domain.staff import StaffMember
 from services.staff import Actor, StaffError, Team, create_invite, deactivate, team
 from services.training import STEPS, TrainingStatus, team_training
-from storage.models import StaffMember
 from storage.unit_of_work import UnitOfWork
 
 INVITE_LABEL_MAX = 64
@@ -192,7 +192,7 @@ def _team_text(current: Team, settings: Settings, walks: Mapping[int, TrainingSt
             line += t("team.training_done", date=_local(walk.completed_at, settings.timezone))
         elif walk is not None:
             line += t("team.training_steps", done=walk.steps_done, total=len(STEPS))
-        elif member.role == Role.MANAGER.value:
+        elif member.role is Role.MANAGER:
             line += t("team.training_none")
         lines.append(line)
     if current.former_with_deals:

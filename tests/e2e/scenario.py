@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bot.app import Application
-from storage.models import Contact, DealMessageRow, DealRow, InviteRow, StaffMember
+from storage.models import ContactRow, DealMessageRow, DealRow, InviteRow, StaffRow
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 INVITE_LINK = re.compile(r"https://t\.me/\w+\?start=(inv_[A-Za-z0-9_-]+)")
@@ -25,9 +25,9 @@ async def invite(admin: FakeUser, role_button: str, label: str) -> str:
     return found.group(1)
 
 
-async def staff_row(app: Application, telegram_id: int) -> StaffMember | None:
+async def staff_row(app: Application, telegram_id: int) -> StaffRow | None:
     async with app.session_factory() as session:
-        return await session.get(StaffMember, telegram_id)
+        return await session.get(StaffRow, telegram_id)
 
 
 async def invite_rows(app: Application) -> list[InviteRow]:
@@ -81,9 +81,9 @@ async def deals(app: Application) -> list[DealRow]:
         return list(await session.scalars(select(DealRow).order_by(DealRow.id)))
 
 
-async def contacts(app: Application) -> list[Contact]:
+async def contacts(app: Application) -> list[ContactRow]:
     async with app.session_factory() as session:
-        return list(await session.scalars(select(Contact).order_by(Contact.id)))
+        return list(await session.scalars(select(ContactRow).order_by(ContactRow.id)))
 
 
 async def deal_messages(app: Application, deal_id: int) -> list[DealMessageRow]:

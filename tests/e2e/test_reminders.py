@@ -19,7 +19,7 @@ from bot.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import REMINDER_KINDS, ReminderKind
 from storage.database import create_engine, create_session_factory
-from storage.models import ReminderRow, StaffMember
+from storage.models import ReminderRow, StaffRow
 from tests.e2e.conftest import running_bot
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.e2e.test_run_bot import PROJECT
@@ -234,7 +234,7 @@ async def test_a_manager_who_blocked_the_bot_stops_getting_reminders_and_the_hea
     assert (tally.sent, tally.blocked) == (0, [ivan.id])
     await maria.wait_message(contains="Иван заблокировал(а) бота")
     async with app.session_factory() as session:
-        manager = await session.get(StaffMember, ivan.id)
+        manager = await session.get(StaffRow, ivan.id)
         assert manager is not None and manager.is_reachable is False
     # At the deadline the manager is skipped; the supervisors still hear of the overdue deal.
     clock.set(msk(2, 3, 14))

@@ -18,7 +18,7 @@ from domain.roles import Role
 from services.deals import create_deal
 from services.leads import RequestForm, record_consent, submit_request
 from services.staff import Profile
-from storage.models import StaffMember, StaffPipeline
+from storage.models import StaffPipeline, StaffRow
 from storage.unit_of_work import UnitOfWork
 from tests.db import POSTGRES_URL, fresh_database
 from tests.e2e.conftest import MONDAY_10_MSK
@@ -41,7 +41,7 @@ async def test_two_instances_send_every_due_reminder_once(
             async with first.session_factory() as session:
                 for person in people:
                     session.add(
-                        StaffMember(
+                        StaffRow(
                             telegram_id=person.id,
                             role=Role.MANAGER.value,
                             first_name=person.first_name,
@@ -86,7 +86,7 @@ async def test_two_instances_send_every_owed_card_once(
             people = [tg.user(f"Менеджер {n}") for n in range(MANAGERS)]
             async with first.session_factory() as session:
                 session.add_all(
-                    StaffMember(
+                    StaffRow(
                         telegram_id=person.id,
                         role=Role.MANAGER.value,
                         first_name=person.first_name,

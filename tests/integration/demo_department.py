@@ -16,10 +16,10 @@ from services.demo_data import (
 )
 from storage.models import (
     ActivityRow,
-    Contact,
+    ContactRow,
     DealRow,
     QualificationAnswerRow,
-    StaffMember,
+    StaffRow,
     StageTransitionRow,
 )
 
@@ -60,23 +60,23 @@ async def all_rows(session_factory: Factory) -> dict[str, list[tuple[object, ...
     async with session_factory() as session:
         staff = await session.execute(
             select(
-                StaffMember.telegram_id,
-                StaffMember.role,
-                StaffMember.first_name,
-                StaffMember.joined_at,
-            ).order_by(StaffMember.telegram_id)
+                StaffRow.telegram_id,
+                StaffRow.role,
+                StaffRow.first_name,
+                StaffRow.joined_at,
+            ).order_by(StaffRow.telegram_id)
         )
         contacts = await session.execute(
             select(
-                Contact.id,
-                Contact.telegram_id,
-                Contact.name,
-                Contact.phone,
-                Contact.company,
-                Contact.consent_at,
-                Contact.consent_version,
-                Contact.created_at,
-            ).order_by(Contact.id)
+                ContactRow.id,
+                ContactRow.telegram_id,
+                ContactRow.name,
+                ContactRow.phone,
+                ContactRow.company,
+                ContactRow.consent_at,
+                ContactRow.consent_version,
+                ContactRow.created_at,
+            ).order_by(ContactRow.id)
         )
         deals = await session.execute(
             select(

@@ -25,9 +25,9 @@ from services.demo_data import (
 from storage.models import (
     ActivityRow,
     AssignmentCursor,
-    Contact,
+    ContactRow,
     DealRow,
-    StaffMember,
+    StaffRow,
 )
 from storage.unit_of_work import UnitOfWork
 from tests.integration.demo_department import (
@@ -230,8 +230,8 @@ async def test_people_are_fake_consenting_and_well_formed(
     session_factory: Factory, book: SalesBook, summary: DemoSummary
 ) -> None:
     async with session_factory() as session:
-        staff = (await session.scalars(select(StaffMember))).all()
-        contacts = (await session.scalars(select(Contact))).all()
+        staff = (await session.scalars(select(StaffRow))).all()
+        contacts = (await session.scalars(select(ContactRow))).all()
     assert all(DEMO_ID_FIRST <= member.telegram_id < DEMO_ID_END for member in staff)
     assert all(member.first_name and member.is_active for member in staff)
     assert len({member.first_name for member in staff}) == len(staff)

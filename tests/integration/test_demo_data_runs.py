@@ -22,9 +22,9 @@ from services.demo_data import (
 )
 from storage.database import create_engine, create_session_factory, migrate
 from storage.models import (
-    Contact,
+    ContactRow,
     DealRow,
-    StaffMember,
+    StaffRow,
     StageTransitionRow,
 )
 from tests.integration.demo_department import (
@@ -77,8 +77,8 @@ async def test_existing_demo_data_is_kept_unless_replaced(
     replaced = await generate(session_factory, book, deals=20, seed=SEED + 1, replace=True)
     async with session_factory() as session:
         deals = await session.scalar(select(func.count()).select_from(DealRow))
-        contacts = await session.scalar(select(func.count()).select_from(Contact))
-        staff = await session.scalar(select(func.count()).select_from(StaffMember))
+        contacts = await session.scalar(select(func.count()).select_from(ContactRow))
+        staff = await session.scalar(select(func.count()).select_from(StaffRow))
         history_deals = await session.scalar(
             select(func.count(func.distinct(StageTransitionRow.deal_id)))
         )

@@ -27,7 +27,7 @@ from domain.working_time import WorkingCalendar
 from services.forecast import forecast
 from services.lens import lens
 from services.staff import Actor
-from storage.models import DealRow, StaffMember
+from storage.models import DealRow, StaffRow
 from storage.unit_of_work import UnitOfWork
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -66,7 +66,7 @@ async def build(session_factory: async_sessionmaker[AsyncSession]) -> None:
             (OLEG, "Олег", False),
         ):
             session.add(
-                StaffMember(
+                StaffRow(
                     telegram_id=telegram_id,
                     role=Role.MANAGER.value,
                     first_name=name,

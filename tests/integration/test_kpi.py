@@ -26,7 +26,7 @@ from services.lens import lens
 from services.script_report import script_ab
 from services.staff import Actor
 from storage import report_queries as q
-from storage.models import ActivityRow, DealRow, ScriptUseRow, StaffMember, StageTransitionRow
+from storage.models import ActivityRow, DealRow, ScriptUseRow, StaffRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -217,7 +217,7 @@ async def build_discipline(session_factory: async_sessionmaker[AsyncSession]) ->
     async with session_factory() as session:
         for staff_id, name in ((IVAN, "Иван"), (PETR, "Пётр")):
             session.add(
-                StaffMember(
+                StaffRow(
                     telegram_id=staff_id, role="manager", first_name=name, joined_at=at(1, 10, 9)
                 )
             )

@@ -21,7 +21,7 @@ from domain.roles import Role
 from domain.sales_book import SalesBook
 from services.motivation import my_month, team_month
 from services.staff import Actor
-from storage.models import ActivityRow, DealRow, StaffMember
+from storage.models import ActivityRow, DealRow, StaffRow
 from storage.unit_of_work import UnitOfWork
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -56,7 +56,7 @@ async def build(session_factory: async_sessionmaker[AsyncSession]) -> None:
             (MARIA, "Мария", Role.SUPERVISOR),
         ):
             session.add(
-                StaffMember(
+                StaffRow(
                     telegram_id=telegram_id, role=role.value, first_name=name, joined_at=msk(1, 10)
                 )
             )

@@ -249,6 +249,7 @@ async def test_round_robin_candidates_skip_deactivated_and_unreachable_managers(
         member = await uow.staff.get(manager.user_id)
         assert member is not None
         member.is_reachable = False
+        await uow.staff.save(member)
         await uow.commit()
     async with UnitOfWork(session_factory) as uow:
         assert await uow.staff.managers_serving(pipeline_id) == []

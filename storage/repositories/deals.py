@@ -1,4 +1,5 @@
-"""Repositories: collection-like access to stored rows and domain objects. They never commit."""
+"""Deals as domain objects, with what is kept on each: the stage history, handovers, relayed
+messages, qualification answers and proposal figures."""
 
 from __future__ import annotations
 
@@ -6,255 +7,21 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import Select, delete, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
-from domain.invites import Invite
 from domain.qualification import QualificationLevel
-from domain.roles import Role
 from storage.models import (
-    ActivityRow,
-    AssignmentCursor,
-    Contact,
     DealMessageRow,
     DealRow,
-    InviteRow,
     ProposalFigureRow,
     QualificationAnswerRow,
     ReassignmentRow,
-    ScriptUseRow,
-    StaffMember,
-    StaffPipeline,
     StageTransitionRow,
-    TrainingRow,
 )
 
 UNKNOWN_SOURCE = "unknown"
-
-
-class StaffRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, telegram_id: int) -> StaffMember | None:
-        return await self._session.get(StaffMember, telegram_id)
-
-    async def names(self, telegram_ids: Sequence[int]) -> dict[int, str | None]:
-        """First names by Telegram id, in one query."""
-        if not telegram_ids:
-            return {}
-        rows = await self._session.execute(
-            select(StaffMember.telegram_id, StaffMember.first_name).where(
-                StaffMember.telegram_id.in_(telegram_ids)
-            )
-        )
-        return {telegram_id: name for telegram_id, name in rows.tuples()}
-
-    def add(self, member: StaffMember) -> None:
-        self._session.add(member)
-
-    async def members(self, *, active_only: bool = False) -> Sequence[StaffMember]:
-        query = select(StaffMember).order_by(StaffMember.role, StaffMember.joined_at)
-        if active_only:
-            query = query.where(StaffMember.is_active.is_(True))
-        return (await self._session.scalars(query)).all()
-
-    async def active_with_role(self, role: Role) -> Sequence[StaffMember]:
-        query = (
-            select(StaffMember)
-            .where(StaffMember.role == role.value, StaffMember.is_active.is_(True))
-            .order_by(StaffMember.telegram_id)
-        )
-        return (await self._session.scalars(query)).all()
-
-    async def set_pipelines(self, telegram_id: int, pipeline_ids: Sequence[str]) -> None:
-        existing = await self._session.scalars(
-            select(StaffPipeline).where(StaffPipeline.staff_id == telegram_id)
-        )
-        for link in existing:
-            await self._session.delete(link)
-        for pipeline_id in pipeline_ids:
-            self._session.add(StaffPipeline(staff_id=telegram_id, pipeline_id=pipeline_id))
-
-    async def managers_serving(self, pipeline_id: str) -> list[int]:
-        """Active, reachable managers of a pipeline, by id (the round robin's order)."""
-        return list(await self.languages_of_managers_serving(pipeline_id))
-
-    async def languages_of_managers_serving(self, pipeline_id: str) -> dict[int, str | None]:
-        """Active, reachable managers of a pipeline in the round robin's order (by id), each with
-        their language, so the one picked can be written to without another query."""
-        rows = await self._session.execute(self._serving(pipeline_id))
-        return {row.telegram_id: row.language_code for row in rows}
-
-    @staticmethod
-    def _serving(pipeline_id: str) -> Select[tuple[int, str | None]]:
-        return (
-            select(StaffMember.telegram_id, StaffMember.language_code)
-            .join(StaffPipeline, StaffPipeline.staff_id == StaffMember.telegram_id)
-            .where(
-                StaffPipeline.pipeline_id == pipeline_id,
-                StaffMember.role == Role.MANAGER.value,
-                StaffMember.is_active.is_(True),
-                StaffMember.is_reachable.is_(True),
-            )
-            .order_by(StaffMember.telegram_id)
-        )
-
-    async def round_robin_candidates(
-        self, pipeline_id: str
-    ) -> tuple[dict[int, str | None], int | None]:
-        """The pipeline's active, reachable managers in the round robin's order, each with their
-        language, and who got its last lead: one query."""
-        last = (
-            select(AssignmentCursor.last_manager_id)
-            .where(AssignmentCursor.pipeline_id == pipeline_id)
-            .scalar_subquery()
-        )
-        rows = (
-            await self._session.execute(
-                self._serving(pipeline_id).add_columns(last.label("last_manager_id"))
-            )
-        ).all()
-        languages = {row.telegram_id: row.language_code for row in rows}
-        return languages, (rows[0].last_manager_id if rows else None)
-
-    async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
-        """Who got the pipeline's last lead, in one upsert."""
-        dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self._session.execute(
-            insert(AssignmentCursor)
-            .values(pipeline_id=pipeline_id, last_manager_id=manager_id)
-            .on_conflict_do_update(
-                index_elements=[AssignmentCursor.pipeline_id],
-                set_={"last_manager_id": manager_id},
-            )
-        )
-
-    async def last_assigned(self, pipeline_id: str) -> int | None:
-        cursor = await self._session.get(AssignmentCursor, pipeline_id)
-        return cursor.last_manager_id if cursor else None
-
-
-class InviteRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    def add(self, invite: Invite) -> None:
-        self._session.add(
-            InviteRow(
-                token_hash=invite.token_hash,
-                role=invite.role.value,
-                label=invite.label,
-                created_by=invite.created_by,
-                created_at=invite.created_at,
-                expires_at=invite.expires_at,
-                used_by=invite.used_by,
-                used_at=invite.used_at,
-            )
-        )
-
-    async def get_by_hash(self, token_hash: str) -> Invite | None:
-        row = await self._row(token_hash)
-        return _invite_from_row(row) if row else None
-
-    async def mark_used(self, invite: Invite) -> bool:
-        """Record the redemption; False if somebody else redeemed it first (single use holds
-        even when two people press the same link at once)."""
-        result = await self._session.execute(
-            update(InviteRow)
-            .where(InviteRow.token_hash == invite.token_hash, InviteRow.used_by.is_(None))
-            .values(used_by=invite.used_by, used_at=invite.used_at)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def pending(self, now: dt.datetime) -> Sequence[InviteRow]:
-        query = (
-            select(InviteRow)
-            .where(InviteRow.used_by.is_(None), InviteRow.expires_at > now)
-            .order_by(InviteRow.created_at)
-        )
-        return (await self._session.scalars(query)).all()
-
-    async def _row(self, token_hash: str) -> InviteRow | None:
-        row: InviteRow | None = await self._session.scalar(
-            select(InviteRow).where(InviteRow.token_hash == token_hash)
-        )
-        return row
-
-
-def _invite_from_row(row: InviteRow) -> Invite:
-    return Invite(
-        token_hash=row.token_hash,
-        role=Role(row.role),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_by=row.used_by,
-        used_at=row.used_at,
-        label=row.label,
-    )
-
-
-class ContactRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    def add(self, contact: Contact) -> None:
-        self._session.add(contact)
-
-    async def get(self, contact_id: int) -> Contact | None:
-        return await self._session.get(Contact, contact_id)
-
-    async def by_telegram_id(self, telegram_id: int) -> Contact | None:
-        contact: Contact | None = await self._session.scalar(
-            select(Contact).where(Contact.telegram_id == telegram_id)
-        )
-        return contact
-
-    async def by_phone(self, phone: str) -> Contact | None:
-        contact: Contact | None = await self._session.scalar(
-            select(Contact).where(Contact.phone == phone)
-        )
-        return contact
-
-    async def by_telegram_id_and_phone(
-        self, telegram_id: int, phone: str
-    ) -> tuple[Contact | None, Contact | None]:
-        """Who writes from this account, and who is known by this phone, in one query: another
-        client with this phone first (the oldest), else the account's own contact if it has it."""
-        found = (
-            await self._session.scalars(
-                select(Contact)
-                .where((Contact.telegram_id == telegram_id) | (Contact.phone == phone))
-                .order_by(Contact.id)
-            )
-        ).all()
-        by_account = next((c for c in found if c.telegram_id == telegram_id), None)
-        other = next(
-            (
-                c
-                for c in found
-                if c.phone == phone and c is not by_account and c.merged_into_id is None
-            ),
-            None,
-        )
-        if other is None and by_account is not None and by_account.phone == phone:
-            return by_account, by_account
-        return by_account, other
-
-    async def names(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
-        if not contact_ids:
-            return {}
-        rows = await self._session.execute(
-            select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids))
-        )
-        return {contact_id: name for contact_id, name in rows.tuples()}
-
-    async def flush(self) -> None:
-        await self._session.flush()
 
 
 class DealRepository:
@@ -429,14 +196,6 @@ class DealRepository:
             )
         )
 
-    async def messages(self, deal_id: int) -> Sequence[DealMessageRow]:
-        query = (
-            select(DealMessageRow)
-            .where(DealMessageRow.deal_id == deal_id)
-            .order_by(DealMessageRow.at, DealMessageRow.id)
-        )
-        return (await self._session.scalars(query)).all()
-
     async def deal_of_relay(self, chat_id: int, message_id: int) -> int | None:
         query = select(DealMessageRow.deal_id).where(
             DealMessageRow.relay_chat_id == chat_id, DealMessageRow.relay_message_id == message_id
@@ -462,38 +221,6 @@ class DealRepository:
             query = query.where(DealRow.stage_id == stage_id)
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
 
-    def add_activity(
-        self, deal_id: int, kind: str, author_id: int, at: dt.datetime, comment: str | None
-    ) -> None:
-        self._session.add(
-            ActivityRow(deal_id=deal_id, kind=kind, author_id=author_id, at=at, comment=comment)
-        )
-
-    async def activity_kinds_since(self, deal_id: int, since: dt.datetime) -> set[str]:
-        """The kinds of activity logged on a deal at or after `since`."""
-        rows = await self._session.scalars(
-            select(ActivityRow.kind)
-            .where(ActivityRow.deal_id == deal_id, ActivityRow.at >= since)
-            .distinct()
-        )
-        return set(rows)
-
-    async def has_script_use(self, deal_id: int) -> bool:
-        return bool(
-            await self._session.scalar(select(exists().where(ScriptUseRow.deal_id == deal_id)))
-        )
-
-    async def training(self, staff_id: int) -> TrainingRow | None:
-        return await self._session.get(TrainingRow, staff_id)
-
-    async def start_training(self, staff_id: int, deal_id: int, at: dt.datetime) -> None:
-        """A fresh walk on this sandbox deal (an earlier one is forgotten)."""
-        await self._session.merge(
-            TrainingRow(
-                staff_id=staff_id, deal_id=deal_id, started_at=at, opened_at=None, completed_at=None
-            )
-        )
-
     async def proposal_figures(self, deal_id: int) -> dict[str, Decimal]:
         rows = await self._session.execute(
             select(ProposalFigureRow.input_id, ProposalFigureRow.value).where(
@@ -515,15 +242,6 @@ class DealRepository:
         await self._session.execute(
             delete(ProposalFigureRow).where(ProposalFigureRow.deal_id == deal_id)
         )
-
-    async def activities(self, deal_id: int, *, limit: int) -> Sequence[ActivityRow]:
-        query = (
-            select(ActivityRow)
-            .where(ActivityRow.deal_id == deal_id)
-            .order_by(ActivityRow.at.desc(), ActivityRow.id.desc())
-            .limit(limit)
-        )
-        return (await self._session.scalars(query)).all()
 
     async def qualification_answers(self, deal_id: int, framework_id: str) -> dict[str, int]:
         rows = await self._session.execute(

@@ -11,32 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from enum import StrEnum
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from domain.reminders import OUTBOX_KINDS, PlannedReminder, ReminderKind
+from domain.reminders import (
+    OUTBOX_KINDS,
+    Audience,
+    PlannedReminder,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from storage.models import ReminderRow
-
-
-class ReminderStatus(StrEnum):
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    DROPPED = "dropped"
-    """No longer true when its time came (the deal moved on, was taken, closed)."""
-    CANCELLED = "cancelled"
-    """Cancelled by a person, or its recipient blocked the bot."""
-    FAILED = "failed"
-    """Telegram refused it for good (e.g. the chat is gone)."""
 
 
 class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._loaded: dict[int, ReminderRow] = {}
         self.owes_messages = False
         """Outbox messages were planned in this transaction: once it commits, wake the sender."""
 
@@ -96,7 +91,7 @@ class ReminderRepository:
         limit: int,
         lease: dt.timedelta,
         kinds: Collection[ReminderKind] | None = None,
-    ) -> list[ReminderRow]:
+    ) -> list[Reminder]:
         """Claim up to `limit` due reminders (of `kinds`, or any), the earliest first. The
         caller commits."""
         claimable = _claimable(now, lease)
@@ -124,8 +119,8 @@ class ReminderRepository:
             .returning(ReminderRow)
             .execution_options(synchronize_session=False)
         )
-        rows = list(await self._session.scalars(stamp))
-        return sorted(rows, key=lambda row: (row.due_at, row.id))
+        rows = sorted(await self._session.scalars(stamp), key=lambda row: (row.due_at, row.id))
+        return [_reminder_from_row(row) for row in rows]
 
     async def finish(
         self,
@@ -209,10 +204,21 @@ class ReminderRepository:
         )
         return int(getattr(result, "rowcount", 0))
 
-    async def get(self, reminder_id: int) -> ReminderRow | None:
-        return await self._session.get(ReminderRow, reminder_id)
+    async def get(self, reminder_id: int) -> Reminder | None:
+        row = await self._session.get(ReminderRow, reminder_id)
+        if row is None:
+            return None
+        self._loaded[reminder_id] = row
+        return _reminder_from_row(row)
 
-    async def pending_for_staff(self, staff_id: int) -> list[ReminderRow]:
+    async def save(self, reminder: Reminder) -> None:
+        """Keep a person's change to a reminder they read: when it is due, whether it stands."""
+        row = self._loaded.get(reminder.id) or await self._session.get(ReminderRow, reminder.id)
+        if row is None:
+            raise LookupError(reminder.id)
+        row.due_at, row.status, row.text = reminder.due_at, reminder.status.value, reminder.text
+
+    async def pending_for_staff(self, staff_id: int) -> list[Reminder]:
         query = (
             select(ReminderRow)
             .where(
@@ -221,11 +227,11 @@ class ReminderRepository:
             )
             .order_by(ReminderRow.due_at, ReminderRow.id)
         )
-        return list(await self._session.scalars(query))
+        return [_reminder_from_row(row) for row in await self._session.scalars(query)]
 
     async def next_for_deal(
         self, deal_id: int, now: dt.datetime, viewer_id: int
-    ) -> ReminderRow | None:
+    ) -> Reminder | None:
         """The deal's next pending reminder for the card's "next reminder" line: its deadline
         reminders, and the viewer's own personal ones (not a colleague's)."""
         query = (
@@ -240,7 +246,7 @@ class ReminderRepository:
             .limit(1)
         )
         row: ReminderRow | None = await self._session.scalar(query)
-        return row
+        return _reminder_from_row(row) if row else None
 
 
 def _claimable(now: dt.datetime, lease: dt.timedelta) -> ColumnElement[bool]:
@@ -254,4 +260,22 @@ def _claimable(now: dt.datetime, lease: dt.timedelta) -> ColumnElement[bool]:
             ReminderRow.status == ReminderStatus.PENDING.value,
             ReminderRow.claimed_at < now - lease,
         ),
+    )
+
+
+def _reminder_from_row(row: ReminderRow) -> Reminder:
+    return Reminder(
+        id=row.id,
+        key=row.key,
+        kind=ReminderKind(row.kind),
+        audience=Audience(row.audience),
+        due_at=row.due_at,
+        status=ReminderStatus(row.status),
+        deal_id=row.deal_id,
+        staff_id=row.staff_id,
+        text=row.text,
+        stage_id=row.stage_id,
+        stage_entered_at=row.stage_entered_at,
+        attempts=row.attempts,
+        payload=row.payload,
     )
