@@ -36,9 +36,9 @@ from bot.middlewares import (
 from bot.reminder_sweeper import ReminderSweeper
 from bot.response_models import pin_response_models
 from bot.sender import CountInteractiveSends, PacedSender
-from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
+from config.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.sales_book import SalesBook, parse_sales_book
 from domain.scripts import ScriptLibrary

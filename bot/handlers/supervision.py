@@ -12,7 +12,7 @@ from bot.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
 from bot.deal_screens import card_screen, edit_screen
 from bot.filters import HasRole
 from bot.i18n import t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import AlreadyAssigned, DealClosed, PermissionDenied
 from domain.roles import Role
