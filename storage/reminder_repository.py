@@ -14,11 +14,11 @@ from collections.abc import Collection, Sequence
 from enum import StrEnum
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.reminders import OUTBOX_KINDS, PlannedReminder, ReminderKind
+from storage.database import upsert_insert
 from storage.models import ReminderRow
 
 
@@ -47,7 +47,7 @@ class ReminderRepository:
         if any(plan.kind in OUTBOX_KINDS for plan in planned):
             self.owes_messages = True
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(dialect)
         # One constant statement with the rows as parameters: compiled once and cached, where
         # a multi-row VALUES literal would be compiled again for every plan.
         statement = insert(ReminderRow).on_conflict_do_nothing(index_elements=["key"])

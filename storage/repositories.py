@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import Select, delete, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
 from domain.invites import Invite
 from domain.qualification import QualificationLevel
 from domain.roles import Role
+from storage.database import upsert_insert
 from storage.models import (
     ActivityRow,
     AssignmentCursor,
@@ -123,7 +123,7 @@ class StaffRepository:
     async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
         """Who got the pipeline's last lead, in one upsert."""
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(dialect)
         await self._session.execute(
             insert(AssignmentCursor)
             .values(pipeline_id=pipeline_id, last_manager_id=manager_id)
