@@ -16,7 +16,6 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -252,6 +251,9 @@ def _conversation_storage(
     (a quick second tap must not race the first one's state): in this process and the database
     for a single instance, in Redis when several instances share the updates."""
     if settings.redis_url:
+        # The Redis client is imported only by the instances that use it.
+        from aiogram.fsm.storage.redis import RedisStorage
+
         redis_storage = RedisStorage.from_url(
             settings.redis_url, key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix)
         )
