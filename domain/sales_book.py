@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
-import holidays
 import yaml
 from pydantic import (
     BaseModel,
@@ -133,6 +132,8 @@ def _duplicate_ids(field: str, ids: Sequence[str], what: str = "id") -> list[tup
 
 @functools.cache
 def _holiday_countries() -> frozenset[str]:
+    import holidays  # imported with the first book read, not with every module that names a type
+
     return frozenset(holidays.list_supported_countries())
 
 
