@@ -2,7 +2,7 @@
 cannot start without: the bot's own start-up import should cost at most 1.2 times theirs.
 
 Each run is a fresh interpreter (`python -c ...`, so nothing is cached in the process; the OS
-file cache is warm after the first, untimed round). The two commands alternate, so a load that
+file cache is warm after the first, untimed round). The commands take turns, so a load that
 comes and goes on a shared machine falls on both alike; the medians are compared. Besides the
 wall-clock time, the CPU time the interpreter used (user + system) is reported: on a busy
 machine it moves much less than the wall clock, which also counts the time spent waiting for a
@@ -13,7 +13,7 @@ core.
     git archive main | tar -x -C /tmp/main-tree      # another version of the code, e.g. main
     .venv/bin/python -m bench.import_time --also /tmp/main-tree
 
-`--also DIR` adds a third command, `import bot.app` run in DIR with the same interpreter and
+Each `--also DIR` adds a command, `import bot.app` run in DIR with the same interpreter and
 packages (the current directory comes first on `sys.path`, so DIR's code is imported).
 """
 
@@ -109,15 +109,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--runs", type=int, default=10, help="timed runs of each command")
     parser.add_argument(
-        "--also", type=Path, help="another checkout whose `import bot.app` is timed too"
+        "--also",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout whose `import bot.app` is timed too (may be repeated)",
     )
     args = parser.parse_args(argv)
     commands = [
         Command(f"`python -c '{BASELINE}'`", BASELINE, PROJECT_ROOT),
         Command(f"`python -c '{BOT}'`", BOT, PROJECT_ROOT),
     ]
-    if args.also is not None:
-        commands.append(Command(f"`python -c '{BOT}'` in {args.also}", BOT, args.also))
+    commands += [Command(f"`python -c '{BOT}'` in {path}", BOT, path) for path in args.also]
     print(table(measure(commands, args.runs)))
 
 
