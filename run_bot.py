@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from bot.app import create_application, load_sales_book
 from bot.i18n import create_i18n, tp
 from bot.logging_setup import configure_logging
-from bot.settings import Settings
 from bot.telegram_probe import TokenRejected, wait_for_telegram
+from config.settings import Settings
 from domain.book_loading import SalesBookError
 from domain.sales_book import SalesBook
 

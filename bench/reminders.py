@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application, create_application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import Audience, PlannedReminder, ReminderKind
 from domain.roles import Role

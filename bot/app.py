@@ -16,7 +16,6 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,9 +35,9 @@ from bot.middlewares import (
 from bot.reminder_sweeper import ReminderSweeper
 from bot.response_models import pin_response_models
 from bot.sender import CountInteractiveSends, PacedSender
-from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
 from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
+from config.settings import Settings
 from domain.book_loading import parse_sales_book
 from domain.clock import Clock, SystemClock
 from domain.sales_book import SalesBook
@@ -253,6 +252,9 @@ def _conversation_storage(
     (a quick second tap must not race the first one's state): in this process and the database
     for a single instance, in Redis when several instances share the updates."""
     if settings.redis_url:
+        # The Redis client is imported only by the instances that use it.
+        from aiogram.fsm.storage.redis import RedisStorage
+
         redis_storage = RedisStorage.from_url(
             settings.redis_url, key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix)
         )

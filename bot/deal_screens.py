@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import CardAction, DealCard, DealsPage, ProposalAction
 from bot.i18n import join_within_limit, t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.deal import Deal
 from domain.proposal import template_for
 from domain.roles import Action, Role, can

@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from bot.callbacks import DigestDrill, DrillKind
 from bot.i18n import Html, join_within_limit, money, percent, t, tp
@@ -21,6 +19,9 @@ from domain.funnel import Funnel
 from domain.kpi import Trend
 from domain.sales_book import SalesBook
 from services.digest import Digest
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 CAPTION_LIMIT = 1024
 BEHIND_SHOWN = 3
@@ -334,6 +335,9 @@ def chart_size(pipelines: int) -> tuple[int, int]:
 
 
 def _draw(digest: Digest, book: SalesBook, labels: dict[str, str]) -> bytes:
+    # matplotlib is imported with the first chart (in the worker thread), not at start-up.
+    from matplotlib.figure import Figure
+
     pipelines = digest.funnels
     width, height = chart_size(len(pipelines))
     # A bare Figure draws with the Agg canvas, off-screen and without pyplot's global state,
@@ -353,6 +357,8 @@ def _draw(digest: Digest, book: SalesBook, labels: dict[str, str]) -> bytes:
 def _draw_funnel(axis: Axes, funnel: Funnel, book: SalesBook) -> None:
     """Deals that reached each stage; beside each bar the conversion to the next stage against
     the book's target (red where it falls short)."""
+    from matplotlib.ticker import FuncFormatter
+
     pipeline = book.pipeline(funnel.pipeline_id)
     names = [pipeline.stage(step.stage_id).name for step in funnel.steps]
     reached = [step.reached for step in funnel.steps]
@@ -379,6 +385,8 @@ def _draw_funnel(axis: Axes, funnel: Funnel, book: SalesBook) -> None:
 def _draw_revenue(axis: Axes, digest: Digest, book: SalesBook, labels: dict[str, str]) -> None:
     """The month so far: revenue, revenue with the weighted forecast on top, the even pace to
     date and the whole month's plan. Any other period: its revenue against its plan."""
+    from matplotlib.ticker import FuncFormatter
+
     outlook, current = digest.forecast, digest.kpis.current
     pace = outlook.pace
     bars: list[tuple[str, float, str]]

@@ -11,8 +11,6 @@ import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
 from bot.digest import figure_value
 from bot.i18n import tp
 from domain.sales_book import SalesBook
@@ -77,6 +75,8 @@ def deals_csv(rows: ExportRows, zone: ZoneInfo) -> bytes:
 
 
 def _write_workbook(sheets: list[tuple[str, list[str], list[list[object]]]]) -> bytes:
+    from openpyxl import Workbook  # imported with the first workbook, not at start-up
+
     book = Workbook(write_only=True)
     for title, header, body in sheets:
         sheet = book.create_sheet(title[:31])  # Excel's limit for a sheet name

@@ -25,10 +25,10 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
+from storage.database import upsert_insert
 from storage.models import FsmStateRow
 
 DEFAULT_CACHED_CONVERSATIONS = 10_000
@@ -56,7 +56,7 @@ class DatabaseStorage(BaseStorage):
         self._known: OrderedDict[str, _Conversation] = OrderedDict()
         self._capacity = cached_conversations
         dialect = session_factory.kw["bind"].dialect.name
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._insert = upsert_insert(dialect)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.settings import SUPPORTED_LOCALES
+from config.settings import SUPPORTED_LOCALES
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"

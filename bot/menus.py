@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.i18n import t_in
-from bot.settings import SUPPORTED_LOCALES
+from config.settings import SUPPORTED_LOCALES
 from domain.roles import Role
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {

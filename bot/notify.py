@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import DealAction, DealActionKind, MergeStep, SamePhoneMerge
 from bot.i18n import Html, pick_locale, t, t_in, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.lead import PromiseDay, promise
 from domain.sales_book import SalesBook
 from services.leads import LeadCard, supervisors

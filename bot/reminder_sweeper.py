@@ -23,7 +23,7 @@ from bot.i18n import pick_locale, t, tp
 from bot.motivation_screens import progress_parts
 from bot.notify import card_message
 from bot.sender import PacedSender
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.deal import Deal
 from domain.reminders import OUTBOX_KINDS, REMINDER_KINDS, Audience, Reminder, ReminderKind

@@ -15,8 +15,6 @@ import io
 from decimal import Decimal
 from typing import Literal
 
-from openpyxl import load_workbook
-
 from domain.unit_economics import MAX_SPEND_ROWS, SpendTableTooLong
 
 MAX_SPEND_FILE_BYTES = 1_000_000
@@ -69,6 +67,8 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook  # imported with the first workbook, not at start-up
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:

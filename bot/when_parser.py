@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from dateparser.search import search_dates
-
 LANGUAGES = ["ru", "en"]
 _DAY_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
 _BARE_HOUR = re.compile(r"\b(в|at)\s+(\d{1,2})(?![\d:.])", re.IGNORECASE)
@@ -36,6 +34,8 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     local_now = now.astimezone(zone)
     normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", text)
     normalized = _BARE_HOUR.sub(lambda m: f"{m[1]} {m[2]}:00", normalized)
+    from dateparser.search import search_dates  # loaded with the first date read, not at start
+
     found = search_dates(
         normalized,
         languages=LANGUAGES,

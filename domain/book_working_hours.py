@@ -11,7 +11,6 @@ import functools
 import zoneinfo
 from typing import Annotated, Self
 
-import holidays
 from pydantic import Field, field_validator, model_validator
 
 from domain.book_fields import BookModel, BookProblems, ClockTime, Loc
@@ -19,6 +18,8 @@ from domain.book_fields import BookModel, BookProblems, ClockTime, Loc
 
 @functools.cache
 def _holiday_countries() -> frozenset[str]:
+    import holidays  # imported with the first book read, not with every module that names a type
+
     return frozenset(holidays.list_supported_countries())
 
 

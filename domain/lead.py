@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 from domain.invites import is_invite_payload
 from domain.sales_book import SalesBook
 
@@ -41,6 +39,8 @@ class InvalidPhone(ValueError):
 def normalize_phone(text: str, default_region: str = "RU") -> str:
     """The phone in E.164 (`+79161234567`); a local `8 916 123-45-67` is read in the default
     region. Raises InvalidPhone for anything that is not a possible, valid number."""
+    import phonenumbers  # its metadata loads with the first phone read, not at start-up
+
     candidate = text.strip()
     if not candidate or len(candidate) > 32:
         raise InvalidPhone(text)

@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from domain.book_working_hours import WorkingHours
 
 UTC = dt.UTC
@@ -56,6 +54,8 @@ def _require_aware(instant: dt.datetime, name: str = "instant") -> dt.datetime:
 @functools.lru_cache(maxsize=256)
 def _country_year(country: str, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
     """Public holidays and transferred working weekend days of one country in one year."""
+    import holidays  # its country data is read only when a calendar is first asked for
+
     calendar = holidays.country_holidays(country, years=year)
     public_holidays = frozenset(calendar.keys())
     # Some countries (Russia among them) move working days onto weekends by decree.
@@ -71,6 +71,8 @@ class CountryHolidays:
     country: str
 
     def __post_init__(self) -> None:
+        import holidays
+
         try:
             holidays.country_holidays(self.country)
         except NotImplementedError as error:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from config.settings import Settings
 from domain.clock import Clock
 from domain.reminders import Reminder, ReminderStatus, is_late, plan_backup
 from services.reminders import MAX_ATTEMPTS
@@ -127,8 +128,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from bot.settings import Settings  # the bot's own settings, read only by the command
-
     try:
         settings = Settings()
     except ValidationError as error:

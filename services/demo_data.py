@@ -43,6 +43,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from config.settings import Settings
 from domain.assignment import pick_next_manager
 from domain.book_loading import SalesBookError, parse_sales_book
 from domain.book_qualification import QualificationFramework
@@ -1133,8 +1134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     database_url: str | None = args.database_url
     book_path: Path | None = args.sales_book
     if database_url is None or book_path is None:
-        from bot.settings import Settings  # only when needed: the bot's settings read .env
-
         try:
             settings = Settings()
         except ValidationError as error:

@@ -22,7 +22,6 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, alembic_config
@@ -133,6 +132,8 @@ def check_backup(path: Path) -> None:
         raise BackupError(f"{path} fails the integrity check: {error}") from error
     if version is None:
         raise BackupError(f"{path} is a SQLite database, but not one of this bot")
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     if version[0] not in {revision.revision for revision in script.walk_revisions()}:
         raise BackupError(

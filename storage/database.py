@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -44,7 +48,23 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def upsert_insert(
+    dialect: str,
+) -> Callable[[Any], PostgresqlInsert] | Callable[[Any], sqlite.Insert]:
+    """The dialect's own `insert`, the one with ON CONFLICT, for a dialect name such as
+    `session.get_bind().dialect.name`."""
+    if dialect == "postgresql":
+        # Imported only on PostgreSQL: the dialect is large, and SQLite never needs it.
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite.insert
+
+
 def alembic_config() -> Config:
+    # Alembic is imported when the migrations run, not with everything that opens a database.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -57,6 +77,8 @@ async def migrate(engine: AsyncEngine) -> None:
 
 
 def _upgrade_to_head(connection: Connection) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

@@ -101,7 +101,7 @@ class LeadPathBot(BenchBot):
     async def create(cls, database: Path) -> LeadPathBot:
         from bot.app import create_application
         from bot.sender import CountInteractiveSends
-        from bot.settings import Settings
+        from config.settings import Settings
 
         settings = Settings(
             _env_file=None,

@@ -11,8 +11,8 @@ from bot.callbacks import TrainingStart
 from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import pick_locale, t, tp
 from bot.menus import set_personal_menu
-from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
+from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import InviteInvalid
 from domain.invites import is_invite_payload

@@ -15,7 +15,7 @@ from bot.deal_screens import deals_screen, edit_screen
 from bot.filters import STAFF_ROLES, HasRole
 from bot.handlers.errors import StaleButton
 from bot.i18n import t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook

@@ -29,7 +29,7 @@ from bot.fsm_storage import end_conversation
 from bot.handlers.errors import StaleButton
 from bot.handlers.scripts import stage_scripts
 from bot.i18n import t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH, Deal, parse_amount
 from domain.errors import (

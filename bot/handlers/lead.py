@@ -27,7 +27,7 @@ from bot.filters import HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import Html, t, tp
 from bot.notify import message_kind, relay_to_staff, when_text
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.lead import (
     COMPANY_MAX_LENGTH,

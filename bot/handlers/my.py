@@ -14,7 +14,7 @@ from bot.callbacks import MyPerson
 from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import t, tp
 from bot.motivation_screens import person_screen, team_screen
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import PermissionDenied
 from domain.roles import Action, can

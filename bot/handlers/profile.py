@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import StaffZone
 from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from services.staff import Actor, StaffError, set_time_zone, time_zone
 from storage.unit_of_work import UnitOfWork

@@ -20,7 +20,7 @@ from bot.fsm_storage import end_conversation
 from bot.handlers.errors import StaleButton
 from bot.i18n import money, t, t_in, tp
 from bot.proposal_pdf import ProposalDocument, render_proposal
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import InvalidProposalInput
 from domain.proposal import INPUTS

@@ -15,7 +15,7 @@ from bot.fsm_storage import end_conversation
 from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
 from bot.i18n import t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.qualification import QualificationLevel
 from domain.sales_book import SalesBook

@@ -23,8 +23,8 @@ from bot.deal_screens import card_screen
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, t, tp
-from bot.settings import Settings
 from bot.when_parser import When, parse_when
+from config.settings import Settings
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH
 from domain.errors import CommentRequired, PermissionDenied, SnoozeNotInFuture

@@ -28,8 +28,8 @@ from bot.export import deals_csv, workbook
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, t, tp
-from bot.settings import Settings
 from bot.source_economics import economics_text
+from config.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock
 from domain.kpi import NAMED_PERIODS, Period, days_period, named_period

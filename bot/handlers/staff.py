@@ -19,8 +19,8 @@ from bot.filters import HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, pick_locale, t, tp
 from bot.menus import set_personal_menu
-from bot.settings import Settings
 from bot.staff_directory import StaffDirectory
+from config.settings import Settings
 from domain.clock import Clock
 from domain.roles import Action, Role, can
 from domain.staff import StaffMember

@@ -13,7 +13,7 @@ from bot.deal_screens import card_screen, edit_screen
 from bot.filters import HasRole
 from bot.handlers.errors import StaleButton
 from bot.i18n import t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import AlreadyAssigned, DealClosed
 from domain.roles import Role

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import DealCard, TrainingStart
 from bot.filters import STAFF_ROLES, HasRole
 from bot.i18n import join_within_limit, t, tp
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import Clock
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar

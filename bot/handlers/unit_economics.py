@@ -26,7 +26,6 @@ from bot.deal_screens import edit_screen
 from bot.filters import STAFF_ROLES, HasRole
 from bot.fsm_storage import end_conversation
 from bot.i18n import join_within_limit, money, t, tp
-from bot.settings import Settings
 from bot.source_economics import (
     amount_text,
     economics_text,
@@ -37,6 +36,7 @@ from bot.source_economics import (
     spend_screen,
 )
 from bot.spend_files import MAX_SPEND_FILE_BYTES, UnreadableTable, read_table, table_kind
+from config.settings import Settings
 from domain.clock import Clock
 from domain.kpi import Period
 from domain.sales_book import SalesBook

@@ -18,11 +18,37 @@ The parts: `document` (what one proposal shows), `texts` (the layout's own label
 `render` (fitting two pages, the bytes), `example` (the sample proposal and the command).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from bot.proposal_pdf.document import ProposalDocument
-from bot.proposal_pdf.example import example_document, main
 from bot.proposal_pdf.numbers import format_date, format_money, format_number, printable
-from bot.proposal_pdf.render import render_proposal
 from bot.proposal_pdf.texts import LOCALES, TEXTS, Locale
+
+if TYPE_CHECKING:
+    from domain.sales_book import SalesBook
+
+
+def render_proposal(document: ProposalDocument, locale: str = "ru") -> bytes:
+    """The PDF's bytes. fpdf2 and the fonts are loaded with the first proposal drawn, not when
+    the bot starts."""
+    from bot.proposal_pdf.render import render_proposal as render
+
+    return render(document, locale)
+
+
+def example_document(book: SalesBook) -> ProposalDocument:
+    from bot.proposal_pdf.example import example_document as example
+
+    return example(book)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bot.proposal_pdf.example import main as run
+
+    run(argv)
+
 
 __all__ = [
     "LOCALES",

@@ -25,7 +25,7 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_from_settings() -> None:
-    from bot.settings import Settings
+    from config.settings import Settings
     from storage.database import create_engine
 
     engine = create_engine(Settings().database_url)

@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,6 +24,7 @@ from domain.reminders import (
     ReminderKind,
     ReminderStatus,
 )
+from storage.database import upsert_insert
 from storage.models import ReminderRow
 
 
@@ -42,7 +42,7 @@ class ReminderRepository:
         if any(plan.kind in OUTBOX_KINDS for plan in planned):
             self.owes_messages = True
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(dialect)
         # One constant statement with the rows as parameters: compiled once and cached, where
         # a multi-row VALUES literal would be compiled again for every plan.
         statement = insert(ReminderRow).on_conflict_do_nothing(index_elements=["key"])

@@ -7,10 +7,10 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.unit_economics import SpendEntry
+from storage.database import upsert_insert
 from storage.models import MarketingSpendRow
 
 
@@ -24,7 +24,7 @@ class SpendRepository:
         if not entries:
             return
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(dialect)
         statement = insert(MarketingSpendRow)
         statement = statement.on_conflict_do_update(
             index_elements=["source_id", "month"],

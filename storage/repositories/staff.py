@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
 from domain.staff import StaffMember
+from storage.database import upsert_insert
 from storage.models import AssignmentCursor, StaffPipeline, StaffRow
 
 
@@ -121,7 +121,7 @@ class StaffRepository:
     async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
         """Who got the pipeline's last lead, in one upsert."""
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(dialect)
         await self._session.execute(
             insert(AssignmentCursor)
             .values(pipeline_id=pipeline_id, last_manager_id=manager_id)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Application, create_application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from tests.db import BACKENDS, fresh_database
 from tests.fake_telegram import FakeTelegram, FakeUser, running_fake_telegram

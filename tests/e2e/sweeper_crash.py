@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import create_application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from services.reminders import Outcome
 from tests.e2e.conftest import ADMIN_ID, TOKEN

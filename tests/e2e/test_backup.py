@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from storage.backup import check_backup, list_backups, sqlite_file
 from storage.models import ReminderRow

@@ -39,7 +39,7 @@ from bot.handlers.scripts import ScriptSearch
 from bot.handlers.staff import InviteForm
 from bot.handlers.unit_economics import SpendInput
 from bot.menus import COMMANDS_BY_ROLE
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import ReminderKind
 from domain.roles import Role

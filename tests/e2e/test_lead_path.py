@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from services.deals import lose_deal
 from services.staff import Profile, identify

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import Application
 from bot.sender import Pace
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import OUTBOX_KINDS
 from services.leads import RequestForm, record_consent, submit_request

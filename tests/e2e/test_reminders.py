@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import REMINDER_KINDS, ReminderKind
 from storage.database import create_engine, create_session_factory

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_application
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.roles import Role
 from services.deals import create_deal

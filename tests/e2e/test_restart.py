@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.settings import Settings
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.deal import DealStatus
 from tests.e2e.conftest import running_bot

@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES_DIR, create_i18n, join_within_limit, t, tp
 from bot.menus import COMMANDS_BY_ROLE
-from bot.settings import SUPPORTED_LOCALES
+from config.settings import SUPPORTED_LOCALES
 from domain.roles import Role
 
 PROJECT = Path(__file__).resolve().parents[2]
