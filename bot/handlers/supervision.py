@@ -37,15 +37,16 @@ async def reassign_from_card(
 ) -> None:
     deal_id = callback_data.deal_id
     try:
-        view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-        if not view.deal.is_open:
-            raise DealClosed(deal_id, view.deal.status)
         if not callback_data.arg:
+            view = await view_deal(uow, clock, book, calendar, actor, deal_id)
+            if not view.deal.is_open:
+                raise DealClosed(deal_id, view.deal.status)
             current = view.deal.manager_id
             choices = [c for c in await managers(uow, actor) if c.user_id != current]
             await edit_screen(query, *_deal_target_picker(deal_id, choices))
             await query.answer()
             return
+        # The handover reads the deal and refuses a closed, missing or forged one itself.
         handover = await reassign_deal(uow, clock, actor, deal_id, int(callback_data.arg))
     except ValueError:  # a manager's id that is not a number: forged
         raise StaleButton(callback_data.arg) from None
