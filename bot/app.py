@@ -85,9 +85,14 @@ class Application:
         grace = self.settings.shutdown_grace_seconds
         if not await self.updates_in_hand.finished(grace):
             log.warning("stopping with updates still being handled after %.0f s", grace)
+        # Paused, not shut: shutting APScheduler's asyncio executor cancels the jobs in flight,
+        # and a query cancelled under SQLAlchemy's pool logs a traceback on a routine stop. The
+        # sweeper lets its running jobs finish within the grace, and only then the executor goes.
+        if self.scheduler.running:
+            self.scheduler.pause()
+        await self.sweeper.stop(grace)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self.sweeper.stop(grace)
         await self.sender.close()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
