@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.fsm_storage import DatabaseStorage
 from bot.handlers import build_root_router
 from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
+from bot.inline_filters import run_filters_inline
 from bot.menus import set_default_menus, set_staff_menus
 from bot.middlewares import (
     ActorMiddleware,
@@ -228,6 +229,7 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.include_router(build_root_router())
+    run_filters_inline(dispatcher)
     dispatcher.startup.register(_on_startup)
     return dispatcher
 

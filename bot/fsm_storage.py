@@ -24,8 +24,8 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, delete
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
 from storage.database import upsert_insert
@@ -55,8 +55,23 @@ class DatabaseStorage(BaseStorage):
         # updates (a lead writing to a manager, any staff screen) come from people in no form.
         self._known: OrderedDict[str, _Conversation] = OrderedDict()
         self._capacity = cached_conversations
-        dialect = session_factory.kw["bind"].dialect.name
-        self._insert = upsert_insert(dialect)
+        self._engine: AsyncEngine = session_factory.kw["bind"]
+        # Built once: a statement with its values bound at execution is compiled once too.
+        upsert = upsert_insert(self._engine.dialect.name)(FsmStateRow).values(
+            key=bindparam("key"),
+            state=bindparam("state"),
+            data=bindparam("data"),
+            updated_at=bindparam("updated_at"),
+        )
+        self._upsert = upsert.on_conflict_do_update(
+            index_elements=[FsmStateRow.key],
+            set_={
+                "state": upsert.excluded.state,
+                "data": upsert.excluded.data,
+                "updated_at": upsert.excluded.updated_at,
+            },
+        )
+        self._delete = delete(FsmStateRow).where(FsmStateRow.key == bindparam("key"))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -104,17 +119,19 @@ class DatabaseStorage(BaseStorage):
     async def _write(self, storage_key: str, state: str | None, data: dict[str, Any]) -> None:
         """One statement: a conversation with neither state nor data leaves no row behind. (Writes
         that would change nothing never get here: `/start` clears a conversation nobody had.)"""
-        async with self._session_factory() as session:
+        async with self._engine.begin() as connection:
             if state is None and not data:
-                await session.execute(delete(FsmStateRow).where(FsmStateRow.key == storage_key))
+                await connection.execute(self._delete, {"key": storage_key})
             else:
-                values = {"state": state, "data": data, "updated_at": self._clock.now()}
-                await session.execute(
-                    self._insert(FsmStateRow)
-                    .values(key=storage_key, **values)
-                    .on_conflict_do_update(index_elements=[FsmStateRow.key], set_=values)
+                await connection.execute(
+                    self._upsert,
+                    {
+                        "key": storage_key,
+                        "state": state,
+                        "data": data,
+                        "updated_at": self._clock.now(),
+                    },
                 )
-            await session.commit()
         self._remember(storage_key, _Conversation(state, copy.deepcopy(data)))
 
     def _remember(self, storage_key: str, conversation: _Conversation) -> None:

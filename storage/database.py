@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, event
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import registry, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 
+IN_LOOP = "inloop"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -27,7 +28,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        if parsed.get_driver_name() == "aiosqlite":
+            # The same file, without aiosqlite's thread hops (storage/sqlite_in_loop.py).
+            registry.register(f"sqlite.{IN_LOOP}", "storage.sqlite_in_loop", "dialect")
+            parsed = parsed.set(drivername=f"sqlite+{IN_LOOP}")
+        engine = create_async_engine(parsed, echo=echo)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)

@@ -233,12 +233,14 @@ class ReminderRepository:
         self, deal_id: int, now: dt.datetime, viewer_id: int
     ) -> Reminder | None:
         """The deal's next pending reminder for the card's "next reminder" line: its deadline
-        reminders, and the viewer's own personal ones (not a colleague's)."""
+        reminders, and the viewer's own personal ones (not a colleague's). A message the outbox
+        still owes (the card, a note to the client) is not a reminder."""
         query = (
             select(ReminderRow)
             .where(
                 ReminderRow.deal_id == deal_id,
                 ReminderRow.status == ReminderStatus.PENDING.value,
+                ReminderRow.kind.not_in([kind.value for kind in OUTBOX_KINDS]),
                 ReminderRow.due_at >= now,
                 or_(ReminderRow.staff_id.is_(None), ReminderRow.staff_id == viewer_id),
             )

@@ -101,6 +101,7 @@ async def test_a_stranger_from_an_ad_reaches_a_managers_phone(
     )
 
     await manager.press("✅ Взять в работу")
+    await tg.settle()  # the alert comes first, the card's new buttons right after
     taken = await deals(app)
     assert taken[0].taken_at == clock.now()
     assert manager.last_message.button_texts == ["✉️ Написать клиенту"]

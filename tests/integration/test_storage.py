@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -77,6 +78,28 @@ async def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(
         )
         with pytest.raises(IntegrityError):
             await session.commit()
+
+
+async def test_writers_of_one_process_take_turns_without_locking_each_other_out(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each writer yields to the loop in the middle of its transaction, as a handler does when
+    it awaits: on SQLite the others queue for the write lock instead of failing "database is
+    locked" (or blocking the loop that would let the first one commit)."""
+
+    async def write(number: int) -> None:
+        async with session_factory() as session:
+            session.add(
+                FsmStateRow(key=f"writer:{number}", state="s", data={}, updated_at=MONDAY_10)
+            )
+            await session.flush()
+            await asyncio.sleep(0.001)
+            await session.commit()
+
+    await asyncio.gather(*(write(number) for number in range(40)))
+    async with session_factory() as session:
+        written = await session.scalar(select(func.count()).select_from(FsmStateRow))
+    assert written == 40
 
 
 async def _staff(

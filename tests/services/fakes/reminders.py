@@ -9,7 +9,13 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from domain.reminders import PlannedReminder, Reminder, ReminderKind, ReminderStatus
+from domain.reminders import (
+    OUTBOX_KINDS,
+    PlannedReminder,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from tests.services.fakes.copies import existing
 
 
@@ -165,6 +171,7 @@ class FakeReminders:
             for r in self.all
             if r.deal_id == deal_id
             and r.status is ReminderStatus.PENDING
+            and r.kind not in OUTBOX_KINDS
             and r.due_at >= now
             and r.staff_id in (None, viewer_id)
         ]

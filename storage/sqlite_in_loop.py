@@ -1,0 +1,152 @@
+"""SQLite for the asyncio engine without a thread per connection: statements run on the event
+loop's own thread, and writers take turns through an asyncio lock.
+
+Why: aiosqlite hands every call (cursor, execute, fetch, close, commit) to the connection's
+thread and waits for the loop to be woken back, four hops per statement. A SQLite statement on
+a small indexed table costs microseconds, so the hops were most of a database session's cost
+(about 0.6 ms for one read, 1 ms for a write with its commit). Run in place, a session costs
+what SQLAlchemy itself costs.
+
+What this changes, and why it is safe:
+- A statement blocks the loop while it runs. The bot's statements are index lookups and short
+  writes; the heaviest (the digest's and the reports' aggregates) take tens of milliseconds
+  even over a million deals (bench/RESULTS.md), which is a pause, not a stall.
+- SQLite lets one connection write at a time, and a second writer waits in SQLite's busy
+  handler, which here would block the loop, and with it the first writer's commit. So a
+  connection takes the database's asyncio write lock before its first write and holds it to its
+  commit or rollback: writers queue in the loop, and SQLite never has to wait for them. One
+  lock per database file, shared by every engine of the process. A writer that does not get
+  the lock within SQLite's busy timeout gets SQLite's own "database is locked", as before.
+- Another process (a backup, a migration run by hand) is still waited for by the busy timeout.
+
+`create_engine` in storage/database.py uses it for every `sqlite+aiosqlite` URL; aiosqlite
+itself stays for any other engine built from such a URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from typing import Any
+
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util.concurrency import await_only
+
+DRIVER = "inloop"  # storage.database.IN_LOOP
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+# Per event loop (an asyncio lock belongs to one), then per database file.
+_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_lock(database: str) -> asyncio.Lock:
+    locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.get(database)
+    if lock is None:
+        lock = locks[database] = asyncio.Lock()
+    return lock
+
+
+def _writes(statement: str) -> bool:
+    return not statement.lstrip()[:7].upper().startswith(_READS)
+
+
+class InLoopConnection(sqlite3.Connection):
+    """A sqlite3 connection whose first write of a transaction waits for the write lock."""
+
+    lock: asyncio.Lock
+    lock_timeout: float
+    holds_lock: bool = False
+
+    def cursor(self, factory: Any = None) -> InLoopCursor:  # type: ignore[override]
+        return super().cursor(factory or InLoopCursor)
+
+    def before_writing(self) -> None:
+        if self.holds_lock:
+            await_only(_done())  # see InLoopCursor._before
+            return
+        try:
+            await_only(asyncio.wait_for(self.lock.acquire(), self.lock_timeout))
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        self.holds_lock = True
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self.holds_lock:
+            self.holds_lock = False
+            self.lock.release()
+
+
+class InLoopCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> InLoopCursor:
+        self._before(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> InLoopCursor:
+        self._before(sql)
+        return super().executemany(sql, seq_of_parameters)
+
+    async def _async_soft_close(self) -> None:
+        """What SQLAlchemy's asyncio results call on an async driver's cursor; rows of this
+        one are fetched already."""
+
+    def _before(self, sql: str) -> None:
+        if _writes(sql):
+            self.connection.before_writing()  # type: ignore[attr-defined]
+        else:
+            # SQLAlchemy's asyncio layer checks that a statement awaited something (its guard
+            # against a blocking driver): a coroutine that is done at once, and costs a
+            # greenlet switch, not a trip through the loop.
+            await_only(_done())
+
+
+async def _done() -> None:
+    return None
+
+
+class SQLiteInLoopDialect(SQLiteDialect_pysqlite):
+    """pysqlite, declared async so the asyncio engine runs it inside its greenlets."""
+
+    driver = DRIVER
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def get_pool_class(cls, url: Any) -> type[AsyncAdaptedQueuePool]:
+        # The queue pool's waits must be the loop's, never a thread's.
+        return AsyncAdaptedQueuePool
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        timeout = float(cparams.pop("timeout", 5.0))
+        cparams["factory"] = InLoopConnection
+        # Created, used and closed on the loop's thread; the pool may close one elsewhere.
+        cparams["check_same_thread"] = False
+        connection = super().connect(*cargs, timeout=timeout, **cparams)
+        assert isinstance(connection, InLoopConnection)
+        connection.lock = _write_lock(str(cargs[0]) if cargs else cparams.get("database", ""))
+        connection.lock_timeout = timeout
+        return connection
+
+
+dialect = SQLiteInLoopDialect
