@@ -13,9 +13,9 @@ from aiogram.utils.token import TokenValidationError, validate_token
 from pydantic import ValidationError
 
 from bot.app import create_application, load_sales_book
-from bot.i18n import create_i18n, tp
-from bot.logging_setup import configure_logging
-from bot.telegram_probe import TokenRejected, wait_for_telegram
+from bot.telegram.i18n import create_i18n, tp
+from bot.telegram.logging_setup import configure_logging
+from bot.telegram.telegram_probe import TokenRejected, wait_for_telegram
 from config.settings import Settings
 from domain.book_loading import SalesBookError
 from domain.sales_book import SalesBook

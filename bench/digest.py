@@ -171,8 +171,8 @@ async def measure(path: Path, repeat: int) -> tuple[SizeResult, bytes, str]:
     """The timings, and the morning digest's chart and caption (for the docs' example)."""
     from sqlalchemy import func, select
 
-    from bot.digest import caption, chart
-    from bot.i18n import create_i18n
+    from bot.screens.digest import caption, chart
+    from bot.telegram.i18n import create_i18n
     from domain.book_loading import parse_sales_book
     from domain.clock import FixedClock
     from domain.kpi import named_period

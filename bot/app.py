@@ -22,22 +22,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.fsm_storage import DatabaseStorage
 from bot.handlers import build_root_router
-from bot.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
-from bot.inline_filters import run_filters_inline
-from bot.menus import set_default_menus, set_staff_menus
-from bot.middlewares import (
+from bot.reminder_sweeper import ReminderSweeper
+from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
+from bot.telegram.inline_filters import run_filters_inline
+from bot.telegram.menus import set_default_menus, set_staff_menus
+from bot.telegram.middlewares import (
     ActorMiddleware,
     UnitOfWorkMiddleware,
     UpdatesInHand,
     private_chats_only,
 )
-from bot.reminder_sweeper import ReminderSweeper
-from bot.response_models import pin_response_models
-from bot.sender import CountInteractiveSends, PacedSender
-from bot.staff_directory import StaffDirectory
-from bot.throttling import ThrottlingMiddleware, TokenBucketLimiter
+from bot.telegram.response_models import pin_response_models
+from bot.telegram.sender import CountInteractiveSends, PacedSender
+from bot.telegram.staff_directory import StaffDirectory
+from bot.telegram.throttling import ThrottlingMiddleware, TokenBucketLimiter
 from config.settings import Settings
 from domain.book_loading import parse_sales_book
 from domain.clock import Clock, SystemClock

@@ -17,12 +17,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import CardAction, DealCard
-from bot.digest import caption, chart, digest_keyboard
-from bot.i18n import pick_locale, t, tp
-from bot.motivation_screens import progress_parts
-from bot.notify import card_message
-from bot.sender import PacedSender
+from bot.screens.digest import caption, chart, digest_keyboard
+from bot.screens.motivation_screens import progress_parts
+from bot.screens.notify import card_message
+from bot.telegram.callbacks import CardAction, DealCard
+from bot.telegram.i18n import pick_locale, t, tp
+from bot.telegram.sender import PacedSender
 from config.settings import Settings
 from domain.clock import Clock
 from domain.deal import Deal

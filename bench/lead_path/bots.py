@@ -100,7 +100,7 @@ class LeadPathBot(BenchBot):
     @classmethod
     async def create(cls, database: Path) -> LeadPathBot:
         from bot.app import create_application
-        from bot.sender import CountInteractiveSends
+        from bot.telegram.sender import CountInteractiveSends
         from config.settings import Settings
 
         settings = Settings(

@@ -79,7 +79,7 @@ async def walk_lead_path(driver: Driver, lead: Lead) -> None:
 
 
 def _accept_button(message: dict[str, Any]) -> str:
-    from bot.callbacks import Consent
+    from bot.telegram.callbacks import Consent
 
     for row in message.get("reply_markup", {}).get("inline_keyboard", []):
         for button in row:

@@ -29,7 +29,7 @@ from bot.handlers import (
     training,
     unit_economics,
 )
-from bot.middlewares import CommandLeavesPrompt
+from bot.telegram.middlewares import CommandLeavesPrompt
 
 
 def build_root_router() -> Router:

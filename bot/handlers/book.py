@@ -7,9 +7,9 @@ from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import BookPipeline
-from bot.filters import STAFF_ROLES, HasRole
-from bot.i18n import join_within_limit, t, tp
+from bot.telegram.callbacks import BookPipeline
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import join_within_limit, t, tp
 from domain.sales_book import Pipeline, SalesBook
 
 

@@ -7,11 +7,11 @@ from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import TrainingStart
-from bot.filters import STAFF_ROLES, HasRole
-from bot.i18n import pick_locale, t, tp
-from bot.menus import set_personal_menu
-from bot.staff_directory import StaffDirectory
+from bot.telegram.callbacks import TrainingStart
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import pick_locale, t, tp
+from bot.telegram.menus import set_personal_menu
+from bot.telegram.staff_directory import StaffDirectory
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import InviteInvalid

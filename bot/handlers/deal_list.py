@@ -10,11 +10,11 @@ from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DealsPage
-from bot.deal_screens import deals_screen, edit_screen
-from bot.filters import STAFF_ROLES, HasRole
 from bot.handlers.errors import StaleButton
-from bot.i18n import t, tp
+from bot.screens.deal_screens import deals_screen, edit_screen
+from bot.telegram.callbacks import DealsPage
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.roles import Action, Role, can

@@ -16,19 +16,19 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, DealCard
-from bot.deal_screens import (
+from bot.handlers.errors import StaleButton
+from bot.handlers.scripts import stage_scripts
+from bot.screens.deal_screens import (
     back_screen,
     card_screen,
     checklist_screen,
     edit_screen,
     lost_screen,
 )
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
-from bot.handlers.errors import StaleButton
-from bot.handlers.scripts import stage_scripts
-from bot.i18n import t, tp
+from bot.telegram.callbacks import CardAction, DealCard
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH, Deal, parse_amount

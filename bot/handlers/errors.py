@@ -13,8 +13,8 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
-from bot.fsm_storage import end_conversation
-from bot.i18n import t, tp
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import t, tp
 from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
 from domain.roles import Action
 from services.access import DealNotFound

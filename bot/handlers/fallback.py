@@ -6,8 +6,8 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import TELEGRAM_TEXT_LIMIT, t, tp
-from bot.menus import STAFF_ONLY_COMMANDS
+from bot.telegram.i18n import TELEGRAM_TEXT_LIMIT, t, tp
+from bot.telegram.menus import STAFF_ONLY_COMMANDS
 from services.staff import Actor
 
 

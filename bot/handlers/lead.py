@@ -22,11 +22,11 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Consent, ForgetMe, ForgetStep
-from bot.filters import HasRole
-from bot.fsm_storage import end_conversation
-from bot.i18n import Html, t, tp
-from bot.notify import message_kind, relay_to_staff, when_text
+from bot.screens.notify import message_kind, relay_to_staff, when_text
+from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
+from bot.telegram.filters import HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import Html, t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.lead import (

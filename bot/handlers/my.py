@@ -10,10 +10,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import MyPerson
-from bot.filters import STAFF_ROLES, HasRole
-from bot.i18n import t, tp
-from bot.motivation_screens import person_screen, team_screen
+from bot.screens.motivation_screens import person_screen, team_screen
+from bot.telegram.callbacks import MyPerson
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import PermissionDenied

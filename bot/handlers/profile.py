@@ -11,9 +11,9 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import StaffZone
-from bot.filters import STAFF_ROLES, HasRole
-from bot.i18n import t, tp
+from bot.telegram.callbacks import StaffZone
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from services.staff import Actor, StaffError, set_time_zone, time_zone

@@ -14,12 +14,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ProposalAction, ProposalStep
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
 from bot.handlers.errors import StaleButton
-from bot.i18n import money, t, t_in, tp
-from bot.proposal_pdf import ProposalDocument, render_proposal
+from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
+from bot.telegram.callbacks import ProposalAction, ProposalStep
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import money, t, t_in, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import InvalidProposalInput

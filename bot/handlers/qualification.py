@@ -8,13 +8,13 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import CardAction, DealCard
-from bot.deal_screens import card_screen, edit_screen, lost_screen, question_screen
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
 from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
-from bot.i18n import t, tp
+from bot.screens.deal_screens import card_screen, edit_screen, lost_screen, question_screen
+from bot.telegram.callbacks import CardAction, DealCard
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.qualification import QualificationLevel

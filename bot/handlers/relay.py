@@ -10,12 +10,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import DealAction, DealActionKind
-from bot.deal_screens import same_markup
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
-from bot.i18n import t, tp
-from bot.notify import card_keyboard, message_kind
+from bot.screens.deal_screens import same_markup
+from bot.screens.notify import card_keyboard, message_kind
+from bot.telegram.callbacks import DealAction, DealActionKind
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import t, tp
 from domain.clock import Clock
 from services.leads import (
     deal_of_relayed_message,

@@ -18,11 +18,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
-from bot.deal_screens import card_screen
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
-from bot.i18n import join_within_limit, t, tp
+from bot.screens.deal_screens import card_screen
+from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import join_within_limit, t, tp
 from bot.when_parser import When, parse_when
 from config.settings import Settings
 from domain.clock import Clock

@@ -15,8 +15,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod, ReportSources
-from bot.digest import (
+from bot.renderers.export import deals_csv, workbook
+from bot.screens.digest import (
     caption,
     chart,
     digest_keyboard,
@@ -24,11 +24,11 @@ from bot.digest import (
     managers_screen,
     report_text,
 )
-from bot.export import deals_csv, workbook
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
-from bot.i18n import join_within_limit, t, tp
-from bot.source_economics import economics_text
+from bot.screens.source_economics import economics_text
+from bot.telegram.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod, ReportSources
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import join_within_limit, t, tp
 from config.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock

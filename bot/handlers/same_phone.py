@@ -7,9 +7,9 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import MergeStep, SamePhoneMerge
-from bot.filters import STAFF_ROLES, HasRole
-from bot.i18n import t, tp
+from bot.telegram.callbacks import MergeStep, SamePhoneMerge
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import t, tp
 from services.client_merge import (
     ClientChat,
     MergeProposal,

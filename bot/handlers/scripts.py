@@ -12,11 +12,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ScriptFeedback, ScriptOpen
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
 from bot.handlers.errors import StaleButton
-from bot.i18n import join_within_limit, t, tp
+from bot.telegram.callbacks import ScriptFeedback, ScriptOpen
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import join_within_limit, t, tp
 from domain.clock import Clock
 from domain.sales_book import SalesBook
 from domain.scripts import Feedback, Objection, ScriptLibrary

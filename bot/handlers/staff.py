@@ -14,12 +14,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Handover, InviteCancel, InviteRole, TeamAction, TeamMember
-from bot.filters import HasRole
-from bot.fsm_storage import end_conversation
-from bot.i18n import join_within_limit, pick_locale, t, tp
-from bot.menus import set_personal_menu
-from bot.staff_directory import StaffDirectory
+from bot.telegram.callbacks import Handover, InviteCancel, InviteRole, TeamAction, TeamMember
+from bot.telegram.filters import HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import join_within_limit, pick_locale, t, tp
+from bot.telegram.menus import set_personal_menu
+from bot.telegram.staff_directory import StaffDirectory
 from config.settings import Settings
 from domain.clock import Clock
 from domain.roles import Action, Role, can

@@ -8,11 +8,11 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
-from bot.deal_screens import card_screen, edit_screen
-from bot.filters import HasRole
 from bot.handlers.errors import StaleButton
-from bot.i18n import t, tp
+from bot.screens.deal_screens import card_screen, edit_screen
+from bot.telegram.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
+from bot.telegram.filters import HasRole
+from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import AlreadyAssigned, DealClosed

@@ -10,9 +10,9 @@ from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DealCard, TrainingStart
-from bot.filters import STAFF_ROLES, HasRole
-from bot.i18n import join_within_limit, t, tp
+from bot.telegram.callbacks import DealCard, TrainingStart
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.i18n import join_within_limit, t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.sales_book import SalesBook

@@ -21,12 +21,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Document, Message
 
-from bot.callbacks import ReportSources, SpendPick
-from bot.deal_screens import edit_screen
-from bot.filters import STAFF_ROLES, HasRole
-from bot.fsm_storage import end_conversation
-from bot.i18n import join_within_limit, money, t, tp
-from bot.source_economics import (
+from bot.renderers.spend_files import MAX_SPEND_FILE_BYTES, UnreadableTable, read_table, table_kind
+from bot.screens.deal_screens import edit_screen
+from bot.screens.source_economics import (
     amount_text,
     economics_text,
     month_from_key,
@@ -35,7 +32,10 @@ from bot.source_economics import (
     source_name,
     spend_screen,
 )
-from bot.spend_files import MAX_SPEND_FILE_BYTES, UnreadableTable, read_table, table_kind
+from bot.telegram.callbacks import ReportSources, SpendPick
+from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.i18n import join_within_limit, money, t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.kpi import Period

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.app import Application
-from bot.callbacks import TeamAction, TeamMember
+from bot.telegram.callbacks import TeamAction, TeamMember
 from domain.clock import FixedClock
 from tests.e2e.scenario import invite, invite_rows, staff_row
 from tests.fake_telegram import FakeTelegram, FakeUser

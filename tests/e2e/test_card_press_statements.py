@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bot.app import Application
-from bot.callbacks import CardAction, DealCard
+from bot.telegram.callbacks import CardAction, DealCard
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
 

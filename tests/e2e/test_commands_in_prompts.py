@@ -6,9 +6,10 @@ the prompt.
 Table-driven, through the fake Bot API: `PROMPTS` says how a person gets into each conversation
 state by the real buttons, `STAFF_COMMANDS` and `LEAD_COMMANDS` what each command answers. Every
 state of every `StatesGroup` in `bot/handlers` and every command of every role's menu
-(`bot.menus`, plus `/deal N`) must have a row, so a new prompt or command is covered the day it
-is added. (The training walk, a reassignment and `/timezone Asia/Dubai` keep no state: the walk
-goes through the card's prompts, which are here; the others are buttons and command arguments.)
+(`bot.telegram.menus`, plus `/deal N`) must have a row, so a new prompt or command is covered the
+day it is added. (The training walk, a reassignment and `/timezone Asia/Dubai` keep no state: the
+walk goes through the card's prompts, which are here; the others are buttons and command
+arguments.)
 
 One bot and one database for the module (a fresh bot per case would take minutes): each case
 enters its prompt afresh and leaves the person outside any, which it checks.
@@ -38,7 +39,7 @@ from bot.handlers.reports import ReportInput
 from bot.handlers.scripts import ScriptSearch
 from bot.handlers.staff import InviteForm
 from bot.handlers.unit_economics import SpendInput
-from bot.menus import COMMANDS_BY_ROLE
+from bot.telegram.menus import COMMANDS_BY_ROLE
 from config.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import ReminderKind

@@ -9,7 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.app import Application
-from bot.callbacks import DigestDrill, DrillKind, StaffZone
+from bot.telegram.callbacks import DigestDrill, DrillKind, StaffZone
 from domain.clock import FixedClock
 from tests.e2e.scenario import join_team, leave_request, staff_row
 from tests.fake_telegram import FakeTelegram, FakeUser

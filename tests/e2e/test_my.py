@@ -14,7 +14,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.app import Application
-from bot.callbacks import MyPerson
+from bot.telegram.callbacks import MyPerson
 from domain.clock import FixedClock
 from storage.models import ActivityRow
 from tests.e2e.scenario import join_team, leave_request

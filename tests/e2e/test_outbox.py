@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.sender import Pace
+from bot.telegram.sender import Pace
 from config.settings import Settings
 from domain.clock import FixedClock
 from domain.reminders import OUTBOX_KINDS

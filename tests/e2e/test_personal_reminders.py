@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.callbacks import ReminderAction, ReminderStep
+from bot.telegram.callbacks import ReminderAction, ReminderStep
 from domain.clock import FixedClock
 from storage.models import ReminderRow
 from tests.e2e.scenario import deals, invite, join_team, leave_request

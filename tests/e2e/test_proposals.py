@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from bot.app import Application
-from bot.callbacks import ProposalAction, ProposalStep
+from bot.telegram.callbacks import ProposalAction, ProposalStep
 from domain.clock import FixedClock
 from storage.models import ActivityRow, DealRow, ProposalFigureRow
 from tests.e2e.scenario import deal_messages, join_team, leave_request

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.sender import CountInteractiveSends, Pace, PacedSender
+from bot.telegram.sender import CountInteractiveSends, Pace, PacedSender
 from services.reminders import Outcome
 from tests.e2e.conftest import TOKEN
 from tests.fake_telegram import FakeTelegram

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.callbacks import DigestDrill, DrillKind, ReportSources, SpendPick
+from bot.telegram.callbacks import DigestDrill, DrillKind, ReportSources, SpendPick
 from domain.clock import FixedClock
 from storage.models import MarketingSpendRow
 from tests.e2e.scenario import join_team, leave_request

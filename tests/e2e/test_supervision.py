@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.callbacks import CardAction, DealCard, Handover
+from bot.telegram.callbacks import CardAction, DealCard, Handover
 from domain.roles import Role
 from services.deals import create_deal, lose_deal
 from services.staff import Actor

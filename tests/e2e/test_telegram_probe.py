@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
-from bot.telegram_probe import TokenRejected, wait_for_telegram
+from bot.telegram.telegram_probe import TokenRejected, wait_for_telegram
 from tests.e2e.conftest import TOKEN
 from tests.fake_telegram import DEFAULT_BOT_USERNAME, FakeTelegram
 
@@ -30,7 +30,7 @@ async def test_a_bad_gateway_is_logged_in_one_line_and_asked_again(
     retries = [
         (record.levelno, record.getMessage())
         for record in caplog.records
-        if record.name == "bot.telegram_probe"
+        if record.name == "bot.telegram.telegram_probe"
     ]
     assert retries == [
         (

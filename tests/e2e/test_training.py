@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.callbacks import DealCard
+from bot.telegram.callbacks import DealCard
 from storage.models import DealRow
 from tests.e2e.scenario import join_team
 from tests.fake_telegram import FakeTelegram, FakeUser

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.callbacks import CardAction, DealCard, ScriptFeedback
+from bot.telegram.callbacks import CardAction, DealCard, ScriptFeedback
 from domain.clock import FixedClock
 from services.deals import create_deal
 from storage.models import (

@@ -8,8 +8,8 @@ import struct
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.digest import caption, chart, chart_size
-from bot.i18n import create_i18n
+from bot.screens.digest import caption, chart, chart_size
+from bot.telegram.i18n import create_i18n
 from domain.clock import FixedClock
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.fsm_storage import DatabaseStorage, end_conversation
+from bot.telegram.fsm_storage import DatabaseStorage, end_conversation
 from domain.clock import FixedClock
 from domain.deal import DealStatus, TransitionKind
 from domain.errors import ExitCriteriaNotMet, InviteInvalid, PermissionDenied

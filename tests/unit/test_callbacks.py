@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.callbacks import (
+from bot.telegram.callbacks import (
     BookPipeline,
     CardAction,
     Consent,

@@ -16,7 +16,7 @@ BOT_MAY_NOT_IMPORT = {"storage.models"}
 
 SERVICES_EXEMPT = {Path("services/demo_data.py")}
 """The demo-data command fills the tables in bulk, below what any repository offers."""
-BOT_EXEMPT = {Path("bot/fsm_storage.py")}
+BOT_EXEMPT = {Path("bot/telegram/fsm_storage.py")}
 """aiogram's conversation storage keeps its own table: it is storage for the Telegram face."""
 
 

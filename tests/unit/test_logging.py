@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.logging_setup import RedactSecrets
+from bot.telegram.logging_setup import RedactSecrets
 
 TOKEN = "123456789:AAHsecret-token-value"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from bot.proposal_pdf import (
+from bot.renderers.proposal_pdf import (
     TEXTS,
     ProposalDocument,
     example_document,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiogram import Bot
 
-from bot.sender import PacedSender
+from bot.telegram.sender import PacedSender
 from services.reminders import Outcome
 
 TOKEN = "123456789:AAHunit-test-token-0123456789abcdefg"

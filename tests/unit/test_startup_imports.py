@@ -14,8 +14,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 IMPORTED_WHEN_FIRST_USED = {
-    "matplotlib": "the digest chart (bot/digest.py) and the proposal's fonts",
-    "fpdf": "the proposal PDF (bot/proposal_pdf/render.py)",
+    "matplotlib": "the digest chart (bot/screens/digest.py) and the proposal's fonts",
+    "fpdf": "the proposal PDF (bot/renderers/proposal_pdf/render.py)",
     "openpyxl": "the XLSX export and a spend table upload",
     "dateparser": "a typed reminder time (bot/when_parser.py)",
     "alembic": "the migrations and a backup check",

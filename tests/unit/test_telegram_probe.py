@@ -1,6 +1,6 @@
 from itertools import islice
 
-from bot.telegram_probe import retry_pauses
+from bot.telegram.telegram_probe import retry_pauses
 
 
 def test_the_pause_between_attempts_doubles_up_to_a_minute() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, create_i18n, join_within_limit, t, tp
-from bot.menus import COMMANDS_BY_ROLE
+from bot.telegram.i18n import LOCALES_DIR, create_i18n, join_within_limit, t, tp
+from bot.telegram.menus import COMMANDS_BY_ROLE
 from config.settings import SUPPORTED_LOCALES
 from domain.roles import Role
 

@@ -19,8 +19,8 @@ from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
-from bot.i18n import ActorLocaleMiddleware
-from bot.throttling import Decision, ThrottlingMiddleware, TokenBucketLimiter
+from bot.telegram.i18n import ActorLocaleMiddleware
+from bot.telegram.throttling import Decision, ThrottlingMiddleware, TokenBucketLimiter
 
 USER_ID = 42
 SLOW_DOWN = {"ru": "Не так быстро", "en": "Not so fast"}
@@ -242,7 +242,7 @@ async def test_a_flood_of_messages_is_dropped_with_one_warning(
 ) -> None:
     handler = Handler()
     middleware = ThrottlingMiddleware(TokenBucketLimiter(rate=1.0, burst=2))
-    with caplog.at_level(logging.WARNING, logger="bot.throttling"):
+    with caplog.at_level(logging.WARNING, logger="bot.telegram.throttling"):
         results = [await feed(middleware, handler, message(bot, "secret text")) for _ in range(6)]
     assert results == ["handled", "handled", None, None, None, None]
     assert len(handler.events) == 2

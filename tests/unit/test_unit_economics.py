@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import DigestDrill, DrillKind, ReportSources, SpendPick
+from bot.telegram.callbacks import DigestDrill, DrillKind, ReportSources, SpendPick
 from domain.kpi import Period, month_shares, plan_for
 from domain.roles import Action, Role, can
 from domain.sales_book import LeadSource

@@ -1,6 +1,6 @@
 """The sample proposal: the bundled book's implementation offer for a mid-size client.
 
-python -m bot.proposal_pdf --example docs/proposal-example.pdf
+python -m bot.renderers.proposal_pdf --example docs/proposal-example.pdf
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
-from bot.proposal_pdf.document import ProposalDocument
-from bot.proposal_pdf.render import render_proposal
-from bot.proposal_pdf.texts import LOCALES
+from bot.renderers.proposal_pdf.document import ProposalDocument
+from bot.renderers.proposal_pdf.render import render_proposal
+from bot.renderers.proposal_pdf.texts import LOCALES
 from domain.book_loading import parse_sales_book
 from domain.proposal import template_for
 from domain.sales_book import DEFAULT_SALES_BOOK_PATH, SalesBook
@@ -46,7 +46,7 @@ def example_document(book: SalesBook) -> ProposalDocument:
 def main(argv: list[str] | None = None) -> None:
     """Write an example proposal from the bundled sales book."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.proposal_pdf",
+        prog="python -m bot.renderers.proposal_pdf",
         description="Render an example commercial proposal from the bundled sales book.",
     )
     parser.add_argument("--example", type=Path, required=True, help="where to write the PDF")

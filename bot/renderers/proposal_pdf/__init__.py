@@ -10,7 +10,7 @@ Fonts are DejaVu Sans from matplotlib's own data, so Cyrillic renders on a fresh
 no system fonts; characters DejaVu lacks (CJK, most emoji) fall back to matplotlib's Last Resort
 font, which draws a visible placeholder instead of dropping them silently.
 
-    python -m bot.proposal_pdf --example docs/proposal-example.pdf
+    python -m bot.renderers.proposal_pdf --example docs/proposal-example.pdf
 
 The parts: `document` (what one proposal shows), `texts` (the layout's own labels),
 `numbers` (figures, money and dates as printed), `fonts` (which characters need the fallback),
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.proposal_pdf.document import ProposalDocument
-from bot.proposal_pdf.numbers import format_date, format_money, format_number, printable
-from bot.proposal_pdf.texts import LOCALES, TEXTS, Locale
+from bot.renderers.proposal_pdf.document import ProposalDocument
+from bot.renderers.proposal_pdf.numbers import format_date, format_money, format_number, printable
+from bot.renderers.proposal_pdf.texts import LOCALES, TEXTS, Locale
 
 if TYPE_CHECKING:
     from domain.sales_book import SalesBook
@@ -33,19 +33,19 @@ if TYPE_CHECKING:
 def render_proposal(document: ProposalDocument, locale: str = "ru") -> bytes:
     """The PDF's bytes. fpdf2 and the fonts are loaded with the first proposal drawn, not when
     the bot starts."""
-    from bot.proposal_pdf.render import render_proposal as render
+    from bot.renderers.proposal_pdf.render import render_proposal as render
 
     return render(document, locale)
 
 
 def example_document(book: SalesBook) -> ProposalDocument:
-    from bot.proposal_pdf.example import example_document as example
+    from bot.renderers.proposal_pdf.example import example_document as example
 
     return example(book)
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bot.proposal_pdf.example import main as run
+    from bot.renderers.proposal_pdf.example import main as run
 
     run(argv)
 

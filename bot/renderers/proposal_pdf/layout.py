@@ -9,10 +9,15 @@ from decimal import Decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from bot.proposal_pdf.document import ProposalDocument
-from bot.proposal_pdf.fonts import BOLD_FONT, FALLBACK_FONT, REGULAR_FONT, glyph_codepoints
-from bot.proposal_pdf.numbers import RUBLE_SIGN, format_money, printable
-from bot.proposal_pdf.texts import TEXTS, Locale
+from bot.renderers.proposal_pdf.document import ProposalDocument
+from bot.renderers.proposal_pdf.fonts import (
+    BOLD_FONT,
+    FALLBACK_FONT,
+    REGULAR_FONT,
+    glyph_codepoints,
+)
+from bot.renderers.proposal_pdf.numbers import RUBLE_SIGN, format_money, printable
+from bot.renderers.proposal_pdf.texts import TEXTS, Locale
 
 # Layout, in millimetres and points.
 MARGIN = 18.0
@@ -47,7 +52,7 @@ BULLET_INDENT = 5.0
 
 class ProposalLayout(FPDF):
     """One layout pass of a proposal at a type scale (1 is the normal size): the page and its
-    building blocks; :class:`~bot.proposal_pdf.sections.ProposalPdf` fills it."""
+    building blocks; :class:`~bot.renderers.proposal_pdf.sections.ProposalPdf` fills it."""
 
     def __init__(
         self,

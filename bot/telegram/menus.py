@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.i18n import t_in
+from bot.telegram.i18n import t_in
 from config.settings import SUPPORTED_LOCALES
 from domain.roles import Role
 

@@ -33,7 +33,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import pick_locale, t, tp
+from bot.telegram.i18n import pick_locale, t, tp
 
 log = logging.getLogger(__name__)
 

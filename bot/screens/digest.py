@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DigestDrill, DrillKind
-from bot.i18n import Html, join_within_limit, money, percent, t, tp
-from bot.motivation_screens import missing_compact
+from bot.screens.motivation_screens import missing_compact
+from bot.telegram.callbacks import DigestDrill, DrillKind
+from bot.telegram.i18n import Html, join_within_limit, money, percent, t, tp
 from domain.forecast import PlanPace
 from domain.funnel import Funnel
 from domain.kpi import Trend

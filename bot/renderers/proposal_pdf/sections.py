@@ -6,7 +6,7 @@ from __future__ import annotations
 from fpdf.enums import TableBordersLayout
 from fpdf.fonts import FontFace
 
-from bot.proposal_pdf.layout import (
+from bot.renderers.proposal_pdf.layout import (
     ACCENT,
     BODY_SIZE,
     MUTED,
@@ -16,7 +16,7 @@ from bot.proposal_pdf.layout import (
     TEXT,
     ProposalLayout,
 )
-from bot.proposal_pdf.numbers import format_date, format_number, percent_places, printable
+from bot.renderers.proposal_pdf.numbers import format_date, format_number, percent_places, printable
 from domain.book_proposals import ValueResult
 
 RESULT_ORDER: tuple[ValueResult, ...] = ("cost_saved", "time_saved", "revenue_gained")

@@ -12,8 +12,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.fsm_storage import end_conversation
-from bot.staff_directory import StaffDirectory
+from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.roles import Role
 from services.staff import Actor, Profile, identify

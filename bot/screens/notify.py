@@ -13,8 +13,8 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import DealAction, DealActionKind, MergeStep, SamePhoneMerge
-from bot.i18n import Html, pick_locale, t, t_in, tp
+from bot.telegram.callbacks import DealAction, DealActionKind, MergeStep, SamePhoneMerge
+from bot.telegram.i18n import Html, pick_locale, t, t_in, tp
 from config.settings import Settings
 from domain.lead import PromiseDay, promise
 from domain.sales_book import SalesBook

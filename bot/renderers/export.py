@@ -11,8 +11,8 @@ import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.digest import figure_value
-from bot.i18n import tp
+from bot.screens.digest import figure_value
+from bot.telegram.i18n import tp
 from domain.sales_book import SalesBook
 from services.digest import Digest
 from services.export import ExportRows

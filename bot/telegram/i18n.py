@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 
 from config.settings import SUPPORTED_LOCALES
 
-LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"
 
 

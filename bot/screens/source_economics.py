@@ -10,8 +10,8 @@ from decimal import Decimal
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import SpendPick
-from bot.i18n import join_within_limit, money, percent, t, tp
+from bot.telegram.callbacks import SpendPick
+from bot.telegram.i18n import join_within_limit, money, percent, t, tp
 from domain.sales_book import SalesBook
 from domain.unit_economics import UNKNOWN_SOURCE, SourceEconomics
 from services.unit_economics import RecentSpend, SourceReport

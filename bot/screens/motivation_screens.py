@@ -9,8 +9,8 @@ from decimal import Decimal
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import MyPerson
-from bot.i18n import join_within_limit, money, percent, t, tp
+from bot.telegram.callbacks import MyPerson
+from bot.telegram.i18n import join_within_limit, money, percent, t, tp
 from domain.motivation import ActivityProgress, Earnings
 from domain.roles import Role
 from domain.sales_book import SalesBook

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.proposal_pdf.document import ProposalDocument
-from bot.proposal_pdf.fonts import characters_without_glyph
-from bot.proposal_pdf.numbers import printable
-from bot.proposal_pdf.sections import ProposalPdf
-from bot.proposal_pdf.texts import LOCALES, TEXTS, Locale
+from bot.renderers.proposal_pdf.document import ProposalDocument
+from bot.renderers.proposal_pdf.fonts import characters_without_glyph
+from bot.renderers.proposal_pdf.numbers import printable
+from bot.renderers.proposal_pdf.sections import ProposalPdf
+from bot.renderers.proposal_pdf.texts import LOCALES, TEXTS, Locale
 
 MAX_PAGES = 2
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CardAction, DealCard, DealsPage, ProposalAction
-from bot.i18n import join_within_limit, t, tp
+from bot.telegram.callbacks import CardAction, DealCard, DealsPage, ProposalAction
+from bot.telegram.i18n import join_within_limit, t, tp
 from config.settings import Settings
 from domain.deal import Deal
 from domain.proposal import template_for

@@ -1,6 +1,0 @@
-"""`python -m bot.proposal_pdf --example FILE`: write an example proposal."""
-
-from bot.proposal_pdf.example import main
-
-if __name__ == "__main__":
-    main()

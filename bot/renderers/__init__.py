@@ -1,0 +1,1 @@
+"""Files the bot makes or reads: the proposal PDF, the report spreadsheets, a spend table."""

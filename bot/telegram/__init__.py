@@ -1,0 +1,1 @@
+"""Telegram plumbing under the routers: middlewares, sending, conversation storage, menus."""
