@@ -9,8 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
 from domain.staff import StaffMember
-from storage.database import upsert_insert
 from storage.models import AssignmentCursor, StaffPipeline, StaffRow
+from storage.upserts import upsert
+
+_REMEMBER_ROUND_ROBIN = upsert(
+    AssignmentCursor,
+    columns=["pipeline_id", "last_manager_id"],
+    conflict=["pipeline_id"],
+    update=["last_manager_id"],
+)
 
 
 class StaffRepository:
@@ -120,15 +127,8 @@ class StaffRepository:
 
     async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
         """Who got the pipeline's last lead, in one upsert."""
-        dialect = self._session.get_bind().dialect.name
-        insert = upsert_insert(dialect)
         await self._session.execute(
-            insert(AssignmentCursor)
-            .values(pipeline_id=pipeline_id, last_manager_id=manager_id)
-            .on_conflict_do_update(
-                index_elements=[AssignmentCursor.pipeline_id],
-                set_={"last_manager_id": manager_id},
-            )
+            _REMEMBER_ROUND_ROBIN, {"pipeline_id": pipeline_id, "last_manager_id": manager_id}
         )
 
     async def last_assigned(self, pipeline_id: str) -> int | None:
