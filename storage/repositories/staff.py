@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
@@ -12,6 +12,24 @@ from domain.staff import StaffMember
 from storage.models import AssignmentCursor, StaffPipeline, StaffRow
 from storage.upserts import upsert
 
+# Built once: every request runs them (see storage/repositories/contacts.py).
+_SERVING = (
+    select(StaffRow.telegram_id, StaffRow.language_code)
+    .join(StaffPipeline, StaffPipeline.staff_id == StaffRow.telegram_id)
+    .where(
+        StaffPipeline.pipeline_id == bindparam("pipeline_id"),
+        StaffRow.role == Role.MANAGER.value,
+        StaffRow.is_active.is_(True),
+        StaffRow.is_reachable.is_(True),
+    )
+    .order_by(StaffRow.telegram_id)
+)
+_ROUND_ROBIN_CANDIDATES = _SERVING.add_columns(
+    select(AssignmentCursor.last_manager_id)
+    .where(AssignmentCursor.pipeline_id == bindparam("pipeline_id"))
+    .scalar_subquery()
+    .label("last_manager_id")
+)
 _REMEMBER_ROUND_ROBIN = upsert(
     AssignmentCursor,
     columns=["pipeline_id", "last_manager_id"],
@@ -90,37 +108,16 @@ class StaffRepository:
     async def languages_of_managers_serving(self, pipeline_id: str) -> dict[int, str | None]:
         """Active, reachable managers of a pipeline in the round robin's order (by id), each with
         their language, so the one picked can be written to without another query."""
-        rows = await self._session.execute(self._serving(pipeline_id))
+        rows = await self._session.execute(_SERVING, {"pipeline_id": pipeline_id})
         return {row.telegram_id: row.language_code for row in rows}
-
-    @staticmethod
-    def _serving(pipeline_id: str) -> Select[tuple[int, str | None]]:
-        return (
-            select(StaffRow.telegram_id, StaffRow.language_code)
-            .join(StaffPipeline, StaffPipeline.staff_id == StaffRow.telegram_id)
-            .where(
-                StaffPipeline.pipeline_id == pipeline_id,
-                StaffRow.role == Role.MANAGER.value,
-                StaffRow.is_active.is_(True),
-                StaffRow.is_reachable.is_(True),
-            )
-            .order_by(StaffRow.telegram_id)
-        )
 
     async def round_robin_candidates(
         self, pipeline_id: str
     ) -> tuple[dict[int, str | None], int | None]:
         """The pipeline's active, reachable managers in the round robin's order, each with their
         language, and who got its last lead: one query."""
-        last = (
-            select(AssignmentCursor.last_manager_id)
-            .where(AssignmentCursor.pipeline_id == pipeline_id)
-            .scalar_subquery()
-        )
         rows = (
-            await self._session.execute(
-                self._serving(pipeline_id).add_columns(last.label("last_manager_id"))
-            )
+            await self._session.execute(_ROUND_ROBIN_CANDIDATES, {"pipeline_id": pipeline_id})
         ).all()
         languages = {row.telegram_id: row.language_code for row in rows}
         return languages, (rows[0].last_manager_id if rows else None)
