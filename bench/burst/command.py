@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -78,6 +79,7 @@ async def run_rounds(args: argparse.Namespace) -> dict[str, list[RunResult]]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     header = machine_info()  # before the run: the commit may move while it runs
+    load = _load()
     started = time.perf_counter()
     try:
         results = asyncio.run(run_rounds(args))
@@ -85,6 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started
+    # Other processes on a small machine move these figures: say how busy it was.
+    header.append(f"load average: {load} at the start, {_load()} at the end")
     report, status = render(Summary(results["echo"]), Summary(results["lead"]), header, elapsed)
     print(report)
     return status
+
+
+def _load() -> str:
+    """The 1-minute load average ("—" where the system does not tell)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "—"

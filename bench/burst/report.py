@@ -137,8 +137,10 @@ def _per_round(echo: Summary, lead: Summary) -> str:
 
 
 def _checks(lead: Summary) -> list[str]:
-    lines = ["Checks (this bot, every round):"]
-    for r in lead.rounds:
+    lines = ["Checks (this bot):"]
+    for number, r in enumerate(lead.rounds, 1):
+        if len(lead.rounds) > 1:
+            lines.append(f"round {number}:")
         console = r.console
         card_p50 = percentile(r.card_latency, 50) if r.card_latency else 0.0
         after = r.cards_after_last_reply
