@@ -150,7 +150,10 @@ class Profiler:
             "--format",
             formats.get(output.suffix, "raw"),
             "--rate",
-            "200",
+            "100",
+            # Without pausing the bot for each sample: paused, a bot with a dozen aiosqlite
+            # threads ran at a third of its speed, long enough for "database is locked".
+            "--nonblocking",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
