@@ -50,6 +50,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="py-spy the bot during the first round's burst into this file "
         "(.svg flame graph, .json speedscope, else collapsed stacks)",
     )
+    parser.add_argument(
+        "--console", type=Path, help="append everything each bot process printed to this file"
+    )
     args = parser.parse_args(argv)
     if args.leads < 1 or args.rounds < 1 or args.managers < 1:
         parser.error("--leads, --rounds and --managers must be positive")
@@ -71,6 +74,7 @@ async def run_rounds(args: argparse.Namespace) -> dict[str, list[RunResult]]:
                 step_timeout=args.step_timeout,
                 card_timeout=args.card_timeout,
                 profile=profile,
+                console_log=args.console,
             )
             results[bot].append(await run_once(settings))
     return results

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,25 +55,47 @@ class Console:
 
 @dataclass
 class ConsoleVerdict:
-    lines: int
-    """Lines printed at all: at LOG_LEVEL=WARNING each is a warning, an error or a traceback."""
+    lines: list[str]
+    """Everything printed but aiogram's "Received SIGTERM signal": at LOG_LEVEL=WARNING each
+    line is part of a warning, an error or a traceback."""
     tracebacks: int
     locked: int
     """Lines saying "database is locked"."""
-    sample: list[str]
+    exceptions: Counter[str]
+    """The last line of each traceback (the exception and its message), counted."""
+    logged: Counter[str]
+    """Each logged warning or error, without its time stamp, numbers as N, counted."""
 
 
 STOPPING = "Received SIGTERM signal"
 """aiogram's warning when it is stopped: the benchmark's doing, not the bot's."""
 
 
+LOGGED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\w+ .*)$")
+"""A log line as bot/logging_setup.py formats it: the time, the level, the logger, the text."""
+
+
 def judge_console(lines: list[str]) -> ConsoleVerdict:
     lines = [line for line in lines if not line.endswith(STOPPING)]
+    exceptions: Counter[str] = Counter()
+    logged: Counter[str] = Counter()
+    in_traceback = False
+    for line in lines:
+        if found := LOGGED.match(line):
+            # "update 2658 failed" and "update 3166 failed" are one kind of error.
+            logged[re.sub(r"\d+", "N", found.group(1))[:160]] += 1
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+        elif in_traceback and line and not line[0].isspace():
+            # The first unindented line after the frames: "module.Error: message".
+            exceptions[line[:240]] += 1
+            in_traceback = False
     return ConsoleVerdict(
-        lines=len(lines),
+        lines=lines,
         tracebacks=sum("Traceback (most recent call last)" in line for line in lines),
         locked=sum("database is locked" in line for line in lines),
-        sample=lines[:5],
+        exceptions=exceptions,
+        logged=logged,
     )
 
 

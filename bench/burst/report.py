@@ -155,7 +155,7 @@ def _checks(lead: Summary) -> list[str]:
                 else ""
             ),
             _spread(r),
-            f"- the bot's console at WARNING: {console.lines if console else '?'} lines, "
+            f"- the bot's console at WARNING: {len(console.lines) if console else '?'} lines, "
             f"{console.tracebacks if console else '?'} tracebacks, "
             f'{console.locked if console else "?"} "database is locked"',
         ]
@@ -178,8 +178,10 @@ def _errors(echo: Summary, lead: Summary) -> list[str]:
         for error, count in summary.errors.most_common():
             lines.append(f"- {label}: {count} x {error}")
         for r in summary.rounds:
-            if r.console and r.console.lines:
-                lines += [f"  console of the {label}: {line[:200]}" for line in r.console.sample]
+            if r.console is None:
+                continue
+            for line, count in r.console.exceptions.most_common(5):
+                lines.append(f"- {label}'s console: {count} x traceback ending {line}")
     return ["Errors:", *lines] if lines else ["Errors: none"]
 
 

@@ -53,6 +53,7 @@ class RunSettings:
     step_timeout: float
     card_timeout: float | None
     profile: Path | None = None
+    console_log: Path | None = None
 
 
 @dataclass
@@ -124,7 +125,12 @@ async def run_once(settings: RunSettings) -> RunResult:
                 result = await _drive(settings, judge, process, url)
             finally:
                 status, lines = await process.stop()
-            result.console = judge_console(lines)
+            result.console = console = judge_console(lines)
+            result.errors.update(f"the bot's console: {line}" for line in console.logged.elements())
+            if console.tracebacks and not console.logged:
+                result.errors["tracebacks in the bot's console"] += console.tracebacks
+            if settings.console_log:
+                _keep_console(settings.console_log, settings, lines)
             if status != 0:
                 result.errors[f"the bot exited with status {status}"] += 1
             result.errors.update(judge.client_errors())
@@ -132,6 +138,13 @@ async def run_once(settings: RunSettings) -> RunResult:
             if url is not None:
                 _check_deals(result, await deals_by_lead(url))
         return result
+
+
+def _keep_console(path: Path, settings: RunSettings, lines: list[str]) -> None:
+    database = f", {settings.database}" if settings.bot == "lead" else ""
+    with path.open("a", encoding="utf-8") as log:
+        log.write(f"=== {settings.bot}{database}, {settings.leads} leads\n")
+        log.writelines(f"{line}\n" for line in lines)
 
 
 @asynccontextmanager

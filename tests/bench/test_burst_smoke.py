@@ -21,7 +21,7 @@ async def test_a_small_burst_is_answered_confirmed_stored_and_carded() -> None:
         assert result.completed == LEADS
         assert result.updates == LEADS * len(STEPS)
         assert all(len(result.latencies[step]) == LEADS for step in STEPS)
-        assert result.console is not None and result.console.lines == 0, result.console
+        assert result.console is not None and result.console.lines == [], result.console
         assert result.peak_rss_kib and result.peak_rss_kib > 10_000
     assert lead.confirmed_once == LEADS
     assert lead.deals_one_each == LEADS
