@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import time
@@ -82,6 +83,8 @@ async def run_rounds(args: argparse.Namespace) -> dict[str, list[RunResult]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Each call the fake refuses is also a line of the report: not printed twice.
+    logging.getLogger("tests.fake_telegram").setLevel(logging.ERROR)
     header = machine_info()  # before the run: the commit may move while it runs
     load = _load()
     started = time.perf_counter()

@@ -139,9 +139,11 @@ class Person:
         try:
             call, result = await asyncio.wait_for(self._answer, self.timeout)
         except TimeoutError:
+            # Said without the lead, so the report can count the leads stuck alike.
+            last = self.last_text.split("\n", 1)[0][:70]
             raise Stuck(
-                f"lead {self.lead.user_id}: no answer to {name!r} in {self.timeout:g} s "
-                f"(last message: {self.last_text[:80]!r})"
+                f"leads with no answer to {name!r} in {self.timeout:g} s, the last message "
+                f"they got: {last!r}"
             ) from None
         finally:
             self._expect = self._answer = None
