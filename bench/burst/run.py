@@ -99,10 +99,6 @@ class RunResult:
     errors: Counter[str] = field(default_factory=Counter)
     console: ConsoleVerdict | None = None
 
-    @property
-    def error_count(self) -> int:
-        return sum(self.errors.values())
-
 
 async def run_once(settings: RunSettings) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="salesbot-burst-") as tmp:
@@ -169,26 +165,45 @@ async def _judge() -> AsyncIterator[Judge]:
 async def _drive(
     settings: RunSettings, judge: Judge, process: BotProcess, url: str | None
 ) -> RunResult:
+    """Setup, the burst, then (for the real bot) the cards; the bot is still running after."""
     await _wait_polling(judge, process)
     cards = Cards()
     if settings.bot == "lead":
         for manager in await _enroll_managers(judge, settings.managers):
             judge.listen(manager.id, cards.observe)
     await judge.settle(quiet=0.5, timeout=STARTUP_TIMEOUT)
-    timings = Timings()
+    timings = Timings()  # shared: the burst's latencies, step by step, and its last answer
     people = [
         Person(judge, lead, timings, settings.step_timeout)
         for lead in make_leads(random.Random(settings.seed), settings.leads)
     ]
+    result = await _burst(settings, process, people, timings)
+    if url is not None:
+        assigned = await deals_per_manager(url)
+        result.deals_per_manager = [
+            assigned.get(FIRST_MANAGER_ID + i, 0) for i in range(settings.managers)
+        ]
+        if queued := assigned.get(None):
+            result.errors["deals left unassigned (no manager to take them)"] += queued
+        await _wait_cards(settings, judge, people, cards, result, timings.last_reply)
+    result.peak_rss_kib = process.peak_rss_kib()
+    return result
+
+
+async def _burst(
+    settings: RunSettings,
+    process: BotProcess,
+    people: Sequence[Person],
+    timings: Timings,
+) -> RunResult:
+    """Every person walks at once; timed from the first update queued to the last answer."""
     walk: Walk = walk_form if settings.bot == "lead" else walk_echo
     profiler = await Profiler.attach(process.pid, settings.profile) if settings.profile else None
-    errors: Counter[str] = Counter()
     meter = CpuMeter(process.pid)
     gc.collect()
     gc.freeze()  # the judge's heap of setup objects is not scanned again during the burst
-    loop = asyncio.get_running_loop()
     meter.start()
-    started = loop.time()
+    started = asyncio.get_running_loop().time()
     try:
         outcomes = await asyncio.gather(*(walk(p) for p in people), return_exceptions=True)
     finally:
@@ -196,6 +211,7 @@ async def _drive(
         gc.unfreeze()
         if profiler:
             await profiler.detach()
+    errors: Counter[str] = Counter()
     for outcome in outcomes:
         if isinstance(outcome, Stuck):
             errors[str(outcome)] += 1
@@ -203,7 +219,7 @@ async def _drive(
             errors[f"a lead's walk failed: {outcome!r}"] += 1
     seconds = max(timings.last_reply - started, 1e-9)
     updates = sum(person.updates for person in people)
-    result = RunResult(
+    return RunResult(
         bot=settings.bot,
         database=settings.database if settings.bot == "lead" else None,
         leads=settings.leads,
@@ -218,16 +234,6 @@ async def _drive(
         completed=sum(outcome is None for outcome in outcomes),
         errors=errors,
     )
-    if url is not None:
-        assigned = await deals_per_manager(url)
-        result.deals_per_manager = [
-            assigned.get(FIRST_MANAGER_ID + i, 0) for i in range(settings.managers)
-        ]
-        if queued := assigned.get(None):
-            result.errors["deals left unassigned (no manager to take them)"] += queued
-        await _wait_cards(settings, judge, people, cards, result, timings.last_reply)
-    result.peak_rss_kib = process.peak_rss_kib()
-    return result
 
 
 async def _wait_polling(judge: Judge, process: BotProcess) -> None:
