@@ -162,6 +162,8 @@ async def log_chat_message(
             chat.first_reply_at = now
         if deal is not None:
             assert deal.id is not None
+            if chat.deal_id != deal.id:  # what was kept while undecided goes onto it too
+                await uow.business.attach_to_deal(chat.id, deal.id)
             chat.deal_id = deal.id
             if answered:
                 await _manager_answered(uow, now, calendar, deal, staff_id)
@@ -297,12 +299,15 @@ async def _chat_of(
     now: dt.datetime,
 ) -> BusinessChat | None:
     """The chat the message belongs to, made by the client's first message (the manager
-    writing first to someone makes none: not every chat of a person's account is a client's).
-    None: not logged (no chat yet, or one the manager declined)."""
+    writing first to someone makes none, nor does a colleague: not every chat of a person's
+    account is a client's). None: not logged (no chat, or one the manager declined)."""
     chat = await uow.business.chat(connection.staff_id, event.client_id)
     if chat is None:
         if direction is Direction.OUT:
             return None
+        colleague = await uow.staff.get(event.client_id)
+        if colleague is not None and colleague.is_active:
+            return None  # a chat between colleagues is not a client's
         chat = await uow.business.add_chat(
             BusinessChat(
                 staff_id=connection.staff_id,

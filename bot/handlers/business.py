@@ -70,6 +70,8 @@ async def chat_message(
     message: Message, uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar
 ) -> None:
     assert message.business_connection_id is not None
+    if message.from_user is not None and message.from_user.is_bot:
+        return  # a bot in the account's chats is nobody's client
     await log_chat_message(uow, clock, book, calendar, _event(message))
 
 

@@ -216,6 +216,41 @@ async def test_not_a_client_deletes_the_chat_and_stops_logging_it(
     await manager.expect_no_message()
 
 
+async def test_a_colleagues_chat_is_not_a_clients(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
+) -> None:
+    app = app_on_each_database
+    manager = await connected_manager(tg, admin)
+    colleague = await join_team(tg, admin, "Менеджер", "Мария")
+    await colleague.write_to_business(manager, "Кто сегодня дежурит?")
+    await tg.settle()
+    assert await rows(app, BusinessChatRow) == [] and await rows(app, BusinessMessageRow) == []
+    await manager.expect_no_message()
+
+
+async def test_what_was_kept_before_the_deal_goes_onto_it(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser
+) -> None:
+    app = app_on_each_database
+    manager = await connected_manager(tg, admin)
+    anna = tg.user("Анна")
+    await anna.write_to_business(manager, "Добрый день")
+    await manager.wait_message(contains="Новый клиент в вашем Telegram")
+    await leave_request(anna)  # she files a request through the bot meanwhile: deal №1
+    await manager.wait_message(contains="Новая заявка №1")
+    await anna.write_to_business(manager, "Заявку оставила")
+    await tg.settle()
+    [deal] = await deals(app)
+    messages = await rows(app, BusinessMessageRow)
+    assert [(m.text, m.deal_id) for m in messages] == [
+        ("Добрый день", deal.id),
+        ("Заявку оставила", deal.id),
+    ]
+    await manager.press("➕ Завести сделку")  # the card's button now finds the same deal
+    await manager.wait_message(contains="Сделка №1")
+    assert len(await deals(app)) == 1
+
+
 async def test_with_auto_create_the_deal_opens_by_itself(
     tg: FakeTelegram, app_auto_create: Application, admin: FakeUser, clock: FixedClock
 ) -> None:
