@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Update
 from sqlalchemy import ColumnElement, select
 
@@ -428,3 +429,17 @@ async def test_the_fake_emits_business_updates_as_the_spec_defines(tg: FakeTeleg
     closed = updates[5].business_connection
     assert closed is not None and not closed.is_enabled
     assert tg.messages_in(client.id, from_bot=None) == []  # a business chat is not the bot's
+
+
+async def test_the_fake_refuses_a_send_into_a_business_chat_without_can_reply(
+    tg: FakeTelegram,
+) -> None:
+    owner = tg.user("Иван")
+    client = tg.user("Пётр", started=False)
+    connection_id = await owner.connect_business()
+    async with tg.make_bot() as bot:
+        with pytest.raises(TelegramBadRequest, match="BOT_BUSINESS_MISSING"):
+            await bot.send_message(client.id, "Здравствуйте", business_connection_id=connection_id)
+    assert [call.method for call in tg.business_calls] == ["sendMessage"]
+    assert len(tg.take_violations()) == 1
+    tg.business_calls.clear()  # provoked on purpose: the silence check is for the bot
