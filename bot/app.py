@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.handlers import build_root_router
 from bot.reminder_sweeper import ReminderSweeper
+from bot.telegram.business_order import keep_business_chats_in_order
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.telegram.inline_filters import run_filters_inline
@@ -216,6 +217,7 @@ def create_dispatcher(
         scripts=scripts,
         staff_directory=staff_directory,
     )
+    keep_business_chats_in_order(dispatcher)
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(updates_in_hand)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory, messages_owed))

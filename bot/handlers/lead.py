@@ -41,12 +41,12 @@ from domain.lead import (
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
+from services.business import forget_client
 from services.leads import (
     Channel,
     ConsentMissing,
     DailyLimitReached,
     RequestForm,
-    erase_lead,
     lead_channel,
     log_message,
     record_consent,
@@ -358,7 +358,7 @@ async def forget_me_button(
         await message.edit_text(t("erase.kept"))
     else:
         await end_conversation(state)
-        await erase_lead(uow, clock, profile.user_id)
+        await forget_client(uow, clock, profile.user_id)
         await message.edit_text(t("erase.done"))
 
 

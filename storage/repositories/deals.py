@@ -1,5 +1,5 @@
 """Deals as domain objects, with what is kept on each: the stage history, handovers, relayed
-messages, qualification answers and proposal figures."""
+messages, the manager's own Telegram chat, qualification answers and proposal figures."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from decimal import Decimal
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.business import Change, ChatMessage, Direction
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
 from domain.qualification import QualificationLevel
 from storage.models import (
+    BusinessMessageRow,
     DealMessageRow,
     DealRow,
     ProposalFigureRow,
@@ -212,10 +214,39 @@ class DealRepository:
         return deal_id
 
     async def erase_message_texts(self, deal_ids: Sequence[int]) -> None:
+        """Every text kept on the deals: the relayed messages and the manager's own Telegram
+        chats logged on them."""
         if deal_ids:
             await self._session.execute(
                 update(DealMessageRow).where(DealMessageRow.deal_id.in_(deal_ids)).values(text=None)
             )
+            await self._session.execute(
+                update(BusinessMessageRow)
+                .where(BusinessMessageRow.deal_id.in_(deal_ids))
+                .values(text=None)
+            )
+
+    async def chat_history(self, deal_id: int, *, limit: int) -> list[ChatMessage]:
+        """The latest events of the manager's own Telegram chat logged on the deal, the newest
+        first."""
+        query = (
+            select(BusinessMessageRow)
+            .where(BusinessMessageRow.deal_id == deal_id)
+            .order_by(BusinessMessageRow.at.desc(), BusinessMessageRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            ChatMessage(
+                direction=Direction(row.direction),
+                kind=row.kind,
+                text=row.text,
+                at=row.at,
+                change=Change(row.change),
+                message_id=row.message_id,
+                deal_id=row.deal_id,
+            )
+            for row in await self._session.scalars(query)
+        ]
 
     async def open_deals(
         self, *, manager_id: int | None = None, stage_id: str | None = None

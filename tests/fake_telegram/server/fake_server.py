@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .bot_profile import BotProfile
+from .business import BusinessAccounts
 from .callbacks import CallbackQueries
 from .chats import ChatInfo
 from .editing import MessageEditing
@@ -26,7 +27,14 @@ from .updates import UpdateQueue
 
 
 class FakeTelegramServer(
-    HttpApp, CallbackQueries, UpdateQueue, MessageSending, MessageEditing, BotProfile, ChatInfo
+    HttpApp,
+    CallbackQueries,
+    BusinessAccounts,
+    UpdateQueue,
+    MessageSending,
+    MessageEditing,
+    BotProfile,
+    ChatInfo,
 ):
     """The Bot API over HTTP plus the state a test inspects.
 
