@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.handlers import build_root_router
 from bot.reminder_sweeper import ReminderSweeper
+from bot.telegram.answered_queries import RememberAnsweredQueries
 from bot.telegram.business_order import keep_business_chats_in_order
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
@@ -132,6 +133,7 @@ async def create_application(
         log.info("stage deadlines filled in for %d open deals", filled)
     sender = PacedSender(bot)
     bot.session.middleware(CountInteractiveSends(sender))
+    bot.session.middleware(RememberAnsweredQueries())
     sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)
     if engine.dialect.name == "sqlite":
         # One process by construction (Telegram refuses a second long-polling consumer): what
