@@ -38,6 +38,7 @@ from bot.telegram.response_models import pin_response_models
 from bot.telegram.sender import CountInteractiveSends, PacedSender
 from bot.telegram.staff_directory import StaffDirectory
 from bot.telegram.throttling import ThrottlingMiddleware, TokenBucketLimiter
+from bot.web import webhook_endpoint
 from config.settings import Settings
 from domain.book_loading import parse_sales_book
 from domain.clock import Clock, SystemClock
@@ -271,12 +272,22 @@ def _conversation_storage(
 
 async def _on_startup(
     bot: Bot,
+    dispatcher: Dispatcher,
     settings: Settings,
     book: SalesBook,
     session_factory: async_sessionmaker[AsyncSession],
     i18n: I18n,
 ) -> None:
-    await bot.delete_webhook(drop_pending_updates=False)
+    if settings.webhook_url and settings.webhook_secret:
+        # Every instance sets the same webhook; the pending updates are never dropped.
+        await bot.set_webhook(
+            url=webhook_endpoint(settings.webhook_url),
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+    else:
+        await bot.delete_webhook(drop_pending_updates=False)
     with i18n.context():
         await set_default_menus(bot, settings.default_locale)
         members = await staff_members(UnitOfWork(session_factory))
