@@ -50,9 +50,11 @@ from services.reminders import release_stale_claims
 from services.scripts import load_scripts
 from services.staff import staff_members
 from storage.database import create_engine, create_session_factory, migrate
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import UnitOfWork, forget_handled_updates
 
 log = logging.getLogger(__name__)
+INBOX_KEPT = dt.timedelta(days=2)
+"""How long handled update ids are kept: Telegram gives up redelivering after a day."""
 
 
 def load_sales_book(path: Path) -> SalesBook:
@@ -173,6 +175,14 @@ async def create_application(
             max_instances=1,
             coalesce=True,
         )
+        if settings.webhook_url:
+            scheduler.add_job(
+                _inbox_pruner(session_factory),
+                IntervalTrigger(hours=1),
+                id="inbox",
+                max_instances=1,
+                coalesce=True,
+            )
         dispatcher.startup.register(_starter(scheduler))
     return Application(
         settings,
@@ -219,7 +229,11 @@ def create_dispatcher(
     )
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(updates_in_hand)
-    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(session_factory, messages_owed))
+    # The inbox only behind a webhook: polling confirms the updates it fetched, and a crash loses
+    # the ones in hand rather than delivering them again.
+    dispatcher.update.outer_middleware(
+        UnitOfWorkMiddleware(session_factory, messages_owed, inbox=bool(settings.webhook_url))
+    )
     dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids, staff_directory))
     ActorLocaleMiddleware(i18n).setup(dispatcher)
     # After the locale middleware, so the "slow down" answer is in the person's language.
@@ -244,6 +258,20 @@ def _starter(scheduler: AsyncIOScheduler) -> Callable[[], Awaitable[None]]:
             scheduler.start()
 
     return start_scheduler
+
+
+def _inbox_pruner(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> Callable[[], Awaitable[None]]:
+    async def forget_old_updates() -> None:
+        try:
+            await forget_handled_updates(
+                UnitOfWork(session_factory), dt.datetime.now(dt.UTC) - INBOX_KEPT
+            )
+        except Exception:
+            log.exception("forgetting old update ids failed; the next hour retries")
+
+    return forget_old_updates
 
 
 def _outbox_starter(sweeper: ReminderSweeper) -> Callable[[], Awaitable[None]]:

@@ -117,12 +117,18 @@ class WebhookDelivery(ServerState):
         """Updates are waiting for the webhook or being POSTed to it."""
         return bool(self.webhook_url) and bool(self.pending_updates or self._in_flight)
 
-    async def post_webhook(self, update: JSON, *, secret: str | None = None) -> int:
+    async def post_webhook(
+        self, update: JSON, *, secret: str | None = None, via: str | None = None
+    ) -> int:
         """POST one update to the webhook now, outside the delivery loop (a duplicate racing
-        the original, or a forged request with a wrong ``secret``); the HTTP status."""
+        the original, or a forged request with a wrong ``secret``), through the balancer or
+        straight to the instance at ``via``; the HTTP status."""
         headers = {SECRET_HEADER: self.webhook_secret if secret is None else secret}
+        target = self.webhook_target()
+        if via is not None:
+            target = via.rstrip("/") + urlsplit(self.webhook_url).path
         session = self._http()
-        async with session.post(self.webhook_target(), json=update, headers=headers) as answer:
+        async with session.post(target, json=update, headers=headers) as answer:
             await answer.read()
             return answer.status
 
