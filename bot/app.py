@@ -28,6 +28,7 @@ from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.telegram.inline_filters import run_filters_inline
 from bot.telegram.menus import set_default_menus, set_staff_menus
+from bot.telegram.metrics import Metrics, SendMetrics, UpdateMetrics
 from bot.telegram.middlewares import (
     ActorMiddleware,
     UnitOfWorkMiddleware,
@@ -77,6 +78,7 @@ class Application:
     scheduler: AsyncIOScheduler
     updates_in_hand: UpdatesInHand
     i18n: I18n = field(repr=False)
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
 
     async def run_polling(self, *, handle_signals: bool = False) -> None:
         await self.dispatcher.start_polling(
@@ -134,7 +136,11 @@ async def create_application(
         log.info("stage deadlines filled in for %d open deals", filled)
     sender = PacedSender(bot)
     bot.session.middleware(CountInteractiveSends(sender))
+    metrics = Metrics()
+    metrics.watch_sender(sender)
+    bot.session.middleware(SendMetrics(metrics))
     sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)
+    sweeper.on_sweep = metrics.count_sweep
     if engine.dialect.name == "sqlite":
         # One process by construction (Telegram refuses a second long-polling consumer): what
         # is claimed was claimed by a process that died before sending it.
@@ -153,6 +159,7 @@ async def create_application(
         scripts.library,
         messages_owed=sweeper.wake_outbox,
         updates_in_hand=updates_in_hand,
+        metrics=metrics,
     )
     dispatcher["sender"] = sender
     # What the outbox owed when the bot stopped (or died) goes out first thing.
@@ -198,6 +205,7 @@ async def create_application(
         scheduler,
         updates_in_hand,
         i18n,
+        metrics,
     )
 
 
@@ -212,6 +220,7 @@ def create_dispatcher(
     *,
     messages_owed: Callable[[], None],
     updates_in_hand: UpdatesInHand,
+    metrics: Metrics,
 ) -> Dispatcher:
     storage, isolation = _conversation_storage(settings, session_factory, clock)
     staff_directory = StaffDirectory(session_factory, clock)
@@ -228,6 +237,7 @@ def create_dispatcher(
         staff_directory=staff_directory,
     )
     dispatcher.update.filter(private_chats_only)
+    dispatcher.update.outer_middleware(UpdateMetrics(metrics))
     dispatcher.update.outer_middleware(updates_in_hand)
     # The inbox only behind a webhook: polling confirms the updates it fetched, and a crash loses
     # the ones in hand rather than delivering them again.

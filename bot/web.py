@@ -8,17 +8,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from storage.unit_of_work import UnitOfWork, reminder_depths
 
 if TYPE_CHECKING:
     from bot.app import Application
 
 log = logging.getLogger(__name__)
+APPLICATION: web.AppKey[Application] = web.AppKey("application")
 
 WEBHOOK_PATH = "/telegram/webhook"
 """Where the updates are POSTed, under WEBHOOK_URL (the balancer forwards it as is)."""
@@ -38,8 +43,15 @@ class _UpdateHandler(SimpleRequestHandler):
         sent went out; aiogram's handler would close it at the server's shutdown."""
 
 
+HEALTH_TIMEOUT = 2.0
+"""How long /healthz waits for the database and Redis before calling them down."""
+
+
 def build_web_app(application: Application, *, webhook: bool) -> web.Application:
     app = web.Application()
+    app[APPLICATION] = application
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
     if webhook:
         secret = application.settings.webhook_secret
         _UpdateHandler(
@@ -52,6 +64,44 @@ def build_web_app(application: Application, *, webhook: bool) -> web.Application
         # server's, as in polling they run with the polling.
         setup_application(app, application.dispatcher, bot=application.bot)
     return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    """200 while the database and Redis (when configured) answer; 503 names what does not:
+    the balancer stops sending updates to an instance that could not handle them."""
+    application = request.app[APPLICATION]
+    checks: dict[str, Awaitable[Any]] = {"database": _database_answers(application)}
+    redis = getattr(application.dispatcher.storage, "redis", None)
+    if redis is not None:
+        checks["redis"] = redis.ping()
+    status: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await check
+            status[name] = "ok"
+        except Exception as error:
+            status[name] = f"down: {type(error).__name__}"
+    healthy = all(value == "ok" for value in status.values())
+    return web.json_response(status, status=200 if healthy else 503)
+
+
+async def _database_answers(application: Application) -> None:
+    async with application.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    application = request.app[APPLICATION]
+    metrics = application.metrics
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            due, outbox = await reminder_depths(UnitOfWork(application.session_factory))
+        metrics.reminders_due.set(due)
+        metrics.outbox_depth.set(outbox)
+    except Exception as error:
+        log.warning("metrics: the reminders could not be counted: %s", error)
+    return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @asynccontextmanager

@@ -133,3 +133,9 @@ async def forget_handled_updates(uow: UnitOfWork, before: dt.datetime) -> int:
         forgotten = await InboxRepository(uow.session).forget_before(before)
         await uow.session.commit()
     return forgotten
+
+
+async def reminder_depths(uow: UnitOfWork) -> tuple[int, int]:
+    """Reminders due and not yet sent, and the outbox's unsent messages (for the metrics)."""
+    async with uow:
+        return await uow.reminders.depths(dt.datetime.now(dt.UTC))

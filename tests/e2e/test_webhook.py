@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from tests.e2e.conftest import ADMIN_ID, TOKEN
 from tests.e2e.test_run_bot import (
     PROJECT,
@@ -106,3 +108,42 @@ async def test_a_webhook_without_a_secret_does_not_start(tmp_path: Path) -> None
     assert process.returncode == 2
     assert "WEBHOOK_SECRET is required" in explanation
     assert "Traceback" not in explanation
+
+
+async def test_polling_serves_health_and_metrics_when_web_port_is_set(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    port = closed_port()
+    environment = bot_environment(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=tg.base_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        ADMIN_IDS=str(ADMIN_ID),
+        WEB_PORT=str(port),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    console = ConsoleOutput(process)
+    try:
+        admin = tg.user("Ольга", user_id=ADMIN_ID)
+        await admin.send("/start")
+        await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as health:
+                assert health.status == 200
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+                assert 'salesbot_updates_total{outcome="handled",type="message"}' in (
+                    await metrics.text()
+                )
+        assert tg.calls_to("getUpdates") and not tg.calls_to("setWebhook")
+    finally:
+        log = await stop(process, console)
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
