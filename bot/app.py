@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -37,8 +38,9 @@ from bot.telegram.middlewares import (
 )
 from bot.telegram.response_models import pin_response_models
 from bot.telegram.sender import CountInteractiveSends, PacedSender
+from bot.telegram.shared_state import RedisTokenBucket, SharedSendBudget, TeamVersion
 from bot.telegram.staff_directory import StaffDirectory
-from bot.telegram.throttling import ThrottlingMiddleware, TokenBucketLimiter
+from bot.telegram.throttling import Limiter, ThrottlingMiddleware, TokenBucketLimiter
 from bot.web import webhook_endpoint
 from config.settings import Settings
 from domain.book_loading import parse_sales_book
@@ -52,6 +54,9 @@ from services.scripts import load_scripts
 from services.staff import staff_members
 from storage.database import create_engine, create_session_factory, migrate
 from storage.unit_of_work import UnitOfWork, forget_handled_updates
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 INBOX_KEPT = dt.timedelta(days=2)
@@ -162,6 +167,9 @@ async def create_application(
         metrics=metrics,
     )
     dispatcher["sender"] = sender
+    redis = getattr(dispatcher.storage, "redis", None)
+    if redis is not None:
+        sender.budget = SharedSendBudget(redis, settings.redis_prefix, sender.pace.per_second)
     # What the outbox owed when the bot stopped (or died) goes out first thing.
     dispatcher.startup.register(_outbox_starter(sweeper))
     if settings.reminder_tick_seconds > 0:
@@ -223,7 +231,10 @@ def create_dispatcher(
     metrics: Metrics,
 ) -> Dispatcher:
     storage, isolation = _conversation_storage(settings, session_factory, clock)
-    staff_directory = StaffDirectory(session_factory, clock)
+    # Several instances share Redis: the team's version, the flood limit (below), the budget.
+    redis: Redis | None = getattr(storage, "redis", None)
+    team_version = TeamVersion(redis, settings.redis_prefix) if redis is not None else None
+    staff_directory = StaffDirectory(session_factory, clock, team_version=team_version)
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -247,10 +258,12 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids, staff_directory))
     ActorLocaleMiddleware(i18n).setup(dispatcher)
     # After the locale middleware, so the "slow down" answer is in the person's language.
-    throttling = ThrottlingMiddleware(
-        TokenBucketLimiter(settings.throttle_rate, settings.throttle_burst),
-        exempt_user_ids=settings.admin_ids,
-    )
+    limiter: Limiter = TokenBucketLimiter(settings.throttle_rate, settings.throttle_burst)
+    if redis is not None:
+        limiter = RedisTokenBucket(
+            redis, settings.redis_prefix, settings.throttle_rate, settings.throttle_burst
+        )
+    throttling = ThrottlingMiddleware(limiter, exempt_user_ids=settings.admin_ids)
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.include_router(build_root_router())
