@@ -4,8 +4,8 @@ at the same moment; the flood limit, the send budget and the team's version in R
 from __future__ import annotations
 
 import asyncio
-import itertools
 import datetime as dt
+import itertools
 import os
 import uuid
 from collections import Counter
