@@ -277,5 +277,7 @@ class CountInteractiveSends(BaseRequestMiddleware):
         if not _PACED.get() and method.__api_method__.startswith(SEND_METHOD_PREFIXES):
             self._sender.note_interactive_send()
             if self._sender.budget is not None:
-                await self._sender.budget.reserve(most_ahead=1.0)
+                # Several instances: a reply waits for its slot too (it is a queue, the paced
+                # sends take theirs one at a time), or together they would collect 429s.
+                await asyncio.sleep(await self._sender.budget.reserve())
         return await make_request(bot, method)

@@ -55,9 +55,8 @@ return {allowed, first, tostring(retry)}
 SEND_SLOT = (
     _NOW
     + """
-local interval, most_ahead = tonumber(ARGV[1]), tonumber(ARGV[2])
+local interval = tonumber(ARGV[1])
 local next_free = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-if next_free - now > most_ahead then next_free = now + most_ahead end
 redis.call('SET', KEYS[1], tostring(next_free + interval), 'PX', 60000)
 return tostring(next_free - now)
 """
@@ -113,11 +112,10 @@ class SharedSendBudget:
         self._now = now
         self._script = redis.register_script(SEND_SLOT)
 
-    async def reserve(self, *, most_ahead: float = 3600.0) -> float:
-        """Take the next slot; how many seconds until it comes. A reply sent anyway (it does
-        not wait) passes `most_ahead=1.0`: it delays the paced sends by a second at most."""
+    async def reserve(self) -> float:
+        """Take the next slot; how many seconds until it comes (the caller waits them)."""
         now = "" if self._now is None else repr(self._now())
-        wait = await self._script(keys=[self._key], args=[self._interval, most_ahead, now])
+        wait = await self._script(keys=[self._key], args=[self._interval, now])
         return max(float(cast(str, wait)), 0.0)
 
 

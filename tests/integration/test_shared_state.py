@@ -121,8 +121,8 @@ async def test_the_send_budget_is_one_schedule_for_all_instances(
     waits = [await budgets[n % 3].reserve() for n in range(90)]
     assert waits[0] == 0 and waits[-1] == pytest.approx(89 / 30)
     assert all(b - a == pytest.approx(1 / 30) for a, b in itertools.pairwise(waits))
-    # A reply does not wait, and holds the paced sends back by a second at most.
-    assert await budgets[0].reserve(most_ahead=1.0) == pytest.approx(1.0)
+    now[0] += 10.0  # a quiet while: the next one goes at once
+    assert await budgets[0].reserve() == 0
 
 
 @needs_redis

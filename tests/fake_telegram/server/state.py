@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -85,6 +86,7 @@ class ServerState:
         webhook_via: str | None = None,
         webhook_timeout: float = 10.0,
         webhook_retry_delay: float = 0.05,
+        webhook_ssl: ssl.SSLContext | None = None,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
@@ -100,6 +102,8 @@ class ServerState:
         self.webhook_via = webhook_via
         self.webhook_timeout = webhook_timeout
         self.webhook_retry_delay = webhook_retry_delay
+        #: How the balancer's certificate is checked when ``webhook_via`` is https (a test CA).
+        self.webhook_ssl = webhook_ssl
         #: Every POST made to the webhook, in the order they ended.
         self.deliveries: list[Delivery] = []
         #: update_id -> chat of the updates being POSTed (or waiting to be retried).

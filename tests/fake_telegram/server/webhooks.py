@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,8 @@ class WebhookDelivery(ServerState):
         if via is not None:
             target = via.rstrip("/") + urlsplit(self.webhook_url).path
         session = self._http()
-        async with session.post(target, json=update, headers=headers) as answer:
+        tls: ssl.SSLContext | bool = True if self.webhook_ssl is None else self.webhook_ssl
+        async with session.post(target, json=update, headers=headers, ssl=tls) as answer:
             await answer.read()
             return answer.status
 
