@@ -59,6 +59,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
+SHARED_PER_SECOND = 25.0
+"""Telegram's ~30 messages a second, shared by the instances, with a margin: a slot is when a
+send may start, and one started late (a busy instance) lands next to the following one."""
 INBOX_KEPT = dt.timedelta(days=2)
 """How long handled update ids are kept: Telegram gives up redelivering after a day."""
 
@@ -169,7 +172,7 @@ async def create_application(
     dispatcher["sender"] = sender
     redis = getattr(dispatcher.storage, "redis", None)
     if redis is not None:
-        sender.budget = SharedSendBudget(redis, settings.redis_prefix, sender.pace.per_second)
+        sender.budget = SharedSendBudget(redis, settings.redis_prefix, SHARED_PER_SECOND)
     # What the outbox owed when the bot stopped (or died) goes out first thing.
     dispatcher.startup.register(_outbox_starter(sweeper))
     if settings.reminder_tick_seconds > 0:

@@ -3,7 +3,8 @@ leads file requests at once, one instance is killed with `kill -9` in the middle
 Telegram's retries (nginx's, first) reach the others.
 
 `SALESBOT_CLUSTER_LEADS` sets how many leads (30 by default; the README's figures are from
-500). The figures of the run are printed (`pytest -s`)."""
+500) and `SALESBOT_CLUSTER_INSTANCES` how many instances (3; with 1 nothing is killed). The
+figures of the run are printed (`pytest -s`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from tests.fake_telegram import FakeUser, ScenarioError, running_fake_telegram
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 LEADS = int(os.environ.get("SALESBOT_CLUSTER_LEADS", "30"))
+INSTANCES = int(os.environ.get("SALESBOT_CLUSTER_INSTANCES", "3"))
 STEP_TIMEOUT = 60.0
 MESSAGES = {"sendMessage", "sendPhoto", "sendDocument", "sendContact", "copyMessage"}
 CARD = re.compile(r"Новая заявка №(\d+)")
@@ -40,7 +42,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-async def file_request(lead: FakeUser, n: int, latencies: list[float]) -> float | None:
+async def file_request(
+    lead: FakeUser, n: int, latencies: list[float], stalls: list[str]
+) -> float | None:
     """The lead's six steps, each waiting for the bot's next question; False if a step got
     no answer (its update was in the killed instance's hands); when it ended otherwise."""
     steps = [
@@ -63,6 +67,7 @@ async def file_request(lead: FakeUser, n: int, latencies: list[float]) -> float 
                 _answered(lead, seen, expect), timeout=STEP_TIMEOUT, what=f"{expect!r}"
             )
         except ScenarioError:
+            stalls.append(f"{lead.id} after {value!r}")
             return None
         latencies.append(time.perf_counter() - started)
     return time.perf_counter()
@@ -90,8 +95,8 @@ async def test_three_instances_behind_nginx_survive_a_kill_9(tmp_path: Path) -> 
     prefix = f"cluster-{uuid.uuid4().hex[:8]}"
     async with (
         fresh_database("postgresql", tmp_path) as database_url,
-        running_fake_telegram(TOKEN, default_timeout=STEP_TIMEOUT) as tg,
-        nginx_cluster(tg, tmp_path, database_url, REDIS_URL, prefix) as cluster,
+        running_fake_telegram(TOKEN, default_timeout=STEP_TIMEOUT, check_violations=False) as tg,
+        nginx_cluster(tg, tmp_path, database_url, REDIS_URL, prefix, INSTANCES) as cluster,
     ):
         admin = tg.user("Ольга", user_id=ADMIN_ID)
         await admin.send("/start")
@@ -103,9 +108,11 @@ async def test_three_instances_behind_nginx_survive_a_kill_9(tmp_path: Path) -> 
         # Telegram's 30 a second overall; one chat's replies are not held to its 1 a second.
         tg.enforce_flood_limits(per_second=30, per_chat_per_second=100)
         latencies: list[float] = []
+        stalls: list[str] = []
         started = time.perf_counter()
         flows = [
-            asyncio.create_task(file_request(lead, n, latencies)) for n, lead in enumerate(leads)
+            asyncio.create_task(file_request(lead, n, latencies, stalls))
+            for n, lead in enumerate(leads)
         ]
 
         def confirmed() -> int:
@@ -114,7 +121,9 @@ async def test_three_instances_behind_nginx_survive_a_kill_9(tmp_path: Path) -> 
             )
 
         await tg.wait_for(lambda: confirmed() >= LEADS // 2 or None, timeout=300)
-        cluster.instances[1].process.kill()  # kill -9, in the middle of the burst
+        in_hand = tg.webhook_in_flight  # only these can be cut short by the kill
+        if INSTANCES > 1:
+            cluster.instances[1].process.kill()  # kill -9, in the middle of the burst
         completed = await asyncio.gather(*flows)
         # The burst: until the last flow the kill did not cut short had its answer.
         elapsed = max((end for end in completed if end is not None), default=started) - started
@@ -146,13 +155,19 @@ async def test_three_instances_behind_nginx_survive_a_kill_9(tmp_path: Path) -> 
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
     print(
-        f"\n{LEADS} leads, 3 instances behind nginx, one killed: {updates} updates in "
+        f"\n{LEADS} leads, {INSTANCES} instances behind nginx, one killed if several: "
+        f"{updates} updates in "
         f"{elapsed:.1f} s ({updates / elapsed:.0f}/s), reply p50 "
         f"{latencies[len(latencies) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; "
         f"{len(disturbed)} flows cut by the kill; busiest second: "
         f"{busiest_second([c.at for c in tg.calls if c.method in MESSAGES and c.ok])} messages; "
-        f"{tg.flood_429s} 429s; {len(cards)} cards"
+        f"{tg.flood_429s} 429s; {len(cards)} cards; {in_hand} updates in hand at the kill;"
+        f" stalled: {stalls}"
     )
+    # A button press redelivered after the kill is answered late, as it would be by Telegram.
+    late = "query is too old"
+    assert [v for v in tg.violations if late not in v] == [], tg.violations
+    assert not tg.internal_errors
     # Nothing twice: one deal, one confirmation, one card at most, whatever the kill did.
     assert max(per_lead.values(), default=0) <= 1
     assert max(thanks.values(), default=0) <= 1
@@ -160,5 +175,5 @@ async def test_three_instances_behind_nginx_survive_a_kill_9(tmp_path: Path) -> 
     # Everything the kill did not cut short is there: the lead's deal and confirmation.
     finished = [lead.id for lead, end in zip(leads, completed, strict=True) if end is not None]
     assert all(per_lead.get(lead_id) == 1 and thanks[lead_id] == 1 for lead_id in finished)
-    assert len(disturbed) <= 3, disturbed
+    assert len(disturbed) <= in_hand, stalls
     assert tg.flood_429s == 0

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from aiogram import Bot
 
+from bot.app import SHARED_PER_SECOND
 from bot.telegram.sender import PacedSender
 from bot.telegram.shared_state import SharedSendBudget
 from services.reminders import Outcome
@@ -30,7 +31,7 @@ async def test_three_instances_send_no_more_than_30_a_second_together(tg: FakeTe
     bots: list[Bot] = [tg.make_bot() for _ in range(INSTANCES)]
     senders = [PacedSender(bot) for bot in bots]
     for sender in senders:
-        sender.budget = SharedSendBudget(redis, prefix, sender.pace.per_second)
+        sender.budget = SharedSendBudget(redis, prefix, SHARED_PER_SECOND)
     people = [tg.user(f"Клиент {n}") for n in range(INSTANCES * EACH)]
     try:
         outcomes = await asyncio.gather(

@@ -114,6 +114,11 @@ class WebhookDelivery(ServerState):
         query = f"?{parts.query}" if parts.query else ""
         return f"{self.webhook_via.rstrip('/')}{parts.path or '/'}{query}"
 
+    @property
+    def webhook_in_flight(self) -> int:
+        """Updates POSTed and not yet answered (or waiting to be retried)."""
+        return len(self._in_flight)
+
     def webhook_busy(self) -> bool:
         """Updates are waiting for the webhook or being POSTed to it."""
         return bool(self.webhook_url) and bool(self.pending_updates or self._in_flight)
