@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SHARED_PER_SECOND = 25.0
-"""Telegram's ~30 messages a second, shared by the instances, with a margin: a slot is when a
-send may start, and one started late (a busy instance) lands next to the following one."""
+"""Telegram's ~30 messages a second, shared by the instances, with a margin for the time
+between the decision in Redis and the message reaching Telegram."""
 INBOX_KEPT = dt.timedelta(days=2)
 """How long handled update ids are kept: Telegram gives up redelivering after a day."""
 

@@ -167,9 +167,9 @@ class PacedSender:
                 await self._nap(self._global_next - now)
                 continue
             if self.budget is not None:
-                # The slot is taken for whichever job is ready when it comes (an urgent one
+                # The place is taken for whichever job is ready when it comes (an urgent one
                 # may have arrived meanwhile).
-                await asyncio.sleep(await self.budget.reserve())
+                await self.budget.take()
                 now = self._monotonic()
                 job = self._next_ready(now) or job
                 if job not in self._queue:
@@ -277,7 +277,7 @@ class CountInteractiveSends(BaseRequestMiddleware):
         if not _PACED.get() and method.__api_method__.startswith(SEND_METHOD_PREFIXES):
             self._sender.note_interactive_send()
             if self._sender.budget is not None:
-                # Several instances: a reply waits for its slot too (it is a queue, the paced
-                # sends take theirs one at a time), or together they would collect 429s.
-                await asyncio.sleep(await self._sender.budget.reserve())
+                # Several instances: a reply waits for its place too, or together they would
+                # collect 429s.
+                await self._sender.budget.take()
         return await make_request(bot, method)

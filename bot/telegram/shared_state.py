@@ -7,6 +7,10 @@ instances' clocks need not agree. Tests may pass `now` instead."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import random
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -52,13 +56,18 @@ return {allowed, first, tostring(retry)}
 """
 )
 
-SEND_SLOT = (
+SEND_WINDOW = (
     _NOW
     + """
-local interval = tonumber(ARGV[1])
-local next_free = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-redis.call('SET', KEYS[1], tostring(next_free + interval), 'PX', 60000)
-return tostring(next_free - now)
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(math.max(tonumber(oldest[2]) + window - now, 0.001))
 """
 )
 
@@ -95,8 +104,10 @@ class RedisTokenBucket:
 
 
 class SharedSendBudget:
-    """Telegram's ~30 messages a second are the bot's, not an instance's: each message takes
-    the next free slot of one schedule in Redis and waits for it."""
+    """Telegram's ~30 messages a second are the bot's, not an instance's: a message goes only
+    while fewer than `per_second` were sent in the last second by all instances together (a
+    sliding window in Redis, decided when the message is about to go, so an instance that was
+    slow to get there does not land beside the others)."""
 
     def __init__(
         self,
@@ -107,16 +118,28 @@ class SharedSendBudget:
         now: Callable[[], float] | None = None,
     ) -> None:
         self._redis = redis
-        self._key = f"{prefix}:send_budget"
-        self._interval = 1 / per_second
+        self._key = f"{prefix}:send_window"
+        self._limit = int(per_second)
         self._now = now
-        self._script = redis.register_script(SEND_SLOT)
+        self._script = redis.register_script(SEND_WINDOW)
+        self._sent = itertools.count()
+        self._me = uuid.uuid4().hex[:12]
 
-    async def reserve(self) -> float:
-        """Take the next slot; how many seconds until it comes (the caller waits them)."""
+    async def try_take(self) -> float:
+        """Take a place in this second's budget: 0, or the seconds until one frees up."""
         now = "" if self._now is None else repr(self._now())
-        wait = await self._script(keys=[self._key], args=[self._interval, now])
-        return max(float(cast(str, wait)), 0.0)
+        member = f"{self._me}:{next(self._sent)}"
+        wait = await self._script(keys=[self._key], args=[1.0, self._limit, member, now])
+        return float(cast(str, wait))
+
+    async def take(self) -> None:
+        """Wait for a place in the budget and take it."""
+        while True:
+            wait = await self.try_take()
+            if wait <= 0:
+                return
+            # Spread the waiters a little: they all see the same place free up.
+            await asyncio.sleep(wait + random.uniform(0, 0.02))
 
 
 class TeamVersion:
