@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.handlers import build_root_router
 from bot.reminder_sweeper import ReminderSweeper
+from bot.telegram.answered_queries import RememberAnsweredQueries
+from bot.telegram.business_order import keep_business_chats_in_order
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.telegram.inline_filters import run_filters_inline
@@ -147,6 +149,7 @@ async def create_application(
     metrics = Metrics()
     metrics.watch_sender(sender)
     bot.session.middleware(SendMetrics(metrics))
+    bot.session.middleware(RememberAnsweredQueries())
     sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)
     sweeper.on_sweep = metrics.count_sweep
     if engine.dialect.name == "sqlite":
@@ -250,6 +253,7 @@ def create_dispatcher(
         scripts=scripts,
         staff_directory=staff_directory,
     )
+    keep_business_chats_in_order(dispatcher)
     dispatcher.update.filter(private_chats_only)
     dispatcher.update.outer_middleware(UpdateMetrics(metrics))
     dispatcher.update.outer_middleware(updates_in_hand)

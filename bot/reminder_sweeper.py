@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.screens.business import new_client_screen, open_deal_markup
 from bot.screens.digest import caption, chart, digest_keyboard
 from bot.screens.motivation_screens import progress_parts
 from bot.screens.notify import card_message
@@ -32,6 +33,7 @@ from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.backup import plan_backup_today, run_due_backup
+from services.business import new_client
 from services.digest import digest, plan_digests
 from services.leads import lead_card, supervisors
 from services.motivation import needs_nudge, plan_nudges
@@ -273,9 +275,14 @@ class ReminderSweeper:
             return await self._send_card(delivery, locale)
         if delivery.kind is ReminderKind.NOTE:
             payload = delivery.payload or {}
+            if "business_chat" in payload:
+                return await self._send_new_client(delivery, payload["business_chat"], locale)
             with self._i18n.context(), self._i18n.use_locale(locale):
                 text = t(payload["key"], **payload.get("values", {}))
-            return await self._sender.send_message(delivery.recipient.chat_id, text, urgent=True)
+                markup = open_deal_markup(payload["open_deal"]) if "open_deal" in payload else None
+            return await self._sender.send_message(
+                delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
+            )
         with self._i18n.context(), self._i18n.use_locale(locale):
             text, markup = self._render(delivery)
         return await self._sender.send_message(
@@ -291,6 +298,18 @@ class ReminderSweeper:
             title = "card.queued_title"  # nobody (reachable) manages it: the queue's card
         with self._i18n.context(), self._i18n.use_locale(locale):
             text, markup = card_message(self._book, self._zone, card, self._clock.now(), title)
+        return await self._sender.send_message(
+            delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
+        )
+
+    async def _send_new_client(self, delivery: Delivery, chat_id: int, locale: str) -> Outcome:
+        """The manager's "new client in your Telegram: make a deal?", from the chat as it is
+        now (decided meanwhile, or erased: nothing to ask)."""
+        client = await new_client(self._uow(), chat_id)
+        if client is None:
+            return Outcome.NOT_NEEDED
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text, markup = new_client_screen(client)
         return await self._sender.send_message(
             delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
         )

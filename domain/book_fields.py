@@ -30,8 +30,9 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
-ActivityKindName = Literal["call", "meeting", "note", "proposal"]
-"""The activities a manager logs on a deal (`services.workspace.ActivityKind`)."""
+ActivityKindName = Literal["call", "meeting", "note", "proposal", "chat"]
+"""The activities a manager logs on a deal (`services.workspace.ActivityKind`), and "chat": a
+day's replies from the manager's own Telegram to the client (`services.business`)."""
 
 Loc = tuple[str | int, ...]
 """A field's place in the data: keys and list indexes from the top, as pydantic gives it."""

@@ -246,6 +246,18 @@ class ConsentPolicy(BookModel):
     text: str = Field(min_length=1, max_length=TELEGRAM_MESSAGE_LIMIT)
 
 
+class BusinessChats(BookModel):
+    """Chats in the managers' own Telegram accounts (Telegram Business)."""
+
+    auto_create: bool = False
+    """A client with no open deal writes: the deal opens by itself in the first stage (source
+    `telegram_business`). False: the manager is asked "make a deal?" first."""
+    notice: str | None = Field(default=None, max_length=TELEGRAM_MESSAGE_LIMIT - 1000)
+    """What clients are told about their chats with managers being kept (the consent text of
+    this channel): shown to a manager who connects, to put into the account's greeting
+    message, since the bot writes nothing in those chats."""
+
+
 class SalesBook(BookModel):
     company: str = Field(min_length=1)
     currency: str = Field(pattern=CURRENCY_PATTERN)
@@ -262,6 +274,7 @@ class SalesBook(BookModel):
     plan: Plan
     digest: Digest
     consent: ConsentPolicy
+    business: BusinessChats = BusinessChats()
     reminders: StageReminders = StageReminders()
     follow_up: list[FollowUpStep] = Field(default_factory=list)
     proposals: list[ProposalTemplate] = Field(default_factory=list)

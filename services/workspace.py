@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.activity import Activity
+from domain.business import ChatMessage
 from domain.clock import Clock
 from domain.contact import Contact
 from domain.deal import MAX_COMMENT_LENGTH, Deal
@@ -23,6 +24,7 @@ from services.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 8
 CARD_ACTIVITIES = 5
+CARD_CHAT_MESSAGES = 4
 
 
 class ActivityKind(StrEnum):
@@ -57,6 +59,9 @@ class DealView:
     """The deal's next pending reminder (a deadline one, or a personal one)."""
     training: TrainingStatus | None = None
     """The trainee's walk, on their own sandbox deal."""
+    chat: list[ChatMessage] = field(default_factory=list)
+    """The last messages of the manager's own Telegram chat with the client, the newest
+    first."""
 
 
 async def open_deals(
@@ -158,6 +163,7 @@ async def _card_view(
     assert deal.id is not None
     contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
     activities = await uow.activities.latest(deal.id, limit=CARD_ACTIVITIES)
+    chat = await uow.deals.chat_history(deal.id, limit=CARD_CHAT_MESSAGES)
     upcoming = (
         await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
         if deal.is_open
@@ -175,6 +181,7 @@ async def _card_view(
         activities=activities,
         next_reminder=upcoming,
         training=training,
+        chat=chat,
     )
 
 

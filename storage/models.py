@@ -385,3 +385,59 @@ class InboxRow(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[dt.datetime]
+
+
+class BusinessConnectionRow(Base):
+    """The bot connected to a staff member's own Telegram account (Telegram Business)."""
+
+    __tablename__ = "business_connections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_chat_id: Mapped[int] = mapped_column(BigInteger)
+    can_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    rights: Mapped[dict[str, Any] | None]
+    """The account's grants as Telegram sent them (`BusinessBotRights`)."""
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    connected_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class BusinessChatRow(Base):
+    """A client's chat with a connected manager: its deal, or the manager's decision owed."""
+
+    __tablename__ = "business_chats"
+    __table_args__ = (UniqueConstraint("staff_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    client_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    connection_id: Mapped[str] = mapped_column(String(64))
+    client_name: Mapped[str | None] = mapped_column(String(128))
+    client_username: Mapped[str | None] = mapped_column(String(64))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
+    first_in_at: Mapped[dt.datetime]
+    first_reply_at: Mapped[dt.datetime | None]
+    offered_at: Mapped[dt.datetime | None]
+    declined_at: Mapped[dt.datetime | None]
+
+
+class BusinessMessageRow(Base):
+    """A message of a logged business chat, or its edit or deletion (each a row of its own).
+    `deal_id` is None while the manager has not decided whether the chat is a deal."""
+
+    __tablename__ = "business_messages"
+    __table_args__ = (
+        Index("ix_business_messages_deal_at", "deal_id", "at"),
+        Index("ix_business_messages_chat_message", "chat_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("business_chats.id", ondelete="CASCADE"))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(8))
+    change: Mapped[str] = mapped_column(String(8), default="sent")
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime]

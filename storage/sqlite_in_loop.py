@@ -11,6 +11,8 @@ What this changes, and why it is safe:
 - A statement blocks the loop while it runs. The bot's statements are index lookups and short
   writes; the heaviest (the digest's and the reports' aggregates) take tens of milliseconds
   even over a million deals (bench/RESULTS.md), which is a pause, not a stall.
+- A statement does not yield to the loop; each commit does, so a task that only writes (in a
+  loop, say) still lets the others run.
 - SQLite lets one connection write at a time, and a second writer waits in SQLite's busy
   handler, which here would block the loop, and with it the first writer's commit. So a
   connection takes the database's asyncio write lock before its first write and holds it to its
@@ -68,10 +70,14 @@ class InLoopConnection(sqlite3.Connection):
         if self.holds_lock:
             await_only(_done())  # see InLoopCursor._before
             return
-        try:
-            await_only(asyncio.wait_for(self.lock.acquire(), self.lock_timeout))
-        except TimeoutError:
-            raise sqlite3.OperationalError("database is locked") from None
+        if self.lock.locked():
+            try:
+                await_only(asyncio.wait_for(self.lock.acquire(), self.lock_timeout))
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+        else:
+            # Free: taken at once, without the task a timed wait would start.
+            await_only(self.lock.acquire())
         self.holds_lock = True
 
     def commit(self) -> None:
@@ -79,6 +85,9 @@ class InLoopConnection(sqlite3.Connection):
             super().commit()
         finally:
             self._release()
+        # A statement here never waits, so a task that only talks to the database would never
+        # let another run: each commit is a turn's end, as a driver's network round trip was.
+        await_only(asyncio.sleep(0))
 
     def rollback(self) -> None:
         try:

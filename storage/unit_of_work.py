@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.activities import ActivityRepository
+from storage.repositories.business import BusinessRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.deals import DealRepository
 from storage.repositories.inbox import InboxRepository
@@ -37,6 +38,7 @@ class UnitOfWork:
     reminders: ReminderRepository
     trainings: TrainingRepository
     script_uses: ScriptUseRepository
+    business: BusinessRepository
     spend: SpendRepository
     reports: ReportRepository
 
@@ -65,6 +67,7 @@ class UnitOfWork:
             self.reminders = ReminderRepository(self.session)
             self.trainings = TrainingRepository(self.session)
             self.script_uses = ScriptUseRepository(self.session)
+            self.business = BusinessRepository(self.session)
             self.spend = SpendRepository(self.session)
             self.reports = ReportRepository(self.session)
         self._depth += 1

@@ -9,6 +9,7 @@ from aiogram import Router
 
 from bot.handlers import (
     book,
+    business,
     common,
     deal_list,
     deals,
@@ -48,6 +49,7 @@ def build_root_router() -> Router:
         deals.create_router(),
         scripts.create_router(),
         relay.create_router(),
+        business.create_router(),
         same_phone.create_router(),
         staff.create_router(),
         reports.create_router(),

@@ -27,7 +27,7 @@ from bot.screens.deal_screens import (
 )
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
@@ -359,8 +359,7 @@ async def _ask(
     arg: str = "",
     skip: bool = False,
 ) -> None:
-    await state.set_state(step)
-    await state.set_data({"deal_id": deal_id, "arg": arg})
+    await enter_conversation(state, step, {"deal_id": deal_id, "arg": arg})
     await query.answer()
     keyboard = InlineKeyboardBuilder()
     if skip:

@@ -13,6 +13,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
+from bot.telegram.answered_queries import already_answered
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import t, tp
 from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
@@ -91,7 +92,13 @@ async def _tell(
 ) -> None:
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(tp(alert, **values), show_alert=True)
+        query = update.callback_query
+        if not already_answered(query.id):
+            await query.answer(tp(alert, **values), show_alert=True)
+        elif query.bot is not None:
+            # The handler stopped the button's spinner before it failed, and Telegram takes
+            # one answer per press: the words go to the chat instead (a private one).
+            await query.bot.send_message(query.from_user.id, t(message, **values))
     elif update.message is not None:
         if state is not None:
             await end_conversation(state)  # the prompt this answer interrupted is over

@@ -25,7 +25,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.screens.notify import message_kind, relay_to_staff, when_text
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
 from bot.telegram.filters import HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import Html, t, tp
 from config.settings import Settings
 from domain.clock import Clock
@@ -41,12 +41,12 @@ from domain.lead import (
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
+from services.business import forget_client
 from services.leads import (
     Channel,
     ConsentMissing,
     DailyLimitReached,
     RequestForm,
-    erase_lead,
     lead_channel,
     log_message,
     record_consent,
@@ -308,8 +308,9 @@ async def _ask(
     answers: dict[str, Any],
     source: str,
 ) -> None:
-    await state.set_state(LeadForm.answering)
-    await state.set_data({"step": step, "answers": answers, "source": source})
+    await enter_conversation(
+        state, LeadForm.answering, {"step": step, "answers": answers, "source": source}
+    )
     keyboard = ReplyKeyboardMarkup(keyboard=STEPS[step].keyboard(book), resize_keyboard=True)
     await message.answer(
         t("form.progress", current=step + 1, total=len(STEPS))
@@ -357,7 +358,7 @@ async def forget_me_button(
         await message.edit_text(t("erase.kept"))
     else:
         await end_conversation(state)
-        await erase_lead(uow, clock, profile.user_id)
+        await forget_client(uow, clock, profile.user_id)
         await message.edit_text(t("erase.done"))
 
 

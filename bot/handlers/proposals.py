@@ -18,7 +18,7 @@ from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import money, t, t_in, tp
 from config.settings import Settings
 from domain.clock import Clock
@@ -147,8 +147,9 @@ async def _ask_figure(
 ) -> None:
     input_id = draft.missing[0]
     bounds = draft.template.effect.bounds(input_id)
-    await state.set_state(ProposalInput.figure)
-    await state.set_data({"deal_id": deal_id, "input_id": input_id})
+    await enter_conversation(
+        state, ProposalInput.figure, {"deal_id": deal_id, "input_id": input_id}
+    )
     await message.answer(
         t(
             f"proposal.ask.{input_id}",

@@ -13,7 +13,7 @@ from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import card_screen, edit_screen, lost_screen, question_screen
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
@@ -74,8 +74,9 @@ async def qualify(
 
 
 async def _await_comment(state: FSMContext, deal_id: int, question_id: str) -> None:
-    await state.set_state(CardInput.qualification_comment)
-    await state.set_data({"deal_id": deal_id, "arg": question_id})
+    await enter_conversation(
+        state, CardInput.qualification_comment, {"deal_id": deal_id, "arg": question_id}
+    )
 
 
 async def _typed_comment(state: FSMContext, deal_id: int, question_id: str) -> str | None:

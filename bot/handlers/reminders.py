@@ -21,7 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.screens.deal_screens import card_screen
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
 from bot.when_parser import When, parse_when
 from config.settings import Settings
@@ -98,8 +98,9 @@ async def card_action(
         await query.answer(tp("card.closed"), show_alert=True)
         return
     snoozing = callback_data.action is CardAction.SNOOZE
-    await state.set_state(ReminderInput.snooze if snoozing else ReminderInput.for_deal)
-    await state.set_data({"deal_id": deal_id})
+    await enter_conversation(
+        state, ReminderInput.snooze if snoozing else ReminderInput.for_deal, {"deal_id": deal_id}
+    )
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
@@ -173,8 +174,7 @@ async def reminder_button(
             text, markup = _list_screen(await my_reminders(uow, actor), settings)
             await query.message.edit_text(text, reply_markup=markup)
         return
-    await state.set_state(ReminderInput.moving)
-    await state.set_data({"reminder_id": reminder.id})
+    await enter_conversation(state, ReminderInput.moving, {"reminder_id": reminder.id})
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(t("reminder.ask_move", text=reminder.text))

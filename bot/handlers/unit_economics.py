@@ -34,7 +34,7 @@ from bot.screens.source_economics import (
 )
 from bot.telegram.callbacks import ReportSources, SpendPick
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, money, t, tp
 from config.settings import Settings
 from domain.clock import Clock
@@ -76,8 +76,7 @@ class SpendInput(StatesGroup):
 
 async def _open_upload_window(state: FSMContext, clock: Clock) -> None:
     """The /spend screen is shown: no dialogue, but a file sent soon is an upload."""
-    await state.set_state(None)
-    await state.set_data({UPLOAD_UNTIL: (clock.now() + UPLOAD_WINDOW).isoformat()})
+    await enter_conversation(state, None, {UPLOAD_UNTIL: (clock.now() + UPLOAD_WINDOW).isoformat()})
 
 
 async def _upload_window_open(state: FSMContext, clock: Clock) -> bool:
@@ -132,8 +131,9 @@ async def spend_pick(
         await query.answer()
         return
     source = book.sources[index]
-    await state.set_state(SpendInput.amount)
-    await state.set_data({"source": source.id, "month": month.isoformat()})
+    await enter_conversation(
+        state, SpendInput.amount, {"source": source.id, "month": month.isoformat()}
+    )
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.screens.business import chat_lines
 from bot.telegram.callbacks import CardAction, DealCard, DealsPage, ProposalAction
 from bot.telegram.i18n import join_within_limit, t, tp
 from config.settings import Settings
@@ -27,6 +28,10 @@ ACTIVITY_ICONS = {
     ActivityKind.NOTE: "📝",
     ActivityKind.PROPOSAL: "📄",
 }
+"""The activities a manager logs with the card's buttons."""
+LOGGED_ICONS = {**{kind.value: icon for kind, icon in ACTIVITY_ICONS.items()}, "chat": "💬"}
+"""Every activity the card lists: the buttons' ones, and the manager's own Telegram chat
+(logged by itself, see services/business.py)."""
 
 
 def question_screen(
@@ -137,12 +142,13 @@ def card_screen(
             lines.append(
                 t(
                     "dcard.activity",
-                    icon=ACTIVITY_ICONS[ActivityKind(activity.kind)],
+                    icon=LOGGED_ICONS.get(activity.kind, "•"),
                     at=activity.at.astimezone(zone).strftime("%d.%m %H:%M"),
                     kind=t(f"activity.{activity.kind}"),
                     comment=activity.comment or "",
                 )
             )
+    lines += chat_lines(view.chat, zone)
     keyboard = InlineKeyboardBuilder()
     if deal.is_open:
         if pipeline.stage_index(stage.id) + 1 < len(pipeline.stages):

@@ -16,7 +16,7 @@ from domain.roles import Role
 from domain.sales_book import SalesBook
 from services.motivation import PersonMonth, TeamMonth
 
-KIND_ICONS = {"call": "📞", "meeting": "🤝", "note": "📝", "proposal": "📄"}
+KIND_ICONS = {"call": "📞", "meeting": "🤝", "note": "📝", "proposal": "📄", "chat": "💬"}
 
 
 def person_screen(person: PersonMonth, book: SalesBook, own: bool) -> str:

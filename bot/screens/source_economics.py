@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.telegram.callbacks import SpendPick
 from bot.telegram.i18n import join_within_limit, money, percent, t, tp
+from domain.business import BUSINESS_SOURCE
 from domain.sales_book import SalesBook
 from domain.unit_economics import UNKNOWN_SOURCE, SourceEconomics
 from services.unit_economics import RecentSpend, SourceReport
@@ -59,6 +60,8 @@ def _block(row: SourceEconomics, name: str) -> str:
 def source_name(book: SalesBook, source_id: str | None) -> str:
     if source_id is None or source_id == UNKNOWN_SOURCE:
         return t("sources.unknown")
+    if source_id == BUSINESS_SOURCE:  # not a link's source: chats in the managers' own Telegram
+        return t("business.source")
     try:
         return book.source(source_id).name
     except KeyError:  # a source since removed from the book: its deals still count

@@ -223,3 +223,15 @@ class ScriptOpen(CallbackData, prefix="so"):
 class ScriptFeedback(CallbackData, prefix="sf"):
     use_id: int
     helped: bool
+
+
+class BusinessChatAnswer(StrEnum):
+    MAKE_DEAL = "deal"
+    NOT_A_CLIENT = "no"
+
+
+class BusinessChatAction(CallbackData, prefix="bz"):
+    """The manager's answer to "a new client in your Telegram: make a deal?"."""
+
+    chat_id: int
+    answer: BusinessChatAnswer

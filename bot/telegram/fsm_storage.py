@@ -24,12 +24,12 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import Clock
-from storage.database import upsert_insert
 from storage.models import FsmStateRow
+from storage.upserts import upsert
 
 DEFAULT_CACHED_CONVERSATIONS = 10_000
 
@@ -55,21 +55,17 @@ class DatabaseStorage(BaseStorage):
         # updates (a lead writing to a manager, any staff screen) come from people in no form.
         self._known: OrderedDict[str, _Conversation] = OrderedDict()
         self._capacity = cached_conversations
+        # The keys that have a row, read once: a conversation neither cached nor listed here is
+        # empty without asking the database, as is everyone's first message (the same
+        # single-consumer argument as the cache's).
+        self._stored_keys: set[str] | None = None
         self._engine: AsyncEngine = session_factory.kw["bind"]
-        # Built once: a statement with its values bound at execution is compiled once too.
-        upsert = upsert_insert(self._engine.dialect.name)(FsmStateRow).values(
-            key=bindparam("key"),
-            state=bindparam("state"),
-            data=bindparam("data"),
-            updated_at=bindparam("updated_at"),
-        )
-        self._upsert = upsert.on_conflict_do_update(
-            index_elements=[FsmStateRow.key],
-            set_={
-                "state": upsert.excluded.state,
-                "data": upsert.excluded.data,
-                "updated_at": upsert.excluded.updated_at,
-            },
+        # Built once, compiled once (storage/upserts.py).
+        self._upsert = upsert(
+            FsmStateRow,
+            columns=["key", "state", "data", "updated_at"],
+            conflict=["key"],
+            update=["state", "data", "updated_at"],
         )
         self._delete = delete(FsmStateRow).where(FsmStateRow.key == bindparam("key"))
 
@@ -82,6 +78,14 @@ class DatabaseStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         return (await self._conversation(self._key_builder.build(key))).state
+
+    async def enter(self, key: StorageKey, state: StateType, data: Mapping[str, Any]) -> None:
+        """A new state and its data in one write (aiogram's context makes one per call)."""
+        value = state.state if isinstance(state, State) else state
+        storage_key = self._key_builder.build(key)
+        conversation = await self._conversation(storage_key)
+        if value != conversation.state or dict(data) != conversation.data:
+            await self._write(storage_key, value, dict(data))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         storage_key = self._key_builder.build(key)
@@ -110,9 +114,15 @@ class DatabaseStorage(BaseStorage):
         if conversation is not None:
             self._known.move_to_end(storage_key)
             return conversation
-        async with self._session_factory() as session:
-            row = await session.get(FsmStateRow, storage_key)
-            conversation = _Conversation(row.state, dict(row.data)) if row else _Conversation()
+        if self._stored_keys is None:
+            async with self._engine.connect() as connection:
+                self._stored_keys = set(await connection.scalars(select(FsmStateRow.key)))
+        if storage_key not in self._stored_keys:
+            conversation = _Conversation()
+        else:
+            async with self._session_factory() as session:
+                row = await session.get(FsmStateRow, storage_key)
+                conversation = _Conversation(row.state, dict(row.data)) if row else _Conversation()
         self._remember(storage_key, conversation)
         return conversation
 
@@ -132,6 +142,11 @@ class DatabaseStorage(BaseStorage):
                         "updated_at": self._clock.now(),
                     },
                 )
+        if self._stored_keys is not None:
+            if state is None and not data:
+                self._stored_keys.discard(storage_key)
+            else:
+                self._stored_keys.add(storage_key)
         self._remember(storage_key, _Conversation(state, copy.deepcopy(data)))
 
     def _remember(self, storage_key: str, conversation: _Conversation) -> None:
@@ -139,6 +154,16 @@ class DatabaseStorage(BaseStorage):
         self._known.move_to_end(storage_key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
+
+
+async def enter_conversation(state: FSMContext, new_state: StateType, data: dict[str, Any]) -> None:
+    """Ask for something: the prompt's state and what it needs, one write with the database
+    storage (two with any other)."""
+    if isinstance(state.storage, DatabaseStorage):
+        await state.storage.enter(state.key, new_state, data)
+    else:
+        await state.set_state(new_state)
+        await state.set_data(data)
 
 
 async def end_conversation(state: FSMContext) -> None:

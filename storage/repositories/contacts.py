@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.contact import Contact
 from storage.models import ContactRow
+
+# Built once (every lead's first message and request read them): building a statement costs
+# more than SQLite takes to run it. Compiled once either way, by SQLAlchemy's cache.
+_BY_TELEGRAM_ID = select(ContactRow).where(ContactRow.telegram_id == bindparam("telegram_id"))
+_BY_TELEGRAM_ID_OR_PHONE = (
+    select(ContactRow)
+    .where(
+        (ContactRow.telegram_id == bindparam("telegram_id"))
+        | (ContactRow.phone == bindparam("phone"))
+    )
+    .order_by(ContactRow.id)
+)
 
 
 class ContactRepository:
@@ -48,9 +60,7 @@ class ContactRepository:
         return self._held(row) if row else None
 
     async def by_telegram_id(self, telegram_id: int) -> Contact | None:
-        row = await self._session.scalar(
-            select(ContactRow).where(ContactRow.telegram_id == telegram_id)
-        )
+        row = await self._session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
         return self._held(row) if row else None
 
     async def by_phone(self, phone: str) -> Contact | None:
@@ -64,9 +74,7 @@ class ContactRepository:
         client with this phone first (the oldest), else the account's own contact if it has it."""
         found = (
             await self._session.scalars(
-                select(ContactRow)
-                .where((ContactRow.telegram_id == telegram_id) | (ContactRow.phone == phone))
-                .order_by(ContactRow.id)
+                _BY_TELEGRAM_ID_OR_PHONE, {"telegram_id": telegram_id, "phone": phone}
             )
         ).all()
         by_account = next((c for c in found if c.telegram_id == telegram_id), None)

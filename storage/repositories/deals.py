@@ -1,5 +1,5 @@
 """Deals as domain objects, with what is kept on each: the stage history, handovers, relayed
-messages, qualification answers and proposal figures."""
+messages, the manager's own Telegram chat, qualification answers and proposal figures."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.business import Change, ChatMessage, Direction
 from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
 from domain.qualification import QualificationLevel
 from storage.models import (
+    BusinessMessageRow,
     DealMessageRow,
     DealRow,
     ProposalFigureRow,
@@ -22,6 +24,29 @@ from storage.models import (
 )
 
 UNKNOWN_SOURCE = "unknown"
+
+
+def _open_deal_and_requests(any_chat: bool) -> Select[tuple[int | None, int]]:
+    """The contact's latest open deal (in the chat, or in any of theirs) and the chat's requests
+    since a moment, in one statement, built once (the request path runs it for every lead)."""
+    own = DealRow.contact_id == bindparam("contact_id")
+    if not any_chat:
+        own = own & (DealRow.lead_chat_id == bindparam("lead_chat_id"))
+    latest_open = (
+        select(DealRow.id)
+        .where(own, DealRow.status == DealStatus.OPEN.value)
+        .order_by(DealRow.created_at.desc(), DealRow.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(latest_open, _REQUESTS_SINCE.scalar_subquery())
+
+
+_REQUESTS_SINCE = select(func.count(DealRow.id)).where(
+    DealRow.lead_chat_id == bindparam("lead_chat_id"), DealRow.created_at >= bindparam("since")
+)
+_OPEN_DEAL_AND_REQUESTS = _open_deal_and_requests(any_chat=False)
+_OPEN_DEAL_ANY_CHAT_AND_REQUESTS = _open_deal_and_requests(any_chat=True)
 
 
 class DealRepository:
@@ -149,29 +174,14 @@ class DealRepository:
         """The contact's latest open deal (in this chat, unless `any_chat`: a phone Telegram
         verified makes the contact's other chats this person's too), and how many requests the
         chat made since `since`, read together (the request path counts its statements)."""
-        own = DealRow.contact_id == contact_id
-        if not any_chat:
-            own = own & (DealRow.lead_chat_id == lead_chat_id)
-        latest_open = (
-            select(DealRow.id)
-            .where(own, DealRow.status == DealStatus.OPEN.value)
-            .order_by(DealRow.created_at.desc(), DealRow.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        recent = (
-            select(func.count(DealRow.id))
-            .where(DealRow.lead_chat_id == lead_chat_id, DealRow.created_at >= since)
-            .scalar_subquery()
-        )
-        open_id, requests = (await self._session.execute(select(latest_open, recent))).one()
+        statement = _OPEN_DEAL_ANY_CHAT_AND_REQUESTS if any_chat else _OPEN_DEAL_AND_REQUESTS
+        values = {"contact_id": contact_id, "lead_chat_id": lead_chat_id, "since": since}
+        open_id, requests = (await self._session.execute(statement, values)).one()
         return (await self.get(open_id) if open_id is not None else None), int(requests or 0)
 
     async def count_requests_since(self, lead_chat_id: int, since: dt.datetime) -> int:
-        query = select(func.count(DealRow.id)).where(
-            DealRow.lead_chat_id == lead_chat_id, DealRow.created_at >= since
-        )
-        return int(await self._session.scalar(query) or 0)
+        values = {"lead_chat_id": lead_chat_id, "since": since}
+        return int(await self._session.scalar(_REQUESTS_SINCE, values) or 0)
 
     def log_message(
         self,
@@ -204,10 +214,39 @@ class DealRepository:
         return deal_id
 
     async def erase_message_texts(self, deal_ids: Sequence[int]) -> None:
+        """Every text kept on the deals: the relayed messages and the manager's own Telegram
+        chats logged on them."""
         if deal_ids:
             await self._session.execute(
                 update(DealMessageRow).where(DealMessageRow.deal_id.in_(deal_ids)).values(text=None)
             )
+            await self._session.execute(
+                update(BusinessMessageRow)
+                .where(BusinessMessageRow.deal_id.in_(deal_ids))
+                .values(text=None)
+            )
+
+    async def chat_history(self, deal_id: int, *, limit: int) -> list[ChatMessage]:
+        """The latest events of the manager's own Telegram chat logged on the deal, the newest
+        first."""
+        query = (
+            select(BusinessMessageRow)
+            .where(BusinessMessageRow.deal_id == deal_id)
+            .order_by(BusinessMessageRow.at.desc(), BusinessMessageRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            ChatMessage(
+                direction=Direction(row.direction),
+                kind=row.kind,
+                text=row.text,
+                at=row.at,
+                change=Change(row.change),
+                message_id=row.message_id,
+                deal_id=row.deal_id,
+            )
+            for row in await self._session.scalars(query)
+        ]
 
     async def open_deals(
         self, *, manager_id: int | None = None, stage_id: str | None = None

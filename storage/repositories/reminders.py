@@ -24,8 +24,29 @@ from domain.reminders import (
     ReminderKind,
     ReminderStatus,
 )
-from storage.database import upsert_insert
 from storage.models import ReminderRow
+from storage.upserts import upsert
+
+_PLAN = upsert(
+    ReminderRow,
+    columns=[
+        "key",
+        "kind",
+        "audience",
+        "deal_id",
+        "staff_id",
+        "text",
+        "stage_id",
+        "stage_entered_at",
+        "due_at",
+        "status",
+        "attempts",
+        "late",
+        "created_at",
+        "payload",
+    ],
+    conflict=["key"],
+)
 
 _UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
 
@@ -43,13 +64,9 @@ class ReminderRepository:
             return
         if any(plan.kind in OUTBOX_KINDS for plan in planned):
             self.owes_messages = True
-        dialect = self._session.get_bind().dialect.name
-        insert = upsert_insert(dialect)
-        # One constant statement with the rows as parameters: compiled once and cached, where
-        # a multi-row VALUES literal would be compiled again for every plan.
-        statement = insert(ReminderRow).on_conflict_do_nothing(index_elements=["key"])
+        # One constant statement with the rows as parameters, compiled once (storage/upserts.py).
         await self._session.execute(
-            statement,
+            _PLAN,
             [
                 {
                     "key": plan.key,
@@ -69,8 +86,6 @@ class ReminderRepository:
                 }
                 for plan in planned
             ],
-            # Nulls as values, so rows with and without a stage go in one statement.
-            execution_options={"render_nulls": True},
         )
 
     async def depths(self, now: dt.datetime) -> tuple[int, int]:

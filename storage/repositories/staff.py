@@ -4,13 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
 from domain.staff import StaffMember
 from storage.database import upsert_insert
 from storage.models import AssignmentCursor, StaffPipeline, StaffRow
+from storage.upserts import upsert
+
+# Built once: every request runs them (see storage/repositories/contacts.py).
+_SERVING = (
+    select(StaffRow.telegram_id, StaffRow.language_code)
+    .join(StaffPipeline, StaffPipeline.staff_id == StaffRow.telegram_id)
+    .where(
+        StaffPipeline.pipeline_id == bindparam("pipeline_id"),
+        StaffRow.role == Role.MANAGER.value,
+        StaffRow.is_active.is_(True),
+        StaffRow.is_reachable.is_(True),
+    )
+    .order_by(StaffRow.telegram_id)
+)
+_ROUND_ROBIN_CANDIDATES = _SERVING.add_columns(
+    select(AssignmentCursor.last_manager_id)
+    .where(AssignmentCursor.pipeline_id == bindparam("pipeline_id"))
+    .scalar_subquery()
+    .label("last_manager_id")
+)
+_REMEMBER_ROUND_ROBIN = upsert(
+    AssignmentCursor,
+    columns=["pipeline_id", "last_manager_id"],
+    conflict=["pipeline_id"],
+    update=["last_manager_id"],
+)
 
 
 class StaffRepository:
@@ -83,22 +109,8 @@ class StaffRepository:
     async def languages_of_managers_serving(self, pipeline_id: str) -> dict[int, str | None]:
         """Active, reachable managers of a pipeline in the round robin's order (by id), each with
         their language, so the one picked can be written to without another query."""
-        rows = await self._session.execute(self._serving(pipeline_id))
+        rows = await self._session.execute(_SERVING, {"pipeline_id": pipeline_id})
         return {row.telegram_id: row.language_code for row in rows}
-
-    @staticmethod
-    def _serving(pipeline_id: str) -> Select[tuple[int, str | None]]:
-        return (
-            select(StaffRow.telegram_id, StaffRow.language_code)
-            .join(StaffPipeline, StaffPipeline.staff_id == StaffRow.telegram_id)
-            .where(
-                StaffPipeline.pipeline_id == pipeline_id,
-                StaffRow.role == Role.MANAGER.value,
-                StaffRow.is_active.is_(True),
-                StaffRow.is_reachable.is_(True),
-            )
-            .order_by(StaffRow.telegram_id)
-        )
 
     async def round_robin_candidates(
         self, pipeline_id: str
@@ -111,15 +123,8 @@ class StaffRepository:
         the same moment read the cursor one after the other and no turn is lost."""
         if self._session.get_bind().dialect.name == "postgresql":
             return await self._round_robin_locked(pipeline_id)
-        last = (
-            select(AssignmentCursor.last_manager_id)
-            .where(AssignmentCursor.pipeline_id == pipeline_id)
-            .scalar_subquery()
-        )
         rows = (
-            await self._session.execute(
-                self._serving(pipeline_id).add_columns(last.label("last_manager_id"))
-            )
+            await self._session.execute(_ROUND_ROBIN_CANDIDATES, {"pipeline_id": pipeline_id})
         ).all()
         languages = {row.telegram_id: row.language_code for row in rows}
         return languages, (rows[0].last_manager_id if rows else None)
@@ -140,20 +145,13 @@ class StaffRepository:
             .returning(AssignmentCursor.last_manager_id)
         )
         last: int | None = await self._session.scalar(take_cursor)
-        rows = (await self._session.execute(self._serving(pipeline_id))).all()
+        rows = (await self._session.execute(_SERVING, {"pipeline_id": pipeline_id})).all()
         return {row.telegram_id: row.language_code for row in rows}, last
 
     async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
         """Who got the pipeline's last lead, in one upsert."""
-        dialect = self._session.get_bind().dialect.name
-        insert = upsert_insert(dialect)
         await self._session.execute(
-            insert(AssignmentCursor)
-            .values(pipeline_id=pipeline_id, last_manager_id=manager_id)
-            .on_conflict_do_update(
-                index_elements=[AssignmentCursor.pipeline_id],
-                set_={"last_manager_id": manager_id},
-            )
+            _REMEMBER_ROUND_ROBIN, {"pipeline_id": pipeline_id, "last_manager_id": manager_id}
         )
 
     async def last_assigned(self, pipeline_id: str) -> int | None:

@@ -4,9 +4,14 @@ traceback and breaks no Telegram rule)."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from contextlib import closing
+
+import pytest
 
 from bot.app import Application
 from bot.telegram.callbacks import TeamAction, TeamMember
+from config.settings import Settings
 from domain.clock import FixedClock
 from tests.e2e.scenario import invite, invite_rows, staff_row
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -138,3 +143,20 @@ async def test_a_stranger_calling_staff_commands_is_told_they_are_for_staff(
     await stranger.wait_message(contains="Такой команды нет")
     assert await invite_rows(app) == []
     assert await staff_row(app, stranger.id) is None
+
+
+async def test_a_failure_after_the_button_was_answered_is_still_told_in_the_chat(
+    tg: FakeTelegram, app: Application, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = tg.user("Анна")
+    await anna.send("/start site")
+    await anna.wait_message(with_button="✅ Согласен(на)")
+    # The consent's handler stops the button's spinner first; then storing the consent fails.
+    database = settings.database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute("ALTER TABLE contacts RENAME TO contacts_away")
+    await anna.press("✅ Согласен(на)")
+    apology = await anna.wait_message(contains="Что-то пошло не так")
+    assert apology.text.startswith("Что-то пошло не так")
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == ["update 2 failed"]
+    caplog.clear()  # the one failure this scenario makes on purpose

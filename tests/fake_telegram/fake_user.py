@@ -138,6 +138,55 @@ class FakeUser:
     async def send_location(self, latitude: float = 55.7558, longitude: float = 37.6173) -> int:
         return self._message("location", location={"latitude": latitude, "longitude": longitude})
 
+    # ------------------------------------------------------- Telegram Business
+
+    async def connect_business(self, *, can_reply: bool = False) -> str:
+        """She connects the bot to her own account (Settings → Telegram Business → Chatbots):
+        she has Premium, the bot has Business Mode. Returns the connection id."""
+        self.record.is_premium = True
+        self.tg.enable_business_mode()
+        return self.tg.connect_business(self.id, can_reply=can_reply)
+
+    async def disconnect_business(self) -> None:
+        """She removes the bot from her account's chatbots."""
+        self.tg.disconnect_business(self.id)
+
+    async def write_to_business(self, owner: FakeUser, text: str) -> int:
+        """She writes to ``owner``'s account (a connected business account): its message id
+        in that chat."""
+        return self.tg.business_message(owner.id, self.id, self.id, "text", text=text).message_id
+
+    async def send_photo_to_business(self, owner: FakeUser, caption: str | None = None) -> int:
+        stored = self.tg.register_file("photo", data=b"\xff\xd8\xff", mime_type="image/jpeg")
+        fields: dict[str, Any] = self.tg.file_content(stored, "photo")
+        if caption is not None:
+            fields["caption"] = caption
+        return self.tg.business_message(owner.id, self.id, self.id, "photo", **fields).message_id
+
+    async def reply_from_business(
+        self, client: FakeUser, text: str, *, from_offline: bool = False
+    ) -> int:
+        """She (the account's owner) writes to ``client`` from her own account; with
+        ``from_offline`` it is her greeting or away message, sent by Telegram itself."""
+        return self.tg.business_message(
+            self.id, client.id, self.id, "text", text=text, from_offline=from_offline
+        ).message_id
+
+    async def edit_in_business(self, other: FakeUser, message_id: int, text: str) -> None:
+        """She edits her message ``message_id`` in the business chat with ``other``."""
+        owner, client = self._business_sides(other)
+        self.tg.edit_business_message(owner.id, client.id, message_id, text)
+
+    async def delete_in_business(self, other: FakeUser, *message_ids: int) -> None:
+        """She deletes messages of the business chat with ``other`` (for both of them)."""
+        owner, client = self._business_sides(other)
+        self.tg.delete_business_messages(owner.id, client.id, list(message_ids))
+
+    def _business_sides(self, other: FakeUser) -> tuple[FakeUser, FakeUser]:
+        """(the connected account's owner, the other person) of a chat between the two."""
+        owners = {c.user_id for c in self.tg.business_connections.values()}
+        return (self, other) if self.id in owners else (other, self)
+
     def _message(self, kind: str, **fields: Any) -> int:
         return self.tg.user_message(self.id, kind, **fields).message_id
 

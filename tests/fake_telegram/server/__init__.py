@@ -4,7 +4,8 @@
 - :mod:`.state` holds what a test inspects, :mod:`.records` the data kept about each thing;
 - :mod:`.http_app` serves HTTP, :mod:`.injections` makes Telegram fail or slow on purpose;
 - :mod:`.updates`, :mod:`.callbacks`, :mod:`.sending`, :mod:`.editing`, :mod:`.files`,
-  :mod:`.bot_profile`, :mod:`.chats` implement the methods;
+  :mod:`.bot_profile`, :mod:`.chats` implement the methods; :mod:`.business` connects
+  business accounts (Telegram Business) and queues their chats' updates;
 - :mod:`.content_rules` and :mod:`.errors` are what Telegram accepts and how it refuses.
 """
 

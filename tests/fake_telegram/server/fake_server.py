@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .bot_profile import BotProfile
+from .business import BusinessAccounts
 from .callbacks import CallbackQueries
 from .chats import ChatInfo
 from .editing import MessageEditing
@@ -29,6 +30,7 @@ from .webhooks import WebhookDelivery
 class FakeTelegramServer(
     HttpApp,
     CallbackQueries,
+    BusinessAccounts,
     UpdateQueue,
     WebhookDelivery,
     MessageSending,

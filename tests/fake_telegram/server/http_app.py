@@ -195,6 +195,8 @@ class HttpApp(FaultInjection):
                 "server (tests/fake_telegram/server/)",
                 violation=True,
             )
+        if "business_connection_id" in call.params and not call.method.startswith("get"):
+            self._business_call(call)
         result = impl(call)
         if isinstance(result, Awaitable):
             return await result

@@ -169,6 +169,29 @@ class ChatState:
 
 
 @dataclass
+class BusinessConnectionRecord:
+    """A user's Telegram Business account connected to the bot."""
+
+    id: str
+    user_id: int
+    date: int
+    is_enabled: bool = True
+    rights: JSON = field(default_factory=dict)
+
+    def to_api(self, user: UserRecord) -> JSON:
+        data: JSON = {
+            "id": self.id,
+            "user": user.to_api(),
+            "user_chat_id": self.user_id,
+            "date": self.date,
+            "is_enabled": self.is_enabled,
+        }
+        if self.rights:
+            data["rights"] = self.rights
+        return data
+
+
+@dataclass
 class CallbackQueryRecord:
     id: str
     user_id: int

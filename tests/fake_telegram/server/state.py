@@ -24,6 +24,7 @@ from ..spec import ApiSpec, SpecError, load_spec
 from .errors import ApiError, bad_request
 from .records import (
     JSON,
+    BusinessConnectionRecord,
     Call,
     CallbackQueryRecord,
     ChatState,
@@ -139,6 +140,12 @@ class ServerState:
         self.bot_settings: dict[tuple[str, Any], Any] = {}
         self.pending_updates: list[JSON] = []
         self.dropped_updates: list[JSON] = []
+        #: Telegram Business: connection id -> the connection (see :mod:`.business`).
+        self.business_connections: dict[str, BusinessConnectionRecord] = {}
+        #: (connection id, the other person's id) -> a private chat of a business account.
+        self.business_chats: dict[tuple[str, int], ChatState] = {}
+        #: Every call the bot made on behalf of a business account (``business_connection_id``).
+        self.business_calls: list[Call] = []
 
         self._next_update_id = 1
         self._file_counter = itertools.count(1)
@@ -346,6 +353,12 @@ class ServerState:
                 chat.reply_keyboard = None
         self._notify()
         return message
+
+    def _business_call(self, call: Call) -> None:
+        """A method called with ``business_connection_id``: recorded, and refused unless the
+        connection lets the bot reply (see :mod:`.business`)."""
+        self.business_calls.append(call)
+        raise bad_request("BUSINESS_CONNECTION_INVALID")
 
     def _touch_message(self, message: StoredMessage) -> None:
         self._seq += 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.activity import Activity
+from domain.business import ChatMessage
 from domain.deal import Deal, Reassignment, StageTransition
 from domain.script_use import ScriptUse
 from domain.training import Training
@@ -111,6 +112,9 @@ class FakeDeals:
         for message in self.messages:
             if message.deal_id in deal_ids:
                 message.text = None
+
+    async def chat_history(self, deal_id: int, *, limit: int) -> list[ChatMessage]:
+        return []  # the managers' own Telegram chats are tested end to end
 
     async def open_deals(
         self, *, manager_id: int | None = None, stage_id: str | None = None

@@ -1,7 +1,7 @@
 """inbox: the ids of the updates already handled, for webhook deliveries repeated by Telegram
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 13:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

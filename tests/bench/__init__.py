@@ -1,0 +1,1 @@
+"""Benchmarks, run small: they still measure what they claim to."""
