@@ -61,9 +61,10 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
-SHARED_PER_SECOND = 25.0
+SHARED_PER_SECOND = 20.0
 """Telegram's ~30 messages a second, shared by the instances, with a margin for the time
-between the decision in Redis and the message reaching Telegram."""
+between the decision in Redis and the message reaching Telegram (on a loaded 2-core machine
+messages decided at 25 a second still reached the fake Telegram 30 in one second)."""
 INBOX_KEPT = dt.timedelta(days=2)
 """How long handled update ids are kept: Telegram gives up redelivering after a day."""
 
