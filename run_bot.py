@@ -1,5 +1,5 @@
-"""Start the sales bot: `python run_bot.py` (long polling). Configuration comes from the
-environment or `.env` (see README)."""
+"""Start the sales bot: `python run_bot.py` (long polling; webhooks when WEBHOOK_URL is set).
+Configuration comes from the environment or `.env` (see README)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.app import create_application, load_sales_book
 from bot.telegram.i18n import create_i18n, tp
 from bot.telegram.logging_setup import configure_logging
 from bot.telegram.telegram_probe import TokenRejected, wait_for_telegram
+from bot.web import run_polling_with_web, serve_webhook
 from config.settings import Settings
 from domain.book_loading import SalesBookError
 from domain.sales_book import SalesBook
@@ -29,7 +30,7 @@ def main() -> int:
         settings = Settings()
     except ValidationError as error:
         problems = "\n".join(
-            f"  {'.'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            f"  {'.'.join(str(part) for part in item['loc']).upper() or '*'}: {item['msg']}"
             for item in error.errors()
         )
         return _explain("console.bad_settings", "ru", problems=problems)
@@ -58,10 +59,12 @@ def main() -> int:
 async def _serve(settings: Settings, book: SalesBook) -> None:
     application = await create_application(settings, book=book)
     try:
-        if await _reach_telegram(application.bot, settings.telegram_api_url):
-            await application.run_polling(handle_signals=True)
-        else:
+        if not await _reach_telegram(application.bot, settings.telegram_api_url):
             log.info("stopped")
+        elif settings.webhook_url:
+            await serve_webhook(application)
+        else:
+            await run_polling_with_web(application)
     finally:
         await application.close()
 

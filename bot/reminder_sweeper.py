@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import uuid
 from asyncio import FIRST_COMPLETED
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -82,6 +83,8 @@ class ReminderSweeper:
         self._outbox_wanted = False
         self._outbox_run: asyncio.Task[None] | None = None
         self._stopping = False
+        self.on_sweep: Callable[[bool, SweepTally], None] | None = None
+        """Told after each sweep (outbox or not) what it did: the metrics."""
 
     async def tick(self) -> SweepTally:
         """Send the reminders due now; a tick already running makes this one wait its turn.
@@ -164,6 +167,8 @@ class ReminderSweeper:
                 break
         if in_flight:
             await asyncio.gather(*in_flight)
+        if self.on_sweep is not None:
+            self.on_sweep(kinds == OUTBOX_KINDS, tally)
         if tally.sent or tally.failed or tally.retry:
             log.log(
                 logging.DEBUG if kinds == OUTBOX_KINDS else logging.INFO,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.sales_book import DEFAULT_SALES_BOOK_PATH
@@ -14,6 +15,8 @@ from domain.sales_book import DEFAULT_SALES_BOOK_PATH
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_API_URL = "https://api.telegram.org"
 SUPPORTED_LOCALES = ("ru", "en")
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""What setWebhook accepts as secret_token."""
 
 
 class Settings(BaseSettings):
@@ -48,6 +51,28 @@ class Settings(BaseSettings):
     looks)."""
     backup_keep: int = Field(default=14, ge=1)
     """How many backups are kept; older ones are deleted after each new one."""
+    webhook_url: str | None = None
+    """The public HTTPS base URL Telegram pushes updates to (behind the balancer); unset, the
+    bot polls."""
+    webhook_secret: SecretStr | None = None
+    """Required with WEBHOOK_URL: Telegram sends it with every update, anything else gets 401."""
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(default=None, ge=0, le=65535)
+    """Where the web server (webhook, /healthz, /metrics) listens; in polling mode it starts
+    only when WEB_PORT is set."""
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Self:
+        if self.webhook_url:
+            if not self.webhook_url.startswith("https://"):
+                raise ValueError("WEBHOOK_URL must start with https:// (Telegram refuses others)")
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not SECRET_TOKEN.fullmatch(secret):
+                raise ValueError(
+                    "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters of A-Z, a-z,"
+                    " 0-9, _ and -"
+                )
+        return self
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.dialects import registry, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 IN_LOOP = "inloop"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATION_LOCK = 4_815_162_342
+"""The PostgreSQL advisory lock the migrations at start take."""
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -78,6 +80,10 @@ def alembic_config() -> Config:
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent; safe at every start)."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Instances started together migrate one after the other (the later ones find
+            # the schema at head), should `alembic upgrade head` not have run before them.
+            await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         await connection.run_sync(_upgrade_to_head)
 
 

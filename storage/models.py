@@ -376,6 +376,17 @@ class ScriptUseRow(Base):
     outcome_at: Mapped[dt.datetime | None]
 
 
+class InboxRow(Base):
+    """An update already handled (webhook mode): its id is written in the transaction that
+    carries the update's changes, so a delivery of it again (Telegram retries, perhaps to
+    another instance) has no effect twice."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[dt.datetime]
+
+
 class BusinessConnectionRow(Base):
     """The bot connected to a staff member's own Telegram account (Telegram Business)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from types import TracebackType
 from typing import Self
 
@@ -11,6 +12,7 @@ from storage.repositories.activities import ActivityRepository
 from storage.repositories.business import BusinessRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.deals import DealRepository
+from storage.repositories.inbox import InboxRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.reminders import ReminderRepository
 from storage.repositories.reports import ReportRepository
@@ -40,12 +42,18 @@ class UnitOfWork:
     spend: SpendRepository
     reports: ReportRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], *, update_id: int | None = None
+    ) -> None:
         self._session_factory = session_factory
         self._depth = 0
         self._commit_pending = False
         self.owes_messages = False
         """A commit of this unit of work wrote outbox messages: whoever ran it wakes the sender."""
+        self.update_id = update_id
+        """The update this unit of work handles (webhook mode): its first commit records the
+        id in the inbox, in the same transaction, or raises `UpdateAlreadyHandled`."""
+        self.update_recorded = False
 
     async def __aenter__(self) -> Self:
         # Re-entrant, so a service can be called from inside another service's transaction.
@@ -91,10 +99,46 @@ class UnitOfWork:
 
     async def _commit_now(self) -> None:
         self._commit_pending = False
-        await self.session.commit()
+        if self.update_id is not None and not self.update_recorded:
+            try:
+                await InboxRepository(self.session).record(self.update_id, dt.datetime.now(dt.UTC))
+            except BaseException:
+                await self.session.rollback()
+                raise
+            await self.session.commit()
+            self.update_recorded = True
+        else:
+            await self.session.commit()
         if self.reminders.owes_messages:
             self.owes_messages = True
             self.reminders.owes_messages = False
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+
+async def already_handled(uow: UnitOfWork, update_id: int) -> bool:
+    async with uow:
+        return await InboxRepository(uow.session).seen(update_id)
+
+
+async def record_handled(uow: UnitOfWork, update_id: int) -> None:
+    """An update whose handler committed nothing: its id on its own, after it."""
+    async with uow:
+        await InboxRepository(uow.session).record_if_new(update_id, dt.datetime.now(dt.UTC))
+        await uow.session.commit()
+    uow.update_recorded = True
+
+
+async def forget_handled_updates(uow: UnitOfWork, before: dt.datetime) -> int:
+    """Telegram stops delivering an update a day after it was sent: older ids can go."""
+    async with uow:
+        forgotten = await InboxRepository(uow.session).forget_before(before)
+        await uow.session.commit()
+    return forgotten
+
+
+async def reminder_depths(uow: UnitOfWork) -> tuple[int, int]:
+    """Reminders due and not yet sent, and the outbox's unsent messages (for the metrics)."""
+    async with uow:
+        return await uow.reminders.depths(dt.datetime.now(dt.UTC))

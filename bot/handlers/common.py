@@ -55,7 +55,7 @@ async def start_with_invite(
         role = await join_by_invite(
             uow, clock, profile, command.args or "", [p.id for p in book.pipelines]
         )
-        staff_directory.forget()
+        await staff_directory.forget()
     except InviteInvalid as error:
         await message.answer(t(f"invite.invalid.{error.reason}"))
         return

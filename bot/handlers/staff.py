@@ -157,7 +157,7 @@ async def confirm_deactivate(
 ) -> None:
     try:
         member = await deactivate(uow, clock, actor, callback_data.staff_id, settings.admin_ids)
-        staff_directory.forget()
+        await staff_directory.forget()
     except StaffError as error:
         await query.answer(tp(f"team.{error.reason}"), show_alert=True)
         return

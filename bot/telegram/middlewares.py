@@ -4,6 +4,7 @@ leaves whatever prompt it was typed in, and a guard against over-long input."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -17,31 +18,52 @@ from bot.telegram.staff_directory import StaffDirectory
 from domain.clock import Clock
 from domain.roles import Role
 from services.staff import Actor, Profile, identify
-from storage.unit_of_work import UnitOfWork
+from storage.repositories.inbox import UpdateAlreadyHandled
+from storage.unit_of_work import UnitOfWork, already_handled, record_handled
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = logging.getLogger(__name__)
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
     """One unit of work per update, handed to handlers as `uow`. When the update's changes
     committed messages owed to someone (the outbox), `messages_owed` sends them once the
-    handler is done, so the person who acted gets their answer first."""
+    handler is done, so the person who acted gets their answer first.
+
+    With `inbox` (webhook mode, where Telegram delivers an update again until it gets a 2xx)
+    each update has its effect once: one already in the inbox is skipped; otherwise the unit
+    of work's first commit records its id in the same transaction, and a concurrent delivery
+    that committed first makes this one roll back (`UpdateAlreadyHandled`). An update that
+    commits nothing is recorded after its handler, on its own."""
 
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
         messages_owed: Callable[[], None],
+        *,
+        inbox: bool = False,
     ) -> None:
         self._session_factory = session_factory
         self._messages_owed = messages_owed
+        self._inbox = inbox
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        uow = data["uow"] = UnitOfWork(self._session_factory)
+        update_id = event.update_id if self._inbox and isinstance(event, Update) else None
+        uow = data["uow"] = UnitOfWork(self._session_factory, update_id=update_id)
+        if update_id is not None and await already_handled(uow, update_id):
+            log.info("update %d was already handled: skipped", update_id)
+            return None
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
+        except UpdateAlreadyHandled:
+            log.info("update %d was handled by another delivery: rolled back", update_id)
+            return None
         finally:
             if uow.owes_messages:
                 self._messages_owed()
+        if update_id is not None and not uow.update_recorded:
+            await record_handled(uow, update_id)
+        return result
 
 
 class UpdatesInHand(BaseMiddleware):

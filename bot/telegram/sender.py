@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -46,6 +46,9 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile
 
 from services.reminders import Outcome
+
+if TYPE_CHECKING:
+    from bot.telegram.shared_state import SharedSendBudget
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,8 @@ class PacedSender:
         self._worker: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self.stats = SenderStats()
+        self.budget: SharedSendBudget | None = None
+        """Several instances: the global pace is kept in Redis, for all of them at once."""
 
     async def send_message(
         self, chat_id: int, text: str, *, urgent: bool = False, **kwargs: Any
@@ -161,6 +166,14 @@ class PacedSender:
             if self._global_next > now:
                 await self._nap(self._global_next - now)
                 continue
+            if self.budget is not None:
+                # The place is taken for whichever job is ready when it comes (an urgent one
+                # may have arrived meanwhile).
+                await self.budget.take()
+                now = self._monotonic()
+                job = self._next_ready(now) or job
+                if job not in self._queue:
+                    continue
             self._queue.remove(job)
             self._global_next = max(self._global_next, now) + 1 / self.pace.per_second
             self._chat_next[job.chat_id] = now + self._interval(job.chat_id)
@@ -263,4 +276,8 @@ class CountInteractiveSends(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if not _PACED.get() and method.__api_method__.startswith(SEND_METHOD_PREFIXES):
             self._sender.note_interactive_send()
+            if self._sender.budget is not None:
+                # Several instances: a reply waits for its place too, or together they would
+                # collect 429s.
+                await self._sender.budget.take()
         return await make_request(bot, method)

@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
@@ -130,12 +130,19 @@ class TokenBucketLimiter:
             self._buckets.popitem(last=False)
 
 
+class Limiter(Protocol):
+    """A `TokenBucketLimiter` here, or its twin in Redis shared by several instances
+    (`bot.telegram.shared_state.RedisTokenBucket`)."""
+
+    def allow(self, key: int) -> Decision | Awaitable[Decision]: ...
+
+
 class ThrottlingMiddleware(BaseMiddleware):
     """Drops a user's messages and button presses beyond the limiter's rate. The first dropped
     update of a flood gets a short "slow down" reply; a dropped button press is always answered
     (Telegram keeps a spinner on the button otherwise), later ones without text."""
 
-    def __init__(self, limiter: TokenBucketLimiter, exempt_user_ids: Collection[int] = ()) -> None:
+    def __init__(self, limiter: Limiter, exempt_user_ids: Collection[int] = ()) -> None:
         self._limiter = limiter
         self._exempt = frozenset(exempt_user_ids)
 
@@ -144,6 +151,8 @@ class ThrottlingMiddleware(BaseMiddleware):
         if user is None or user.id in self._exempt:
             return await handler(event, data)
         decision = self._limiter.allow(user.id)
+        if not isinstance(decision, Decision):
+            decision = await decision
         if decision.allowed:
             return await handler(event, data)
         if decision.first_refusal:

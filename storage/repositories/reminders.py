@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -47,6 +47,8 @@ _PLAN = upsert(
     ],
     conflict=["key"],
 )
+
+_UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
 
 
 class ReminderRepository:
@@ -85,6 +87,20 @@ class ReminderRepository:
                 for plan in planned
             ],
         )
+
+    async def depths(self, now: dt.datetime) -> tuple[int, int]:
+        """For the metrics: reminders due and not yet sent, and the outbox's unsent messages."""
+        waiting = (ReminderRow.status.in_(_UNSENT)) & (ReminderRow.due_at <= now)
+        outbox = ReminderRow.kind.in_([kind.value for kind in OUTBOX_KINDS])
+        row = (
+            await self._session.execute(
+                select(
+                    func.count().filter(waiting & ~outbox),
+                    func.count().filter(waiting & outbox),
+                ).select_from(ReminderRow)
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     async def has_personal(self, deal_id: int) -> bool:
         """Whether anyone set a personal reminder on this deal."""

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import Role
 from domain.staff import StaffMember
+from storage.database import upsert_insert
 from storage.models import AssignmentCursor, StaffPipeline, StaffRow
 from storage.upserts import upsert
 
@@ -115,12 +116,37 @@ class StaffRepository:
         self, pipeline_id: str
     ) -> tuple[dict[int, str | None], int | None]:
         """The pipeline's active, reachable managers in the round robin's order, each with their
-        language, and who got its last lead: one query."""
+        language, and who got its last lead: one query.
+
+        On PostgreSQL, where several instances file leads at once, the cursor's row is first
+        taken (created if need be) and locked until the transaction ends, so two requests at
+        the same moment read the cursor one after the other and no turn is lost."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            return await self._round_robin_locked(pipeline_id)
         rows = (
             await self._session.execute(_ROUND_ROBIN_CANDIDATES, {"pipeline_id": pipeline_id})
         ).all()
         languages = {row.telegram_id: row.language_code for row in rows}
         return languages, (rows[0].last_manager_id if rows else None)
+
+    async def _round_robin_locked(
+        self, pipeline_id: str
+    ) -> tuple[dict[int, str | None], int | None]:
+        insert = upsert_insert("postgresql")
+        take_cursor = (
+            insert(AssignmentCursor)
+            .values(pipeline_id=pipeline_id, last_manager_id=None)
+            .on_conflict_do_update(
+                # Writes the row unchanged: the point is its lock, and the latest committed
+                # value it returns after waiting for a concurrent request's transaction.
+                index_elements=[AssignmentCursor.pipeline_id],
+                set_={"last_manager_id": AssignmentCursor.last_manager_id},
+            )
+            .returning(AssignmentCursor.last_manager_id)
+        )
+        last: int | None = await self._session.scalar(take_cursor)
+        rows = (await self._session.execute(_SERVING, {"pipeline_id": pipeline_id})).all()
+        return {row.telegram_id: row.language_code for row in rows}, last
 
     async def remember_round_robin(self, pipeline_id: str, manager_id: int) -> None:
         """Who got the pipeline's last lead, in one upsert."""

@@ -6,8 +6,8 @@ real Telegram would refuse is answered with the same kind of error *and* recorde
 :attr:`FakeTelegramServer.violations`, so a test suite can fail on the first misbehaving call.
 
 Only private chats with simulated users are modelled (no groups, channels, inline mode,
-payments or webhooks deliveries).  Message ids are per chat and shared by the user's and the
-bot's messages, as in a real private chat.
+payments); webhooks are delivered the way Telegram does (:mod:`.webhooks`).  Message ids are
+per chat and shared by the user's and the bot's messages, as in a real private chat.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .http_app import HttpApp
 from .records import Call
 from .sending import MEDIA_METHODS, MessageSending
 from .updates import UpdateQueue
+from .webhooks import WebhookDelivery
 
 
 class FakeTelegramServer(
@@ -31,6 +32,7 @@ class FakeTelegramServer(
     CallbackQueries,
     BusinessAccounts,
     UpdateQueue,
+    WebhookDelivery,
     MessageSending,
     MessageEditing,
     BotProfile,
@@ -41,8 +43,8 @@ class FakeTelegramServer(
     Public state: :attr:`calls`, :attr:`violations`, :attr:`users`, :attr:`chats`,
     :attr:`commands`, :attr:`callback_queries`, :attr:`files`.
 
-    getUpdates: see :mod:`.updates`.  Must run in the same event loop as the test (the bot may
-    run anywhere, it only needs HTTP).
+    getUpdates: see :mod:`.updates`; setWebhook and the deliveries: :mod:`.webhooks`.  Must
+    run in the same event loop as the test (the bot may run anywhere, it only needs HTTP).
     """
 
     def _method_table(self) -> dict[str, Callable[[Call], Any]]:

@@ -58,6 +58,7 @@ class HttpApp(FaultInjection):
     async def stop(self) -> None:
         self._stopping = True
         self._notify()
+        await self._stop_delivering()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()

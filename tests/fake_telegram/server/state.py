@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -34,6 +35,7 @@ from .records import (
 
 if TYPE_CHECKING:
     from .injections import InjectedFault
+    from .webhooks import Delivery
 
 DEFAULT_TOKEN = "123456789:TEST-fake-telegram-token"
 DEFAULT_BOT_USERNAME = "sales_test_bot"
@@ -82,6 +84,10 @@ class ServerState:
         self_check: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        webhook_via: str | None = None,
+        webhook_timeout: float = 10.0,
+        webhook_retry_delay: float = 0.05,
+        webhook_ssl: ssl.SSLContext | None = None,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
@@ -92,6 +98,17 @@ class ServerState:
         self.spec = spec or load_spec()
         self.strict_ampersand = strict_ampersand
         self.self_check = self_check
+        #: Webhook delivery (see .webhooks): the balancer's plain-HTTP address standing in for
+        #: the HTTPS webhook URL, how long an answer is waited for, the pause before a retry.
+        self.webhook_via = webhook_via
+        self.webhook_timeout = webhook_timeout
+        self.webhook_retry_delay = webhook_retry_delay
+        #: How the balancer's certificate is checked when ``webhook_via`` is https (a test CA).
+        self.webhook_ssl = webhook_ssl
+        #: Every POST made to the webhook, in the order they ended.
+        self.deliveries: list[Delivery] = []
+        #: update_id -> chat of the updates being POSTed (or waiting to be retried).
+        self._in_flight: dict[int, int | None] = {}
         self.bot_user: JSON = {
             "id": int(bot_id),
             "is_bot": True,
@@ -195,12 +212,23 @@ class ServerState:
     def is_settled(self, quiet: float) -> bool:
         """All updates were handed to the bot, it polled again and made no call for ``quiet``s."""
         loop = asyncio.get_running_loop()
+        if self.webhook_url:
+            if self.webhook_busy() or self._inflight:
+                return False
+            return loop.time() - self._last_activity >= quiet
         undelivered = any(u["update_id"] > self._delivered_upto for u in self.pending_updates)
         if undelivered or self._inflight:
             return False
         if self._delivered_upto and self._poll_count <= self._delivery_poll:
             return False
         return loop.time() - self._last_activity >= quiet
+
+    def webhook_busy(self) -> bool:
+        """Overridden by the webhook delivery (.webhooks)."""
+        return False
+
+    async def _stop_delivering(self) -> None:
+        """Overridden by the webhook delivery (.webhooks)."""
 
     def idle_for(self) -> float:
         return asyncio.get_running_loop().time() - self._last_activity

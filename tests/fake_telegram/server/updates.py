@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .errors import ApiError, bad_request
+from .errors import ApiError
 from .records import JSON, Call, StoredMessage
 from .state import DEFAULT_UPDATE_TYPES, ServerState
 
@@ -105,25 +105,3 @@ class UpdateQueue(ServerState):
             self._delivery_poll = self._poll_count
             self._touch()
         return batch
-
-    def _set_webhook(self, call: Call) -> bool:
-        url = call.params["url"]
-        if url and not url.lower().startswith("https://"):
-            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        self.webhook_url = url
-        if call.params.get("drop_pending_updates"):
-            self.pending_updates.clear()
-        return True
-
-    def _delete_webhook(self, call: Call) -> bool:
-        self.webhook_url = ""
-        if call.params.get("drop_pending_updates"):
-            self.pending_updates.clear()
-        return True
-
-    def _get_webhook_info(self, call: Call) -> JSON:
-        return {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.pending_updates),
-        }

@@ -1,0 +1,149 @@
+"""`python run_bot.py` in webhook mode: Telegram (the fake) POSTs the updates to it through
+the balancer's address, with the secret token; anything without the secret is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.e2e.conftest import ADMIN_ID, TOKEN
+from tests.e2e.test_run_bot import (
+    PROJECT,
+    STARTUP_TIMEOUT,
+    ConsoleOutput,
+    bot_environment,
+    closed_port,
+)
+from tests.fake_telegram import FakeTelegram
+
+SECRET = "s3cret-webhook_token"
+PUBLIC_URL = "https://bot.example.test"
+
+
+async def start_webhook_bot(
+    tg: FakeTelegram, tmp_path: Path, **extra: str
+) -> tuple[asyncio.subprocess.Process, ConsoleOutput]:
+    port = closed_port()
+    # The balancer terminates TLS for https://bot.example.test and forwards to the instance.
+    tg.webhook_via = f"http://127.0.0.1:{port}"
+    environment = bot_environment(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=tg.base_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        ADMIN_IDS=str(ADMIN_ID),
+        WEBHOOK_URL=PUBLIC_URL,
+        WEBHOOK_SECRET=SECRET,
+        WEB_PORT=str(port),
+        **extra,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    return process, ConsoleOutput(process)
+
+
+async def stop(process: asyncio.subprocess.Process, console: ConsoleOutput) -> str:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=STARTUP_TIMEOUT)
+    return await console.finish()
+
+
+async def test_webhook_mode_answers_start_and_refuses_a_wrong_secret(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    process, console = await start_webhook_bot(tg, tmp_path)
+    try:
+        admin = tg.user("Ольга", user_id=ADMIN_ID)
+        await admin.send("/start")
+        await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
+        (webhook,) = tg.calls_to("setWebhook")
+        assert webhook.params["url"] == f"{PUBLIC_URL}/telegram/webhook"
+        assert webhook.params["secret_token"] == SECRET
+        assert webhook.params["drop_pending_updates"] is False
+        assert {"message", "callback_query"} <= set(webhook.params["allowed_updates"])
+        assert not tg.calls_to("getUpdates")
+        assert not tg.calls_to("deleteWebhook")
+        await tg.settle()
+        assert all(delivery.ok for delivery in tg.deliveries[-1:])
+
+        # A forged update (no secret, or a wrong one) is refused and changes nothing.
+        forged = {**tg.deliveries[-1].update, "update_id": 999_999}
+        seen = len(tg.calls)
+        assert await tg.post_webhook(forged, secret="") == 401
+        assert await tg.post_webhook(forged, secret="not-the-secret") == 401
+        await tg.settle()
+        assert len(tg.calls) == seen
+    finally:
+        log = await stop(process, console)
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
+    assert TOKEN not in log and SECRET not in log
+
+
+async def test_a_webhook_without_a_secret_does_not_start(tmp_path: Path) -> None:
+    environment = bot_environment(
+        tmp_path, BOT_TOKEN=TOKEN, WEBHOOK_URL=PUBLIC_URL, WEB_PORT=str(closed_port())
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+    explanation = stderr.decode()
+    assert process.returncode == 2
+    assert "WEBHOOK_SECRET is required" in explanation
+    assert "Traceback" not in explanation
+
+
+async def test_polling_serves_health_and_metrics_when_web_port_is_set(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    port = closed_port()
+    environment = bot_environment(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=tg.base_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        ADMIN_IDS=str(ADMIN_ID),
+        WEB_PORT=str(port),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    console = ConsoleOutput(process)
+    try:
+        admin = tg.user("Ольга", user_id=ADMIN_ID)
+        await admin.send("/start")
+        await admin.wait_message(contains="Вы — администратор", timeout=STARTUP_TIMEOUT)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as health:
+                assert health.status == 200
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+                assert 'salesbot_updates_total{outcome="handled",type="message"}' in (
+                    await metrics.text()
+                )
+        assert tg.calls_to("getUpdates") and not tg.calls_to("setWebhook")
+    finally:
+        log = await stop(process, console)
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
