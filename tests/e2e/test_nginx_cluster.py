@@ -36,8 +36,10 @@ STEP_TIMEOUT = 60.0
 MESSAGES = {"sendMessage", "sendPhoto", "sendDocument", "sendContact", "copyMessage"}
 CARD = re.compile(r"Новая заявка №(\d+)")
 
+# Skipped on a developer's machine without them; in CI (CI=true) it runs, and fails without them.
 pytestmark = pytest.mark.skipif(
-    shutil.which("nginx") is None or not POSTGRES_URL or not REDIS_URL,
+    not os.environ.get("CI")
+    and (shutil.which("nginx") is None or not POSTGRES_URL or not REDIS_URL),
     reason="needs nginx, TEST_DATABASE_URL and TEST_REDIS_URL",
 )
 
