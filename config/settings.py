@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     web_port: int | None = Field(default=None, ge=0, le=65535)
     """Where the web server (webhook, /healthz, /metrics) listens; in polling mode it starts
     only when WEB_PORT is set."""
+    web_app_url: str | None = None
+    """The public HTTPS URL of the Mini App board (the reverse proxy forwards it to /app/)."""
+    web_app_max_age_seconds: int = Field(default=86400, gt=0)
+    """How long a Mini App's initData stays good after Telegram signed it (its auth_date)."""
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Self:
