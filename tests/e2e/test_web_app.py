@@ -1,0 +1,173 @@
+"""The Mini App's API on the bot's web server, over real HTTP with really signed initData: the
+board shows what the chat's /deals shows to the same person, and a move obeys the chat's rules
+and speaks its words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import Application
+from bot.web import build_web_app, serving
+from domain.clock import FixedClock
+from domain.contact import Contact
+from services.deals import create_deal
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.conftest import TOKEN
+from tests.e2e.scenario import deals, join_team
+from tests.e2e.test_run_bot import closed_port
+from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.init_data import signed_init_data
+
+PIPELINE = "implementation_mid"
+
+
+@pytest.fixture
+async def board_url(app: Application) -> AsyncIterator[str]:
+    port = closed_port()
+    async with serving(build_web_app(app, webhook=False), "127.0.0.1", port, 1.0):
+        yield f"http://127.0.0.1:{port}"
+
+
+async def call(
+    url: str,
+    path: str,
+    init_data: str | None,
+    *,
+    post: dict[str, Any] | None = None,
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"tma {init_data}"} if init_data is not None else {}
+    async with aiohttp.ClientSession() as session:
+        method = session.post if post is not None else session.get
+        async with method(f"{url}/app/api{path}", headers=headers, json=post) as answer:
+            return answer.status, await answer.json()
+
+
+def signed(person: FakeUser, clock: FixedClock, age: dt.timedelta = dt.timedelta()) -> str:
+    return signed_init_data(TOKEN, person.id, clock.now() - age, first_name=person.first_name)
+
+
+async def deal_for(app: Application, clock: FixedClock, manager: FakeUser, client: str) -> int:
+    uow = UnitOfWork(app.session_factory)
+    async with uow:
+        contact = await uow.contacts.add(
+            Contact(clock.now(), name=client, phone="+7 900 000-00-01", company=f"{client} и К")
+        )
+        await uow.commit()
+    deal = await create_deal(
+        UnitOfWork(app.session_factory),
+        clock,
+        app.book,
+        app.calendar,
+        PIPELINE,
+        contact_id=contact.id,
+        manager_id=manager.id,
+    )
+    assert deal.id is not None
+    return deal.id
+
+
+def clients(board: dict[str, Any]) -> list[str]:
+    return sorted(card["client"] for stage in board["stages"] for card in stage["cards"])
+
+
+async def test_a_manager_sees_their_own_deals_and_a_supervisor_filters_by_manager(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    svetlana = await join_team(tg, admin, "Руководитель", "Светлана")
+    await deal_for(app, clock, ivan, "Анна")
+    await deal_for(app, clock, ivan, "Борис")
+    await deal_for(app, clock, petr, "Вера")
+
+    status, board = await call(board_url, "/board", signed(ivan, clock))
+    assert status == 200
+    assert clients(board) == ["Анна", "Борис"]
+    first_stage = app.book.pipeline(PIPELINE).stages[0]
+    assert board["stages"][0]["name"] == first_stage.name
+    card = board["stages"][0]["cards"][0]
+    assert card["company"] and "осталось" in card["due"] and card["overdue"] is False
+    assert board["managers"] == [] and board["texts"]["title"] == "Доска"
+    # A manager's own filter by someone else is ignored, as in the chat.
+    _, board = await call(board_url, f"/board?manager={petr.id}", signed(ivan, clock))
+    assert clients(board) == ["Анна", "Борис"]
+
+    _, team = await call(board_url, "/board", signed(svetlana, clock))
+    assert clients(team) == ["Анна", "Борис", "Вера"]
+    assert {m["name"] for m in team["managers"]} == {"Иван", "Пётр"}
+    _, only_petr = await call(board_url, f"/board?manager={petr.id}", signed(svetlana, clock))
+    assert clients(only_petr) == ["Вера"]
+    _, found = await call(board_url, "/board?q=бор", signed(svetlana, clock))
+    assert clients(found) == ["Борис"]
+    _, overdue = await call(board_url, "/board?overdue=1", signed(svetlana, clock))
+    assert clients(overdue) == []
+    clock.advance(dt.timedelta(days=30))
+    _, overdue = await call(board_url, "/board?overdue=1", signed(svetlana, clock))
+    assert clients(overdue) == ["Анна", "Борис", "Вера"]
+    assert all(c["overdue"] for s in overdue["stages"] for c in s["cards"])
+
+
+async def test_missing_forged_and_expired_init_data_and_non_staff_are_refused(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    assert (await call(board_url, "/board", None))[0] == 401
+    assert (await call(board_url, "/board", ""))[0] == 401
+    forged = signed_init_data("42:another-bots-token", ivan.id, clock.now())
+    assert (await call(board_url, "/board", forged))[0] == 401
+    old = signed(ivan, clock, dt.timedelta(days=1, seconds=1))
+    assert (await call(board_url, "/board", old))[0] == 401
+    assert (await call(board_url, "/board", signed(ivan, clock)))[0] == 200
+
+    stranger = tg.user("Незнакомец")
+    status, body = await call(board_url, "/board", signed(stranger, clock))
+    assert (status, body) == (403, {"error": "У вас нет прав на это действие."})
+
+
+async def test_a_move_obeys_the_chats_rules_and_words(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    deal_id = await deal_for(app, clock, ivan, "Анна")
+    first, second = app.book.pipeline(PIPELINE).stages[:2]
+
+    status, body = await call(board_url, f"/deals/{deal_id}", signed(petr, clock))
+    assert (status, body) == (403, {"error": "Эта заявка назначена другому менеджеру."})
+    status, body = await call(
+        board_url, f"/deals/{deal_id}/next-stage", signed(petr, clock), post={"ticked": [0, 1]}
+    )
+    assert status == 403
+    assert (await call(board_url, "/deals/999", signed(ivan, clock))) == (
+        404,
+        {"error": "Сделки №999 нет."},
+    )
+
+    status, deal = await call(board_url, f"/deals/{deal_id}", signed(ivan, clock))
+    assert status == 200
+    assert deal["client"] == "Анна" and deal["stage"]["name"] == first.name
+    assert deal["stage"]["exit_criteria"] == first.exit_criteria
+    assert [step["to"] for step in deal["history"]] == [first.name]
+
+    status, body = await call(
+        board_url, f"/deals/{deal_id}/next-stage", signed(ivan, clock), post={"ticked": [0]}
+    )
+    missing = len(first.exit_criteria) - 1
+    assert (status, body) == (
+        409,
+        {"error": f"Сначала отметьте все критерии перехода (не отмечено: {missing})."},
+    )
+    assert [d.stage_id for d in await deals(app)] == [first.id]
+
+    ticked = list(range(len(first.exit_criteria)))
+    status, moved = await call(
+        board_url, f"/deals/{deal_id}/next-stage", signed(ivan, clock), post={"ticked": ticked}
+    )
+    assert status == 200 and moved["stage"]["name"] == second.name
+    assert [step["to"] for step in moved["history"]] == [first.name, second.name]
+    assert [d.stage_id for d in await deals(app)] == [second.id]
