@@ -78,6 +78,13 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @field_validator("web_app_url")
+    @classmethod
+    def _web_app_over_https(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("WEB_APP_URL must start with https:// (Telegram opens no other)")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:

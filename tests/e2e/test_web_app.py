@@ -171,3 +171,18 @@ async def test_a_move_obeys_the_chats_rules_and_words(
     assert status == 200 and moved["stage"]["name"] == second.name
     assert [step["to"] for step in moved["history"]] == [first.name, second.name]
     assert [d.stage_id for d in await deals(app)] == [second.id]
+
+
+async def test_the_board_page_and_its_files_are_served_without_a_cdn(board_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{board_url}/app/") as page:
+            assert page.status == 200
+            html = await page.text()
+        scripts = [line for line in html.splitlines() if "<script src=" in line]
+        # Telegram's own script comes from Telegram; everything else is ours, relative.
+        assert [s for s in scripts if "https://" in s] == [
+            '<script src="https://telegram.org/js/telegram-web-app.js"></script>'
+        ]
+        for name in ("board.js", "board.css"):
+            async with session.get(f"{board_url}/app/static/{name}") as asset:
+                assert asset.status == 200 and len(await asset.read()) > 100
