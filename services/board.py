@@ -58,12 +58,7 @@ async def board(
         manager_id = actor.user_id
     async with uow:
         deals = await uow.deals.open_deals(manager_id=manager_id)
-        # A colleague's /training deal is theirs alone, as in the chat.
-        deals = [
-            d
-            for d in deals
-            if d.pipeline_id == pipeline_id and (not d.is_sandbox or d.manager_id == actor.user_id)
-        ]
+        deals = [d for d in deals if d.pipeline_id == pipeline_id]
         contacts = await uow.contacts.many([d.contact_id for d in deals if d.contact_id])
     ranked = by_urgency(deals, book, calendar, clock.now())
     if overdue_only:

@@ -13,12 +13,13 @@ import pytest
 
 from bot.app import Application
 from bot.web import build_web_app, serving
+from config.settings import Settings
 from domain.clock import FixedClock
 from domain.contact import Contact
 from services.deals import create_deal
 from storage.unit_of_work import UnitOfWork
-from tests.e2e.conftest import TOKEN
-from tests.e2e.scenario import deals, join_team
+from tests.e2e.conftest import TOKEN, running_bot
+from tests.e2e.scenario import deals, join_team, leave_request
 from tests.e2e.test_run_bot import closed_port
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.init_data import signed_init_data
@@ -186,3 +187,26 @@ async def test_the_board_page_and_its_files_are_served_without_a_cdn(board_url: 
         for name in ("board.js", "board.css"):
             async with session.get(f"{board_url}/app/static/{name}") as asset:
                 assert asset.status == 200 and len(await asset.read()) > 100
+
+
+async def test_deals_offers_the_board_when_its_url_is_set(
+    tg: FakeTelegram, settings: Settings, clock: FixedClock, admin: FakeUser
+) -> None:
+    with_board = settings.model_copy(update={"web_app_url": "https://bot.example.com/app/"})
+    async with running_bot(tg, with_board, clock):
+        ivan = await join_team(tg, admin, "Менеджер", "Иван")
+        await ivan.send("/deals")
+        listing = await ivan.wait_message(contains="Открытые сделки")
+        board = listing.inline_keyboard[-1][0]
+        assert board.text == "📋 Доска"
+        assert board.raw["web_app"] == {"url": "https://bot.example.com/app/"}
+
+
+async def test_a_lead_gets_nothing(
+    tg: FakeTelegram, app: Application, clock: FixedClock, board_url: str
+) -> None:
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    status, body = await call(board_url, "/board", signed(anna, clock))
+    assert (status, body) == (403, {"error": "У вас нет прав на это действие."})
+    assert (await call(board_url, "/deals/1", signed(anna, clock)))[0] == 403
