@@ -189,17 +189,25 @@ async def test_the_board_page_and_its_files_are_served_without_a_cdn(board_url: 
                 assert asset.status == 200 and len(await asset.read()) > 100
 
 
-async def test_deals_offers_the_board_when_its_url_is_set(
+async def test_staff_get_the_board_on_the_menu_button_and_under_deals(
     tg: FakeTelegram, settings: Settings, clock: FixedClock, admin: FakeUser
 ) -> None:
-    with_board = settings.model_copy(update={"web_app_url": "https://bot.example.com/app/"})
-    async with running_bot(tg, with_board, clock):
+    url = "https://bot.example.com/app/"
+    board_button = {"type": "web_app", "text": "Доска", "web_app": {"url": url}}
+    with_board = settings.model_copy(update={"web_app_url": url})
+    async with running_bot(tg, settings, clock):
         ivan = await join_team(tg, admin, "Менеджер", "Иван")
+        assert ("menu_button", ivan.id) not in tg.bot_settings  # no URL, no board
+    async with running_bot(tg, with_board, clock):
+        # At start every staff chat gets the board on its menu button.
+        assert tg.bot_settings[("menu_button", ivan.id)] == board_button
         await ivan.send("/deals")
         listing = await ivan.wait_message(contains="Открытые сделки")
         board = listing.inline_keyboard[-1][0]
         assert board.text == "📋 Доска"
-        assert board.raw["web_app"] == {"url": "https://bot.example.com/app/"}
+        assert board.raw["web_app"] == {"url": url}
+        petr = await join_team(tg, admin, "Менеджер", "Пётр")
+        assert tg.bot_settings[("menu_button", petr.id)] == board_button
 
 
 async def test_a_lead_gets_nothing(
