@@ -209,6 +209,15 @@ async def test_staff_get_the_board_on_the_menu_button_and_under_deals(
         petr = await join_team(tg, admin, "Менеджер", "Пётр")
         assert tg.bot_settings[("menu_button", petr.id)] == board_button
 
+        # Someone who leaves the team loses the board with the staff commands.
+        await admin.send("/team")
+        await admin.wait_message(contains="Команда")
+        await admin.press("Отключить: Пётр")
+        await admin.wait_message(contains="Отключить Пётр")
+        await admin.press("Да, отключить")
+        await admin.wait_message(contains="Пётр (@user")
+        assert tg.bot_settings[("menu_button", petr.id)] == {"type": "default"}
+
 
 async def test_a_lead_gets_nothing(
     tg: FakeTelegram, app: Application, clock: FixedClock, board_url: str
