@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -21,9 +22,13 @@ from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, Permissio
 from domain.roles import Action, Role, can
 from services.access import DealNotFound
 from services.board import board, deal_details
-from services.deals import advance_deal
+from services.deals import advance_deal, lose_deal, move_deal_back, win_deal
 from services.staff import Actor, Profile, identify
+from services.workspace import ActivityKind, log_activity
 from storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Application
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEAL_ACTIONS = frozenset(
@@ -146,6 +151,86 @@ async def post_next_stage(request: web.Request) -> web.Response:
     return web.json_response(deal_json(details, book, _zone(request)))
 
 
+async def post_back(request: web.Request) -> web.Response:
+    """Back to an earlier stage, with the comment the chat also asks for."""
+    return await _change(
+        request,
+        lambda a, uow, deal_id, body: move_deal_back(
+            uow,
+            a.clock,
+            a.book,
+            a.calendar,
+            request[ACTOR],
+            deal_id,
+            str(body["stage"]),
+            body.get("comment"),
+        ),
+    )
+
+
+async def post_won(request: web.Request) -> web.Response:
+    return await _change(
+        request,
+        lambda a, uow, deal_id, body: win_deal(
+            uow, a.clock, a.book, request[ACTOR], deal_id, _amount(body["amount"])
+        ),
+    )
+
+
+async def post_lost(request: web.Request) -> web.Response:
+    return await _change(
+        request,
+        lambda a, uow, deal_id, body: lose_deal(
+            uow,
+            a.clock,
+            a.book,
+            request[ACTOR],
+            deal_id,
+            str(body["reason"]),
+            body.get("comment"),
+        ),
+    )
+
+
+async def post_note(request: web.Request) -> web.Response:
+    return await _change(
+        request,
+        lambda a, uow, deal_id, body: log_activity(
+            uow, a.clock, request[ACTOR], deal_id, ActivityKind.NOTE, str(body["comment"])
+        ),
+    )
+
+
+Change = Callable[["Application", UnitOfWork, int, dict[str, Any]], Awaitable[Any]]
+
+
+async def _change(request: web.Request, change: Change) -> web.Response:
+    """Parse the body, make the change through its use case, answer with the deal as it is."""
+    application = request.app[APPLICATION]
+    deal_id = _int(request.match_info["deal_id"])
+    if deal_id is None:
+        return refusal(404, "deal.not_found", deal_id=request.match_info["deal_id"])
+    uow = UnitOfWork(application.session_factory)
+    try:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise TypeError(body)
+        await change(application, uow, deal_id, body)
+    except (json.JSONDecodeError, TypeError, KeyError, InvalidOperation):
+        return refusal(400, "error.stale_button")
+    details = await deal_details(
+        uow, application.clock, application.book, application.calendar, request[ACTOR], deal_id
+    )
+    return web.json_response(deal_json(details, application.book, _zone(request)))
+
+
+def _amount(value: object) -> Decimal:
+    amount = Decimal(str(value))
+    if not amount.is_finite():
+        raise InvalidOperation(value)
+    return amount
+
+
 def _zone(request: web.Request) -> ZoneInfo:
     return ZoneInfo(request.app[APPLICATION].settings.timezone)
 
@@ -162,4 +247,8 @@ def create_api() -> web.Application:
     api.router.add_get("/board", get_board)
     api.router.add_get("/deals/{deal_id}", get_deal)
     api.router.add_post("/deals/{deal_id}/next-stage", post_next_stage)
+    api.router.add_post("/deals/{deal_id}/back", post_back)
+    api.router.add_post("/deals/{deal_id}/won", post_won)
+    api.router.add_post("/deals/{deal_id}/lost", post_lost)
+    api.router.add_post("/deals/{deal_id}/note", post_note)
     return api

@@ -27,6 +27,12 @@ APP_TEXTS = (
     "app.next_reminder",
     "app.snoozed",
     "app.empty",
+    "app.note",
+    "app.won",
+    "app.lost",
+    "app.back_to",
+    "app.comment",
+    "app.amount",
 )
 
 
@@ -80,6 +86,10 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         "status": deal.status.value,
         "pipeline": pipeline.id,
         "stage": {"id": stage.id, "name": stage.name, "exit_criteria": stage.exit_criteria},
+        "back_to": [
+            {"id": s.id, "name": s.name} for s in pipeline.stages[: pipeline.stage_index(stage.id)]
+        ],
+        "lost_reasons": [{"id": r.id, "name": r.name} for r in book.lost_reasons],
         "amount": _amount(deal),
         "due": urgency_text(view.urgency, zone) if view.urgency else None,
         "overdue": bool(view.urgency and view.urgency.is_overdue),

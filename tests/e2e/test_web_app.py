@@ -227,3 +227,48 @@ async def test_a_lead_gets_nothing(
     status, body = await call(board_url, "/board", signed(anna, clock))
     assert (status, body) == (403, {"error": "У вас нет прав на это действие."})
     assert (await call(board_url, "/deals/1", signed(anna, clock)))[0] == 403
+
+
+async def test_back_won_lost_and_a_note_go_through_the_chats_use_cases(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    won_id = await deal_for(app, clock, ivan, "Анна")
+    lost_id = await deal_for(app, clock, ivan, "Борис")
+    first, second = app.book.pipeline(PIPELINE).stages[:2]
+    me = signed(ivan, clock)
+    everything = list(range(len(first.exit_criteria)))
+    status, deal = await call(
+        board_url, f"/deals/{won_id}/next-stage", me, post={"ticked": everything}
+    )
+    assert deal["stage"]["id"] == second.id and deal["back_to"] == [
+        {"id": first.id, "name": first.name}
+    ]
+
+    status, body = await call(board_url, f"/deals/{won_id}/back", me, post={"stage": first.id})
+    assert status == 409  # the chat asks for a comment too
+    status, deal = await call(
+        board_url, f"/deals/{won_id}/back", me, post={"stage": first.id, "comment": "ждёт бюджет"}
+    )
+    assert status == 200 and deal["stage"]["id"] == first.id
+    assert deal["history"][-1]["comment"] == "ждёт бюджет"
+
+    status, deal = await call(board_url, f"/deals/{won_id}/note", me, post={"comment": "звонил"})
+    assert status == 200 and deal["activities"][0]["comment"] == "звонил"
+
+    assert (await call(board_url, f"/deals/{won_id}/won", me, post={"amount": "abc"}))[0] == 400
+    status, deal = await call(board_url, f"/deals/{won_id}/won", me, post={"amount": 150000})
+    assert status == 200 and deal["status"] == "won" and deal["amount"].startswith("150 000")
+    status, body = await call(
+        board_url, f"/deals/{won_id}/note", signed(petr, clock), post={"comment": "x"}
+    )
+    assert (status, body) == (403, {"error": "Эта заявка назначена другому менеджеру."})
+
+    reason = app.book.lost_reasons[0]
+    status, deal = await call(board_url, f"/deals/{lost_id}", me)
+    assert {"id": reason.id, "name": reason.name} in deal["lost_reasons"]
+    status, deal = await call(board_url, f"/deals/{lost_id}/lost", me, post={"reason": reason.id})
+    assert status == 200 and deal["status"] == "lost"
+    stored = {d.id: (d.status, d.lost_reason_id) for d in await deals(app)}
+    assert stored == {won_id: ("won", None), lost_id: ("lost", reason.id)}

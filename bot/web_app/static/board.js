@@ -118,7 +118,7 @@ function renderDeal(deal) {
     go.type = "submit";
     form.append(go);
     form.addEventListener("submit", (event) => { event.preventDefault(); advance(deal.id, form); });
-    view.append(form);
+    view.append(form, actions(deal));
   }
   view.append(
     list(texts.qualification, deal.answers.map((a) => `${a.question} — ${a.answer}`)),
@@ -132,15 +132,56 @@ function renderDeal(deal) {
   show("deal");
 }
 
-async function advance(dealId, form) {
+function advance(dealId, form) {
   const ticked = [...form.querySelectorAll("input:checked")].map((box) => Number(box.value));
+  return change(dealId, "next-stage", { ticked });
+}
+
+async function change(dealId, action, body) {
   try {
-    renderDeal(await api(`/deals/${dealId}/next-stage`, { ticked }));
+    renderDeal(await api(`/deals/${dealId}/${action}`, body));
     if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("success");
   } catch (error) {
     if (tg && tg.showAlert) tg.showAlert(error.message); else showError(error);
     if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
   }
+}
+
+// One small form per action: a field or two and its button, sent to the action's endpoint.
+function actionForm(label, fields, send) {
+  const form = el("form", "action");
+  form.append(el("h3", "", label), ...fields, el("button", "", label));
+  form.addEventListener("submit", (event) => { event.preventDefault(); send(); });
+  return form;
+}
+
+function field(tag, placeholder, options) {
+  const node = el(tag);
+  if (placeholder) node.placeholder = placeholder;
+  if (options) fillSelect(node, options, "");
+  return node;
+}
+
+function actions(deal) {
+  const texts = state.texts;
+  const block = el("div");
+  const note = field("textarea", texts.comment);
+  block.append(actionForm(texts.note, [note],
+    () => change(deal.id, "note", { comment: note.value })));
+  if (deal.back_to.length) {
+    const stage = field("select", "", deal.back_to.map((s) => [s.id, s.name]));
+    const why = field("input", texts.comment);
+    block.append(actionForm(texts.back_to, [stage, why],
+      () => change(deal.id, "back", { stage: stage.value, comment: why.value })));
+  }
+  const amount = field("input", texts.amount);
+  amount.inputMode = "decimal";
+  block.append(actionForm(texts.won, [amount],
+    () => change(deal.id, "won", { amount: amount.value.replace(/\s/g, "") })));
+  const reason = field("select", "", deal.lost_reasons.map((r) => [r.id, r.name]));
+  block.append(actionForm(texts.lost, [reason],
+    () => change(deal.id, "lost", { reason: reason.value })));
+  return block;
 }
 
 function show(screen) {
