@@ -78,12 +78,15 @@ class Settings(BaseSettings):
                 )
         return self
 
-    @field_validator("web_app_url")
-    @classmethod
-    def _web_app_over_https(cls, value: str | None) -> str | None:
-        if value and not value.startswith("https://"):
-            raise ValueError("WEB_APP_URL must start with https:// (Telegram opens no other)")
-        return value
+    @model_validator(mode="after")
+    def _web_app_is_served(self) -> Self:
+        if self.web_app_url:
+            if not self.web_app_url.startswith("https://"):
+                raise ValueError("WEB_APP_URL must start with https:// (Telegram opens no other)")
+            if self.web_port is None and not self.webhook_url:
+                # Polling without WEB_PORT starts no web server: the button would open nothing.
+                raise ValueError("WEB_APP_URL needs WEB_PORT (or WEBHOOK_URL): the bot serves it")
+        return self
 
     @field_validator("admin_ids", mode="before")
     @classmethod
