@@ -357,6 +357,7 @@ async def _on_startup(
                     (member_id, role, pick_locale(language, settings.default_locale))
                     for member_id, role, language in members
                 ],
+                settings.web_app_url,
             )
         except TelegramAPIError as error:
             log.warning("could not set a staff command menu: %s", error)

@@ -17,13 +17,15 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from bot.web_app.api import create_api
+from bot.web_app.keys import APPLICATION
+from bot.web_app.static import add_static_routes
 from storage.unit_of_work import UnitOfWork, reminder_depths
 
 if TYPE_CHECKING:
     from bot.app import Application
 
 log = logging.getLogger(__name__)
-APPLICATION: web.AppKey[Application] = web.AppKey("application")
 
 WEBHOOK_PATH = "/telegram/webhook"
 """Where the updates are POSTed, under WEBHOOK_URL (the balancer forwards it as is)."""
@@ -52,6 +54,10 @@ def build_web_app(application: Application, *, webhook: bool) -> web.Application
     app[APPLICATION] = application
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    api = create_api()
+    api[APPLICATION] = application
+    app.add_subapp("/app/api", api)
+    add_static_routes(app)
     if webhook:
         secret = application.settings.webhook_secret
         _UpdateHandler(

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     web_port: int | None = Field(default=None, ge=0, le=65535)
     """Where the web server (webhook, /healthz, /metrics) listens; in polling mode it starts
     only when WEB_PORT is set."""
+    web_app_url: str | None = None
+    """The public HTTPS URL of the Mini App board (the reverse proxy forwards it to /app/)."""
+    web_app_max_age_seconds: int = Field(default=86400, gt=0)
+    """How long a Mini App's initData stays good after Telegram signed it (its auth_date)."""
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Self:
@@ -72,6 +76,16 @@ class Settings(BaseSettings):
                     "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters of A-Z, a-z,"
                     " 0-9, _ and -"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _web_app_is_served(self) -> Self:
+        if self.web_app_url:
+            if not self.web_app_url.startswith("https://"):
+                raise ValueError("WEB_APP_URL must start with https:// (Telegram opens no other)")
+            if self.web_port is None and not self.webhook_url:
+                # Polling without WEB_PORT starts no web server: the button would open nothing.
+                raise ValueError("WEB_APP_URL needs WEB_PORT (or WEBHOOK_URL): the bot serves it")
         return self
 
     @field_validator("admin_ids", mode="before")

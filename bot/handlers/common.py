@@ -63,7 +63,7 @@ async def start_with_invite(
         await message.answer(t("invite.already_staff"))
         return
     locale = pick_locale(profile.language_code, settings.default_locale)
-    await set_personal_menu(bot, message.chat.id, role, locale)
+    await set_personal_menu(bot, message.chat.id, role, locale, settings.web_app_url)
     offer = None
     if role is Role.MANAGER:  # a new manager learns the screens on a sandbox deal first
         keyboard = InlineKeyboardBuilder()
@@ -83,7 +83,7 @@ async def start(
 ) -> None:
     if actor.is_staff:
         locale = pick_locale(actor.language_code, settings.default_locale)
-        await set_personal_menu(bot, message.chat.id, actor.role, locale)
+        await set_personal_menu(bot, message.chat.id, actor.role, locale, settings.web_app_url)
     await message.answer(
         t(GREETING_BY_ROLE[actor.role], name=actor.first_name, company=book.company),
         reply_markup=ReplyKeyboardRemove(),

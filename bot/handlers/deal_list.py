@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    WebAppInfo,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
@@ -123,7 +129,14 @@ async def _deals_screen(
         manager_id=view.manager or None,
     )
     managers_filter = can(actor.role, Action.VIEW_ALL_DEALS)
-    return deals_screen(page, book, ZoneInfo(settings.timezone), view, managers_filter)
+    text, markup = deals_screen(page, book, ZoneInfo(settings.timezone), view, managers_filter)
+    if settings.web_app_url:
+        # The whole pipeline at once, in the Mini App (/deals is a private chat: web_app works).
+        board = InlineKeyboardButton(
+            text=tp("app.board_button"), web_app=WebAppInfo(url=settings.web_app_url)
+        )
+        markup.inline_keyboard.append([board])
+    return text, markup
 
 
 def _stage_ids(book: SalesBook) -> set[str]:

@@ -163,7 +163,7 @@ async def confirm_deactivate(
         return
     await query.answer()
     locale = pick_locale(member.language_code, settings.default_locale)
-    await set_personal_menu(bot, member.telegram_id, Role.LEAD, locale)
+    await set_personal_menu(bot, member.telegram_id, Role.LEAD, locale, settings.web_app_url)
     if isinstance(query.message, Message):
         await query.message.edit_text(t("team.deactivated", name=_display_name(member)))
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 
 from bot.telegram.i18n import t_in
 from config.settings import SUPPORTED_LOCALES
@@ -81,10 +88,24 @@ async def set_default_menus(bot: Bot, default_locale: str) -> None:
         )
 
 
-async def set_personal_menu(bot: Bot, chat_id: int, role: Role, locale: str) -> None:
+async def set_personal_menu(
+    bot: Bot, chat_id: int, role: Role, locale: str, board_url: str | None = None
+) -> None:
+    """The person's command menu; with the Mini App's URL (WEB_APP_URL), staff also get the
+    board on the chat's menu button, and someone who left the team gets the default back."""
     await bot.set_my_commands(commands_for(role, locale), BotCommandScopeChat(chat_id=chat_id))
+    if board_url is None:
+        return
+    button: MenuButtonWebApp | MenuButtonDefault = (
+        MenuButtonWebApp(text=t_in(locale, "app.title"), web_app=WebAppInfo(url=board_url))
+        if role.is_staff
+        else MenuButtonDefault()
+    )
+    await bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
 
 
-async def set_staff_menus(bot: Bot, staff: Iterable[tuple[int, Role, str]]) -> None:
+async def set_staff_menus(
+    bot: Bot, staff: Iterable[tuple[int, Role, str]], board_url: str | None = None
+) -> None:
     for chat_id, role, locale in staff:
-        await set_personal_menu(bot, chat_id, role, locale)
+        await set_personal_menu(bot, chat_id, role, locale, board_url)

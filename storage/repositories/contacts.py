@@ -99,6 +99,13 @@ class ContactRepository:
         )
         return {contact_id: name for contact_id, name in rows.tuples()}
 
+    async def many(self, contact_ids: Sequence[int]) -> dict[int, Contact]:
+        """Several contacts in one query, for reading only (not held for `save`)."""
+        if not contact_ids:
+            return {}
+        rows = await self._session.scalars(select(ContactRow).where(ContactRow.id.in_(contact_ids)))
+        return {row.id: _contact_from_row(row) for row in rows}
+
     def _held(self, row: ContactRow) -> Contact:
         # Held for `save`, as DealRepository does: a contact read, changed and saved is read once.
         self._loaded[row.id] = row

@@ -34,3 +34,16 @@ def test_wrong_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, va
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
+
+
+def test_the_board_needs_https_and_a_web_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_APP_URL", "https://bot.example.com/app/")
+    with pytest.raises(ValidationError, match="WEB_PORT"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("WEB_PORT", "8080")
+    settings = Settings(_env_file=None)
+    assert settings.web_app_url == "https://bot.example.com/app/"
+    assert settings.web_app_max_age_seconds == 86400
+    monkeypatch.setenv("WEB_APP_URL", "http://bot.example.com/app/")
+    with pytest.raises(ValidationError, match="https"):
+        Settings(_env_file=None)

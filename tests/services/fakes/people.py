@@ -125,3 +125,6 @@ class FakeContacts:
 
     async def names(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
         return {i: c.name for i, c in self.by_id.items() if i in contact_ids}
+
+    async def many(self, contact_ids: Sequence[int]) -> dict[int, Contact]:
+        return {i: copied(c) for i, c in self.by_id.items() if i in contact_ids}

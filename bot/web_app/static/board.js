@@ -1,0 +1,212 @@
+// The board: columns are the pipeline's stages, cards its open deals; a card opens the deal.
+// Every call carries Telegram's signed initData; the server decides what this person sees.
+"use strict";
+const tg = window.Telegram && window.Telegram.WebApp;
+const state = { pipeline: "", manager: "", q: "", overdue: false, texts: {} };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+async function api(path, body) {
+  const answer = await fetch("api" + path, {
+    method: body ? "POST" : "GET",
+    headers: { "Authorization": "tma " + (tg ? tg.initData : ""),
+               "Content-Type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await answer.json();
+  if (!answer.ok) throw new Error(data.error || String(answer.status));
+  return data;
+}
+
+function showError(error) {
+  if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
+  $("error").textContent = error.message;
+  $("error").hidden = false;
+}
+
+function fillSelect(select, options, chosen) {
+  select.replaceChildren(...options.map(([value, label]) => {
+    const option = el("option", "", label);
+    option.value = value;
+    option.selected = String(value) === String(chosen);
+    return option;
+  }));
+}
+
+async function loadBoard() {
+  const query = new URLSearchParams({ pipeline: state.pipeline, manager: state.manager,
+                                      q: state.q, overdue: state.overdue ? "1" : "" });
+  try {
+    const board = await api("/board?" + query);
+    $("error").hidden = true;
+    renderBoard(board);
+  } catch (error) { showError(error); }
+}
+
+function renderBoard(board) {
+  const texts = state.texts = board.texts;
+  state.pipeline = board.pipeline;
+  document.title = texts.title;
+  fillSelect($("pipeline"), board.pipelines.map((p) => [p.id, p.name]), board.pipeline);
+  $("manager").hidden = board.managers.length === 0;
+  fillSelect($("manager"), [["", texts.every_manager],
+    ...board.managers.map((m) => [m.id, m.name])], state.manager);
+  $("search").placeholder = texts.search;
+  $("overdue-label").textContent = texts.overdue_only;
+  $("board").replaceChildren(...board.stages.map((stage) => {
+    const column = el("section", "column");
+    column.append(el("h2", "", `${stage.name} · ${stage.cards.length}`));
+    if (!stage.cards.length) column.append(el("div", "empty", texts.empty));
+    for (const deal of stage.cards) column.append(renderCard(deal));
+    return column;
+  }));
+}
+
+function renderCard(deal) {
+  const card = el("article", "card" + (deal.overdue ? " overdue" : "") +
+                  (deal.snoozed ? " snoozed" : ""));
+  card.dataset.dealId = deal.id;
+  if (deal.qualification) card.append(el("span", "level", deal.qualification.toUpperCase()));
+  card.append(el("div", "client", deal.client));
+  const meta = [deal.company, deal.amount].filter(Boolean).join(" · ");
+  if (meta) card.append(el("div", "meta", meta));
+  card.append(el("div", "due", deal.snoozed ? `💤 ${state.texts.snoozed}` : deal.due));
+  card.addEventListener("click", () => openDeal(deal.id));
+  return card;
+}
+
+function list(title, items) {
+  const block = el("div");
+  if (!items.length) return block;
+  block.append(el("h3", "", title));
+  const ul = el("ul");
+  for (const item of items) ul.append(el("li", "", item));
+  block.append(ul);
+  return block;
+}
+
+async function openDeal(dealId) {
+  try { renderDeal(await api(`/deals/${dealId}`)); } catch (error) { showError(error); }
+}
+
+function renderDeal(deal) {
+  const texts = state.texts;
+  const view = $("deal");
+  const when = (iso) => new Date(iso).toLocaleString();
+  view.replaceChildren(
+    el("h1", "", `№${deal.id} · ${deal.client}`),
+    el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
+    el("div", deal.overdue ? "due overdue" : "due", `${deal.stage.name} · ${deal.due || ""}`),
+  );
+  if (deal.status === "open") {
+    const form = el("form");
+    deal.stage.exit_criteria.forEach((criterion, index) => {
+      const label = el("label");
+      const box = el("input");
+      box.type = "checkbox";
+      box.value = index;
+      label.append(box, " ", criterion);
+      form.append(label);
+    });
+    const go = el("button", "", texts.next_stage);
+    go.type = "submit";
+    form.append(go);
+    form.addEventListener("submit", (event) => { event.preventDefault(); advance(deal.id, form); });
+    view.append(form, actions(deal));
+  }
+  view.append(
+    list(texts.qualification, deal.answers.map((a) => `${a.question} — ${a.answer}`)),
+    list(texts.next_reminder, deal.next_reminder ?
+      [`${when(deal.next_reminder.at)} · ${deal.next_reminder.text}`] : []),
+    list(texts.history, deal.history.map((s) => `${when(s.at)} · ${s.to}` +
+      (s.comment ? ` — ${s.comment}` : ""))),
+    list(texts.activities, deal.activities.map((a) => `${when(a.at)} · ${a.kind}` +
+      (a.comment ? ` — ${a.comment}` : ""))),
+  );
+  show("deal");
+}
+
+function advance(dealId, form) {
+  const ticked = [...form.querySelectorAll("input:checked")].map((box) => Number(box.value));
+  return change(dealId, "next-stage", { ticked });
+}
+
+async function change(dealId, action, body) {
+  try {
+    renderDeal(await api(`/deals/${dealId}/${action}`, body));
+    if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("success");
+  } catch (error) {
+    if (tg && tg.showAlert) tg.showAlert(error.message); else showError(error);
+    if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
+  }
+}
+
+// One small form per action: a field or two and its button, sent to the action's endpoint.
+function actionForm(label, fields, send) {
+  const form = el("form", "action");
+  form.append(el("h3", "", label), ...fields, el("button", "", label));
+  form.addEventListener("submit", (event) => { event.preventDefault(); send(); });
+  return form;
+}
+
+function field(tag, placeholder, options) {
+  const node = el(tag);
+  if (placeholder) node.placeholder = placeholder;
+  if (options) fillSelect(node, options, "");
+  return node;
+}
+
+function actions(deal) {
+  const texts = state.texts;
+  const block = el("div");
+  const note = field("textarea", texts.comment);
+  block.append(actionForm(texts.note, [note],
+    () => change(deal.id, "note", { comment: note.value })));
+  if (deal.back_to.length) {
+    const stage = field("select", "", deal.back_to.map((s) => [s.id, s.name]));
+    const why = field("input", texts.comment);
+    block.append(actionForm(texts.back_to, [stage, why],
+      () => change(deal.id, "back", { stage: stage.value, comment: why.value })));
+  }
+  const amount = field("input", texts.amount);
+  amount.inputMode = "decimal";
+  block.append(actionForm(texts.won, [amount],
+    () => change(deal.id, "won", { amount: amount.value.replace(/\s/g, "") })));
+  const reason = field("select", "", deal.lost_reasons.map((r) => [r.id, r.name]));
+  block.append(actionForm(texts.lost, [reason],
+    () => change(deal.id, "lost", { reason: reason.value })));
+  return block;
+}
+
+function show(screen) {
+  const onDeal = screen === "deal";
+  $("deal").hidden = !onDeal;
+  $("board").hidden = onDeal;
+  $("filters").hidden = onDeal;
+  $("error").hidden = true;
+  if (tg && tg.BackButton) onDeal ? tg.BackButton.show() : tg.BackButton.hide();
+}
+
+function back() { show("board"); loadBoard(); }
+
+let typing = 0;
+$("pipeline").addEventListener("change", (e) => { state.pipeline = e.target.value; loadBoard(); });
+$("manager").addEventListener("change", (e) => { state.manager = e.target.value; loadBoard(); });
+$("overdue").addEventListener("change", (e) => { state.overdue = e.target.checked; loadBoard(); });
+$("search").addEventListener("input", (e) => {
+  clearTimeout(typing);
+  typing = setTimeout(() => { state.q = e.target.value; loadBoard(); }, 250);
+});
+if (tg) {
+  tg.ready();
+  tg.expand();
+  if (tg.BackButton) tg.BackButton.onClick(back);
+  document.documentElement.lang = (tg.initDataUnsafe.user || {}).language_code || "ru";
+}
+loadBoard();
