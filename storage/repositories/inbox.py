@@ -8,8 +8,11 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import upsert_insert
 from storage.models import InboxRow
+from storage.upserts import upsert
+
+# Run for every webhook update that changed nothing: compiled once (storage/upserts.py).
+_RECORD_IF_NEW = upsert(InboxRow, columns=["update_id", "handled_at"], conflict=["update_id"])
 
 
 class UpdateAlreadyHandled(Exception):
@@ -41,13 +44,9 @@ class InboxRepository:
 
     async def record_if_new(self, update_id: int, at: dt.datetime) -> bool:
         """For an update whose handling changed nothing: False if it was recorded already."""
-        dialect = self.session.get_bind().dialect.name
-        statement = (
-            upsert_insert(dialect)(InboxRow)
-            .values(update_id=update_id, handled_at=at)
-            .on_conflict_do_nothing(index_elements=[InboxRow.update_id])
+        result = await self.session.execute(
+            _RECORD_IF_NEW, {"update_id": update_id, "handled_at": at}
         )
-        result = await self.session.execute(statement)
         return bool(getattr(result, "rowcount", 1))
 
     async def forget_before(self, cutoff: dt.datetime) -> int:
