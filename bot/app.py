@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.handlers import build_root_router
+from bot.handlers import build_root_router, lead
 from bot.reminder_sweeper import ReminderSweeper
 from bot.telegram.answered_queries import RememberAnsweredQueries
 from bot.telegram.business_order import keep_business_chats_in_order
@@ -261,7 +261,12 @@ def create_dispatcher(
     # The inbox only behind a webhook: polling confirms the updates it fetched, and a crash loses
     # the ones in hand rather than delivering them again.
     dispatcher.update.outer_middleware(
-        UnitOfWorkMiddleware(session_factory, messages_owed, inbox=bool(settings.webhook_url))
+        UnitOfWorkMiddleware(
+            session_factory,
+            messages_owed,
+            inbox=bool(settings.webhook_url),
+            on_repeat=lead.answer_again,
+        )
     )
     dispatcher.update.outer_middleware(ActorMiddleware(clock, settings.admin_ids, staff_directory))
     ActorLocaleMiddleware(i18n).setup(dispatcher)

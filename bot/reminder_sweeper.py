@@ -13,7 +13,7 @@ from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.screens.business import new_client_screen, open_deal_markup
 from bot.screens.digest import caption, chart, digest_keyboard
 from bot.screens.motivation_screens import progress_parts
-from bot.screens.notify import card_message
+from bot.screens.notify import card_message, request_reply
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.i18n import pick_locale, t, tp
 from bot.telegram.sender import PacedSender
@@ -277,9 +277,15 @@ class ReminderSweeper:
             payload = delivery.payload or {}
             if "business_chat" in payload:
                 return await self._send_new_client(delivery, payload["business_chat"], locale)
+            markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None = None
             with self._i18n.context(), self._i18n.use_locale(locale):
-                text = t(payload["key"], **payload.get("values", {}))
-                markup = open_deal_markup(payload["open_deal"]) if "open_deal" in payload else None
+                if "promised_at" in payload:  # the lead's answer, its bot died before sending it
+                    text = request_reply(payload, self._clock.now(), self._zone)
+                    markup = ReplyKeyboardRemove()
+                else:
+                    text = t(payload["key"], **payload.get("values", {}))
+                if "open_deal" in payload:
+                    markup = open_deal_markup(payload["open_deal"])
             return await self._sender.send_message(
                 delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
             )

@@ -314,6 +314,33 @@ def owe_note(
     )
 
 
+REPLY_GRACE = dt.timedelta(seconds=15)
+"""How long the bot that filed a request has to answer the lead itself before any instance's
+sweeper takes the answer over (that bot died between the commit and the reply)."""
+
+
+def owe_reply(
+    deal_id: int,
+    now: dt.datetime,
+    key: str,
+    values: dict[str, str | int],
+    *,
+    promised_at: dt.datetime,
+) -> PlannedReminder:
+    """The lead's answer to their request ("request №N is accepted"), owed in the transaction
+    that files it. The bot that filed it takes the row and answers at once; a bot killed
+    before that leaves the row to the sweepers, which send it after `REPLY_GRACE`."""
+    return PlannedReminder(
+        key=f"reply:{uuid.uuid4().hex}",
+        kind=ReminderKind.NOTE,
+        audience=Audience.CLIENT,
+        due_at=now + REPLY_GRACE,
+        deal_id=deal_id,
+        staff_id=None,
+        payload={"key": key, "values": values, "promised_at": promised_at.isoformat()},
+    )
+
+
 def decide(
     kind: ReminderKind,
     deal: Deal | None,

@@ -11,9 +11,11 @@ from domain.contact import Contact
 from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
 from domain.errors import PermissionDenied
 from domain.reminders import (
+    PlannedReminder,
     ReminderKind,
     owe_card,
     owe_note,
+    owe_reply,
     plan_first_response,
     plan_stage,
 )
@@ -62,6 +64,9 @@ class Submission:
     card: LeadCard | None = None
     """For a new deal: the card its manager (or the supervisors) will get."""
     manager_language: str | None = None
+    reply: PlannedReminder | None = None
+    """The lead's answer, owed with the request: `take_reply` it, then send it (or, if the bot
+    dies first, a sweeper sends it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,13 +180,18 @@ async def submit_request(
             uow.deals.log_message(
                 open_deal_now.id, "in", profile.user_id, "request", form.need, now
             )
+            promised_at = open_deal_now.first_response_due_at or first_response_deadline(
+                calendar, book, now
+            )
+            reply = _owe_reply(open_deal_now.id, now, "lead.attached", form, promised_at)
+            await uow.reminders.plan([reply], now)
             await uow.commit()
             return Submission(
                 deal_id=open_deal_now.id,
                 is_new_deal=False,
                 manager_id=open_deal_now.manager_id,
-                promised_at=open_deal_now.first_response_due_at
-                or first_response_deadline(calendar, book, now),
+                promised_at=promised_at,
+                reply=reply,
             )
 
         if recent_requests >= daily_limit:
@@ -193,24 +203,43 @@ async def submit_request(
         deal.lead_chat_id = profile.user_id
         same_phone = await _same_phone(uow, other_client)
         deal.same_phone_as = same_phone.deal_id if same_phone else None
-        deal.first_response_due_at = first_response_deadline(calendar, book, now)
+        promised_at = deal.first_response_due_at = first_response_deadline(calendar, book, now)
         deal.manager_id, languages = await _next_manager(uow, pipeline.id)
         deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
         pipeline_plan = plan_stage(deal, pipeline, calendar, book.reminders)
-        owed = [*pipeline_plan, *plan_first_response(deal), owe_card(deal.id, now)]
+        reply = _owe_reply(deal.id, now, "lead.confirmed", form, promised_at)
+        owed = [*pipeline_plan, *plan_first_response(deal), reply, owe_card(deal.id, now)]
         await uow.reminders.plan(owed, now)
         await uow.commit()
         return Submission(
             deal_id=deal.id,
             is_new_deal=True,
             manager_id=deal.manager_id,
-            promised_at=deal.first_response_due_at,
+            promised_at=promised_at,
             card=_card(deal, contact, same_phone),
             manager_language=languages.get(deal.manager_id) if deal.manager_id else None,
+            reply=reply,
         )
+
+
+def _owe_reply(
+    deal_id: int, now: dt.datetime, key: str, form: RequestForm, promised_at: dt.datetime
+) -> PlannedReminder:
+    return owe_reply(
+        deal_id, now, key, {"name": form.name, "deal_id": deal_id}, promised_at=promised_at
+    )
+
+
+async def take_reply(uow: UnitOfWork, clock: Clock, key: str) -> bool:
+    """The bot that filed the request answers the lead itself: True if the owed answer is
+    still its to send (False: it took too long and a sweeper sends it)."""
+    async with uow:
+        taken = await uow.reminders.take(key, clock.now())
+        await uow.commit()
+    return taken
 
 
 async def pass_deal_on(uow: UnitOfWork, clock: Clock, deal_id: int, manager_id: int) -> None:

@@ -132,6 +132,7 @@ class ReminderRepository(Protocol):
         lease: dt.timedelta,
         kinds: Collection[ReminderKind] | None = None,
     ) -> list[Reminder]: ...
+    async def take(self, key: str, now: dt.datetime) -> bool: ...
     async def finish(
         self,
         reminder_id: int,

@@ -19,14 +19,16 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    Update,
 )
+from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.screens.notify import message_kind, relay_to_staff, when_text
+from bot.screens.notify import message_kind, relay_to_staff, request_reply
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
 from bot.telegram.filters import HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
-from bot.telegram.i18n import Html, t, tp
+from bot.telegram.i18n import pick_locale, t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.lead import (
@@ -52,6 +54,7 @@ from services.leads import (
     record_consent,
     request_gate,
     submit_request,
+    take_reply,
 )
 from services.staff import Actor, Profile
 from storage.unit_of_work import UnitOfWork
@@ -166,6 +169,7 @@ async def start(
     book: SalesBook,
     settings: Settings,
     actor: Actor,
+    event_update: Update,
 ) -> None:
     gate = await request_gate(uow, clock, book, actor.user_id, settings.max_requests_per_day)
     if not gate.may_file:
@@ -176,7 +180,7 @@ async def start(
         return
     source = lead_source(command.args, book)
     if gate.consented:
-        await _ask(message, state, book, step=0, answers={}, source=source)
+        await _ask(message, state, book, _Form(0, {}, source, event_update.update_id))
         return
     source_index = next((i for i, s in enumerate(book.sources) if s.id == source), -1)
     keyboard = InlineKeyboardBuilder()
@@ -203,6 +207,7 @@ async def consent_answered(
     clock: Clock,
     book: SalesBook,
     profile: Profile,
+    event_update: Update,
 ) -> None:
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
@@ -211,12 +216,17 @@ async def consent_answered(
             await message.edit_reply_markup(reply_markup=None)
             await message.answer(t("consent.declined"))
         return
-    await record_consent(uow, clock, book, profile)
     in_range = 0 <= callback_data.source < len(book.sources)
     source = book.sources[callback_data.source].id if in_range else UNKNOWN_SOURCE
+    # The form's state before the consent's commit: a bot killed after that commit leaves the
+    # first question owed, and the press, delivered again, finds it so (`answer_again`).
+    await enter_conversation(
+        state, LeadForm.answering, _Form(0, {}, source, event_update.update_id).data()
+    )
+    await record_consent(uow, clock, book, profile)
     if message:
         await message.edit_reply_markup(reply_markup=None)
-        await _ask(message, state, book, step=0, answers={}, source=source)
+        await _question(message, book, 0)
 
 
 async def form_answer(
@@ -228,17 +238,25 @@ async def form_answer(
     calendar: WorkingCalendar,
     settings: Settings,
     profile: Profile,
+    event_update: Update,
 ) -> None:
     data = await state.get_data()
     step_index: int = data.get("step", 0)
     answers: dict[str, Any] = data.get("answers", {})
     source: str = data.get("source", UNKNOWN_SOURCE)
+    if data.get("asked_by") == event_update.update_id:
+        # Delivered again after this very answer moved the form on (its bot was killed
+        # before the next question went out): that question is what it still owes.
+        await _question(message, book, step_index)
+        return
     if message.text == tp("form.back"):
         if step_index == 0:
             await end_conversation(state)
             await message.answer(t("form.cancelled"), reply_markup=ReplyKeyboardRemove())
             return
-        await _ask(message, state, book, step_index - 1, answers, source)
+        await _ask(
+            message, state, book, _Form(step_index - 1, answers, source, event_update.update_id)
+        )
         return
     step = STEPS[step_index]
     try:
@@ -247,7 +265,9 @@ async def form_answer(
         await message.answer(t(error.key, **error.values))
         return
     if step_index + 1 < len(STEPS):
-        await _ask(message, state, book, step_index + 1, answers, source)
+        await _ask(
+            message, state, book, _Form(step_index + 1, answers, source, event_update.update_id)
+        )
         return
     await _submit(message, state, uow, clock, book, calendar, settings, profile, answers, source)
 
@@ -290,27 +310,38 @@ async def _submit(
         await message.answer(t("lead.consent_missing"), reply_markup=ReplyKeyboardRemove())
         return
     await end_conversation(state)
-    when = when_text(submission.promised_at, clock.now(), ZoneInfo(settings.timezone))
-    key = "lead.confirmed" if submission.is_new_deal else "lead.attached"
     # The lead's answer first; the manager's card was written with the request and goes out
     # right after this update (the outbox), or after a restart if the bot dies in between.
-    await message.answer(
-        t(key, name=form.name, deal_id=submission.deal_id, when=Html(when)),
-        reply_markup=ReplyKeyboardRemove(),
-    )
+    # So was the answer: a bot killed before sending it leaves it to the sweepers.
+    reply = submission.reply
+    if reply is not None and reply.payload and await take_reply(uow, clock, reply.key):
+        await message.answer(
+            request_reply(reply.payload, clock.now(), ZoneInfo(settings.timezone)),
+            reply_markup=ReplyKeyboardRemove(),
+        )
 
 
-async def _ask(
-    message: Message,
-    state: FSMContext,
-    book: SalesBook,
-    step: int,
-    answers: dict[str, Any],
-    source: str,
-) -> None:
-    await enter_conversation(
-        state, LeadForm.answering, {"step": step, "answers": answers, "source": source}
-    )
+@dataclasses.dataclass(frozen=True)
+class _Form:
+    """Where the form stands, as its conversation keeps it."""
+
+    step: int
+    answers: dict[str, Any]
+    source: str
+    asked_by: int
+    """The update whose handling asked the current question: delivered again (webhook retries
+    after a crash), it is answered with that question, not read as the answer to it."""
+
+    def data(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+async def _ask(message: Message, state: FSMContext, book: SalesBook, form: _Form) -> None:
+    await enter_conversation(state, LeadForm.answering, form.data())
+    await _question(message, book, form.step)
+
+
+async def _question(message: Message, book: SalesBook, step: int) -> None:
     keyboard = ReplyKeyboardMarkup(keyboard=STEPS[step].keyboard(book), resize_keyboard=True)
     await message.answer(
         t("form.progress", current=step + 1, total=len(STEPS))
@@ -374,6 +405,32 @@ def _confirm_forget_keyboard() -> InlineKeyboardMarkup:
     keyboard.button(text=tp("erase.button_no"), callback_data=ForgetMe(step=ForgetStep.KEEP))
     keyboard.adjust(1)
     return keyboard.as_markup()
+
+
+async def answer_again(update: Update, data: dict[str, Any]) -> None:
+    """An update delivered again after its first delivery committed (webhook mode; the bot
+    that handled it was killed mid-update) is not handled twice; this sends what that bot
+    still owed the lead, from the form as it stands:
+    - the consent press committed the consent, so the first question is owed;
+    - the last answer filed the request: the form is over (the lead's "request №N accepted"
+      is an outbox row, sent by the sweepers)."""
+    state: FSMContext | None = data.get("state")
+    if state is None or await state.get_state() != LeadForm.answering.state:
+        return
+    form = await state.get_data()
+    step = int(form.get("step", 0))
+    if form.get("asked_by") == update.update_id:
+        message = update.message or (
+            update.callback_query.message if update.callback_query else None
+        )
+        user = data.get("event_from_user")
+        i18n: I18n = data["i18n"]
+        locale = pick_locale(user.language_code if user else None, i18n.default_locale)
+        if isinstance(message, Message):
+            with i18n.context(), i18n.use_locale(locale):
+                await _question(message, data["book"], step)
+    elif step == len(STEPS) - 1 and update.message is not None:
+        await end_conversation(state)
 
 
 def create_router() -> Router:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -139,6 +141,13 @@ def when_text(deadline: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
     if promised.day is PromiseDay.DATE:
         return t("promise.date", date=promised.local.strftime("%d.%m"), time=time)
     return t(f"promise.{promised.day.value}", time=time)
+
+
+def request_reply(owed: Mapping[str, Any], now: dt.datetime, zone: ZoneInfo) -> str:
+    """The lead's answer to their request, from the owed row's facts (`domain.reminders.
+    owe_reply`): the same words whether the bot that filed it sends it or a sweeper does."""
+    promised_at = dt.datetime.fromisoformat(owed["promised_at"])
+    return t(owed["key"], **owed["values"], when=Html(when_text(promised_at, now, zone)))
 
 
 def card_message(

@@ -34,7 +34,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     each update has its effect once: one already in the inbox is skipped; otherwise the unit
     of work's first commit records its id in the same transaction, and a concurrent delivery
     that committed first makes this one roll back (`UpdateAlreadyHandled`). An update that
-    commits nothing is recorded after its handler, on its own."""
+    commits nothing is recorded after its handler, on its own. `on_repeat` is told of an
+    update skipped so: its first delivery may have been cut short after its commit (a killed
+    instance), with an answer still owed."""
 
     def __init__(
         self,
@@ -42,16 +44,20 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         messages_owed: Callable[[], None],
         *,
         inbox: bool = False,
+        on_repeat: Callable[[Update, dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._messages_owed = messages_owed
         self._inbox = inbox
+        self._on_repeat = on_repeat
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = event.update_id if self._inbox and isinstance(event, Update) else None
         uow = data["uow"] = UnitOfWork(self._session_factory, update_id=update_id)
         if update_id is not None and await already_handled(uow, update_id):
             log.info("update %d was already handled: skipped", update_id)
+            if self._on_repeat is not None and isinstance(event, Update):
+                await self._on_repeat(event, data)
             return None
         try:
             result = await handler(event, data)

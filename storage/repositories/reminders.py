@@ -179,6 +179,17 @@ class ReminderRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def take(self, key: str, now: dt.datetime) -> bool:
+        """Take a pending row to send it now, outside the sweep (the lead's answer by the bot
+        that filed the request): False if a sweeper has it already."""
+        result = await self._session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.key == key, ReminderRow.status == ReminderStatus.PENDING.value)
+            .values(status=ReminderStatus.SENT.value, sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def release(self, reminder_id: int, claimant: str, due_at: dt.datetime) -> None:
         """Give a claimed reminder back, due again at `due_at` (a snooze, a failed send)."""
         await self._session.execute(

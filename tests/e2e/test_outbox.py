@@ -17,7 +17,7 @@ from bot.app import Application
 from bot.telegram.sender import Pace
 from config.settings import Settings
 from domain.clock import FixedClock
-from domain.reminders import OUTBOX_KINDS
+from domain.reminders import OUTBOX_KINDS, REPLY_GRACE
 from services.leads import RequestForm, record_consent, submit_request
 from services.staff import Profile
 from storage.database import create_engine, create_session_factory
@@ -93,7 +93,8 @@ async def test_a_bot_killed_between_the_commit_and_the_card_sends_the_card_after
         assert cards_to(tg, manager) == []
         deals, outbox = await stored(database_url)
         assert len(deals) == 1
-        assert [(row.kind, row.status) for row in outbox] == [("card", "pending")]
+        # The lead's answer was taken to be sent before the kill; the card was not.
+        assert [(row.kind, row.status) for row in outbox] == [("note", "sent"), ("card", "pending")]
     finally:
         if process.returncode is None:
             process.kill()
@@ -113,7 +114,7 @@ async def test_a_bot_killed_between_the_commit_and_the_card_sends_the_card_after
     assert "Traceback" not in await console.finish()
     deals, outbox = await stored(database_url)
     assert len(deals) == 1
-    assert [(row.kind, row.status) for row in outbox] == [("card", "sent")]
+    assert [(row.kind, row.status) for row in outbox] == [("note", "sent"), ("card", "sent")]
 
 
 async def test_sigterm_during_the_last_step_still_answers_the_lead_and_sends_the_card(
@@ -149,7 +150,55 @@ async def test_sigterm_during_the_last_step_still_answers_the_lead_and_sends_the
     assert len(cards_to(tg, manager)) == 1
     deals, outbox = await stored(database_url)
     assert len(deals) == 1
-    assert [(row.kind, row.status) for row in outbox] == [("card", "sent")]
+    assert [(row.kind, row.status) for row in outbox] == [("note", "sent"), ("card", "sent")]
+
+
+async def test_a_bot_killed_before_answering_the_lead_leaves_the_answer_to_the_sweepers(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    app = app_on_each_database
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    # What a bot killed right after filing Anna's request leaves: the request committed with
+    # the answer it owed her, and nobody to send it.
+    profile = Profile(anna.id, "Анна", None, "ru")
+    await record_consent(UnitOfWork(app.session_factory), app.clock, app.book, profile)
+    form = RequestForm("Анна", "+7 916 123-45-67", None, "CRM", None)
+    args = (app.clock, app.book, app.calendar, profile, form, "site")
+    await submit_request(UnitOfWork(app.session_factory), *args, daily_limit=3)
+    app.sweeper.wake_outbox()
+    await manager.wait_message(contains="Новая заявка №1")
+    await app.sweeper.tick_logged()
+    await tg.settle()
+    assert not [m for m in anna.messages if "принята" in m.text]  # its bot may still send it
+
+    clock.set(clock.now() + REPLY_GRACE)
+    await app.sweeper.tick_logged()
+    await app.sweeper.send_owed()
+    await tg.settle()
+    answers = [call for call in tg.calls_to("sendMessage", chat_id=anna.id) if call.ok]
+    assert len(answers) == 1
+    assert "Спасибо, Анна! Заявка №1 принята" in answers[0].params["text"]
+    assert answers[0].params["reply_markup"] == {"remove_keyboard": True}
+    await app.sweeper.tick_logged()
+    await app.sweeper.send_owed()
+    await tg.settle()
+    assert len(tg.calls_to("sendMessage", chat_id=anna.id)) == 1
+
+
+async def test_a_lead_answered_by_the_bot_that_filed_the_request_is_not_answered_again(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    app = app_on_each_database
+    await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await tg.settle()
+    clock.set(clock.now() + REPLY_GRACE + dt.timedelta(minutes=1))
+    await app.sweeper.tick_logged()
+    await app.sweeper.send_owed()
+    await tg.settle()
+    assert len([m for m in anna.messages if "Заявка №1 принята" in m.text]) == 1
 
 
 async def test_sixty_cards_to_one_manager_under_flood_control_all_arrive_once(

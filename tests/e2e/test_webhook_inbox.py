@@ -80,3 +80,58 @@ async def test_one_update_delivered_twice_in_a_row_and_at_once_has_its_effect_on
             if "Спасибо" in call.params["text"]
         ]
         assert len(thanks) == 1
+
+
+def asked(tg: FakeTelegram, chat_id: int, question: str) -> int:
+    return sum(
+        question in call.params["text"] for call in tg.calls_to("sendMessage", chat_id=chat_id)
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_form_step_delivered_again_is_answered_with_its_question_not_read_twice(
+    tg: FakeTelegram, settings: Settings, clock: FixedClock, tmp_path: Path, backend: str
+) -> None:
+    """An instance killed after a step's commit (the consent) or after its state moved on (a
+    typed answer) gives no answer; Telegram delivers the update again, and the bot finds it
+    handled: the lead gets the question that step owed, and the answer is not
+    read again as the answer to the next question."""
+    async with (
+        fresh_database(backend, tmp_path) as url,
+        webhook_instances(
+            tg, settings.model_copy(update={"database_url": url}), clock, count=1
+        ) as (first,),
+    ):
+        anna = tg.user("Анна")
+        await anna.send("/start ads_vk")
+        await anna.press("✅ Согласен(на)")
+        await anna.wait_message(contains="Как к вам обращаться")
+        await tg.settle()
+        consent = tg.deliveries[-1]
+        assert consent.ok and "callback_query" in consent.update
+        assert await tg.post_webhook(consent.update, via=first.url) == 200
+        await tg.settle()
+        assert asked(tg, anna.id, "Как к вам обращаться") == 2
+
+        await anna.send("Анна")
+        await anna.wait_message(contains="Ваш телефон")
+        await tg.settle()
+        name = tg.deliveries[-1]
+        assert await tg.post_webhook(name.update, via=first.url) == 200
+        await tg.settle()
+        assert asked(tg, anna.id, "Ваш телефон") == 2
+        assert not [m for m in anna.messages if "Не похоже на номер" in m.text]
+
+        # The form goes on from where it stands, on either instance.
+        await anna.send("+7 916 123-45-67")
+        await anna.wait_message(contains="компания")
+        await anna.send("Пропустить")
+        await anna.wait_message(contains="Что вас интересует")
+        await anna.send("Внедрение CRM под ключ")
+        await anna.wait_message(contains="Заявка №1 принята")
+        await tg.settle()
+        filing = tg.deliveries[-1]
+        assert await tg.post_webhook(filing.update, via=first.url) == 200
+        await tg.settle()
+        assert len(await deals(first.application)) == 1
+        assert sum("Заявка №1 принята" in m.text for m in anna.messages) == 1

@@ -113,6 +113,14 @@ class FakeReminders:
             stored.late = late
         return still_open
 
+    async def take(self, key: str, now: dt.datetime) -> bool:
+        for stored in self.by_id.values():
+            reminder = stored.reminder
+            if reminder.key == key and reminder.status is ReminderStatus.PENDING:
+                stored.reminder = dataclasses.replace(reminder, status=ReminderStatus.SENT)
+                return True
+        return False
+
     async def release(self, reminder_id: int, claimant: str, due_at: dt.datetime) -> None:
         stored = self.by_id.get(reminder_id)
         if (
