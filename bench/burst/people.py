@@ -7,7 +7,7 @@ the request arrives). "The answer" is what the person needs to go on:
 
 | step | the bot (run_bot.py) | the echo bot |
 |---|---|---|
-| start (`/start ads_vk`) | the message with the consent button (the second of two) | the echo |
+| start (`/start ads_vk`) | the message with the consent button | the echo |
 | consent (button press) | the question "Как к вам обращаться?" (the spinner's answerCallbackQuery is timed apart) | answerCallbackQuery |
 | name | "Ваш телефон…" | the echo |
 | phone (typed, or a shared contact) | "Как называется ваша компания?…" | the echo |

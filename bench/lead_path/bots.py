@@ -120,7 +120,10 @@ class LeadPathBot(BenchBot):
         app.bot.session = session
         await _enroll_manager(app)
         session.watch(MANAGER_ID)
-        await app.dispatcher.emit_startup(bot=app.bot, **app.dispatcher.workflow_data)
+        # As aiogram's polling starts it: the dispatcher is one of the startup's arguments.
+        await app.dispatcher.emit_startup(
+            bot=app.bot, dispatcher=app.dispatcher, **app.dispatcher.workflow_data
+        )
         return cls(app, session)
 
     async def verify(self, leads: int) -> int:
@@ -161,7 +164,9 @@ class LeadPathBot(BenchBot):
             event.remove(engine, "checkout", checkout)
 
     async def close(self) -> None:
-        await self.dispatcher.emit_shutdown(bot=self.bot, **self.dispatcher.workflow_data)
+        await self.dispatcher.emit_shutdown(
+            bot=self.bot, dispatcher=self.dispatcher, **self.dispatcher.workflow_data
+        )
         await self.app.close()
 
 

@@ -41,7 +41,7 @@ from domain.lead import (
     normalize_phone,
 )
 from domain.roles import Role
-from domain.sales_book import SalesBook
+from domain.sales_book import TELEGRAM_MESSAGE_LIMIT, SalesBook
 from domain.working_time import WorkingCalendar
 from services.business import forget_client
 from services.leads import (
@@ -191,12 +191,16 @@ async def start(
         text=tp("consent.decline"), callback_data=Consent(accept=False, source=source_index)
     )
     keyboard.adjust(1)
-    await message.answer(
-        t("consent.intro", company=book.company), reply_markup=ReplyKeyboardRemove()
-    )
-    await message.answer(
-        t("consent.policy", policy=book.consent.text), reply_markup=keyboard.as_markup()
-    )
+    intro = t("consent.intro", company=book.company)
+    policy = t("consent.policy", policy=book.consent.text)
+    # One message when both fit: the lead waits for one answer, and in an ad burst every call
+    # to Telegram counts. A form left with /start keeps its keyboard until the next question
+    # (or the refusal) replaces it.
+    if len(intro) + len(policy) + 2 <= TELEGRAM_MESSAGE_LIMIT:
+        await message.answer(f"{intro}\n\n{policy}", reply_markup=keyboard.as_markup())
+        return
+    await message.answer(intro, reply_markup=ReplyKeyboardRemove())
+    await message.answer(policy, reply_markup=keyboard.as_markup())
 
 
 async def consent_answered(
@@ -214,7 +218,7 @@ async def consent_answered(
     if not callback_data.accept:
         if message:
             await message.edit_reply_markup(reply_markup=None)
-            await message.answer(t("consent.declined"))
+            await message.answer(t("consent.declined"), reply_markup=ReplyKeyboardRemove())
         return
     in_range = 0 <= callback_data.source < len(book.sources)
     source = book.sources[callback_data.source].id if in_range else UNKNOWN_SOURCE

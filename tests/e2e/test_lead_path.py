@@ -53,6 +53,9 @@ async def test_a_stranger_from_an_ad_reaches_a_managers_phone(
     anna = tg.user("Анна", username="anna_k")
     await anna.send("/start ads_vk")
     consent = await anna.wait_message(with_button="✅ Согласен(на)")
+    # One message: who the bot is, and the consent with its buttons.
+    assert [m.text for m in anna.messages] == [consent.text]
+    assert consent.text.startswith("Здравствуйте! Это бот отдела продаж")
     assert "Согласие на обработку персональных данных" in consent.text
     assert await contacts(app) == []  # nothing stored before consent
     await anna.press("✅ Согласен(на)")
