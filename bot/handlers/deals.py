@@ -20,12 +20,12 @@ from bot.handlers.errors import StaleButton
 from bot.handlers.scripts import stage_scripts
 from bot.screens.deal_screens import (
     back_screen,
-    card_screen,
     checklist_screen,
     edit_screen,
     lost_screen,
 )
 from bot.telegram.callbacks import CardAction, DealCard
+from bot.telegram.card_messages import answer_card, edit_card
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
@@ -94,8 +94,7 @@ async def deal_command(
         await message.answer(t("deal.ask_number"))
         return
     view = await view_deal(uow, clock, book, calendar, actor, int(number))
-    text, markup = card_screen(view, book, settings, actor.role)
-    await message.answer(text, reply_markup=markup)
+    await answer_card(message, uow, actor, view, book, settings)
 
 
 # --- the card's buttons: one handler per action; refusals are answered by bot/handlers/errors
@@ -114,7 +113,7 @@ async def open_card(
 ) -> None:
     await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings)
     await query.answer()
 
 
@@ -148,7 +147,7 @@ async def confirm_advance(
         actor,
         lambda: advance_deal(uow, clock, book, calendar, actor, callback_data.deal_id, ticked),
     )
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings)
     await query.answer(tp("card.moved"))
 
 
@@ -284,8 +283,7 @@ async def card_input(
         await message.answer(t("card.comment_required"))
         return
     await end_conversation(state)
-    text_out, markup = card_screen(view, book, settings, actor.role)
-    await message.answer(text_out, reply_markup=markup)
+    await answer_card(message, uow, actor, view, book, settings)
 
 
 async def skip_comment(
@@ -308,7 +306,7 @@ async def skip_comment(
         raise StaleButton(callback_data.pack())
     view = await _apply_input(state, actor, uow, clock, book, calendar, None)
     await end_conversation(state)
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings)
     await query.answer(tp("card.saved"))
 
 

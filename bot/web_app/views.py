@@ -96,7 +96,7 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         "qualification": deal.qualification_level.value if deal.qualification_level else None,
         "history": [
             {
-                "kind": str(step.kind),
+                "kind": tp(f"app.step.{step.kind}"),
                 "from": names.get(step.from_stage or "", step.from_stage),
                 "to": names.get(step.to_stage, step.to_stage),
                 "at": step.at.isoformat(),
@@ -105,7 +105,8 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
             for step in details.history
         ],
         "activities": [
-            {"kind": a.kind, "at": a.at.isoformat(), "comment": a.comment} for a in view.activities
+            {"kind": tp(f"activity.{a.kind}"), "at": a.at.isoformat(), "comment": a.comment}
+            for a in view.activities
         ],
         "answers": [
             {"question": q.text, "answer": q.options[details.answers[q.id]].text}
@@ -113,7 +114,10 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
             if 0 <= details.answers.get(q.id, -1) < len(q.options)
         ],
         "next_reminder": (
-            {"at": reminder.due_at.isoformat(), "text": reminder.text or str(reminder.kind)}
+            {
+                "at": reminder.due_at.isoformat(),
+                "text": reminder.text or tp(f"reminder.kind.{reminder.kind}"),
+            }
             if reminder
             else None
         ),
