@@ -99,13 +99,13 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
                 "kind": tp(f"app.step.{step.kind}"),
                 "from": names.get(step.from_stage or "", step.from_stage),
                 "to": names.get(step.to_stage, step.to_stage),
-                "at": step.at.isoformat(),
+                "at": _local(step.at, zone),
                 "comment": step.comment,
             }
             for step in details.history
         ],
         "activities": [
-            {"kind": tp(f"activity.{a.kind}"), "at": a.at.isoformat(), "comment": a.comment}
+            {"kind": tp(f"activity.{a.kind}"), "at": _local(a.at, zone), "comment": a.comment}
             for a in view.activities
         ],
         "answers": [
@@ -115,13 +115,18 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         ],
         "next_reminder": (
             {
-                "at": reminder.due_at.isoformat(),
+                "at": _local(reminder.due_at, zone),
                 "text": reminder.text or tp(f"reminder.kind.{reminder.kind}"),
             }
             if reminder
             else None
         ),
     }
+
+
+def _local(at: dt.datetime, zone: ZoneInfo) -> str:
+    """A time as the chat's card writes it: the team's time zone, day.month hours:minutes."""
+    return at.astimezone(zone).strftime("%d.%m %H:%M")
 
 
 def _contact(contact: Contact | None) -> dict[str, Any]:

@@ -117,7 +117,6 @@ async function openDeal(dealId) {
 function renderDeal(deal) {
   const texts = state.texts;
   const view = $("deal");
-  const when = (iso) => new Date(iso).toLocaleString();
   view.replaceChildren(
     el("h1", "", `№${deal.id} · ${deal.client}`),
     el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
@@ -138,17 +137,18 @@ function renderDeal(deal) {
     go.type = "submit";
     form.append(go);
     form.addEventListener("submit", (event) => { event.preventDefault(); advance(deal.id, form); });
-    view.append(form, actions(deal));
+    view.append(form);
   }
   view.append(
     list(texts.qualification, deal.answers.map((a) => `${a.question} — ${a.answer}`)),
     list(texts.next_reminder, deal.next_reminder ?
-      [`${when(deal.next_reminder.at)} · ${deal.next_reminder.text}`] : []),
-    list(texts.history, deal.history.map((s) => `${when(s.at)} · ${s.kind}: ${s.to}` +
+      [`${deal.next_reminder.at} · ${deal.next_reminder.text}`] : []),
+    list(texts.history, deal.history.map((s) => `${s.at} · ${s.kind}: ${s.to}` +
       (s.comment ? ` — ${s.comment}` : ""))),
-    list(texts.activities, deal.activities.map((a) => `${when(a.at)} · ${a.kind}` +
+    list(texts.activities, deal.activities.map((a) => `${a.at} · ${a.kind}` +
       (a.comment ? ` — ${a.comment}` : ""))),
   );
+  if (deal.status === "open") view.append(actions(deal));
   show("deal");
 }
 
@@ -174,7 +174,7 @@ function haptic(kind, style) {
 // One small form per action: a field or two and its button, sent to the action's endpoint.
 function actionForm(label, fields, send) {
   const form = el("form", "action");
-  form.append(el("h3", "", label), ...fields, el("button", "", label));
+  form.append(...fields, el("button", "", label));
   form.addEventListener("submit", (event) => { event.preventDefault(); send(); });
   return form;
 }
