@@ -44,6 +44,7 @@ async function loadBoard() {
                                       q: state.q, overdue: state.overdue ? "1" : "" });
   try {
     const board = await api("/board?" + query);
+    if (!state.rendered) performance.mark("board-data"); // the server's part ends here
     $("error").hidden = true;
     renderBoard(board);
   } catch (error) { showError(error); }
@@ -117,8 +118,10 @@ async function openDeal(dealId) {
 function renderDeal(deal) {
   const texts = state.texts;
   const view = $("deal");
+  const title = el("h1", "", `№${deal.id} · ${deal.client}`);
+  if (deal.qualification) title.append(el("span", "level", deal.qualification.toUpperCase()));
   view.replaceChildren(
-    el("h1", "", `№${deal.id} · ${deal.client}`),
+    title,
     el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
     el("div", deal.overdue ? "due overdue" : "due", `${deal.stage.name} · ${deal.due || ""}`),
   );
