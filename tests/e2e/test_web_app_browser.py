@@ -20,11 +20,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright, expect
 
 from bot.app import Application
 from bot.web import build_web_app, serving
@@ -56,7 +56,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 PIPELINE = "implementation_mid"
 
 # Telegram's own palettes (Android's day and night themes), as themeParams carries them.
@@ -187,7 +187,7 @@ async def board_of(
     first_name: str,
     *,
     theme: dict[str, str] = LIGHT,
-    scheme: str = "light",
+    scheme: Literal["light", "dark"] = "light",
     language: str = "ru",
     scale: float = 1,
 ) -> AsyncIterator[Page]:
@@ -435,7 +435,11 @@ async def test_the_dark_theme_takes_its_colours_from_theme_params(world: World) 
 async def test_screenshots_of_the_board_and_a_deal_light_and_dark(world: World) -> None:
     manager = await join_team(world.tg, world.admin, "Менеджер", "Кира")
     deal_id = await showcase(world, manager.id)
-    for scheme, theme in (("light", LIGHT), ("dark", DARK)):
+    schemes: list[tuple[Literal["light", "dark"], dict[str, str]]] = [
+        ("light", LIGHT),
+        ("dark", DARK),
+    ]
+    for scheme, theme in schemes:
         async with board_of(world, manager.id, "Кира", theme=theme, scheme=scheme, scale=2) as page:
             await expect(page.locator(".card")).to_have_count(5)
             await shot(world, page, f"board-{scheme}")
