@@ -25,7 +25,7 @@ from bot.screens.deal_screens import (
     lost_screen,
 )
 from bot.telegram.callbacks import CardAction, DealCard
-from bot.telegram.card_messages import answer_card, edit_card
+from bot.telegram.card_messages import answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
@@ -146,8 +146,9 @@ async def confirm_advance(
         calendar,
         actor,
         lambda: advance_deal(uow, clock, book, calendar, actor, callback_data.deal_id, ticked),
+        shown_in=shown_in(query),
     )
-    await edit_card(query, uow, actor, view, book, settings)
+    await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("card.moved"))
 
 
@@ -304,9 +305,11 @@ async def skip_comment(
         CardInput.lost_comment.state,
     ):
         raise StaleButton(callback_data.pack())
-    view = await _apply_input(state, actor, uow, clock, book, calendar, None)
+    view = await _apply_input(
+        state, actor, uow, clock, book, calendar, None, card_in=shown_in(query)
+    )
     await end_conversation(state)
-    await edit_card(query, uow, actor, view, book, settings)
+    await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("card.saved"))
 
 
@@ -318,9 +321,11 @@ async def _apply_input(
     book: SalesBook,
     calendar: WorkingCalendar,
     text: str | None,
+    *,
+    card_in: tuple[int, int] | None = None,
 ) -> DealView:
     """Carry out what the card asked the person to type (None: no comment), and read the card
-    it leaves, in one transaction."""
+    it leaves, in one transaction (with where it will show, `card_in`, when known)."""
     current = await state.get_state()
     data = await state.get_data()
     deal_id: int = data["deal_id"]
@@ -344,7 +349,7 @@ async def _apply_input(
             )
         return reopen_deal(uow, clock, book, calendar, actor, deal_id, text)
 
-    return await card_after(uow, clock, book, calendar, actor, change)
+    return await card_after(uow, clock, book, calendar, actor, change, shown_in=card_in)
 
 
 async def _ask(

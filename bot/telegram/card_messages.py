@@ -47,11 +47,21 @@ async def edit_card(
     view: DealView,
     book: SalesBook,
     settings: Settings,
+    *,
+    remembered: bool = False,
 ) -> None:
-    """The card in place of the message the button was on."""
+    """The card in place of the message the button was on (`remembered`: the change that led
+    here already stored where it is shown, in its own transaction)."""
     await edit_screen(query, *card_screen(view, book, settings, actor.role))
-    if isinstance(query.message, Message):
+    if isinstance(query.message, Message) and not remembered:
         await _remember(uow, actor, view, query.message)
+
+
+def shown_in(query: CallbackQuery) -> tuple[int, int] | None:
+    """Where the pressed button's message is (chat id, message id): the card goes there."""
+    if isinstance(query.message, Message):
+        return query.message.chat.id, query.message.message_id
+    return None
 
 
 async def _remember(uow: UnitOfWork, actor: Actor, view: DealView, message: Message) -> None:
