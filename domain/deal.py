@@ -82,6 +82,17 @@ class StageTransition:
     """True when a forward move skipped unticked exit criteria."""
 
 
+@dataclass(frozen=True, slots=True)
+class ShownCard:
+    """A deal's card as a message in a staff member's chat: what a change made elsewhere (the
+    Mini App) edits, so the chat shows the deal as it now is."""
+
+    deal_id: int
+    staff_id: int
+    chat_id: int
+    message_id: int
+
+
 @dataclass(frozen=True)
 class Reassignment:
     """A deal handed from one manager (None: the queue) to another, by whom and when."""

@@ -10,7 +10,7 @@ from domain.activity import Activity
 from domain.business import ChatMessage
 from domain.clock import Clock
 from domain.contact import Contact
-from domain.deal import MAX_COMMENT_LENGTH, Deal
+from domain.deal import MAX_COMMENT_LENGTH, Deal, ShownCard
 from domain.errors import CommentTooLong
 from domain.reminders import Reminder
 from domain.roles import Action, can, require
@@ -116,12 +116,17 @@ async def card_after(
     calendar: WorkingCalendar,
     actor: Actor,
     change: Callable[[], Awaitable[Deal]],
+    *,
+    shown_in: tuple[int, int] | None = None,
 ) -> DealView:
     """A change to a deal and the card it leaves, in one transaction: the change reads the deal
-    (once), the card's facts are read after it, and it all commits together."""
+    (once), the card's facts are read after it, and it all commits together, with the chat
+    message (`shown_in`: chat id, message id) that is about to show the card, when known."""
     async with uow:
         deal = await change()
         view = await _card_view(uow, clock, book, calendar, actor, deal)
+        if shown_in is not None and deal.id is not None:
+            await uow.deals.remember_card(ShownCard(deal.id, actor.user_id, *shown_in))
         await uow.commit()
         return view
 

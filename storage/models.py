@@ -274,6 +274,20 @@ class DealMessageRow(Base):
     """Where the relayed copy landed, so a reply to it finds its deal."""
 
 
+class CardMessageRow(Base):
+    """The deal card a staff member last opened in the chat: a change made in the Mini App
+    edits that message, so the chat shows what the board shows."""
+
+    __tablename__ = "card_messages"
+
+    deal_id: Mapped[int] = mapped_column(
+        ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class QualificationAnswerRow(Base):
     __tablename__ = "qualification_answers"
     __table_args__ = (UniqueConstraint("deal_id", "framework_id", "question_id"),)

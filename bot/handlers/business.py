@@ -12,9 +12,9 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BusinessConnection, BusinessMessagesDeleted, CallbackQuery, Message
 
 from bot.screens.business import connection_text
-from bot.screens.deal_screens import card_screen, edit_screen
 from bot.screens.notify import message_kind
 from bot.telegram.callbacks import BusinessChatAction, BusinessChatAnswer
+from bot.telegram.card_messages import edit_card
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import tp
 from config.settings import Settings
@@ -121,7 +121,7 @@ async def answer_new_client(
     deal_id = await make_deal(uow, clock, book, calendar, actor, callback_data.chat_id)
     await query.answer(tp("business.deal_made", deal_id=deal_id))
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings)
 
 
 def _event(message: Message) -> ChatEvent:

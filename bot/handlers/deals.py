@@ -20,12 +20,12 @@ from bot.handlers.errors import StaleButton
 from bot.handlers.scripts import stage_scripts
 from bot.screens.deal_screens import (
     back_screen,
-    card_screen,
     checklist_screen,
     edit_screen,
     lost_screen,
 )
 from bot.telegram.callbacks import CardAction, DealCard
+from bot.telegram.card_messages import answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
@@ -94,8 +94,7 @@ async def deal_command(
         await message.answer(t("deal.ask_number"))
         return
     view = await view_deal(uow, clock, book, calendar, actor, int(number))
-    text, markup = card_screen(view, book, settings, actor.role)
-    await message.answer(text, reply_markup=markup)
+    await answer_card(message, uow, actor, view, book, settings)
 
 
 # --- the card's buttons: one handler per action; refusals are answered by bot/handlers/errors
@@ -114,7 +113,7 @@ async def open_card(
 ) -> None:
     await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, callback_data.deal_id)
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings)
     await query.answer()
 
 
@@ -147,8 +146,9 @@ async def confirm_advance(
         calendar,
         actor,
         lambda: advance_deal(uow, clock, book, calendar, actor, callback_data.deal_id, ticked),
+        shown_in=shown_in(query),
     )
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("card.moved"))
 
 
@@ -284,8 +284,7 @@ async def card_input(
         await message.answer(t("card.comment_required"))
         return
     await end_conversation(state)
-    text_out, markup = card_screen(view, book, settings, actor.role)
-    await message.answer(text_out, reply_markup=markup)
+    await answer_card(message, uow, actor, view, book, settings)
 
 
 async def skip_comment(
@@ -306,9 +305,11 @@ async def skip_comment(
         CardInput.lost_comment.state,
     ):
         raise StaleButton(callback_data.pack())
-    view = await _apply_input(state, actor, uow, clock, book, calendar, None)
+    view = await _apply_input(
+        state, actor, uow, clock, book, calendar, None, card_in=shown_in(query)
+    )
     await end_conversation(state)
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("card.saved"))
 
 
@@ -320,9 +321,11 @@ async def _apply_input(
     book: SalesBook,
     calendar: WorkingCalendar,
     text: str | None,
+    *,
+    card_in: tuple[int, int] | None = None,
 ) -> DealView:
     """Carry out what the card asked the person to type (None: no comment), and read the card
-    it leaves, in one transaction."""
+    it leaves, in one transaction (with where it will show, `card_in`, when known)."""
     current = await state.get_state()
     data = await state.get_data()
     deal_id: int = data["deal_id"]
@@ -346,7 +349,7 @@ async def _apply_input(
             )
         return reopen_deal(uow, clock, book, calendar, actor, deal_id, text)
 
-    return await card_after(uow, clock, book, calendar, actor, change)
+    return await card_after(uow, clock, book, calendar, actor, change, shown_in=card_in)
 
 
 async def _ask(

@@ -10,8 +10,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
-from bot.screens.deal_screens import card_screen, edit_screen, lost_screen, question_screen
+from bot.screens.deal_screens import edit_screen, lost_screen, question_screen
 from bot.telegram.callbacks import CardAction, DealCard
+from bot.telegram.card_messages import edit_card
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
@@ -61,7 +62,7 @@ async def qualify(
         text, markup = lost_screen(view.deal, book, suggested=step.lost_reason)
         await edit_screen(query, t("qualification.disqualified") + "\n\n" + text, markup)
     else:
-        await edit_screen(query, *card_screen(view, book, settings, actor.role))
+        await edit_card(query, uow, actor, view, book, settings)
     await query.answer(
         tp(
             "qualification.result",

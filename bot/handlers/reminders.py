@@ -18,8 +18,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.screens.deal_screens import card_screen
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
+from bot.telegram.card_messages import answer_card, edit_card
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
@@ -89,9 +89,7 @@ async def card_action(
     if callback_data.action is CardAction.WAKE:
         await wake_deal(uow, actor, deal_id)
         view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-        if isinstance(query.message, Message):
-            text, markup = card_screen(view, book, settings, actor.role)
-            await query.message.edit_text(text, reply_markup=markup)
+        await edit_card(query, uow, actor, view, book, settings)
         await query.answer(tp("snooze.woken"))
         return
     if not view.deal.is_open and callback_data.action is CardAction.SNOOZE:
@@ -150,8 +148,7 @@ async def snooze_typed(
         return
     await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    text, markup = card_screen(view, book, settings, actor.role)
-    await message.answer(text, reply_markup=markup)
+    await answer_card(message, uow, actor, view, book, settings)
 
 
 async def reminder_button(

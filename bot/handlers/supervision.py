@@ -9,8 +9,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
-from bot.screens.deal_screens import card_screen, edit_screen
+from bot.screens.deal_screens import edit_screen
 from bot.telegram.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
+from bot.telegram.card_messages import edit_card
 from bot.telegram.filters import HasRole
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
@@ -57,7 +58,7 @@ async def reassign_from_card(
         await query.answer(tp("handover.not_a_manager"), show_alert=True)
         return
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_card(query, uow, actor, view, book, settings)
     await query.answer(tp("handover.done_one", name=handover.to_manager.name))
 
 

@@ -5,8 +5,10 @@ Every call carries Telegram's signed initData (`Authorization: tma <initData>`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -14,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.telegram.card_messages import refresh_cards
 from bot.telegram.i18n import pick_locale, tp
 from bot.web_app.init_data import InitDataRefused, verified_user
-from bot.web_app.keys import ACTOR, APPLICATION
+from bot.web_app.keys import ACTOR, APPLICATION, CARD_REFRESHES
 from bot.web_app.views import board_json, deal_json, texts_json
 from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
 from domain.roles import Action, Role, can
@@ -29,6 +32,8 @@ from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.app import Application
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEAL_ACTIONS = frozenset(
@@ -149,6 +154,7 @@ async def post_next_stage(request: web.Request) -> web.Response:
     uow = UnitOfWork(application.session_factory)
     clock, book, calendar = application.clock, application.book, application.calendar
     await advance_deal(uow, clock, book, calendar, actor, deal_id, ticked)
+    _show_in_chat(request, deal_id)
     details = await deal_details(uow, clock, book, calendar, actor, deal_id)
     return web.json_response(deal_json(details, book, _zone(request)))
 
@@ -220,10 +226,46 @@ async def _change(request: web.Request, change: Change) -> web.Response:
         await change(application, uow, deal_id, body)
     except (json.JSONDecodeError, TypeError, KeyError, InvalidOperation):
         return refusal(400, "error.stale_button")
+    _show_in_chat(request, deal_id)
     details = await deal_details(
         uow, application.clock, application.book, application.calendar, request[ACTOR], deal_id
     )
     return web.json_response(deal_json(details, application.book, _zone(request)))
+
+
+def _show_in_chat(request: web.Request, deal_id: int) -> None:
+    """The deal's cards open in staff chats show the change. In the background: an edit waits
+    its turn at Telegram's pace (a second a chat), and the app's answer does not wait for it."""
+    application = request.app[APPLICATION]
+    refresh = refresh_cards(
+        UnitOfWork(application.session_factory),
+        application.clock,
+        application.book,
+        application.calendar,
+        application.settings,
+        application.i18n,
+        application.bot,
+        application.sender,
+        deal_id,
+    )
+    task = asyncio.create_task(_logged(refresh, deal_id))
+    running = request.app[CARD_REFRESHES]
+    running.add(task)
+    task.add_done_callback(running.discard)
+
+
+async def _logged(refresh: Awaitable[None], deal_id: int) -> None:
+    try:
+        await refresh
+    except Exception:
+        log.exception("the chat cards of deal %s were not updated", deal_id)
+
+
+async def _finish_refreshes(api: web.Application) -> None:
+    """At shutdown, before the sender closes: the edits under way go out."""
+    running = api[CARD_REFRESHES]
+    if running:
+        await asyncio.wait(running, timeout=api[APPLICATION].settings.shutdown_grace_seconds)
 
 
 def _amount(value: object) -> Decimal:
@@ -246,6 +288,8 @@ def _int(value: str | None) -> int | None:
 
 def create_api() -> web.Application:
     api = web.Application(middlewares=[signed_staff_only])
+    api[CARD_REFRESHES] = set()
+    api.on_shutdown.append(_finish_refreshes)
     api.router.add_get("/board", get_board)
     api.router.add_get("/deals/{deal_id}", get_deal)
     api.router.add_post("/deals/{deal_id}/next-stage", post_next_stage)

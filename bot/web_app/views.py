@@ -96,16 +96,17 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         "qualification": deal.qualification_level.value if deal.qualification_level else None,
         "history": [
             {
-                "kind": str(step.kind),
+                "kind": tp(f"app.step.{step.kind}"),
                 "from": names.get(step.from_stage or "", step.from_stage),
                 "to": names.get(step.to_stage, step.to_stage),
-                "at": step.at.isoformat(),
+                "at": _local(step.at, zone),
                 "comment": step.comment,
             }
             for step in details.history
         ],
         "activities": [
-            {"kind": a.kind, "at": a.at.isoformat(), "comment": a.comment} for a in view.activities
+            {"kind": tp(f"activity.{a.kind}"), "at": _local(a.at, zone), "comment": a.comment}
+            for a in view.activities
         ],
         "answers": [
             {"question": q.text, "answer": q.options[details.answers[q.id]].text}
@@ -113,11 +114,19 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
             if 0 <= details.answers.get(q.id, -1) < len(q.options)
         ],
         "next_reminder": (
-            {"at": reminder.due_at.isoformat(), "text": reminder.text or str(reminder.kind)}
+            {
+                "at": _local(reminder.due_at, zone),
+                "text": reminder.text or tp(f"reminder.kind.{reminder.kind}"),
+            }
             if reminder
             else None
         ),
     }
+
+
+def _local(at: dt.datetime, zone: ZoneInfo) -> str:
+    """A time as the chat's card writes it: the team's time zone, day.month hours:minutes."""
+    return at.astimezone(zone).strftime("%d.%m %H:%M")
 
 
 def _contact(contact: Contact | None) -> dict[str, Any]:

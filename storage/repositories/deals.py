@@ -11,10 +11,18 @@ from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.business import Change, ChatMessage, Direction
-from domain.deal import Deal, DealStatus, Reassignment, StageTransition, TransitionKind
+from domain.deal import (
+    Deal,
+    DealStatus,
+    Reassignment,
+    ShownCard,
+    StageTransition,
+    TransitionKind,
+)
 from domain.qualification import QualificationLevel
 from storage.models import (
     BusinessMessageRow,
+    CardMessageRow,
     DealMessageRow,
     DealRow,
     ProposalFigureRow,
@@ -22,8 +30,15 @@ from storage.models import (
     ReassignmentRow,
     StageTransitionRow,
 )
+from storage.upserts import upsert
 
 UNKNOWN_SOURCE = "unknown"
+_REMEMBER_CARD = upsert(
+    CardMessageRow,
+    columns=["deal_id", "staff_id", "chat_id", "message_id"],
+    conflict=["deal_id", "staff_id"],
+    update=["chat_id", "message_id"],
+)
 
 
 def _open_deal_and_requests(any_chat: bool) -> Select[tuple[int | None, int]]:
@@ -385,6 +400,34 @@ class DealRepository:
             .order_by(DealRow.stage_entered_at, DealRow.id)
         )
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
+    async def remember_card(self, card: ShownCard) -> None:
+        await self._session.execute(
+            _REMEMBER_CARD,
+            {
+                "deal_id": card.deal_id,
+                "staff_id": card.staff_id,
+                "chat_id": card.chat_id,
+                "message_id": card.message_id,
+            },
+        )
+
+    async def shown_cards(self, deal_id: int) -> list[ShownCard]:
+        query = select(CardMessageRow).where(CardMessageRow.deal_id == deal_id)
+        return [
+            ShownCard(row.deal_id, row.staff_id, row.chat_id, row.message_id)
+            for row in await self._session.scalars(query)
+        ]
+
+    async def forget_card(self, card: ShownCard) -> None:
+        """Only if it is still that message: a newer card opened meanwhile stays."""
+        await self._session.execute(
+            delete(CardMessageRow).where(
+                CardMessageRow.deal_id == card.deal_id,
+                CardMessageRow.staff_id == card.staff_id,
+                CardMessageRow.message_id == card.message_id,
+            )
+        )
 
 
 def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from bot.app import Application
+from bot.telegram.card_messages import refresh_cards
 from bot.web import build_web_app, serving
 from config.settings import Settings
 from domain.clock import FixedClock
@@ -272,3 +273,83 @@ async def test_back_won_lost_and_a_note_go_through_the_chats_use_cases(
     assert status == 200 and deal["status"] == "lost"
     stored = {d.id: (d.status, d.lost_reason_id) for d in await deals(app)}
     assert stored == {won_id: ("won", None), lost_id: ("lost", reason.id)}
+
+
+async def test_the_deal_speaks_the_persons_language_not_stored_codes(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    deal_id = await deal_for(app, clock, ivan, "Анна")
+    status, _ = await call(
+        board_url, f"/deals/{deal_id}/note", signed(ivan, clock), post={"comment": "звонил"}
+    )
+    assert status == 200
+
+    _, ru = await call(board_url, f"/deals/{deal_id}", signed(ivan, clock))
+    assert [(step["kind"], step["at"]) for step in ru["history"]] == [("Создана", "02.03 10:00")]
+    assert [(a["kind"], a["comment"]) for a in ru["activities"]] == [("Заметка", "звонил")]
+    assert ru["next_reminder"]["text"] == "скоро срок этапа"
+
+    english = signed_init_data(
+        TOKEN, ivan.id, clock.now(), first_name=ivan.first_name, language_code="en"
+    )
+    _, en = await call(board_url, f"/deals/{deal_id}", english)
+    assert [step["kind"] for step in en["history"]] == ["Created"]
+    assert [a["kind"] for a in en["activities"]] == ["Note"]
+    assert en["next_reminder"]["text"] == "stage due soon"
+
+
+async def test_a_change_in_the_app_shows_on_the_chat_cards_of_that_deal(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    boss = await join_team(tg, admin, "Руководитель", "Светлана")
+    deal_id = await deal_for(app, clock, ivan, "Анна")
+    other_id = await deal_for(app, clock, ivan, "Борис")
+    await ivan.send(f"/deal {other_id}")
+    other_card = await ivan.wait_message(contains=f"Сделка №{other_id}")
+    await ivan.send(f"/deal {deal_id}")
+    ivan_card = await ivan.wait_message(contains=f"Сделка №{deal_id}")
+    await boss.send(f"/deal {deal_id}")
+    boss_card = await boss.wait_message(contains=f"Сделка №{deal_id}")
+
+    status, _ = await call(
+        board_url, f"/deals/{deal_id}/note", signed(ivan, clock), post={"comment": "из приложения"}
+    )
+    assert status == 200
+    # Each card open in a chat shows the note, as its own reader sees the deal.
+    seen_by_ivan = await ivan.wait_message(
+        where=lambda m: m.message_id == ivan_card.message_id and "из приложения" in m.text
+    )
+    seen_by_boss = await boss.wait_message(
+        where=lambda m: m.message_id == boss_card.message_id and "из приложения" in m.text
+    )
+    assert seen_by_ivan.edited and seen_by_boss.edited
+    assert seen_by_boss.has_button("👤 Передать") and not seen_by_ivan.has_button("👤 Передать")
+    assert tg.calls_to("editMessageText", chat_id=ivan.id, message_id=ivan_card.message_id)
+    assert not tg.calls_to("editMessageText", chat_id=ivan.id, message_id=other_card.message_id)
+
+    async def refresh() -> list[int]:
+        await refresh_cards(
+            UnitOfWork(app.session_factory),
+            clock,
+            app.book,
+            app.calendar,
+            app.settings,
+            app.i18n,
+            app.bot,
+            app.sender,
+            deal_id,
+        )
+        async with UnitOfWork(app.session_factory) as uow:
+            return sorted(card.staff_id for card in await uow.deals.shown_cards(deal_id))
+
+    # Cards that already say it: Telegram's "not modified" is no harm, and they stay known.
+    assert await refresh() == sorted([ivan.id, boss.id])
+    assert [v for v in tg.take_violations() if "message is not modified" not in v] == []
+    # A card the person deleted from the chat: the edit finds nothing, and it is forgotten.
+    del tg.chat(ivan.id).messages[ivan_card.message_id]
+    assert await refresh() == [boss.id]
+    refused = tg.take_violations()
+    assert any("message to edit not found" in v for v in refused)
+    assert [v for v in refused if "not found" not in v and "not modified" not in v] == []

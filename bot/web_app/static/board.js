@@ -2,7 +2,7 @@
 // Every call carries Telegram's signed initData; the server decides what this person sees.
 "use strict";
 const tg = window.Telegram && window.Telegram.WebApp;
-const state = { pipeline: "", manager: "", q: "", overdue: false, texts: {} };
+const state = { pipeline: "", manager: "", q: "", overdue: false, texts: {}, rendered: false };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, className, text) {
@@ -25,7 +25,7 @@ async function api(path, body) {
 }
 
 function showError(error) {
-  if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
+  haptic("notificationOccurred", "error");
   $("error").textContent = error.message;
   $("error").hidden = false;
 }
@@ -44,9 +44,20 @@ async function loadBoard() {
                                       q: state.q, overdue: state.overdue ? "1" : "" });
   try {
     const board = await api("/board?" + query);
+    if (!state.rendered) performance.mark("board-data"); // the server's part ends here
     $("error").hidden = true;
     renderBoard(board);
   } catch (error) { showError(error); }
+}
+
+// Telegram's colours as --tg-theme-* variables, the names telegram-web-app.js gives them too:
+// set here as well so the page follows themeParams (and their changes) by itself.
+function applyTheme() {
+  const root = document.documentElement;
+  for (const [key, value] of Object.entries(tg.themeParams || {})) {
+    root.style.setProperty("--tg-theme-" + key.replace(/_/g, "-"), value);
+  }
+  root.dataset.scheme = tg.colorScheme === "dark" ? "dark" : "light";
 }
 
 function renderBoard(board) {
@@ -59,25 +70,34 @@ function renderBoard(board) {
     ...board.managers.map((m) => [m.id, m.name])], state.manager);
   $("search").placeholder = texts.search;
   $("overdue-label").textContent = texts.overdue_only;
-  $("board").replaceChildren(...board.stages.map((stage) => {
+  // Built off-document and put in at once: one style and layout pass for the whole board.
+  const columns = document.createDocumentFragment();
+  for (const stage of board.stages) {
     const column = el("section", "column");
+    column.dataset.stage = stage.id;
     column.append(el("h2", "", `${stage.name} · ${stage.cards.length}`));
     if (!stage.cards.length) column.append(el("div", "empty", texts.empty));
     for (const deal of stage.cards) column.append(renderCard(deal));
-    return column;
-  }));
+    columns.append(column);
+  }
+  $("board").replaceChildren(columns);
+  if (!state.rendered) {
+    state.rendered = true;
+    void $("board").offsetHeight; // the cards laid out, not only in the DOM
+    // From navigation start (performance's time origin) to the first board on screen.
+    performance.mark("board-rendered");
+  }
 }
 
 function renderCard(deal) {
   const card = el("article", "card" + (deal.overdue ? " overdue" : "") +
                   (deal.snoozed ? " snoozed" : ""));
-  card.dataset.dealId = deal.id;
+  card.dataset.deal = deal.id;
   if (deal.qualification) card.append(el("span", "level", deal.qualification.toUpperCase()));
   card.append(el("div", "client", deal.client));
   const meta = [deal.company, deal.amount].filter(Boolean).join(" · ");
   if (meta) card.append(el("div", "meta", meta));
   card.append(el("div", "due", deal.snoozed ? `💤 ${state.texts.snoozed}` : deal.due));
-  card.addEventListener("click", () => openDeal(deal.id));
   return card;
 }
 
@@ -98,9 +118,10 @@ async function openDeal(dealId) {
 function renderDeal(deal) {
   const texts = state.texts;
   const view = $("deal");
-  const when = (iso) => new Date(iso).toLocaleString();
+  const title = el("h1", "", `№${deal.id} · ${deal.client}`);
+  if (deal.qualification) title.append(el("span", "level", deal.qualification.toUpperCase()));
   view.replaceChildren(
-    el("h1", "", `№${deal.id} · ${deal.client}`),
+    title,
     el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
     el("div", deal.overdue ? "due overdue" : "due", `${deal.stage.name} · ${deal.due || ""}`),
   );
@@ -111,6 +132,7 @@ function renderDeal(deal) {
       const box = el("input");
       box.type = "checkbox";
       box.value = index;
+      box.addEventListener("change", () => haptic("selectionChanged"));
       label.append(box, " ", criterion);
       form.append(label);
     });
@@ -118,17 +140,18 @@ function renderDeal(deal) {
     go.type = "submit";
     form.append(go);
     form.addEventListener("submit", (event) => { event.preventDefault(); advance(deal.id, form); });
-    view.append(form, actions(deal));
+    view.append(form);
   }
   view.append(
     list(texts.qualification, deal.answers.map((a) => `${a.question} — ${a.answer}`)),
     list(texts.next_reminder, deal.next_reminder ?
-      [`${when(deal.next_reminder.at)} · ${deal.next_reminder.text}`] : []),
-    list(texts.history, deal.history.map((s) => `${when(s.at)} · ${s.to}` +
+      [`${deal.next_reminder.at} · ${deal.next_reminder.text}`] : []),
+    list(texts.history, deal.history.map((s) => `${s.at} · ${s.kind}: ${s.to}` +
       (s.comment ? ` — ${s.comment}` : ""))),
-    list(texts.activities, deal.activities.map((a) => `${when(a.at)} · ${a.kind}` +
+    list(texts.activities, deal.activities.map((a) => `${a.at} · ${a.kind}` +
       (a.comment ? ` — ${a.comment}` : ""))),
   );
+  if (deal.status === "open") view.append(actions(deal));
   show("deal");
 }
 
@@ -140,17 +163,21 @@ function advance(dealId, form) {
 async function change(dealId, action, body) {
   try {
     renderDeal(await api(`/deals/${dealId}/${action}`, body));
-    if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("success");
+    haptic("notificationOccurred", "success");
   } catch (error) {
     if (tg && tg.showAlert) tg.showAlert(error.message); else showError(error);
-    if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
+    haptic("notificationOccurred", "error");
   }
+}
+
+function haptic(kind, style) {
+  if (tg && tg.HapticFeedback) tg.HapticFeedback[kind](style);
 }
 
 // One small form per action: a field or two and its button, sent to the action's endpoint.
 function actionForm(label, fields, send) {
   const form = el("form", "action");
-  form.append(el("h3", "", label), ...fields, el("button", "", label));
+  form.append(...fields, el("button", "", label));
   form.addEventListener("submit", (event) => { event.preventDefault(); send(); });
   return form;
 }
@@ -196,6 +223,11 @@ function show(screen) {
 function back() { show("board"); loadBoard(); }
 
 let typing = 0;
+// One listener for every card, present and future.
+$("board").addEventListener("click", (event) => {
+  const card = event.target.closest(".card");
+  if (card) openDeal(card.dataset.deal);
+});
 $("pipeline").addEventListener("change", (e) => { state.pipeline = e.target.value; loadBoard(); });
 $("manager").addEventListener("change", (e) => { state.manager = e.target.value; loadBoard(); });
 $("overdue").addEventListener("change", (e) => { state.overdue = e.target.checked; loadBoard(); });
@@ -204,6 +236,8 @@ $("search").addEventListener("input", (e) => {
   typing = setTimeout(() => { state.q = e.target.value; loadBoard(); }, 250);
 });
 if (tg) {
+  applyTheme();
+  tg.onEvent("themeChanged", applyTheme);
   tg.ready();
   tg.expand();
   if (tg.BackButton) tg.BackButton.onClick(back);

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from domain.activity import Activity
 from domain.business import ChatMessage
-from domain.deal import Deal, Reassignment, StageTransition
+from domain.deal import Deal, Reassignment, ShownCard, StageTransition
 from domain.script_use import ScriptUse
 from domain.training import Training
 from tests.services.fakes.copies import copied, existing
@@ -44,6 +44,7 @@ class FakeDeals:
         self.messages: list[LoggedMessage] = []
         self.answers: dict[tuple[int, str, str], QualificationAnswer] = {}
         self.figures: dict[tuple[int, str], Decimal] = {}
+        self.cards: dict[tuple[int, int], ShownCard] = {}
 
     async def add(self, deal: Deal) -> Deal:
         deal.id = max(self.by_id, default=0) + 1
@@ -179,6 +180,16 @@ class FakeDeals:
     async def open_for_manager(self, manager_id: int) -> list[Deal]:
         found = await self.open_deals(manager_id=manager_id)
         return sorted(found, key=lambda d: (d.stage_entered_at, d.id or 0))
+
+    async def remember_card(self, card: ShownCard) -> None:
+        self.cards[card.deal_id, card.staff_id] = card
+
+    async def shown_cards(self, deal_id: int) -> list[ShownCard]:
+        return [card for (of_deal, _), card in self.cards.items() if of_deal == deal_id]
+
+    async def forget_card(self, card: ShownCard) -> None:
+        if self.cards.get((card.deal_id, card.staff_id)) == card:
+            del self.cards[card.deal_id, card.staff_id]
 
     def _where(self, condition: Callable[[Deal], bool]) -> list[Deal]:
         return [copied(self.by_id[key]) for key in sorted(self.by_id) if condition(self.by_id[key])]
