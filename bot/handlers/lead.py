@@ -229,8 +229,9 @@ async def consent_answered(
     )
     await record_consent(uow, clock, book, profile)
     if message:
-        await message.edit_reply_markup(reply_markup=None)
+        # The question first: it is what the lead waits for; the buttons go a moment later.
         await _question(message, book, 0)
+        await message.edit_reply_markup(reply_markup=None)
 
 
 async def form_answer(
