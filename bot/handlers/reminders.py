@@ -7,9 +7,6 @@ dialogue gets a reminder; `/reminders` lists them with buttons to move or cancel
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
@@ -18,15 +15,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.card_messages import answer_card, edit_card
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
-from bot.when_parser import When, parse_when
+from bot.when_parser import When
 from config.settings import Settings
 from domain.clock import Clock
-from domain.deal import MAX_COMMENT_LENGTH
 from domain.errors import CommentRequired, PermissionDenied, SnoozeNotInFuture
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
@@ -67,7 +64,7 @@ async def typed_reminder(
 ) -> None:
     """Free text from staff outside any dialogue: a reminder if it names a time, else the
     next router (the fallback) answers."""
-    when = _parse(message.text or "", clock, book, settings)
+    when = find_when(message.text or "", clock.now(), settings, book)
     if when is None:
         raise SkipHandler
     await _set(message, actor, uow, clock, settings, when, deal_id=None)
@@ -144,7 +141,7 @@ async def snooze_typed(
         await message.answer(t("snooze.reason_needed"))
         return
     except SnoozeNotInFuture:
-        await message.answer(t("snooze.past", when=_local(when.at, settings)))
+        await message.answer(t("snooze.past", when=local_time(when.at, settings)))
         return
     await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
@@ -193,11 +190,9 @@ async def move_typed(
     try:
         moved = await move_reminder(uow, clock, actor, reminder_id, when.at)
     except ReminderProblem as problem:
-        if problem.reason == "past":
-            await message.answer(t("reminder.past", when=_local(when.at, settings)))
-            return
-        await end_conversation(state)
-        await message.answer(t("reminder.gone"))
+        if problem.reason != "past":  # gone: nothing left to ask the time for
+            await end_conversation(state)
+        await _say(message, refusal_of(problem, when.at, settings))
         return
     except PermissionDenied:
         await end_conversation(state)
@@ -205,7 +200,7 @@ async def move_typed(
         return
     await end_conversation(state)
     await message.answer(
-        t("reminder.moved", when=_local(moved.at, settings), text=moved.text),
+        t("reminder.moved", when=local_time(moved.at, settings), text=moved.text),
         reply_markup=_reminder_buttons(moved, 1),
     )
 
@@ -221,17 +216,14 @@ async def _set(
     deal_id: int | None,
 ) -> bool:
     """Set the reminder and say so; False (after saying why) if it cannot be set."""
-    text = when.rest or t("reminder.default_text")
+    text = what_to_remind("", when)
     try:
         reminder = await set_reminder(uow, clock, actor, when.at, text, deal_id)
     except ReminderProblem as problem:
-        if problem.reason == "past":
-            await message.answer(t("reminder.past", when=_local(when.at, settings)))
-        else:
-            await message.answer(t("reminder.too_many"))
+        await _say(message, refusal_of(problem, when.at, settings))
         return False
     await message.answer(
-        t("reminder.set", when=_local(reminder.at, settings), text=reminder.text),
+        t("reminder.set", when=local_time(reminder.at, settings), text=reminder.text),
         reply_markup=_reminder_buttons(reminder, 1),
     )
     return True
@@ -243,17 +235,15 @@ async def _typed_when(
     if message.text is None:
         await message.answer(t("input.text_expected"))
         return None
-    if len(message.text) > MAX_COMMENT_LENGTH:
-        await message.answer(t("input.too_long", limit=MAX_COMMENT_LENGTH))
+    try:
+        return read_when(message.text, clock.now(), settings, book, not_understood=not_understood)
+    except Refused as refused:
+        await _say(message, refused)
         return None
-    when = _parse(message.text, clock, book, settings)
-    if when is None:
-        await message.answer(t(not_understood))
-    return when
 
 
-def _parse(text: str, clock: Clock, book: SalesBook, settings: Settings) -> When | None:
-    return parse_when(text, clock.now(), ZoneInfo(settings.timezone), book.working_hours.start)
+async def _say(message: Message, refused: Refused) -> None:
+    await message.answer(t(refused.key, **refused.values))
 
 
 def _list_screen(
@@ -269,7 +259,7 @@ def _list_screen(
             t(
                 "reminders.line",
                 number=number,
-                when=_local(reminder.at, settings),
+                when=local_time(reminder.at, settings),
                 text=reminder.text,
             )
             + on_deal
@@ -297,10 +287,6 @@ def _cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
     return keyboard.as_markup()
-
-
-def _local(instant: dt.datetime, settings: Settings) -> str:
-    return instant.astimezone(ZoneInfo(settings.timezone)).strftime("%d.%m.%Y %H:%M")
 
 
 def create_router() -> Router:

@@ -10,22 +10,33 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.reminder_input import Refused, local_time, read_when, refusal_of, what_to_remind
 from bot.telegram.card_messages import refresh_cards
 from bot.telegram.i18n import pick_locale, tp
 from bot.web_app.init_data import InitDataRefused, verified_user
 from bot.web_app.keys import ACTOR, APPLICATION, CARD_REFRESHES
 from bot.web_app.views import board_json, deal_json, texts_json
-from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
+from domain.deal import parse_amount
+from domain.errors import (
+    CommentRequired,
+    CommentTooLong,
+    DealClosed,
+    DomainError,
+    ExitCriteriaNotMet,
+    InvalidAmount,
+    PermissionDenied,
+)
 from domain.roles import Action, Role, can
 from services.access import DealNotFound
 from services.board import board, deal_details
 from services.deals import advance_deal, lose_deal, move_deal_back, win_deal
+from services.personal_reminders import ReminderProblem, set_reminder
 from services.staff import Actor, Profile, identify
 from services.workspace import ActivityKind, log_activity
 from storage.unit_of_work import UnitOfWork
@@ -90,6 +101,14 @@ async def _answered(request: web.Request, handler: Handler) -> web.StreamRespons
         return refusal(409, "card.criteria_missing", count=len(error.missing))
     except DealClosed:
         return refusal(409, "card.closed")
+    except CommentRequired:
+        return refusal(409, "card.comment_required")
+    except CommentTooLong as error:
+        return refusal(400, "input.too_long", limit=error.max_length)
+    except InvalidAmount:
+        return refusal(400, "card.bad_amount", currency=request.app[APPLICATION].book.currency)
+    except Refused as refused:
+        return refusal(400, refused.key, **refused.values)
     except DomainError:
         return refusal(409, "error.stale_button")
 
@@ -180,7 +199,7 @@ async def post_won(request: web.Request) -> web.Response:
     return await _change(
         request,
         lambda a, uow, deal_id, body: win_deal(
-            uow, a.clock, a.book, request[ACTOR], deal_id, _amount(body["amount"])
+            uow, a.clock, a.book, request[ACTOR], deal_id, parse_amount(str(body["amount"]))
         ),
     )
 
@@ -209,6 +228,31 @@ async def post_note(request: web.Request) -> web.Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a change says besides the deal it leaves: the chat's confirmation of it."""
+
+    text: str
+
+
+async def post_reminder(request: web.Request) -> web.Response:
+    """A personal reminder on the deal: the time typed (a preset is typed words too) read and
+    refused as the chat reads the answer to its "🔔 Напомнить", and confirmed in its words."""
+
+    async def remind(a: Application, uow: UnitOfWork, deal_id: int, body: dict[str, Any]) -> Notice:
+        when = read_when(_text(body, "when"), a.clock.now(), a.settings, a.book)
+        what = what_to_remind(_text(body, "text"), when)
+        try:
+            reminder = await set_reminder(uow, a.clock, request[ACTOR], when.at, what, deal_id)
+        except ReminderProblem as problem:
+            raise refusal_of(problem, when.at, a.settings) from None
+        return Notice(
+            tp("reminder.set", when=local_time(reminder.at, a.settings), text=reminder.text)
+        )
+
+    return await _change(request, remind)
+
+
 Change = Callable[["Application", UnitOfWork, int, dict[str, Any]], Awaitable[Any]]
 
 
@@ -223,14 +267,17 @@ async def _change(request: web.Request, change: Change) -> web.Response:
         body = await request.json()
         if not isinstance(body, dict):
             raise TypeError(body)
-        await change(application, uow, deal_id, body)
-    except (json.JSONDecodeError, TypeError, KeyError, InvalidOperation):
+        done = await change(application, uow, deal_id, body)
+    except (json.JSONDecodeError, TypeError, KeyError):
         return refusal(400, "error.stale_button")
     _show_in_chat(request, deal_id)
     details = await deal_details(
         uow, application.clock, application.book, application.calendar, request[ACTOR], deal_id
     )
-    return web.json_response(deal_json(details, application.book, _zone(request)))
+    answer = deal_json(details, application.book, _zone(request))
+    if isinstance(done, Notice):
+        answer["notice"] = done.text
+    return web.json_response(answer)
 
 
 def _show_in_chat(request: web.Request, deal_id: int) -> None:
@@ -268,11 +315,12 @@ async def _finish_refreshes(api: web.Application) -> None:
         await asyncio.wait(running, timeout=api[APPLICATION].settings.shutdown_grace_seconds)
 
 
-def _amount(value: object) -> Decimal:
-    amount = Decimal(str(value))
-    if not amount.is_finite():
-        raise InvalidOperation(value)
-    return amount
+def _text(body: dict[str, Any], key: str) -> str:
+    """A typed field; absent is empty, anything but text is a forged call."""
+    value = body.get(key) or ""
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
 
 
 def _zone(request: web.Request) -> ZoneInfo:
@@ -297,4 +345,5 @@ def create_api() -> web.Application:
     api.router.add_post("/deals/{deal_id}/won", post_won)
     api.router.add_post("/deals/{deal_id}/lost", post_lost)
     api.router.add_post("/deals/{deal_id}/note", post_note)
+    api.router.add_post("/deals/{deal_id}/reminder", post_reminder)
     return api

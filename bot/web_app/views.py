@@ -33,6 +33,12 @@ APP_TEXTS = (
     "app.back_to",
     "app.comment",
     "app.amount",
+    "app.remind",
+    "app.remind_when",
+    "app.remind_what",
+    "app.preset_soon",
+    "app.preset_tomorrow",
+    "app.preset_monday",
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.app import Application
 from bot.telegram.card_messages import refresh_cards
@@ -17,7 +18,9 @@ from bot.web import build_web_app, serving
 from config.settings import Settings
 from domain.clock import FixedClock
 from domain.contact import Contact
+from domain.deal import MAX_COMMENT_LENGTH
 from services.deals import create_deal
+from storage.models import ReminderRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.conftest import TOKEN, running_bot
 from tests.e2e.scenario import deals, join_team, leave_request
@@ -248,7 +251,10 @@ async def test_back_won_lost_and_a_note_go_through_the_chats_use_cases(
     ]
 
     status, body = await call(board_url, f"/deals/{won_id}/back", me, post={"stage": first.id})
-    assert status == 409  # the chat asks for a comment too
+    assert (status, body) == (  # the chat's words when it asks for the comment
+        409,
+        {"error": "Нужен комментарий: напишите причину — она останется в истории сделки."},
+    )
     status, deal = await call(
         board_url, f"/deals/{won_id}/back", me, post={"stage": first.id, "comment": "ждёт бюджет"}
     )
@@ -258,8 +264,15 @@ async def test_back_won_lost_and_a_note_go_through_the_chats_use_cases(
     status, deal = await call(board_url, f"/deals/{won_id}/note", me, post={"comment": "звонил"})
     assert status == 200 and deal["activities"][0]["comment"] == "звонил"
 
-    assert (await call(board_url, f"/deals/{won_id}/won", me, post={"amount": "abc"}))[0] == 400
-    status, deal = await call(board_url, f"/deals/{won_id}/won", me, post={"amount": 150000})
+    bad_amount = (
+        f"Не похоже на сумму. Напишите число в {app.book.currency}, например 150 000 или 150000,50."
+    )
+    for typed in ("abc", "1,500", "-5"):  # read by the chat's reader, refused in its words
+        assert await call(board_url, f"/deals/{won_id}/won", me, post={"amount": typed}) == (
+            400,
+            {"error": bad_amount},
+        )
+    status, deal = await call(board_url, f"/deals/{won_id}/won", me, post={"amount": "150 000"})
     assert status == 200 and deal["status"] == "won" and deal["amount"].startswith("150 000")
     status, body = await call(
         board_url, f"/deals/{won_id}/note", signed(petr, clock), post={"comment": "x"}
@@ -353,3 +366,124 @@ async def test_a_change_in_the_app_shows_on_the_chat_cards_of_that_deal(
     refused = tg.take_violations()
     assert any("message to edit not found" in v for v in refused)
     assert [v for v in refused if "not found" not in v and "not modified" not in v] == []
+
+
+async def test_a_reminder_set_in_the_app_is_the_chats_reminder_refused_in_its_words(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    deal_id = await deal_for(app, clock, ivan, "Анна")
+    me = signed(ivan, clock)
+    # What the chat says to the same words typed after its card's "🔔 Напомнить".
+    await ivan.send(f"/deal {deal_id}")
+    card = await ivan.wait_message(contains=f"Сделка №{deal_id}")
+    await ivan.press("🔔 Напомнить")
+    await ivan.wait_message(contains="Когда напомнить и о чём?")
+    await ivan.send("абракадабра")
+    not_understood = await ivan.wait_message(contains="Не понял, когда напомнить")
+    await ivan.send("вчера в 10")
+    past = await ivan.wait_message(contains="Это время уже прошло")
+    await ivan.send("/cancel")
+
+    path = f"/deals/{deal_id}/reminder"
+    assert await call(board_url, path, me, post={"when": "абракадабра"}) == (
+        400,
+        {"error": not_understood.text},
+    )
+    assert await call(board_url, path, me, post={"when": "вчера в 10"}) == (
+        400,
+        {"error": past.text},
+    )
+    too_long = {"when": "завтра в 11", "text": "х" * (MAX_COMMENT_LENGTH + 1)}
+    assert await call(board_url, path, me, post=too_long) == (
+        400,
+        {
+            "error": f"Слишком длинный текст: не больше {MAX_COMMENT_LENGTH} символов. "
+            "Сократите, пожалуйста."
+        },
+    )
+    status, body = await call(board_url, path, signed(petr, clock), post={"when": "завтра в 11"})
+    assert (status, body) == (403, {"error": "Эта заявка назначена другому менеджеру."})
+    forged = signed_init_data("42:another-bots-token", ivan.id, clock.now())
+    assert (await call(board_url, path, forged, post={"when": "завтра в 11"}))[0] == 401
+    assert await reminder_rows(app) == []
+
+    status, deal = await call(
+        board_url, path, me, post={"when": "через 2 часа", "text": "перезвонить"}
+    )
+    assert status == 200
+    assert deal["notice"] == "🔔 Напомню 02.03.2026 12:00: перезвонить"
+    assert deal["next_reminder"] == {"at": "02.03 12:00", "text": "перезвонить"}
+    noon = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    assert await reminder_rows(app) == [("personal", ivan.id, deal_id, noon, "перезвонить")]
+    # Shown again, the deal still says it; and the chat's card of the deal says it too.
+    _, shown = await call(board_url, f"/deals/{deal_id}", me)
+    assert shown["next_reminder"] == deal["next_reminder"] and "notice" not in shown
+    await ivan.wait_message(
+        where=lambda m: m.message_id == card.message_id and "12:00 — перезвонить" in m.text
+    )
+
+    # Without words of its own, those around the time; in English for an English speaker.
+    english = signed_init_data(
+        TOKEN, ivan.id, clock.now(), first_name=ivan.first_name, language_code="en"
+    )
+    status, deal = await call(board_url, path, english, post={"when": "call tomorrow at 11"})
+    assert status == 200 and deal["notice"] == "🔔 I will remind you 03.03.2026 11:00: call"
+    assert [row[-1] for row in await reminder_rows(app)] == ["перезвонить", "call"]
+
+
+async def test_the_app_offers_the_chats_reminder_presets_and_each_is_a_time(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    deal_id = await deal_for(app, clock, ivan, "Анна")
+    for language in ("ru", "en"):
+        init_data = signed_init_data(TOKEN, ivan.id, clock.now(), language_code=language)
+        _, board = await call(board_url, "/board", init_data)
+        presets = [board["texts"][f"preset_{name}"] for name in ("soon", "tomorrow", "monday")]
+        for preset in presets:
+            status, deal = await call(
+                board_url, f"/deals/{deal_id}/reminder", init_data, post={"when": preset}
+            )
+            assert status == 200, (preset, deal)
+    # Monday 10:00: in two hours, tomorrow at 11, next Monday at 10, in either language.
+    hours = sorted(row[3] for row in await reminder_rows(app))
+    expected = [
+        dt.datetime(2026, 3, day, hour, tzinfo=dt.UTC) for day, hour in ((2, 9), (3, 8), (9, 7))
+    ]
+    assert hours == sorted(expected * 2)
+
+
+async def test_qualification_answers_given_in_the_chat_show_in_the_app(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock, board_url: str
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    deal_id = await deal_for(app, clock, ivan, "Анна")
+    status, deal = await call(board_url, f"/deals/{deal_id}", signed(ivan, clock))
+    assert status == 200 and deal["answers"] == [] and deal["qualification"] is None
+
+    questions = app.book.framework_for(PIPELINE).questions
+    await ivan.send(f"/deal {deal_id}")
+    await ivan.wait_message(contains=f"Сделка №{deal_id}")
+    await ivan.press("🎯 Квалификация")
+    chosen = []
+    for question in questions:
+        await ivan.wait_message(contains=question.text)
+        best = max(question.options, key=lambda option: option.points)
+        chosen.append({"question": question.text, "answer": best.text})
+        await ivan.press(best.text)
+    await ivan.wait_message(contains="Квалификация: SQL")
+
+    _, deal = await call(board_url, f"/deals/{deal_id}", signed(ivan, clock))
+    assert deal["answers"] == chosen and deal["qualification"] == "sql"
+
+
+async def reminder_rows(
+    app: Application,
+) -> list[tuple[str, int | None, int | None, dt.datetime, str | None]]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(
+            select(ReminderRow).where(ReminderRow.kind == "personal").order_by(ReminderRow.id)
+        )
+        return [(row.kind, row.staff_id, row.deal_id, row.due_at, row.text) for row in rows]

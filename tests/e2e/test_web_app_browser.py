@@ -25,6 +25,7 @@ from typing import Any, Literal
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright, expect
+from sqlalchemy import select
 
 from bot.app import Application
 from bot.web import build_web_app, serving
@@ -35,8 +36,10 @@ from domain.qualification import QualificationLevel
 from domain.roles import Role
 from domain.staff import StaffMember
 from services.deals import advance_deal, create_deal, expect_amount, snooze_deal
+from services.qualification import answer
 from services.staff import Actor
 from services.workspace import ActivityKind, log_activity
+from storage.models import ReminderRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.conftest import ADMIN_ID, MONDAY_10_MSK, TOKEN, running_bot
 from tests.e2e.scenario import deals, join_team
@@ -220,13 +223,14 @@ async def telegram_calls(page: Page) -> list[list[Any]]:
     return calls
 
 
-async def shot(world: World, page: Page, name: str) -> None:
-    """A screenshot for the README, when asked for; either way the page is phone-wide and only
-    the board scrolls sideways (the page itself never does)."""
+async def shot(world: World, page: Page, name: str, *, full_page: bool = False) -> None:
+    """A screenshot for the README, when asked for (`full_page`: all of it, scrolled down too);
+    either way the page is phone-wide and only the board scrolls sideways (the page itself never
+    does)."""
     assert await page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
     if world.shots is not None:
         world.shots.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(world.shots / f"mini-app-{name}.png"))
+        await page.screenshot(path=str(world.shots / f"mini-app-{name}.png"), full_page=full_page)
 
 
 async def open_deal(
@@ -364,6 +368,80 @@ async def test_a_move_is_refused_as_in_the_chat_then_made_and_the_chat_card_agre
         assert (await telegram_calls(page))[-1] == ["BackButton.hide"]
 
 
+async def test_a_reminder_is_set_from_the_deal_and_a_later_stage_goes_back_with_a_comment(
+    world: World,
+) -> None:
+    manager = await join_team(world.tg, world.admin, "Менеджер", "Вика")
+    deal_id = await open_deal(world, manager.id, "Семён", company="ООО Орбита")
+    first, second = world.app.book.pipeline(PIPELINE).stages[:2]
+
+    async with board_of(world, manager.id, "Вика") as page:
+        await page.locator(f'.card[data-deal="{deal_id}"]').click()
+        deal = page.locator("#deal")
+        await expect(deal.locator("h1")).to_have_text(f"№{deal_id} · Семён")
+        # On the first stage there is nothing to go back to.
+        await expect(deal.get_by_role("button", name="⬅️ Вернуть на этап")).to_have_count(0)
+
+        # A preset fills the time as the chat's words would say it; the server reads it.
+        await deal.get_by_role("button", name="через 2 часа").click()
+        await expect(deal.get_by_placeholder("Когда: завтра в 11")).to_have_value("через 2 часа")
+        await deal.get_by_placeholder("О чём напомнить").fill("перезвонить")
+        await deal.get_by_role("button", name="🔔 Напомнить").click()
+        await expect(deal.locator(".notice")).to_have_text(
+            "🔔 Напомню 02.03.2026 12:00: перезвонить"
+        )
+        reminder = deal.locator("h3", has_text="Следующее напоминание").locator("xpath=..")
+        await expect(reminder.locator("li")).to_have_text(["02.03 12:00 · перезвонить"])
+        assert ["HapticFeedback.notificationOccurred", "success"] in await telegram_calls(page)
+        noon = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+        assert await personal_reminders(world.app, deal_id) == [
+            (manager.id, noon, "перезвонить", "pending")
+        ]
+
+        # A time already past is refused with the chat's words, and nothing is stored.
+        await deal.get_by_placeholder("Когда: завтра в 11").fill("вчера в 10")
+        await deal.get_by_role("button", name="🔔 Напомнить").click()
+        await page.wait_for_function(
+            "window.__telegram.calls.some((call) => call[0] === 'showAlert')"
+        )
+        alerts = [c[1] for c in await telegram_calls(page) if c[0] == "showAlert"]
+        assert alerts == ["Это время уже прошло (01.03.2026 10:00). Напишите время в будущем."]
+        assert len(await personal_reminders(world.app, deal_id)) == 1
+
+        # Past the first stage, "back" is offered, and asks for a comment as the chat does.
+        boxes = deal.locator("input[type=checkbox]")
+        for index in range(len(first.exit_criteria)):
+            await boxes.nth(index).check()
+        await deal.get_by_role("button", name="➡️ Следующий этап").click()
+        await expect(deal.locator(".due")).to_contain_text(second.name)
+        back = deal.locator("form.action", has=page.get_by_role("button", name="⬅️ Вернуть на этап"))
+        await expect(back.locator("select option")).to_have_text([first.name])
+        await back.get_by_role("button").click()
+        await page.wait_for_function(
+            "window.__telegram.calls.filter((call) => call[0] === 'showAlert').length === 2"
+        )
+        alerts = [c[1] for c in await telegram_calls(page) if c[0] == "showAlert"]
+        assert alerts[-1] == "Нужен комментарий: напишите причину — она останется в истории сделки."
+        await back.get_by_placeholder("Комментарий").fill("ждёт бюджет")
+        await back.get_by_role("button").click()
+        await expect(deal.locator(".due")).to_contain_text(first.name)
+        await expect(deal).to_contain_text(f"Возврат: {first.name} — ждёт бюджет")
+        stored = [d.stage_id for d in await deals(world.app) if d.id == deal_id]
+        assert stored == [first.id]
+
+
+async def personal_reminders(
+    app: Application, deal_id: int
+) -> list[tuple[int | None, dt.datetime, str | None, str]]:
+    async with app.session_factory() as session:
+        rows = await session.scalars(
+            select(ReminderRow)
+            .where(ReminderRow.kind == "personal", ReminderRow.deal_id == deal_id)
+            .order_by(ReminderRow.id)
+        )
+        return [(row.staff_id, row.due_at, row.text, row.status) for row in rows]
+
+
 async def test_a_supervisor_filters_by_manager(world: World) -> None:
     lena = await join_team(world.tg, world.admin, "Менеджер", "Лена")
     oleg = await join_team(world.tg, world.admin, "Менеджер", "Олег")
@@ -446,11 +524,14 @@ async def test_screenshots_of_the_board_and_a_deal_light_and_dark(world: World) 
             await page.locator(f'.card[data-deal="{deal_id}"]').click()
             await expect(page.locator("#deal h1")).to_contain_text(f"№{deal_id}")
             await expect(page.locator("#deal")).to_contain_text("Звонок — ждёт КП до пятницы")
+            first_question = world.app.book.framework_for(PIPELINE).questions[0].text
+            await expect(page.locator("#deal")).to_contain_text(f"{first_question} — ")
             button = page.locator("#deal button").first
             assert await button.evaluate("(b) => getComputedStyle(b).backgroundColor") == rgb(
                 theme["button_color"]
             )
-            await shot(world, page, f"deal-{scheme}")
+            # All of the deal: what it says, then every action it offers.
+            await shot(world, page, f"deal-{scheme}", full_page=True)
 
 
 async def test_the_board_of_200_deals_renders_and_its_time_is_reported(world: World) -> None:
@@ -530,13 +611,19 @@ async def showcase(world: World, manager_id: int) -> int:
         await expect_amount(
             UnitOfWork(app.session_factory), app.book, actor, deal_id, Decimal(amount)
         )
+    # The deal shown qualified as the chat qualifies one, answer by answer (its answers on the
+    # deal's screen); the other one only carries a level on its card.
+    for question in app.book.framework_for(PIPELINE).questions:
+        best = max(range(len(question.options)), key=lambda i: question.options[i].points)
+        await answer(
+            UnitOfWork(app.session_factory), world.clock, app.book, actor, shown, question.id, best
+        )
     async with UnitOfWork(app.session_factory) as uow:
-        for deal_id, level in ((shown, QualificationLevel.SQL), (late, QualificationLevel.MQL)):
-            deal = await uow.deals.get(deal_id)
-            assert deal is not None
-            deal.qualification_level = level
-            deal.qualification_points = 7
-            await uow.deals.save(deal)
+        deal = await uow.deals.get(late)
+        assert deal is not None
+        deal.qualification_level = QualificationLevel.MQL
+        deal.qualification_points = 7
+        await uow.deals.save(deal)
         await uow.commit()
     # Moved on as a manager moves a deal, every exit criterion ticked: one stage, then two.
     for steps, deal_id in enumerate(moved, start=1):

@@ -125,6 +125,7 @@ function renderDeal(deal) {
     el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
     el("div", deal.overdue ? "due overdue" : "due", `${deal.stage.name} · ${deal.due || ""}`),
   );
+  if (deal.notice) view.append(el("p", "notice", deal.notice));
   if (deal.status === "open") {
     const form = el("form");
     deal.stage.exit_criteria.forEach((criterion, index) => {
@@ -195,6 +196,7 @@ function actions(deal) {
   const note = field("textarea", texts.comment);
   block.append(actionForm(texts.note, [note],
     () => change(deal.id, "note", { comment: note.value })));
+  block.append(reminderForm(deal));
   if (deal.back_to.length) {
     const stage = field("select", "", deal.back_to.map((s) => [s.id, s.name]));
     const why = field("input", texts.comment);
@@ -204,11 +206,28 @@ function actions(deal) {
   const amount = field("input", texts.amount);
   amount.inputMode = "decimal";
   block.append(actionForm(texts.won, [amount],
-    () => change(deal.id, "won", { amount: amount.value.replace(/\s/g, "") })));
+    () => change(deal.id, "won", { amount: amount.value })));
   const reason = field("select", "", deal.lost_reasons.map((r) => [r.id, r.name]));
   block.append(actionForm(texts.lost, [reason],
     () => change(deal.id, "lost", { reason: reason.value })));
   return block;
+}
+
+// The time typed as in the chat ("завтра в 11"), or one of a few such words at a tap: the server
+// reads them all with the chat's own reader, in the team's time zone.
+function reminderForm(deal) {
+  const texts = state.texts;
+  const when = field("input", texts.remind_when);
+  const what = field("input", texts.remind_what);
+  const presets = el("div", "presets");
+  for (const words of [texts.preset_soon, texts.preset_tomorrow, texts.preset_monday]) {
+    const preset = el("button", "", words);
+    preset.type = "button";
+    preset.addEventListener("click", () => { when.value = words; haptic("selectionChanged"); });
+    presets.append(preset);
+  }
+  return actionForm(texts.remind, [presets, when, what],
+    () => change(deal.id, "reminder", { when: when.value, text: what.value }));
 }
 
 function show(screen) {
