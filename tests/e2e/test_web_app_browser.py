@@ -430,6 +430,30 @@ async def test_a_reminder_is_set_from_the_deal_and_a_later_stage_goes_back_with_
         assert stored == [first.id]
 
 
+async def test_a_deal_is_lost_from_the_app_with_its_reason_and_a_comment(world: World) -> None:
+    manager = await join_team(world.tg, world.admin, "Менеджер", "Лев")
+    deal_id = await open_deal(world, manager.id, "Нина", company="ООО Сигма")
+    reason = world.app.book.lost_reasons[1]
+
+    async with board_of(world, manager.id, "Лев") as page:
+        await page.locator(f'.card[data-deal="{deal_id}"]').click()
+        deal = page.locator("#deal")
+        lost = deal.locator("form.action", has=page.get_by_role("button", name="❌ Проиграна"))
+        await lost.locator("select").select_option(reason.id)
+        await lost.get_by_placeholder("Комментарий").fill("выбрали другого подрядчика")
+        await lost.get_by_role("button").click()
+        await page.wait_for_function(
+            "window.__telegram.calls.some((c) => c[0] === 'HapticFeedback.notificationOccurred')"
+        )
+        assert ["HapticFeedback.notificationOccurred", "success"] in await telegram_calls(page)
+    [stored] = [d for d in await deals(world.app) if d.id == deal_id]
+    assert (stored.status, stored.lost_reason_id, stored.close_comment) == (
+        "lost",
+        reason.id,
+        "выбрали другого подрядчика",
+    )
+
+
 async def personal_reminders(
     app: Application, deal_id: int
 ) -> list[tuple[int | None, dt.datetime, str | None, str]]:

@@ -208,8 +208,9 @@ function actions(deal) {
   block.append(actionForm(texts.won, [amount],
     () => change(deal.id, "won", { amount: amount.value })));
   const reason = field("select", "", deal.lost_reasons.map((r) => [r.id, r.name]));
-  block.append(actionForm(texts.lost, [reason],
-    () => change(deal.id, "lost", { reason: reason.value })));
+  const whyLost = field("input", texts.comment);  // optional, as in the chat
+  block.append(actionForm(texts.lost, [reason, whyLost],
+    () => change(deal.id, "lost", { reason: reason.value, comment: whyLost.value || null })));
   return block;
 }
 
