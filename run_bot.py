@@ -16,7 +16,6 @@ from bot.app import create_application, load_sales_book
 from bot.telegram.i18n import create_i18n, tp
 from bot.telegram.logging_setup import configure_logging
 from bot.telegram.telegram_probe import TokenRejected, wait_for_telegram
-from bot.web import run_polling_with_web, serve_webhook
 from config.settings import Settings
 from domain.book_loading import SalesBookError
 from domain.sales_book import SalesBook
@@ -61,10 +60,16 @@ async def _serve(settings: Settings, book: SalesBook) -> None:
     try:
         if not await _reach_telegram(application.bot, settings.telegram_api_url):
             log.info("stopped")
-        elif settings.webhook_url:
-            await serve_webhook(application)
+        elif settings.webhook_url or settings.web_port is not None:
+            # Imported only when served: polling without WEB_PORT never loads aiohttp's server.
+            from bot.web import run_polling_with_web, serve_webhook
+
+            if settings.webhook_url:
+                await serve_webhook(application)
+            else:
+                await run_polling_with_web(application)
         else:
-            await run_polling_with_web(application)
+            await application.run_polling(handle_signals=True)
     finally:
         await application.close()
 

@@ -43,7 +43,6 @@ from bot.telegram.sender import CountInteractiveSends, PacedSender
 from bot.telegram.shared_state import RedisTokenBucket, SharedSendBudget, TeamVersion
 from bot.telegram.staff_directory import StaffDirectory
 from bot.telegram.throttling import Limiter, ThrottlingMiddleware, TokenBucketLimiter
-from bot.web import webhook_endpoint
 from config.settings import Settings
 from domain.book_loading import parse_sales_book
 from domain.clock import Clock, SystemClock
@@ -343,6 +342,9 @@ async def _on_startup(
     i18n: I18n,
 ) -> None:
     if settings.webhook_url and settings.webhook_secret:
+        # The web server (aiohttp's, the Mini App's API) is imported only where one is served.
+        from bot.web import webhook_endpoint
+
         # Every instance sets the same webhook; the pending updates are never dropped.
         await bot.set_webhook(
             url=webhook_endpoint(settings.webhook_url),

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import snowballstemmer  # type: ignore[import-untyped]
-
 _WORD = re.compile(r"[0-9a-zа-я]+")
 
 _STOP_WORDS_TEXT = """
@@ -35,7 +33,14 @@ _MIN_SHARED_PREFIX = 4
 many first letters: "дороговато" (stem "дороговат") matches "дорого" (stem "дор", shared
 "дорог"), while "потом" (stem "пот") does not match "потребность" (shared "пот")."""
 
-_STEMMER: Any = snowballstemmer.stemmer("russian")
+
+@functools.cache
+def _stemmer() -> Any:
+    # snowballstemmer's package imports all of its ~36 languages (~11,000 objects): left for the
+    # first search rather than every start.
+    import snowballstemmer  # type: ignore[import-untyped]
+
+    return snowballstemmer.stemmer("russian")
 
 
 def _normalise(text: str) -> str:
@@ -50,7 +55,7 @@ def search_words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     # The snowball stemmer object keeps state between calls: fine for the bot's one thread.
-    return str(_STEMMER.stemWord(word))
+    return str(_stemmer().stemWord(word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +106,23 @@ def _unique_terms(terms: Iterable[_Term]) -> list[_Term]:
 
 
 class PhraseIndex:
-    """Documents, each a list of phrases, searchable by the words of a query. Immutable."""
+    """Documents, each a list of phrases, searchable by the words of a query. Immutable.
+
+    The phrases are stemmed at the first search, not when the index is made: the script library
+    builds its index at every start, and most starts never search."""
 
     def __init__(self, documents: Iterable[Sequence[str]]) -> None:
-        self._documents = [_Document.of(phrases) for phrases in documents]
+        self._phrases = [tuple(phrases) for phrases in documents]
+
+    @functools.cached_property
+    def _stemmed(self) -> tuple[list[_Document], dict[str, float]]:
+        """The documents as terms, and each stem's weight (1 / the documents it is in)."""
+        documents = [_Document.of(phrases) for phrases in self._phrases]
         frequency: dict[str, int] = {}
-        for document in self._documents:
+        for document in documents:
             for stem in {term.stem for term in document.terms}:
                 frequency[stem] = frequency.get(stem, 0) + 1
-        self._weight = {stem: 1 / count for stem, count in frequency.items()}
+        return documents, {stem: 1 / count for stem, count in frequency.items()}
 
     def search(self, query: str, limit: int) -> list[int]:
         """The positions of the documents that share words with `query`, best first.
@@ -124,8 +137,9 @@ class PhraseIndex:
         query_terms = _unique_terms(_terms(query))
         if not query_terms or limit <= 0:
             return []
+        documents, weight = self._stemmed
         scored: list[tuple[float, bool, int]] = []
-        for position, document in enumerate(self._documents):
+        for position, document in enumerate(documents):
             score = 0.0
             matched: set[_Term] = set()
             for query_term in query_terms:
@@ -134,7 +148,7 @@ class PhraseIndex:
                     closeness = _match(query_term, term)
                     if closeness > 0:
                         matched.add(term)
-                        best = max(best, closeness * self._weight[term.stem])
+                        best = max(best, closeness * weight[term.stem])
                 score += best
             if score > 0:
                 whole = any(set(phrase) <= matched for phrase in document.phrases)

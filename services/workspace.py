@@ -106,7 +106,7 @@ async def view_deal(
     """The deal's card, if this person may see it."""
     async with uow:
         deal = await load_deal(uow, actor, deal_id, write=False)
-        return await _card_view(uow, clock, book, calendar, actor, deal)
+        return await card_view(uow, clock, book, calendar, actor, deal)
 
 
 async def card_after(
@@ -124,7 +124,7 @@ async def card_after(
     message (`shown_in`: chat id, message id) that is about to show the card, when known."""
     async with uow:
         deal = await change()
-        view = await _card_view(uow, clock, book, calendar, actor, deal)
+        view = await card_view(uow, clock, book, calendar, actor, deal)
         if shown_in is not None and deal.id is not None:
             await uow.deals.remember_card(ShownCard(deal.id, actor.user_id, *shown_in))
         await uow.commit()
@@ -156,7 +156,7 @@ async def checklist(
     return deal, mask
 
 
-async def _card_view(
+async def card_view(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
@@ -164,7 +164,8 @@ async def _card_view(
     actor: Actor,
     deal: Deal,
 ) -> DealView:
-    """What the card shows besides the deal, read in the caller's transaction."""
+    """What the card shows besides the deal (already read, by the caller's transaction), read in
+    that same transaction."""
     assert deal.id is not None
     contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
     activities = await uow.activities.latest(deal.id, limit=CARD_ACTIVITIES)

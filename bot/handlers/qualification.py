@@ -12,18 +12,16 @@ from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import edit_screen, lost_screen, question_screen
 from bot.telegram.callbacks import CardAction, DealCard
-from bot.telegram.card_messages import edit_card
+from bot.telegram.card_messages import edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
-from domain.qualification import QualificationLevel
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.qualification import answer, current_step
+from services.qualification import Answer, current_step, qualification_screen
 from services.staff import Actor
-from services.workspace import view_deal
 from storage.unit_of_work import UnitOfWork
 
 
@@ -39,30 +37,35 @@ async def qualify(
     settings: Settings,
 ) -> None:
     deal_id = callback_data.deal_id
+    given = None
     if callback_data.arg:
         question_id, _, option = callback_data.arg.rpartition(".")
         if not option.isdigit():
             raise StaleButton(callback_data.arg)
         comment = await _typed_comment(state, deal_id, question_id)
-        try:
-            step = await answer(uow, clock, book, actor, deal_id, question_id, int(option), comment)
-        except (KeyError, ValueError):  # a question or option the framework does not have
-            raise StaleButton(callback_data.arg) from None
-    else:
-        step = await current_step(uow, book, actor, deal_id)
-    if step.question is not None:
+        given = Answer(question_id, int(option), comment)
+    try:
+        screen = await qualification_screen(
+            uow, clock, book, calendar, actor, deal_id, given, shown_in=shown_in(query)
+        )
+    except (KeyError, ValueError):  # a question or option the framework does not have
+        if given is None:
+            raise
+        raise StaleButton(callback_data.arg) from None
+    step, view = screen.step, screen.card
+    if view is None:
+        assert step.question is not None
         await _await_comment(state, deal_id, step.question.id)
         await edit_screen(query, *question_screen(deal_id, step))
         await query.answer()
         return
     await end_conversation(state)
-    view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     level = step.result.level
-    if level is QualificationLevel.DISQUALIFIED and view.deal.is_open:
+    if screen.offers_closing:
         text, markup = lost_screen(view.deal, book, suggested=step.lost_reason)
         await edit_screen(query, t("qualification.disqualified") + "\n\n" + text, markup)
     else:
-        await edit_card(query, uow, actor, view, book, settings)
+        await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(
         tp(
             "qualification.result",

@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
-from bot.telegram.card_messages import answer_card, edit_card
+from bot.telegram.card_messages import answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
@@ -37,7 +37,7 @@ from services.personal_reminders import (
     set_reminder,
 )
 from services.staff import Actor
-from services.workspace import view_deal
+from services.workspace import card_after, view_deal
 from storage.unit_of_work import UnitOfWork
 
 
@@ -79,16 +79,9 @@ async def card_action(
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
-    settings: Settings,
 ) -> None:
     deal_id = callback_data.deal_id
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-    if callback_data.action is CardAction.WAKE:
-        await wake_deal(uow, actor, deal_id)
-        view = await view_deal(uow, clock, book, calendar, actor, deal_id)
-        await edit_card(query, uow, actor, view, book, settings)
-        await query.answer(tp("snooze.woken"))
-        return
     if not view.deal.is_open and callback_data.action is CardAction.SNOOZE:
         await query.answer(tp("card.closed"), show_alert=True)
         return
@@ -102,6 +95,31 @@ async def card_action(
             t("snooze.ask" if snoozing else "reminder.ask_when"),
             reply_markup=_cancel_to_card(deal_id),
         )
+
+
+async def wake(
+    query: CallbackQuery,
+    callback_data: DealCard,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    settings: Settings,
+) -> None:
+    """The snoozed deal's "back to work": the wake and the card it leaves in one transaction that
+    reads the deal once."""
+    view = await card_after(
+        uow,
+        clock,
+        book,
+        calendar,
+        actor,
+        lambda: wake_deal(uow, actor, callback_data.deal_id),
+        shown_in=shown_in(query),
+    )
+    await edit_card(query, uow, actor, view, book, settings, remembered=True)
+    await query.answer(tp("snooze.woken"))
 
 
 async def reminder_for_deal(
@@ -296,8 +314,9 @@ def create_router() -> Router:
     router.message.register(list_reminders, Command("reminders"), StateFilter("*"))
     router.callback_query.register(
         card_action,
-        DealCard.filter(F.action.in_({CardAction.REMIND, CardAction.SNOOZE, CardAction.WAKE})),
+        DealCard.filter(F.action.in_({CardAction.REMIND, CardAction.SNOOZE})),
     )
+    router.callback_query.register(wake, DealCard.filter(F.action == CardAction.WAKE))
     router.callback_query.register(reminder_button, ReminderAction.filter())
     router.message.register(reminder_for_deal, ReminderInput.for_deal)
     router.message.register(snooze_typed, ReminderInput.snooze)

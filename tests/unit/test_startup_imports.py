@@ -23,6 +23,9 @@ IMPORTED_WHEN_FIRST_USED = {
     "sqlalchemy.dialects.postgresql": "an upsert on PostgreSQL",
     "holidays": "the first sales book read and working calendar",
     "phonenumbers": "the first phone number read",
+    "snowballstemmer": "the first objection search (domain/script_search.py)",
+    "aiohttp.web": "the web server, with WEBHOOK_URL or WEB_PORT (bot/web.py)",
+    "bot.web_app": "the Mini App's API, served by the web server",
 }
 
 
