@@ -83,7 +83,13 @@ def nginx_config(folder: Path, ports: list[int], https_port: int, http_port: int
 
 
 async def start_bot(
-    tmp_path: Path, tg: FakeTelegram, port: int, database_url: str, redis_url: str, prefix: str
+    tmp_path: Path,
+    tg: FakeTelegram,
+    port: int,
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    **settings: str,
 ) -> BotProcess:
     environment = bot_environment(
         tmp_path,
@@ -98,6 +104,7 @@ async def start_bot(
         WEB_PORT=str(port),
         THROTTLE_BURST="1000",
         LOG_LEVEL="WARNING",
+        **settings,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -130,7 +137,9 @@ async def nginx_cluster(
     redis_url: str,
     prefix: str,
     instances: int = 3,
+    **settings: str,
 ) -> AsyncIterator[Cluster]:
+    """`settings`: more of the bots' environment (REMINDER_TICK_SECONDS=...)."""
     ports = [closed_port() for _ in range(instances)]
     https_port, http_port = closed_port(), closed_port()
     config = nginx_config(tmp_path, ports, https_port, http_port)
@@ -144,7 +153,7 @@ async def nginx_cluster(
         for n, port in enumerate(ports):
             folder = tmp_path / f"instance{n}"
             folder.mkdir()
-            bot = await start_bot(folder, tg, port, database_url, redis_url, prefix)
+            bot = await start_bot(folder, tg, port, database_url, redis_url, prefix, **settings)
             stack.push_async_callback(_finish, bot, cluster.logs)
             cluster.instances.append(bot)
             if n == 0:  # the first migrates; the others find the schema done
