@@ -23,7 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Interval, literal, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from config.settings import Settings
@@ -33,7 +33,7 @@ from storage.models import ContactRow, DealRow, ReminderRow
 from storage.unit_of_work import UnitOfWork
 from tests.db import POSTGRES_URL, fresh_database
 from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.e2e.nginx_cluster import nginx_cluster
+from tests.e2e.nginx_cluster import busiest_second, nginx_cluster
 from tests.e2e.scenario import join_team
 from tests.fake_telegram import FakeTelegram, FakeUser, ScenarioError, running_fake_telegram
 
@@ -97,16 +97,6 @@ def _answered(lead: FakeUser, seen: int, expect: str) -> Callable[[], bool | Non
     return probe
 
 
-def busiest_second(times: list[float]) -> int:
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 async def make_due(database_url: str) -> int:
     """What the clock reaching the deadlines would do, without a test clock in the product:
     the rows in `reminders` are the source of truth, so the manager's overdue reminder of every
@@ -168,7 +158,7 @@ async def leases_run_out(database_url: str, killed_at: dt.datetime, aged: list[i
                             ReminderRow.claimed_by.not_in(alive),
                             ReminderRow.claimed_at <= killed_at,
                         )
-                        .values(claimed_at=ReminderRow.claimed_at - LEASE)
+                        .values(claimed_at=ReminderRow.claimed_at - literal(LEASE, Interval()))
                     )
                     aged.append(moved.rowcount)
             await asyncio.sleep(1.0)
