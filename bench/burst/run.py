@@ -99,6 +99,7 @@ class RunResult:
     console: ConsoleVerdict | None = None
     busiest_second: int = 0
     """Most messages Telegram accepted within one second (its limit is about 30)."""
+    deployment: Deployment = field(default_factory=Deployment)
 
 
 async def run_once(settings: RunSettings) -> RunResult:
@@ -239,6 +240,7 @@ async def _burst(
         judge_cpu=meter.judge_share,
         completed=sum(outcome is None for outcome in outcomes),
         errors=errors,
+        deployment=settings.deployment,
     )
 
 
