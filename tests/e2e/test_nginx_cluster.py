@@ -157,6 +157,7 @@ async def leases_run_out(database_url: str, killed_at: dt.datetime, aged: list[i
                             ReminderRow.status == ReminderStatus.CLAIMED.value,
                             ReminderRow.claimed_by.not_in(alive),
                             ReminderRow.claimed_at <= killed_at,
+                            ReminderRow.claimed_at > killed_at - LEASE,  # not moved yet
                         )
                         .values(claimed_at=ReminderRow.claimed_at - literal(LEASE, Interval()))
                     )
