@@ -3,8 +3,9 @@ leads file requests at once, one instance is killed with `kill -9` in the middle
 Telegram's retries (nginx's, first) reach the others. Then reminders and the morning digest
 fall due, and the surviving instances' sweepers race for them.
 
-`SALESBOT_CLUSTER_LEADS` sets how many leads (80 by default, so the test takes about a
-minute; the issue's figure is 500) and `SALESBOT_CLUSTER_INSTANCES` how many instances (3; with
+`SALESBOT_CLUSTER_LEADS` sets how many leads (80 by default: about a minute when the kill
+cuts no flow short, twice that while cut flows wait out `STEP_TIMEOUT`; the issue's figure
+is 500) and `SALESBOT_CLUSTER_INSTANCES` how many instances (3; with
 1 nothing is killed). The figures of the run are printed (`pytest -s`)."""
 
 from __future__ import annotations
