@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from pathlib import Path
 import bench.burst
 from bench.burst.common import BOTS, BenchError
 from bench.burst.database import DATABASES, DEFAULT_POSTGRES_URL
+from bench.burst.fleet import Deployment
 from bench.burst.report import Summary, render
 from bench.burst.run import RunResult, RunSettings, run_once
 from bench.machine import machine_info
@@ -26,7 +28,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--leads", type=int, default=200, help="people at once (6 updates each)")
-    parser.add_argument("--database", choices=DATABASES, default="sqlite")
+    parser.add_argument(
+        "--database", choices=DATABASES, help="sqlite (postgresql with --webhook, its only choice)"
+    )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="both bots take webhooks behind nginx (TLS), the real bot on PostgreSQL and Redis",
+    )
+    parser.add_argument(
+        "--instances", type=int, default=1, help="bot processes behind nginx (implies --webhook)"
+    )
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/0", help="the real bot's Redis (webhook)"
+    )
     parser.add_argument(
         "--postgres-url",
         default=DEFAULT_POSTGRES_URL,
@@ -55,8 +70,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--console", type=Path, help="append everything each bot process printed to this file"
     )
     args = parser.parse_args(argv)
-    if args.leads < 1 or args.rounds < 1 or args.managers < 1:
-        parser.error("--leads, --rounds and --managers must be positive")
+    if args.leads < 1 or args.rounds < 1 or args.managers < 1 or args.instances < 1:
+        parser.error("--leads, --rounds, --managers and --instances must be positive")
+    args.webhook = args.webhook or args.instances > 1
+    if args.webhook and args.database == "sqlite":
+        parser.error("--webhook runs on PostgreSQL: several instances share its database")
+    args.database = args.database or ("postgresql" if args.webhook else "sqlite")
+    if args.webhook and shutil.which("nginx") is None:
+        parser.error("--webhook needs nginx on PATH (apt-get install nginx-light)")
     return args
 
 
@@ -76,6 +97,7 @@ async def run_rounds(args: argparse.Namespace) -> dict[str, list[RunResult]]:
                 card_timeout=args.card_timeout,
                 profile=profile,
                 console_log=args.console,
+                deployment=Deployment(args.webhook, args.instances, args.redis_url),
             )
             results[bot].append(await run_once(settings))
     return results

@@ -56,17 +56,18 @@ class Judge(FakeTelegram):
 
 
 class CpuMeter:
-    """CPU seconds (user + system) of this process and of another one, over a window."""
+    """CPU seconds (user + system) of this process and of the bot's processes, over a window."""
 
-    def __init__(self, pid: int) -> None:
-        self._pid = pid
+    def __init__(self, pids: list[int]) -> None:
+        self._pids = pids
         self._started: tuple[float, float, float] | None = None
         self.judge_share = 0.0
         """Of one core, over the window (1.0: a core busy all the time)."""
         self.bot_share = 0.0
+        """All the bot's processes together (2.0: two cores busy all the time)."""
 
     def start(self) -> None:
-        self._started = (time.perf_counter(), time.process_time(), process_cpu(self._pid))
+        self._started = (time.perf_counter(), time.process_time(), self._bot_cpu())
 
     def stop(self) -> None:
         if self._started is None:
@@ -75,7 +76,10 @@ class CpuMeter:
         elapsed = time.perf_counter() - wall
         if elapsed > 0:
             self.judge_share = (time.process_time() - judge) / elapsed
-            self.bot_share = (process_cpu(self._pid) - bot) / elapsed
+            self.bot_share = (self._bot_cpu() - bot) / elapsed
+
+    def _bot_cpu(self) -> float:
+        return sum(process_cpu(pid) for pid in self._pids)
 
 
 def process_cpu(pid: int) -> float:

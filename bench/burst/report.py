@@ -82,8 +82,8 @@ def render(echo: Summary, lead: Summary, header: Sequence[str], elapsed: float) 
     rounds = len(lead.rounds)
     lines = [
         *header,
-        f"burst: {first.leads} leads x {len(STEPS)} updates at once, database {first.database}, "
-        f"{first.managers} managers"
+        f"burst: {first.leads} leads x {len(STEPS)} updates at once, {_deployment(first)}, "
+        f"database {first.database}, {first.managers} managers"
         + (f", median of {rounds} rounds" if rounds > 1 else "")
         + f"; total {elapsed:.0f} s",
         "",
@@ -91,7 +91,12 @@ def render(echo: Summary, lead: Summary, header: Sequence[str], elapsed: float) 
         "| bot CPU | judge CPU | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    labels = ((echo, "bare aiogram echo bot"), (lead, f"this bot (run_bot.py, {first.database})"))
+    instances = first.deployment.instances
+    both = f", {instances} instances" if first.deployment.webhook else ""
+    labels = (
+        (echo, f"bare aiogram echo bot{both}"),
+        (lead, f"this bot (run_bot.py, {first.database}{both})"),
+    )
     for summary, label in labels:
         p50, p99, worst = summary.step(ALL) or (0.0, 0.0, 0.0)
         rss = summary.peak_rss_kib
@@ -116,6 +121,16 @@ def render(echo: Summary, lead: Summary, header: Sequence[str], elapsed: float) 
     verdicts, status = _targets(echo, lead)
     lines += ["", *verdicts, "", *_notes()]
     return "\n".join(lines), status
+
+
+def _deployment(result: RunResult) -> str:
+    deployment = result.deployment
+    if not deployment.webhook:
+        return "long polling, one process each"
+    return (
+        f"webhooks through nginx (TLS) to {deployment.instances} process(es) of each bot, "
+        "this bot's on Redis"
+    )
 
 
 def _step_table_head() -> str:
@@ -155,6 +170,7 @@ def _checks(lead: Summary) -> list[str]:
                 else ""
             ),
             _spread(r),
+            f"- busiest second: {r.busiest_second} messages accepted (Telegram allows about 30)",
             f"- the bot's console at WARNING: {len(console.lines) if console else '?'} lines, "
             f"{console.tracebacks if console else '?'} tracebacks, "
             f'{console.locked if console else "?"} "database is locked"',
@@ -216,11 +232,11 @@ def _targets(echo: Summary, lead: Summary) -> tuple[list[str], int]:
 def _notes() -> list[str]:
     return [
         "updates/s: every update of the burst ÷ the time from the first update queued to the "
-        "last answer. Reply latency: from the update queued for getUpdates to the bot's answer "
-        "arriving at the fake Bot API (the answer a person waits for to go on; see "
-        "bench/burst/people.py). Max RSS: VmHWM of the bot's process after the burst and the "
-        "cards. CPU: of one core, over the burst (the judge is this process: the fake Bot API "
-        "and the people).",
+        "last answer. Reply latency: from the update queued (for getUpdates, or the webhook) to "
+        "the bot's answer arriving at the fake Bot API (the answer a person waits for to go on; "
+        "see bench/burst/people.py). Max RSS: VmHWM of the bot's (largest) process after the "
+        "burst and the cards. CPU: of one core, over the burst, the bot's processes together "
+        "(the judge is this process: the fake Bot API and the people; nginx is not counted).",
     ]
 
 

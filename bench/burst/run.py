@@ -23,18 +23,16 @@ from bench.burst.common import (
     BenchError,
 )
 from bench.burst.database import deals_by_lead, deals_per_manager, fresh_database
+from bench.burst.fleet import Deployment, Fleet
 from bench.burst.judge import TOKEN, CpuMeter, Judge
 from bench.burst.people import Person, Stuck, Timings, Walk, make_leads, walk_echo, walk_form
-from bench.burst.processes import (
-    BotProcess,
-    ConsoleVerdict,
-    Profiler,
-    bot_environment,
-    judge_console,
-)
+from bench.burst.processes import ConsoleVerdict, Profiler, judge_console
+from tests.e2e.nginx_cluster import busiest_second
 from tests.fake_telegram import Call, FakeUser, ScenarioError
 
 STARTUP_TIMEOUT = 60.0
+
+SEND_METHODS = ("send", "copy", "forward")
 
 
 CARD_PACE = 29.0
@@ -54,6 +52,7 @@ class RunSettings:
     card_timeout: float | None
     profile: Path | None = None
     console_log: Path | None = None
+    deployment: Deployment = field(default_factory=Deployment)
 
 
 @dataclass
@@ -98,6 +97,9 @@ class RunResult:
     """Lead -> the deal numbers the bot confirmed to them."""
     errors: Counter[str] = field(default_factory=Counter)
     console: ConsoleVerdict | None = None
+    busiest_second: int = 0
+    """Most messages Telegram accepted within one second (its limit is about 30)."""
+    deployment: Deployment = field(default_factory=Deployment)
 
 
 async def run_once(settings: RunSettings) -> RunResult:
@@ -114,13 +116,20 @@ async def run_once(settings: RunSettings) -> RunResult:
             }
             if url is not None:
                 environment.update(DATABASE_URL=url, ADMIN_IDS=str(ADMIN_ID))
-            process = await BotProcess.start(
-                settings.bot, workdir, bot_environment(workdir, **environment)
+            fleet = await Fleet.start(
+                settings.bot, settings.deployment, workdir, judge, environment
             )
             try:
-                result = await _drive(settings, judge, process, url)
+                result = await _drive(settings, judge, fleet, url)
             finally:
-                status, lines = await process.stop()
+                status, lines = await fleet.stop()
+            result.busiest_second = busiest_second(
+                [
+                    call.at
+                    for call in judge.calls
+                    if call.ok and call.method.startswith(SEND_METHODS)
+                ]
+            )
             result.console = console = judge_console(lines)
             result.errors.update(f"the bot's console: {line}" for line in console.logged.elements())
             if console.tracebacks and not console.logged:
@@ -162,11 +171,8 @@ async def _judge() -> AsyncIterator[Judge]:
         await judge.stop()
 
 
-async def _drive(
-    settings: RunSettings, judge: Judge, process: BotProcess, url: str | None
-) -> RunResult:
+async def _drive(settings: RunSettings, judge: Judge, fleet: Fleet, url: str | None) -> RunResult:
     """Setup, the burst, then (for the real bot) the cards; the bot is still running after."""
-    await _wait_polling(judge, process)
     cards = Cards()
     if settings.bot == "lead":
         for manager in await _enroll_managers(judge, settings.managers):
@@ -177,7 +183,7 @@ async def _drive(
         Person(judge, lead, timings, settings.step_timeout)
         for lead in make_leads(random.Random(settings.seed), settings.leads)
     ]
-    result = await _burst(settings, process, people, timings)
+    result = await _burst(settings, fleet, people, timings)
     if url is not None:
         assigned = await deals_per_manager(url)
         result.deals_per_manager = [
@@ -186,20 +192,21 @@ async def _drive(
         if queued := assigned.get(None):
             result.errors["deals left unassigned (no manager to take them)"] += queued
         await _wait_cards(settings, judge, people, cards, result, timings.last_reply)
-    result.peak_rss_kib = process.peak_rss_kib()
+    result.peak_rss_kib = fleet.peak_rss_kib()
     return result
 
 
 async def _burst(
     settings: RunSettings,
-    process: BotProcess,
+    fleet: Fleet,
     people: Sequence[Person],
     timings: Timings,
 ) -> RunResult:
     """Every person walks at once; timed from the first update queued to the last answer."""
     walk: Walk = walk_form if settings.bot == "lead" else walk_echo
-    profiler = await Profiler.attach(process.pid, settings.profile) if settings.profile else None
-    meter = CpuMeter(process.pid)
+    profile = settings.profile
+    profiler = await Profiler.attach(fleet.pids[0], profile) if profile else None
+    meter = CpuMeter(fleet.pids)
     gc.collect()
     gc.freeze()  # the judge's heap of setup objects is not scanned again during the burst
     meter.start()
@@ -233,19 +240,8 @@ async def _burst(
         judge_cpu=meter.judge_share,
         completed=sum(outcome is None for outcome in outcomes),
         errors=errors,
+        deployment=settings.deployment,
     )
-
-
-async def _wait_polling(judge: Judge, process: BotProcess) -> None:
-    def polling() -> bool | None:
-        if process.process.returncode is not None:
-            raise BenchError(
-                f"the bot exited with status {process.process.returncode} before polling:\n"
-                + "\n".join(process.console.lines[-20:])
-            )
-        return judge.poll_count > 0 or None
-
-    await judge.wait_for(polling, timeout=STARTUP_TIMEOUT, what="the bot to start polling")
 
 
 async def _enroll_managers(judge: Judge, number: int) -> list[FakeUser]:

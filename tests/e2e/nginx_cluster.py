@@ -83,7 +83,13 @@ def nginx_config(folder: Path, ports: list[int], https_port: int, http_port: int
 
 
 async def start_bot(
-    tmp_path: Path, tg: FakeTelegram, port: int, database_url: str, redis_url: str, prefix: str
+    tmp_path: Path,
+    tg: FakeTelegram,
+    port: int,
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    **settings: str,
 ) -> BotProcess:
     environment = bot_environment(
         tmp_path,
@@ -98,6 +104,7 @@ async def start_bot(
         WEB_PORT=str(port),
         THROTTLE_BURST="1000",
         LOG_LEVEL="WARNING",
+        **settings,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -123,6 +130,22 @@ async def healthy(url: str, tls: ssl.SSLContext | bool = True) -> None:
 
 
 @asynccontextmanager
+async def balancer(tmp_path: Path, ports: list[int]) -> AsyncIterator[tuple[str, ssl.SSLContext]]:
+    """nginx with deploy/nginx's site in front of the instances on `ports` (which may start
+    after it): its HTTPS address, and a TLS context that trusts its certificate."""
+    https_port, http_port = closed_port(), closed_port()
+    config = nginx_config(tmp_path, ports, https_port, http_port)
+    tls = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    nginx = await asyncio.create_subprocess_exec(
+        "nginx", "-p", str(tmp_path), "-c", str(config), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        yield f"https://127.0.0.1:{https_port}", tls
+    finally:
+        await _stop(nginx, signal.SIGQUIT)
+
+
+@asynccontextmanager
 async def nginx_cluster(
     tg: FakeTelegram,
     tmp_path: Path,
@@ -130,21 +153,17 @@ async def nginx_cluster(
     redis_url: str,
     prefix: str,
     instances: int = 3,
+    **settings: str,
 ) -> AsyncIterator[Cluster]:
+    """`settings`: more of the bots' environment (REMINDER_TICK_SECONDS=...)."""
     ports = [closed_port() for _ in range(instances)]
-    https_port, http_port = closed_port(), closed_port()
-    config = nginx_config(tmp_path, ports, https_port, http_port)
-    tls = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
     async with AsyncExitStack() as stack:
-        nginx = await asyncio.create_subprocess_exec(
-            "nginx", "-p", str(tmp_path), "-c", str(config), stderr=asyncio.subprocess.PIPE
-        )
-        stack.push_async_callback(_stop, nginx, signal.SIGQUIT)
-        cluster = Cluster([], f"https://127.0.0.1:{https_port}", tls)
+        url, tls = await stack.enter_async_context(balancer(tmp_path, ports))
+        cluster = Cluster([], url, tls)
         for n, port in enumerate(ports):
             folder = tmp_path / f"instance{n}"
             folder.mkdir()
-            bot = await start_bot(folder, tg, port, database_url, redis_url, prefix)
+            bot = await start_bot(folder, tg, port, database_url, redis_url, prefix, **settings)
             stack.push_async_callback(_finish, bot, cluster.logs)
             cluster.instances.append(bot)
             if n == 0:  # the first migrates; the others find the schema done
@@ -154,6 +173,18 @@ async def nginx_cluster(
         tg.webhook_via = cluster.balancer
         tg.webhook_ssl = tls
         yield cluster
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most of `times` (seconds) within any one second: against Telegram's ~30 messages a
+    second."""
+    times = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 async def _stop(process: asyncio.subprocess.Process, stop_signal: signal.Signals) -> None:
