@@ -29,6 +29,7 @@ from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
 from bot.telegram.filters import HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import pick_locale, t, tp
+from bot.telegram.sender import PacedSender
 from config.settings import Settings
 from domain.clock import Clock
 from domain.lead import (
@@ -49,6 +50,7 @@ from services.leads import (
     ConsentMissing,
     DailyLimitReached,
     RequestForm,
+    Submission,
     lead_channel,
     log_message,
     record_consent,
@@ -243,6 +245,7 @@ async def form_answer(
     calendar: WorkingCalendar,
     settings: Settings,
     profile: Profile,
+    sender: PacedSender,
     event_update: Update,
 ) -> None:
     data = await state.get_data()
@@ -274,7 +277,9 @@ async def form_answer(
             message, state, book, _Form(step_index + 1, answers, source, event_update.update_id)
         )
         return
-    await _submit(message, state, uow, clock, book, calendar, settings, profile, answers, source)
+    await _submit(
+        message, state, uow, clock, book, calendar, settings, profile, sender, answers, source
+    )
 
 
 async def _submit(
@@ -286,6 +291,7 @@ async def _submit(
     calendar: WorkingCalendar,
     settings: Settings,
     profile: Profile,
+    sender: PacedSender,
     answers: dict[str, Any],
     source: str,
 ) -> None:
@@ -315,15 +321,29 @@ async def _submit(
         await message.answer(t("lead.consent_missing"), reply_markup=ReplyKeyboardRemove())
         return
     await end_conversation(state)
-    # The lead's answer first; the manager's card was written with the request and goes out
-    # right after this update (the outbox), or after a restart if the bot dies in between.
-    # So was the answer: a bot killed before sending it leaves it to the sweepers.
+    await _confirm(message, uow, clock, settings, sender, submission)
+
+
+async def _confirm(
+    message: Message,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    sender: PacedSender,
+    submission: Submission,
+) -> None:
+    """The lead's answer first; the manager's card was written with the request and goes out
+    right after this update (the outbox), or after a restart if the bot dies in between. So was
+    the answer: a bot killed before sending it leaves it to the sweepers."""
     reply = submission.reply
-    if reply is not None and reply.payload and await take_reply(uow, clock, reply.key):
-        await message.answer(
-            request_reply(reply.payload, clock.now(), ZoneInfo(settings.timezone)),
-            reply_markup=ReplyKeyboardRemove(),
-        )
+    if reply is None or not reply.payload:
+        return
+    async with sender.place_for_reply():
+        if await take_reply(uow, clock, reply.key):
+            await message.answer(
+                request_reply(reply.payload, clock.now(), ZoneInfo(settings.timezone)),
+                reply_markup=ReplyKeyboardRemove(),
+            )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,7 +24,7 @@ import contextvars
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -143,6 +143,21 @@ class PacedSender:
         now = self._monotonic()
         owed = max(self._global_next, now) + 1 / self.pace.per_second
         self._global_next = min(owed, now + 1.0)
+
+    @contextlib.asynccontextmanager
+    async def place_for_reply(self) -> AsyncIterator[None]:
+        """The next reply's place in the pace (and in the instances' shared budget), taken
+        before what must come right before it is sent: the lead's confirmation is taken from
+        the outbox only once its place has come, so a bot killed while it waits (seconds, in a
+        burst) leaves the confirmation to the sweepers instead of losing it."""
+        self.note_interactive_send()
+        if self.budget is not None:
+            await self.budget.take()
+        token = _PACED.set(True)  # the reply's place is taken: the session does not take another
+        try:
+            yield
+        finally:
+            _PACED.reset(token)
 
     async def close(self) -> None:
         if self._worker is not None:

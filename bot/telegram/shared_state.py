@@ -8,9 +8,7 @@ instances' clocks need not agree. Tests may pass `now` instead."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -56,18 +54,17 @@ return {allowed, first, tostring(retry)}
 """
 )
 
-SEND_WINDOW = (
+SEND_PACE = (
     _NOW
     + """
-local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+local interval = tonumber(ARGV[1])
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+if due <= now then
+  redis.call('SET', KEYS[1], tostring(math.max(due, now - interval) + interval),
+    'PX', math.ceil(interval * 1000) + 1000)
   return '0'
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tostring(math.max(tonumber(oldest[2]) + window - now, 0.001))
+return tostring(due - now)
 """
 )
 
@@ -104,10 +101,12 @@ class RedisTokenBucket:
 
 
 class SharedSendBudget:
-    """Telegram's ~30 messages a second are the bot's, not an instance's: a message goes only
-    while fewer than `per_second` were sent in the last second by all instances together (a
-    sliding window in Redis, decided when the message is about to go, so an instance that was
-    slow to get there does not land beside the others)."""
+    """Telegram's ~30 messages a second are the bot's, not an instance's: all instances together
+    send one message every 1/`per_second` s, each place decided in Redis when the message is
+    about to go (a cell-rate schedule: the next free moment is one key). Spaced, not counted per
+    second: a window that lets a second's budget go at once sees the messages of two windows
+    land within one second at Telegram, given a little jitter on the way (that was the 429s of
+    a burst behind nginx). A place left unused for a moment is not saved up beyond one."""
 
     def __init__(
         self,
@@ -118,18 +117,15 @@ class SharedSendBudget:
         now: Callable[[], float] | None = None,
     ) -> None:
         self._redis = redis
-        self._key = f"{prefix}:send_window"
-        self._limit = int(per_second)
+        self._key = f"{prefix}:send_pace"
+        self._interval = 1 / per_second
         self._now = now
-        self._script = redis.register_script(SEND_WINDOW)
-        self._sent = itertools.count()
-        self._me = uuid.uuid4().hex[:12]
+        self._script = redis.register_script(SEND_PACE)
 
     async def try_take(self) -> float:
-        """Take a place in this second's budget: 0, or the seconds until one frees up."""
+        """Take the next place in the shared pace: 0, or the seconds until it comes."""
         now = "" if self._now is None else repr(self._now())
-        member = f"{self._me}:{next(self._sent)}"
-        wait = await self._script(keys=[self._key], args=[1.0, self._limit, member, now])
+        wait = await self._script(keys=[self._key], args=[self._interval, now])
         return float(cast(str, wait))
 
     async def take(self) -> None:

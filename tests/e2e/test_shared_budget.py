@@ -45,7 +45,7 @@ async def test_three_instances_send_no_more_than_30_a_second_together(tg: FakeTe
             await sender.close()
         for bot in bots:
             await bot.session.close()
-        await redis.delete(f"{prefix}:send_budget")
+        await redis.delete(f"{prefix}:send_pace")
         await redis.aclose()
     assert set(outcomes) == {Outcome.SENT}
     assert tg.flood_429s == 0
