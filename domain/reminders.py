@@ -328,8 +328,9 @@ def owe_reply(
     promised_at: dt.datetime,
 ) -> PlannedReminder:
     """The lead's answer to their request ("request №N is accepted"), owed in the transaction
-    that files it. The bot that filed it takes the row and answers at once; a bot killed
-    before that leaves the row to the sweepers, which send it after `REPLY_GRACE`."""
+    that files it. The bot that filed it takes the row once its place in the send budget has
+    come and answers at once; a bot killed before that (or still waiting its turn after
+    `REPLY_GRACE`, in a burst) leaves the row to the sweepers, which send it once it is due."""
     return PlannedReminder(
         key=f"reply:{uuid.uuid4().hex}",
         kind=ReminderKind.NOTE,

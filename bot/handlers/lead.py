@@ -437,24 +437,29 @@ async def answer_again(update: Update, data: dict[str, Any]) -> None:
     that handled it was killed mid-update) is not handled twice; this sends what that bot
     still owed the lead, from the form as it stands:
     - the consent press committed the consent, so the first question is owed;
-    - the last answer filed the request: the form is over (the lead's "request №N accepted"
-      is an outbox row, sent by the sweepers)."""
+    - the last answer filed the request (the lead has a deal): the form is over (the lead's
+      "request №N accepted" is an outbox row, sent by the sweepers)."""
     state: FSMContext | None = data.get("state")
     if state is None or await state.get_state() != LeadForm.answering.state:
         return
     form = await state.get_data()
     step = int(form.get("step", 0))
+    user = data.get("event_from_user")
     if form.get("asked_by") == update.update_id:
         message = update.message or (
             update.callback_query.message if update.callback_query else None
         )
-        user = data.get("event_from_user")
         i18n: I18n = data["i18n"]
         locale = pick_locale(user.language_code if user else None, i18n.default_locale)
         if isinstance(message, Message):
             with i18n.context(), i18n.use_locale(locale):
                 await _question(message, data["book"], step)
-    elif step == len(STEPS) - 1 and update.message is not None:
+    elif (
+        step == len(STEPS) - 1
+        and update.message is not None
+        and user is not None
+        and await lead_channel(data["uow"], user.id) is not None
+    ):
         await end_conversation(state)
 
 

@@ -57,7 +57,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         if update_id is not None and await already_handled(uow, update_id):
             log.info("update %d was already handled: skipped", update_id)
             if self._on_repeat is not None and isinstance(event, Update):
-                await self._on_repeat(event, data)
+                try:
+                    await self._on_repeat(event, data)
+                except Exception:
+                    # Answered 2xx all the same: a failing repeat must not have Telegram
+                    # deliver the update again and again.
+                    log.exception("answering update %d again failed", update_id)
             return None
         try:
             result = await handler(event, data)

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
 from config.settings import Settings
 from domain.clock import FixedClock
 from tests.db import BACKENDS, fresh_database
 from tests.e2e.scenario import deals, leave_request
-from tests.e2e.webhook_bots import webhook_instances
+from tests.e2e.webhook_bots import Instance, webhook_instances
 from tests.fake_telegram import FakeTelegram
 
 
@@ -127,11 +128,30 @@ async def test_a_form_step_delivered_again_is_answered_with_its_question_not_rea
         await anna.wait_message(contains="компания")
         await anna.send("Пропустить")
         await anna.wait_message(contains="Что вас интересует")
+        asking = await form_state(first, anna.id)
         await anna.send("Внедрение CRM под ключ")
         await anna.wait_message(contains="Заявка №1 принята")
         await tg.settle()
         filing = tg.deliveries[-1]
+        # As if its bot was killed right after the filing's commit, before the form was closed:
+        # the form still asks the last question when Telegram delivers the answer again.
+        state, data = asking
+        storage = first.application.dispatcher.storage
+        await storage.set_state(conversation(first, anna.id), state)
+        await storage.set_data(conversation(first, anna.id), data)
         assert await tg.post_webhook(filing.update, via=first.url) == 200
         await tg.settle()
+        assert await form_state(first, anna.id) == (None, {})
         assert len(await deals(first.application)) == 1
         assert sum("Заявка №1 принята" in m.text for m in anna.messages) == 1
+
+
+def conversation(instance: Instance, user_id: int) -> StorageKey:
+    bot_id = instance.application.bot.id
+    return StorageKey(bot_id=bot_id, chat_id=user_id, user_id=user_id)
+
+
+async def form_state(instance: Instance, user_id: int) -> tuple[str | None, dict[str, Any]]:
+    storage = instance.application.dispatcher.storage
+    key = conversation(instance, user_id)
+    return await storage.get_state(key), await storage.get_data(key)
