@@ -8,7 +8,6 @@ import re
 import signal
 import ssl
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,13 @@ from pathlib import Path
 import aiohttp
 
 from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.e2e.test_run_bot import PROJECT, ConsoleOutput, bot_environment, closed_port
+from tests.e2e.test_run_bot import (
+    PROJECT,
+    ConsoleOutput,
+    bot_environment,
+    closed_port,
+    spawn_run_bot,
+)
 from tests.fake_telegram import FakeTelegram
 
 SECRET = "s3cret-webhook_token"
@@ -106,14 +111,7 @@ async def start_bot(
         LOG_LEVEL="WARNING",
         **settings,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await spawn_run_bot(tmp_path, environment)
     return BotProcess(port, process, ConsoleOutput(process))
 
 

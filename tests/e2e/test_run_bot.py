@@ -30,6 +30,21 @@ def bot_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return environment
 
 
+async def spawn_run_bot(
+    tmp_path: Path, environment: dict[str, str], *, stderr_apart: bool = False
+) -> asyncio.subprocess.Process:
+    """`python run_bot.py` as its users start it, in `tmp_path` (no .env there: only
+    `environment` configures it); its console on stdout, stderr with it unless `stderr_apart`."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(PROJECT / "run_bot.py"),
+        cwd=tmp_path,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE if stderr_apart else asyncio.subprocess.STDOUT,
+    )
+
+
 async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: Path) -> None:
     environment = bot_environment(
         tmp_path,
@@ -39,14 +54,7 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
         ADMIN_IDS=str(ADMIN_ID),
         LOG_LEVEL="DEBUG",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,  # no .env there: only the environment configures it
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await spawn_run_bot(tmp_path, environment)
     # Read as it comes: a DEBUG log fills the pipe, and a bot blocked writing to it answers no one.
     console = ConsoleOutput(process)
     try:
@@ -77,14 +85,7 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
 
 
 async def test_without_a_token_it_explains_how_to_get_one(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=bot_environment(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_run_bot(tmp_path, bot_environment(tmp_path), stderr_apart=True)
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
     explanation = stderr.decode()
     assert process.returncode == 2
@@ -97,13 +98,10 @@ async def test_a_broken_sales_book_stops_the_start_naming_the_field(tmp_path: Pa
     book = tmp_path / "book.yaml"
     default = (PROJECT / "sales_books" / "default.yaml").read_text(encoding="utf-8")
     book.write_text(default.replace("first_response_minutes: 15", "first_response_minutes: -5"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=bot_environment(tmp_path, BOT_TOKEN=TOKEN, SALES_BOOK=str(book)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn_run_bot(
+        tmp_path,
+        bot_environment(tmp_path, BOT_TOKEN=TOKEN, SALES_BOOK=str(book)),
+        stderr_apart=True,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
     explanation = stderr.decode()
@@ -147,19 +145,15 @@ def closed_port() -> int:
 
 
 async def start_bot(tmp_path: Path, api_url: str, token: str = TOKEN) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=bot_environment(
+    return await spawn_run_bot(
+        tmp_path,
+        bot_environment(
             tmp_path,
             BOT_TOKEN=token,
             TELEGRAM_API_URL=api_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
             ADMIN_IDS=str(ADMIN_ID),
         ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -215,18 +209,15 @@ async def test_a_rejected_token_stops_the_start_naming_botfather(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
     revoked = "123456789:AAH-revoked-token-never-printed-98765"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=bot_environment(
+    process = await spawn_run_bot(
+        tmp_path,
+        bot_environment(
             tmp_path,
             BOT_TOKEN=revoked,  # the fake knows only TOKEN: 401 Unauthorized, as Telegram says
             TELEGRAM_API_URL=tg.base_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
         ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr_apart=True,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
     explanation = stderr.decode()

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
 
 from tests.e2e.conftest import ADMIN_ID, TOKEN
 from tests.e2e.test_run_bot import (
-    PROJECT,
     STARTUP_TIMEOUT,
     ConsoleOutput,
     bot_environment,
     closed_port,
+    spawn_run_bot,
 )
 from tests.fake_telegram import FakeTelegram
 
@@ -41,14 +40,7 @@ async def start_webhook_bot(
         WEB_PORT=str(port),
         **extra,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await spawn_run_bot(tmp_path, environment)
     return process, ConsoleOutput(process)
 
 
@@ -95,14 +87,7 @@ async def test_a_webhook_without_a_secret_does_not_start(tmp_path: Path) -> None
     environment = bot_environment(
         tmp_path, BOT_TOKEN=TOKEN, WEBHOOK_URL=PUBLIC_URL, WEB_PORT=str(closed_port())
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_run_bot(tmp_path, environment, stderr_apart=True)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
     explanation = stderr.decode()
     assert process.returncode == 2
@@ -122,14 +107,7 @@ async def test_polling_serves_health_and_metrics_when_web_port_is_set(
         ADMIN_IDS=str(ADMIN_ID),
         WEB_PORT=str(port),
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROJECT / "run_bot.py"),
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await spawn_run_bot(tmp_path, environment)
     console = ConsoleOutput(process)
     try:
         admin = tg.user("Ольга", user_id=ADMIN_ID)
