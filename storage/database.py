@@ -35,12 +35,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             registry.register(f"sqlite.{IN_LOOP}", "storage.sqlite_in_loop", "dialect")
             parsed = parsed.set(drivername=f"sqlite+{IN_LOOP}")
         engine = create_async_engine(parsed, echo=echo)
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "connect", configure_sqlite)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -38,6 +38,8 @@ from sqlalchemy.util.concurrency import await_only
 
 DRIVER = "inloop"  # storage.database.IN_LOOP
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
+SQLITE_TIMEOUT = 5.0
+"""Seconds a writer waits for the write lock (the connect URL's `timeout`, by default)."""
 # Per event loop (an asyncio lock belongs to one), then per database file.
 _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
@@ -147,7 +149,7 @@ class SQLiteInLoopDialect(SQLiteDialect_pysqlite):
         return AsyncAdaptedQueuePool
 
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
-        timeout = float(cparams.pop("timeout", 5.0))
+        timeout = float(cparams.pop("timeout", SQLITE_TIMEOUT))
         cparams["factory"] = InLoopConnection
         # Created, used and closed on the loop's thread; the pool may close one elsewhere.
         cparams["check_same_thread"] = False
@@ -159,3 +161,76 @@ class SQLiteInLoopDialect(SQLiteDialect_pysqlite):
 
 
 dialect = SQLiteInLoopDialect
+
+
+class DirectStatement:
+    """One statement in a transaction of its own, run on a sqlite3 connection outside
+    SQLAlchemy, for the hottest write there is: a form's every step (bot/telegram/fsm_storage.py).
+
+    Why: SQLite takes some 20 microseconds to run and commit that upsert; SQLAlchemy's asyncio
+    engine around it (a pooled connection, a transaction object, an execution context, greenlet
+    switches, a result) took 330 in the bot, a third of a form step (bench/RESULTS.md). The
+    statement is still SQLAlchemy's, compiled once for the engine's dialect, and its values go
+    through the columns' own types (JSON, UTC datetimes), so the rows are the ones the engine
+    would have written.
+
+    The connection takes the same write lock as the engine's connections (one per database file
+    in this loop), so writers still queue in the loop. `for_engine` returns None for anything
+    but a file database on this module's dialect: the caller keeps the engine's path."""
+
+    def __init__(self, statement: Any, dialect: SQLiteInLoopDialect, database: str) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._bound = [
+            (name, compiled.binds[name].type.bind_processor(dialect))
+            for name in compiled.positiontup or ()
+        ]
+        self._database = database
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def for_engine(cls, engine: Any, statement: Any) -> DirectStatement | None:
+        dialect = engine.dialect
+        if not isinstance(dialect, SQLiteInLoopDialect):
+            return None
+        arguments, _ = dialect.create_connect_args(engine.url)
+        database = str(arguments[0]) if arguments else ":memory:"
+        if database == ":memory:" or database.startswith("file:"):
+            return None  # another connection would not see the same database
+        return cls(statement, dialect, database)
+
+    async def run(self, values: dict[str, Any]) -> None:
+        """Execute and commit, or raise with nothing written."""
+        parameters = [
+            process(values[name]) if process else values[name] for name, process in self._bound
+        ]
+        connection = self._connection or self._connect()
+        lock = _write_lock(self._database)
+        if lock.locked():
+            try:
+                await asyncio.wait_for(lock.acquire(), SQLITE_TIMEOUT)
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+        else:
+            await lock.acquire()  # free: taken at once, without a timed wait's task
+        try:
+            connection.execute(self.sql, parameters)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            lock.release()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> sqlite3.Connection:
+        from storage.database import configure_sqlite
+
+        connection = sqlite3.connect(self._database, check_same_thread=False)
+        configure_sqlite(connection, None)  # WAL, busy timeout, synchronous: as the engine's
+        self._connection = connection
+        return connection

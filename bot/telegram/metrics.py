@@ -111,6 +111,9 @@ class UpdateMetrics:
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        # Each label set's child, looked up once: `labels()` costs more than the count itself.
+        self._timers: dict[str, Histogram] = {}
+        self._counters: dict[tuple[str, str], Counter] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         kind = event.event_type if isinstance(event, Update) else type(event).__name__
@@ -121,8 +124,20 @@ class UpdateMetrics:
             outcome = "unhandled" if result is UNHANDLED else "handled"
             return result
         finally:
-            self._metrics.handling_seconds.labels(kind).observe(time.perf_counter() - started)
-            self._metrics.updates.labels(kind, outcome).inc()
+            self._timer(kind).observe(time.perf_counter() - started)
+            self._counter(kind, outcome).inc()
+
+    def _timer(self, kind: str) -> Histogram:
+        timer = self._timers.get(kind)
+        if timer is None:
+            timer = self._timers[kind] = self._metrics.handling_seconds.labels(kind)
+        return timer
+
+    def _counter(self, kind: str, outcome: str) -> Counter:
+        counter = self._counters.get((kind, outcome))
+        if counter is None:
+            counter = self._counters[kind, outcome] = self._metrics.updates.labels(kind, outcome)
+        return counter
 
 
 class SendMetrics(BaseRequestMiddleware):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.business import Change, ChatMessage, Direction
@@ -33,6 +34,7 @@ from storage.models import (
 from storage.upserts import upsert
 
 UNKNOWN_SOURCE = "unknown"
+_INSERT = insert(cast(Table, DealRow.__table__)).returning(DealRow.id)
 _REMEMBER_CARD = upsert(
     CardMessageRow,
     columns=["deal_id", "staff_id", "chat_id", "message_id"],
@@ -72,12 +74,10 @@ class DealRepository:
         self._loaded: dict[int, DealRow] = {}
 
     async def add(self, deal: Deal, *, is_demo: bool = False) -> Deal:
-        """Store a new deal; it comes back with its id."""
-        row = DealRow(is_demo=is_demo)
-        _copy_deal_to_row(deal, row)
-        self._session.add(row)
-        await self._session.flush()
-        deal.id = row.id
+        """Store a new deal; it comes back with its id. On the table, not through the ORM:
+        every request opens one, and the ORM's flush cost twice the INSERT it runs."""
+        result = await self._session.execute(_INSERT, {**_deal_values(deal), "is_demo": is_demo})
+        deal.id = result.scalar_one()
         return deal
 
     async def get(self, deal_id: int) -> Deal | None:
@@ -430,31 +430,38 @@ class DealRepository:
         )
 
 
+def _deal_values(deal: Deal) -> dict[str, Any]:
+    return {
+        "pipeline_id": deal.pipeline_id,
+        "stage_id": deal.stage_id,
+        "status": deal.status.value,
+        "manager_id": deal.manager_id,
+        "contact_id": deal.contact_id,
+        "source": deal.source or UNKNOWN_SOURCE,
+        "need": deal.need,
+        "amount": deal.amount,
+        "currency": deal.currency,
+        "lost_reason_id": deal.lost_reason_id,
+        "close_comment": deal.close_comment,
+        "qualification_level": deal.qualification_level.value if deal.qualification_level else None,
+        "qualification_points": deal.qualification_points,
+        "created_at": deal.created_at,
+        "stage_entered_at": deal.stage_entered_at,
+        "closed_at": deal.closed_at,
+        "lead_chat_id": deal.lead_chat_id,
+        "first_response_due_at": deal.first_response_due_at,
+        "taken_at": deal.taken_at,
+        "snoozed_until": deal.snoozed_until,
+        "deadline_at": deal.deadline_at,
+        "snooze_reason": deal.snooze_reason,
+        "is_sandbox": deal.is_sandbox,
+        "same_phone_as": deal.same_phone_as,
+    }
+
+
 def _copy_deal_to_row(deal: Deal, row: DealRow) -> None:
-    row.pipeline_id = deal.pipeline_id
-    row.stage_id = deal.stage_id
-    row.status = deal.status.value
-    row.manager_id = deal.manager_id
-    row.contact_id = deal.contact_id
-    row.source = deal.source or UNKNOWN_SOURCE
-    row.need = deal.need
-    row.amount = deal.amount
-    row.currency = deal.currency
-    row.lost_reason_id = deal.lost_reason_id
-    row.close_comment = deal.close_comment
-    row.qualification_level = deal.qualification_level.value if deal.qualification_level else None
-    row.qualification_points = deal.qualification_points
-    row.created_at = deal.created_at
-    row.stage_entered_at = deal.stage_entered_at
-    row.closed_at = deal.closed_at
-    row.lead_chat_id = deal.lead_chat_id
-    row.first_response_due_at = deal.first_response_due_at
-    row.taken_at = deal.taken_at
-    row.snoozed_until = deal.snoozed_until
-    row.deadline_at = deal.deadline_at
-    row.snooze_reason = deal.snooze_reason
-    row.is_sandbox = deal.is_sandbox
-    row.same_phone_as = deal.same_phone_as
+    for name, value in _deal_values(deal).items():
+        setattr(row, name, value)
 
 
 def _deal_from_row(row: DealRow) -> Deal:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -49,6 +50,18 @@ _PLAN = upsert(
 )
 
 _UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
+# Built once (every request takes its lead's answer): on the table, so the session runs it as
+# plain SQL without the ORM's bulk-update bookkeeping, which cost more than the statement.
+_REMINDERS = cast(Table, ReminderRow.__table__)
+_reminders = _REMINDERS.c
+_TAKE = (
+    update(_REMINDERS)
+    .where(
+        _reminders.key == bindparam("reminder_key"),
+        _reminders.status == ReminderStatus.PENDING.value,
+    )
+    .values(status=ReminderStatus.SENT.value, sent_at=bindparam("now"))
+)
 
 
 class ReminderRepository:
@@ -182,12 +195,7 @@ class ReminderRepository:
     async def take(self, key: str, now: dt.datetime) -> bool:
         """Take a pending row to send it now, outside the sweep (the lead's answer by the bot
         that filed the request): False if a sweeper has it already."""
-        result = await self._session.execute(
-            update(ReminderRow)
-            .where(ReminderRow.key == key, ReminderRow.status == ReminderStatus.PENDING.value)
-            .values(status=ReminderStatus.SENT.value, sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self._session.execute(_TAKE, {"reminder_key": key, "now": now})
         return bool(getattr(result, "rowcount", 0))
 
     async def release(self, reminder_id: int, claimant: str, due_at: dt.datetime) -> None:

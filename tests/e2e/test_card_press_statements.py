@@ -14,11 +14,12 @@ from sqlalchemy import event
 
 from bot.app import Application
 from bot.telegram.callbacks import CardAction, DealCard
+from storage.sqlite_in_loop import DirectStatement
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-FSM_WRITE = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM) fsm_states\b", re.IGNORECASE)
+FSM_WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM) "?fsm_states"?\s', re.IGNORECASE)
 READS_THE_DEAL = re.compile(r"FROM deals\s+WHERE deals\.id = ", re.IGNORECASE)
 
 
@@ -34,8 +35,16 @@ class Transaction:
 
 @contextmanager
 def transactions_of(app: Application) -> Iterator[list[Transaction]]:
-    """Every transaction the bot runs meanwhile, with its statements, in order."""
+    """Every transaction the bot runs meanwhile, with its statements, in order: the engine's,
+    and the conversation storage's own statements on SQLite (`DirectStatement`, one statement
+    and its commit each, which the engine's events do not see)."""
     seen: list[Transaction] = []
+    run_directly = DirectStatement.run
+
+    async def direct(statement: DirectStatement, values: dict[str, Any]) -> None:
+        await run_directly(statement, values)
+        seen.append(Transaction([statement.sql], committed=True))
+
     current: dict[int, Transaction] = {}
     engine = app.engine.sync_engine
 
@@ -64,9 +73,11 @@ def transactions_of(app: Application) -> Iterator[list[Transaction]]:
     ]
     for name, listener in listeners:
         event.listen(engine, name, listener)
+    DirectStatement.run = direct  # type: ignore[method-assign,assignment]
     try:
         yield seen
     finally:
+        DirectStatement.run = run_directly  # type: ignore[method-assign]
         for name, listener in listeners:
             event.remove(engine, name, listener)
 

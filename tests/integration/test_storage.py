@@ -33,6 +33,7 @@ from services.staff import (
     join_by_invite,
 )
 from storage.models import Base, FsmStateRow, StageTransitionRow
+from storage.sqlite_in_loop import DirectStatement
 from storage.unit_of_work import UnitOfWork
 
 MONDAY_10 = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # 10:00 in Moscow
@@ -361,7 +362,7 @@ async def test_conversation_copies_stay_private_and_forgotten_ones_come_back_fro
 
 
 async def test_ending_a_conversation_is_one_write_that_leaves_no_row(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = StorageKey(bot_id=42, chat_id=7, user_id=7)
     storage = DatabaseStorage(session_factory, FixedClock(MONDAY_10))
@@ -374,8 +375,15 @@ async def test_ending_a_conversation_is_one_write_that_leaves_no_row(
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement.split()[0])
 
+    run_directly = DirectStatement.run
+
+    async def direct(statement: DirectStatement, values: dict[str, Any]) -> None:
+        statements.append(statement.sql.split()[0])  # SQLite: on the storage's own connection
+        await run_directly(statement, values)
+
     engine = session_factory.kw["bind"].sync_engine
     event.listen(engine, "before_cursor_execute", count)
+    monkeypatch.setattr(DirectStatement, "run", direct)
     try:
         await end_conversation(state)
     finally:

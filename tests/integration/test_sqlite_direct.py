@@ -1,0 +1,56 @@
+"""The conversation storage's own SQLite statements (`storage.sqlite_in_loop.DirectStatement`):
+they queue behind the engine's writers, and the rows they leave read back through the ORM as
+the engine's own writes would."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import select
+
+from bot.telegram.fsm_storage import DatabaseStorage
+from domain.clock import FixedClock
+from storage.database import create_engine, create_session_factory, migrate
+from storage.models import FsmStateRow
+
+MONDAY_10 = dt.datetime(2026, 6, 1, 7, 0, tzinfo=dt.UTC)
+ANNA = StorageKey(bot_id=42, chat_id=7, user_id=7)
+
+
+async def test_a_form_step_waits_for_the_engines_writer_and_reads_back_as_written(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    await migrate(engine)
+    session_factory = create_session_factory(engine)
+    storage = DatabaseStorage(session_factory, FixedClock(MONDAY_10))
+    answers = {"step": 2, "answers": {"name": "Анна «Ромашка»", "phone": {"verified": True}}}
+    try:
+        async with session_factory() as session:
+            # A writer of the engine holds the database's write lock until its commit.
+            session.add(FsmStateRow(key="other", state="S", data={}, updated_at=MONDAY_10))
+            await session.flush()
+            step = asyncio.create_task(storage.enter(ANNA, "LeadForm:answering", answers))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not step.done()
+            await session.commit()
+        await step
+
+        async with session_factory() as session:
+            row = await session.get(FsmStateRow, "fsm:7:7")
+        assert row is not None
+        assert (row.state, row.data, row.updated_at) == ("LeadForm:answering", answers, MONDAY_10)
+        restarted = DatabaseStorage(session_factory, FixedClock(MONDAY_10))
+        assert await restarted.get_data(ANNA) == answers
+
+        await storage.clear(ANNA)
+        async with session_factory() as session:
+            keys = list(await session.scalars(select(FsmStateRow.key)))
+        assert keys == ["other"]
+    finally:
+        await storage.close()
+        await engine.dispose()
