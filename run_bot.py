@@ -19,6 +19,7 @@ from bot.telegram.telegram_probe import TokenRejected, wait_for_telegram
 from config.settings import Settings
 from domain.book_loading import SalesBookError
 from domain.sales_book import SalesBook
+from storage.database import DatabaseUnavailable
 
 log = logging.getLogger("salesbot")
 EXIT_CONFIGURATION = 2
@@ -52,6 +53,10 @@ def main() -> int:
         log.info("stopped")
     except TokenRejected as rejection:
         return _explain("console.token_rejected", locale, reason=rejection.description)
+    except DatabaseUnavailable as unavailable:
+        return _explain(
+            "console.database_unavailable", locale, url=unavailable.url, reason=unavailable.reason
+        )
     return 0
 
 

@@ -34,7 +34,7 @@ from domain.reminders import (
 )
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.leads import erase_lead
+from services.leads import client_accounts, erase_lead
 from services.staff import Actor
 from services.unit_of_work import BusinessUnitOfWork
 
@@ -285,7 +285,8 @@ async def forget_client(
     """/forget_me: the lead's erasure, and their chats with managers' own accounts too (the
     ones never made a deal included)."""
     async with uow:
-        await uow.business.erase_client(user_id)
+        for account in await client_accounts(uow, user_id):
+            await uow.business.erase_client(account)
         erased = await erase_lead(uow, clock, user_id)
         await uow.commit()
         return erased

@@ -375,21 +375,37 @@ async def deal_of_relayed_message(
     return deal_id, await writable_deal(uow, actor, deal_id)
 
 
+async def client_accounts(uow: UnitOfWork, user_id: int) -> list[int]:
+    """The Telegram accounts of the client writing from `user_id`: theirs, and those of every
+    card a manager merged with it (one person, as the manager confirmed)."""
+    async with uow:
+        contact = await uow.contacts.by_telegram_id(user_id)
+        together = await uow.contacts.same_client(contact) if contact is not None else []
+    accounts = [c.telegram_id for c in together if c.telegram_id is not None]
+    return accounts if user_id in accounts else [user_id, *accounts]
+
+
 async def erase_lead(uow: UnitOfWork, clock: Clock, user_id: int) -> list[tuple[int, int | None]]:
-    """Forget a lead: name, phone, company, username and every message text. The deals stay,
-    anonymised, so the figures stay true. Returns (deal, manager) pairs to notify."""
+    """Forget a lead: name, phone, company, username and every message text, on their card and
+    on every card merged with it (a merge made them one client: the person who asks to be
+    forgotten is forgotten from all their accounts). The deals stay, anonymised, so the figures
+    stay true. Returns (deal, manager) pairs to notify."""
     async with uow:
         contact = await uow.contacts.by_telegram_id(user_id)
         if contact is None or contact.id is None:
             return []
-        deals = await uow.deals.for_contact_or_chat(contact.id, user_id)
+        together = await uow.contacts.same_client(contact)
+        deals = await uow.deals.for_contacts_or_chat(
+            [c.id for c in together if c.id is not None], user_id
+        )
         for deal in deals:
             deal.need = None
             deal.lead_chat_id = None
             await uow.deals.save(deal)
         await uow.deals.erase_message_texts([d.id for d in deals if d.id is not None])
-        contact.erase(clock.now())
-        await uow.contacts.save(contact)
+        for card in together:
+            card.erase(clock.now())
+            await uow.contacts.save(card)
         await uow.reminders.plan(
             [
                 owe_note(

@@ -77,8 +77,26 @@ def alembic_config() -> Config:
     return config
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be opened at all (server down, wrong address, user or name)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration (idempotent; safe at every start)."""
+    """Bring the schema to the newest migration (idempotent; safe at every start). Raises
+    `DatabaseUnavailable` when not even a connection opens, so a start can say so in one line
+    rather than a driver's traceback."""
+    try:
+        connection = await engine.connect()
+    except Exception as error:  # the drivers raise anything from OSError to their own errors
+        reason = str(getattr(error, "orig", None) or error) or type(error).__name__
+        url = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(url, reason.splitlines()[0]) from error
+    await connection.close()
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Instances started together migrate one after the other (the later ones find

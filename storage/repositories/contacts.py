@@ -87,6 +87,24 @@ class ContactRepository:
             return own, own
         return own, other
 
+    async def same_client(self, contact: Contact) -> list[Contact]:
+        """The contact and every card merged with it (`merged_into_id`, set by a manager's
+        confirmed merge): one client, possibly writing from several Telegram accounts."""
+        root, seen = contact, {contact.id}
+        while root.merged_into_id is not None and root.merged_into_id not in seen:
+            found = await self.get(root.merged_into_id)
+            if found is None:
+                break
+            root = found
+            seen.add(root.id)
+        rows = await self._session.execute(
+            select(_CONTACTS)
+            .where((_c.id == root.id) | (_c.merged_into_id == root.id))
+            .order_by(_c.id)
+        )
+        together = [_contact_from_row(row) for row in rows]
+        return together if any(c.id == contact.id for c in together) else [contact, *together]
+
     async def names(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
         if not contact_ids:
             return {}

@@ -164,11 +164,13 @@ class DealRepository:
         row = (await self._session.scalars(query)).first()
         return _deal_from_row(row) if row else None
 
-    async def for_contact_or_chat(self, contact_id: int, lead_chat_id: int) -> list[Deal]:
-        """Every deal of a contact, and every deal talked about in this chat."""
+    async def for_contacts_or_chat(
+        self, contact_ids: Sequence[int], lead_chat_id: int
+    ) -> list[Deal]:
+        """Every deal of these contacts, and every deal talked about in this chat."""
         query = (
             select(DealRow)
-            .where((DealRow.contact_id == contact_id) | (DealRow.lead_chat_id == lead_chat_id))
+            .where(DealRow.contact_id.in_(contact_ids) | (DealRow.lead_chat_id == lead_chat_id))
             .order_by(DealRow.id)
         )
         return [_deal_from_row(row) for row in await self._session.scalars(query)]

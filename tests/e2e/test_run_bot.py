@@ -228,3 +228,29 @@ async def test_a_rejected_token_stops_the_start_naming_botfather(
     printed = explanation + stdout.decode()
     assert "Traceback" not in printed
     assert revoked not in printed and revoked.split(":")[1] not in printed
+
+
+async def test_a_database_that_does_not_answer_stops_the_start_in_one_line(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    # A port nobody listens on: PostgreSQL down, or DATABASE_URL pointing at the wrong place.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await spawn_run_bot(
+        tmp_path,
+        bot_environment(
+            tmp_path,
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=tg.base_url,
+            DATABASE_URL=f"postgresql+asyncpg://sales:s3cret-pass@127.0.0.1:{port}/salesbot",
+        ),
+        stderr_apart=True,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+    explanation = stderr.decode()
+    assert process.returncode == 2, explanation
+    [line] = [line for line in explanation.splitlines() if "DATABASE_URL" in line]
+    assert f"127.0.0.1:{port}/salesbot" in line and "Не удалось открыть базу данных" in line
+    printed = explanation + stdout.decode()
+    assert "Traceback" not in printed and "s3cret-pass" not in printed

@@ -4,6 +4,8 @@ and otherwise a manager does, after looking at both chats."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app import Application
 from tests.e2e.scenario import contacts, deal_messages, deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -92,6 +94,56 @@ async def test_the_manager_merges_after_seeing_both_chats(
     # A second press of a stale button changes nothing.
     answer = await manager.press_data(f"sph:{second.id}:yes")
     assert answer is not None and "Объединять нечего" in (answer.text or "")
+
+
+async def _merged_client(tg: FakeTelegram, admin: FakeUser) -> tuple[FakeUser, FakeUser, FakeUser]:
+    """Анна writes from two accounts; the manager merges the two requests into one client."""
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    work = tg.user("Анна", username="anna_work")
+    await leave_request(work, name="Анна", phone=CLIENT_PHONE)
+    home = tg.user("Анна (дом)", username="anna_home")
+    await leave_request(home, name="Анна", phone=CLIENT_PHONE, company="ООО Дом")
+    await manager.wait_message(contains="Новая заявка №2")
+    await work.send("Рабочий вопрос")
+    await home.send("Домашний вопрос")
+    await manager.wait_message(contains="Домашний вопрос")
+    await manager.press("🔗 Объединить с №1")
+    await manager.wait_message(contains="Объединить клиентов заявок №1 и №2?")
+    await manager.press("✅ Да, это один клиент")
+    await manager.wait_message(contains="Клиенты объединены")
+    return manager, work, home
+
+
+@pytest.mark.parametrize("asking", ["work", "home"])
+async def test_forget_me_from_either_account_of_a_merged_client_forgets_both(
+    tg: FakeTelegram, app_on_each_database: Application, admin: FakeUser, asking: str
+) -> None:
+    manager, work, home = await _merged_client(tg, admin)
+    person = work if asking == "work" else home
+
+    await person.send("/forget_me")
+    await person.press("Да, удалить")
+    await person.wait_message(contains="ваши персональные данные удалены")
+    for deal_id in (1, 2):
+        await manager.wait_message(
+            contains=f"Клиент по заявке №{deal_id} удалил свои персональные данные"
+        )
+
+    cards = await contacts(app_on_each_database)
+    assert len(cards) == 2
+    for card in cards:
+        assert (card.telegram_id, card.name, card.phone, card.company, card.username) == (
+            (None,) * 5
+        )
+        assert card.erased_at is not None
+    for deal in await deals(app_on_each_database):
+        assert (deal.need, deal.lead_chat_id) == (None, None)
+        assert all(m.text is None for m in await deal_messages(app_on_each_database, deal.id))
+    # Neither account's words reach the manager any more.
+    manager.mark_seen()
+    await work.send("Алло?")
+    await home.send("Алло?")
+    await manager.expect_no_message()
 
 
 async def test_a_colleague_cannot_merge_someone_elses_request(

@@ -76,8 +76,10 @@ class FakeDeals:
         deals = self._where(lambda d: d.lead_chat_id == lead_chat_id)
         return _latest([d for d in deals if d.is_open]) or _latest(deals)
 
-    async def for_contact_or_chat(self, contact_id: int, lead_chat_id: int) -> list[Deal]:
-        return self._where(lambda d: d.contact_id == contact_id or d.lead_chat_id == lead_chat_id)
+    async def for_contacts_or_chat(
+        self, contact_ids: Sequence[int], lead_chat_id: int
+    ) -> list[Deal]:
+        return self._where(lambda d: d.contact_id in contact_ids or d.lead_chat_id == lead_chat_id)
 
     async def open_deal_and_requests_since(
         self, contact_id: int, lead_chat_id: int, since: dt.datetime, *, any_chat: bool

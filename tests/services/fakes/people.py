@@ -109,6 +109,13 @@ class FakeContacts:
     async def by_telegram_id(self, telegram_id: int) -> Contact | None:
         return copied(next((c for c in self.by_id.values() if c.telegram_id == telegram_id), None))
 
+    async def same_client(self, contact: Contact) -> list[Contact]:
+        root = contact.merged_into_id or contact.id
+        together = [
+            copied(c) for key, c in sorted(self.by_id.items()) if root in (key, c.merged_into_id)
+        ]
+        return together if any(c.id == contact.id for c in together) else [contact, *together]
+
     async def by_telegram_id_and_phone(
         self, telegram_id: int, phone: str
     ) -> tuple[Contact | None, Contact | None]:
