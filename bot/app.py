@@ -27,6 +27,7 @@ from bot.handlers import build_root_router, lead
 from bot.reminder_sweeper import ReminderSweeper
 from bot.telegram.answered_queries import RememberAnsweredQueries
 from bot.telegram.business_order import keep_business_chats_in_order
+from bot.telegram.card_messages import OpenCards
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.telegram.inline_filters import run_filters_inline
@@ -87,6 +88,7 @@ class Application:
     sweeper: ReminderSweeper
     scheduler: AsyncIOScheduler
     updates_in_hand: UpdatesInHand
+    open_cards: OpenCards
     i18n: I18n = field(repr=False)
     metrics: Metrics = field(default_factory=Metrics, repr=False)
 
@@ -109,6 +111,7 @@ class Application:
         await self.sweeper.stop(grace)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.open_cards.finish(grace)
         await self.sender.close()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
@@ -173,6 +176,8 @@ async def create_application(
         metrics=metrics,
     )
     dispatcher["sender"] = sender
+    open_cards = OpenCards(session_factory, clock, book, calendar, settings, i18n, bot, sender)
+    dispatcher["open_cards"] = open_cards
     redis = getattr(dispatcher.storage, "redis", None)
     if redis is not None:
         sender.budget = SharedSendBudget(redis, settings.redis_prefix, SHARED_PER_SECOND)
@@ -218,6 +223,7 @@ async def create_application(
         sweeper,
         scheduler,
         updates_in_hand,
+        open_cards,
         i18n,
         metrics,
     )

@@ -34,13 +34,21 @@ async def remember_card(
 
 
 async def cards_to_show(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar, deal_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    deal_id: int,
+    *,
+    except_staff: int | None = None,
 ) -> list[CardToShow]:
-    """The deal's cards open in staff chats, each with the deal as its viewer may see it now.
-    The card of someone who may no longer see the deal (handed to another manager, left the
-    team) is forgotten rather than shown."""
+    """The deal's cards open in staff chats (but `except_staff`'s: the one who made the change
+    sees it already), each with the deal as its viewer may see it now. The card of someone who
+    may no longer see the deal (handed to another manager, left the team) is forgotten rather
+    than shown."""
     async with uow:
         cards = await uow.deals.shown_cards(deal_id)
+    cards = [card for card in cards if card.staff_id != except_staff]
     shown: list[CardToShow] = []
     for card in cards:
         async with uow:

@@ -181,8 +181,10 @@ class DirectStatement:
     def __init__(self, statement: Any, dialect: SQLiteInLoopDialect, database: str) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
+        # The dialect's own implementation of each type, as the engine's execution uses: for
+        # SQLite a datetime becomes the engine's text form, not the sqlite3 module's.
         self._bound = [
-            (name, compiled.binds[name].type.bind_processor(dialect))
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
             for name in compiled.positiontup or ()
         ]
         self._database = database

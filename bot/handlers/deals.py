@@ -25,7 +25,7 @@ from bot.screens.deal_screens import (
     lost_screen,
 )
 from bot.telegram.callbacks import CardAction, DealCard
-from bot.telegram.card_messages import answer_card, edit_card, shown_in
+from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
@@ -137,6 +137,7 @@ async def confirm_advance(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    open_cards: OpenCards,
 ) -> None:
     ticked = _bits(callback_data.ticked)
     view = await card_after(
@@ -150,6 +151,7 @@ async def confirm_advance(
     )
     await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("card.moved"))
+    open_cards.changed(callback_data.deal_id, by=actor.user_id)
 
 
 async def show_back_stages(
@@ -269,6 +271,7 @@ async def card_input(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    open_cards: OpenCards,
 ) -> None:
     """What the card asked for, typed: done, and the card shown again. A bad amount or a
     missing comment asks again; any other refusal ends the prompt (bot/handlers/errors)."""
@@ -285,6 +288,8 @@ async def card_input(
         return
     await end_conversation(state)
     await answer_card(message, uow, actor, view, book, settings)
+    if view.deal.id is not None:
+        open_cards.changed(view.deal.id, by=actor.user_id)
 
 
 async def skip_comment(
@@ -297,6 +302,7 @@ async def skip_comment(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    open_cards: OpenCards,
 ) -> None:
     """ "No comment" on an activity or a loss: do it without one."""
     data = await state.get_data()
@@ -311,6 +317,7 @@ async def skip_comment(
     await end_conversation(state)
     await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("card.saved"))
+    open_cards.changed(callback_data.deal_id, by=actor.user_id)
 
 
 async def _apply_input(

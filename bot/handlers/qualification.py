@@ -12,7 +12,7 @@ from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import edit_screen, lost_screen, question_screen
 from bot.telegram.callbacks import CardAction, DealCard
-from bot.telegram.card_messages import edit_card, shown_in
+from bot.telegram.card_messages import OpenCards, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
@@ -20,8 +20,14 @@ from config.settings import Settings
 from domain.clock import Clock
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.qualification import Answer, current_step, qualification_screen
+from services.qualification import (
+    Answer,
+    QualificationScreen,
+    current_step,
+    qualification_screen,
+)
 from services.staff import Actor
+from services.workspace import DealView
 from storage.unit_of_work import UnitOfWork
 
 
@@ -35,6 +41,7 @@ async def qualify(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    open_cards: OpenCards,
 ) -> None:
     deal_id = callback_data.deal_id
     given = None
@@ -60,6 +67,21 @@ async def qualify(
         await query.answer()
         return
     await end_conversation(state)
+    open_cards.changed(deal_id, by=actor.user_id)
+    await _show_result(query, uow, actor, book, settings, screen, view)
+
+
+async def _show_result(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    actor: Actor,
+    book: SalesBook,
+    settings: Settings,
+    screen: QualificationScreen,
+    view: DealView,
+) -> None:
+    """The finished qualification: its score, and the card (or, disqualified, the loss)."""
+    step = screen.step
     level = step.result.level
     if screen.offers_closing:
         text, markup = lost_screen(view.deal, book, suggested=step.lost_reason)

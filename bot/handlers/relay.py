@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.screens.deal_screens import same_markup
 from bot.screens.notify import card_keyboard, message_kind
 from bot.telegram.callbacks import DealAction, DealActionKind
+from bot.telegram.card_messages import OpenCards
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import t, tp
@@ -32,10 +33,16 @@ class WritingToLead(StatesGroup):
 
 
 async def take(
-    query: CallbackQuery, callback_data: DealAction, actor: Actor, uow: UnitOfWork, clock: Clock
+    query: CallbackQuery,
+    callback_data: DealAction,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    open_cards: OpenCards,
 ) -> None:
     deal = await take_deal(uow, clock, actor, callback_data.deal_id)
     await query.answer(tp("deal.taken"))
+    open_cards.changed(callback_data.deal_id, by=actor.user_id)
     if isinstance(query.message, Message) and deal.id is not None:
         markup = card_keyboard(deal.id, True, deal.same_phone_as)
         if not same_markup(query.message.reply_markup, markup):  # a second tap changes nothing

@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
-from bot.telegram.card_messages import answer_card, edit_card, shown_in
+from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
@@ -106,6 +106,7 @@ async def wake(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    open_cards: OpenCards,
 ) -> None:
     """The snoozed deal's "back to work": the wake and the card it leaves in one transaction that
     reads the deal once."""
@@ -120,6 +121,7 @@ async def wake(
     )
     await edit_card(query, uow, actor, view, book, settings, remembered=True)
     await query.answer(tp("snooze.woken"))
+    open_cards.changed(callback_data.deal_id, by=actor.user_id)
 
 
 async def reminder_for_deal(

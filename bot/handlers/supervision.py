@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import edit_screen
 from bot.telegram.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
-from bot.telegram.card_messages import edit_card
+from bot.telegram.card_messages import OpenCards, edit_card
 from bot.telegram.filters import HasRole
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
@@ -35,6 +35,7 @@ async def reassign_from_card(
     book: SalesBook,
     calendar: WorkingCalendar,
     settings: Settings,
+    open_cards: OpenCards,
 ) -> None:
     deal_id = callback_data.deal_id
     try:
@@ -60,6 +61,7 @@ async def reassign_from_card(
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     await edit_card(query, uow, actor, view, book, settings)
     await query.answer(tp("handover.done_one", name=handover.to_manager.name))
+    open_cards.changed(deal_id, by=actor.user_id)
 
 
 async def hand_over_all(

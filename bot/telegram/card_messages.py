@@ -1,14 +1,17 @@
 """The deal card as a chat message: shown (sent or edited in place) and remembered, and shown
-again in every chat that has it open after the deal changed in the Mini App."""
+again in every other chat that has it open after the deal changed, in the Mini App or in a
+chat."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.screens.deal_screens import card_screen, edit_screen
 from bot.telegram.i18n import pick_locale
@@ -69,29 +72,64 @@ async def _remember(uow: UnitOfWork, actor: Actor, view: DealView, message: Mess
     await remember_card(uow, actor, view.deal.id, message.chat.id, message.message_id)
 
 
-async def refresh_cards(
-    uow: UnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    calendar: WorkingCalendar,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
-    sender: PacedSender,
-    deal_id: int,
-) -> None:
-    """After a change made outside the chat: every open chat card of the deal shows it, in its
-    viewer's language, at the pace Telegram allows. A card deleted meanwhile is forgotten; one
-    already showing the deal as it is stays as it is."""
-    for shown in await cards_to_show(uow, clock, book, calendar, deal_id):
-        locale = pick_locale(shown.viewer.language_code, settings.default_locale)
-        with i18n.context(), i18n.use_locale(locale):
-            text, markup = card_screen(shown.view, book, settings, shown.viewer.role)
-        card = shown.card
-        edit = _CardEdit(bot, card.chat_id, card.message_id, text, markup)
-        outcome = await sender.deliver(card.chat_id, edit, urgent=True)
-        if edit.gone or outcome in (Outcome.BLOCKED, Outcome.GONE):
-            await forget_card(uow, card)
+class OpenCards:
+    """The deal's cards open in staff chats, shown again after a change: by the Mini App, or
+    by a colleague in their own chat (a supervisor watching a deal sees the manager move it).
+    In the background: each edit waits its turn at Telegram's pace (a second a chat), and the
+    person who made the change does not wait for them."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        book: SalesBook,
+        calendar: WorkingCalendar,
+        settings: Settings,
+        i18n: I18n,
+        bot: Bot,
+        sender: PacedSender,
+    ) -> None:
+        self._session_factory = session_factory
+        self._clock, self._book, self._calendar = clock, book, calendar
+        self._settings, self._i18n = settings, i18n
+        self._bot, self._sender = bot, sender
+        self._running: set[asyncio.Task[None]] = set()
+
+    def changed(self, deal_id: int, *, by: int | None = None) -> None:
+        """The deal changed: its cards in other chats than `by`'s are shown again."""
+        task = asyncio.create_task(self._refresh(deal_id, by))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def finish(self, within: float) -> None:
+        """At a stop, before the sender closes: the edits under way go out."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=within)
+
+    async def _refresh(self, deal_id: int, by: int | None) -> None:
+        try:
+            await self.refresh(deal_id, except_staff=by)
+        except Exception:
+            log.exception("the chat cards of deal %s were not updated", deal_id)
+
+    async def refresh(self, deal_id: int, *, except_staff: int | None = None) -> None:
+        """Every open chat card of the deal (but `except_staff`'s) shows it as it now is, in
+        its viewer's language, at the pace Telegram allows. A card deleted meanwhile is
+        forgotten; one already showing the deal as it is stays as it is."""
+        uow = UnitOfWork(self._session_factory)
+        shown_cards = await cards_to_show(
+            uow, self._clock, self._book, self._calendar, deal_id, except_staff=except_staff
+        )
+        for shown in shown_cards:
+            viewer = shown.viewer
+            locale = pick_locale(viewer.language_code, self._settings.default_locale)
+            with self._i18n.context(), self._i18n.use_locale(locale):
+                text, markup = card_screen(shown.view, self._book, self._settings, viewer.role)
+            card = shown.card
+            edit = _CardEdit(self._bot, card.chat_id, card.message_id, text, markup)
+            outcome = await self._sender.deliver(card.chat_id, edit, urgent=True)
+            if edit.gone or outcome in (Outcome.BLOCKED, Outcome.GONE):
+                await forget_card(uow, card)
 
 
 class _CardEdit:

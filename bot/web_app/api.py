@@ -5,7 +5,6 @@ Every call carries Telegram's signed initData (`Authorization: tma <initData>`).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -17,10 +16,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.reminder_input import Refused, local_time, read_when, refusal_of, what_to_remind
-from bot.telegram.card_messages import refresh_cards
 from bot.telegram.i18n import pick_locale, tp
 from bot.web_app.init_data import InitDataRefused, verified_user
-from bot.web_app.keys import ACTOR, APPLICATION, CARD_REFRESHES
+from bot.web_app.keys import ACTOR, APPLICATION
 from bot.web_app.views import board_json, deal_json, texts_json
 from domain.deal import parse_amount
 from domain.errors import (
@@ -281,38 +279,15 @@ async def _change(request: web.Request, change: Change) -> web.Response:
 
 
 def _show_in_chat(request: web.Request, deal_id: int) -> None:
-    """The deal's cards open in staff chats show the change. In the background: an edit waits
-    its turn at Telegram's pace (a second a chat), and the app's answer does not wait for it."""
-    application = request.app[APPLICATION]
-    refresh = refresh_cards(
-        UnitOfWork(application.session_factory),
-        application.clock,
-        application.book,
-        application.calendar,
-        application.settings,
-        application.i18n,
-        application.bot,
-        application.sender,
-        deal_id,
-    )
-    task = asyncio.create_task(_logged(refresh, deal_id))
-    running = request.app[CARD_REFRESHES]
-    running.add(task)
-    task.add_done_callback(running.discard)
-
-
-async def _logged(refresh: Awaitable[None], deal_id: int) -> None:
-    try:
-        await refresh
-    except Exception:
-        log.exception("the chat cards of deal %s were not updated", deal_id)
+    """The deal's cards open in staff chats show the change (the app's user's own included: the
+    chat is another screen of theirs), in the background."""
+    request.app[APPLICATION].open_cards.changed(deal_id)
 
 
 async def _finish_refreshes(api: web.Application) -> None:
     """At shutdown, before the sender closes: the edits under way go out."""
-    running = api[CARD_REFRESHES]
-    if running:
-        await asyncio.wait(running, timeout=api[APPLICATION].settings.shutdown_grace_seconds)
+    application = api[APPLICATION]
+    await application.open_cards.finish(application.settings.shutdown_grace_seconds)
 
 
 def _text(body: dict[str, Any], key: str) -> str:
@@ -336,7 +311,6 @@ def _int(value: str | None) -> int | None:
 
 def create_api() -> web.Application:
     api = web.Application(middlewares=[signed_staff_only])
-    api[CARD_REFRESHES] = set()
     api.on_shutdown.append(_finish_refreshes)
     api.router.add_get("/board", get_board)
     api.router.add_get("/deals/{deal_id}", get_deal)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -13,5 +12,3 @@ if TYPE_CHECKING:
 
 APPLICATION: web.AppKey[Application] = web.AppKey("application")
 ACTOR: web.RequestKey[Actor] = web.RequestKey("actor")
-CARD_REFRESHES: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("card_refreshes")
-"""Chat cards being brought up to date after a change in the app (bot/web_app/api.py)."""

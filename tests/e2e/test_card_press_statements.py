@@ -82,11 +82,21 @@ def transactions_of(app: Application) -> Iterator[list[Transaction]]:
             event.remove(engine, name, listener)
 
 
+async def settled(tg: FakeTelegram, app: Application) -> None:
+    """Nothing in flight before a window opens: the updates answered, what the setup's changes
+    owed sent (the outbox: "a manager took your request"), and the other chats' cards shown
+    again (`OpenCards`); all of it in the background, landing in whichever window is open."""
+    await tg.settle()
+    await app.sweeper.send_owed()
+    await app.open_cards.finish(5)
+    await tg.settle()
+
+
 async def test_confirming_the_next_stage_is_one_write_transaction_reading_the_deal_once(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
     manager = await open_card(tg, admin)
-    await tg.settle()
+    await settled(tg, app)
     [deal] = await deals(app)
     stage = app.book.pipeline(deal.pipeline_id).stage(deal.stage_id)
     every_criterion = (1 << len(stage.exit_criteria)) - 1
@@ -112,7 +122,7 @@ async def test_waking_a_snoozed_deal_is_one_write_transaction_reading_the_deal_o
     await manager.wait_message(contains="Напишите и причину")
     await manager.send("клиент в отпуске до 10.06")
     snoozed = await manager.wait_message(contains="💤 Отложена до 10.06")
-    await tg.settle()
+    await settled(tg, app)
 
     with transactions_of(app) as seen:
         answer = await manager.press("⏰ Вернуть в работу", message_id=snoozed.message_id)
@@ -135,7 +145,7 @@ async def test_the_last_qualification_answer_and_the_finished_qualification_read
         await manager.wait_message(contains=question.text)
         await manager.press(max(question.options, key=lambda option: option.points).text)
     await manager.wait_message(contains=last.text)
-    await tg.settle()
+    await settled(tg, app)
 
     with transactions_of(app) as answering:
         result = await manager.press(max(last.options, key=lambda option: option.points).text)

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.telegram.card_messages import refresh_cards
 from bot.web import build_web_app, serving
 from config.settings import Settings
 from domain.clock import FixedClock
@@ -343,17 +342,7 @@ async def test_a_change_in_the_app_shows_on_the_chat_cards_of_that_deal(
     assert not tg.calls_to("editMessageText", chat_id=ivan.id, message_id=other_card.message_id)
 
     async def refresh() -> list[int]:
-        await refresh_cards(
-            UnitOfWork(app.session_factory),
-            clock,
-            app.book,
-            app.calendar,
-            app.settings,
-            app.i18n,
-            app.bot,
-            app.sender,
-            deal_id,
-        )
+        await app.open_cards.refresh(deal_id)
         async with UnitOfWork(app.session_factory) as uow:
             return sorted(card.staff_id for card in await uow.deals.shown_cards(deal_id))
 

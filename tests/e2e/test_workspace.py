@@ -342,3 +342,45 @@ async def test_scripts_from_the_card_and_by_the_clients_words_with_ab_feedback(
     assert "использовали 1 раз, помогло 100 % (1/1)" in report.text
     assert "использовали 1 раз, помогло 0 % (0/1)" in report.text
     assert "пока мало данных" in report.text
+
+
+async def test_a_change_in_a_chat_shows_on_the_deals_card_open_in_a_colleagues_chat(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    boss = await join_team(tg, admin, "Руководитель", "Светлана")
+    await leave_request(tg.user("Анна"))
+    await ivan.wait_message(contains="Новая заявка №1")
+    first, second = app.book.pipeline("implementation_mid").stages[:2]
+    await boss.send("/deal 1")
+    boss_card = await boss.wait_message(contains="Сделка №1")
+    assert f"{first.name} (1/8)" in boss_card.text
+    await ivan.send("/deal 1")
+    await ivan.wait_message(contains="Сделка №1")
+
+    # Иван moves the deal on in his chat: Светлана's card shows it, as she sees the deal.
+    await ivan.press("➡️ Следующий этап")
+    for criterion in first.exit_criteria:
+        await ivan.press(criterion[:20])
+    await ivan.press("➡️ Перевести")
+    ivan_card = await ivan.wait_message(contains=f"{second.name} (2/8)")
+    moved = await boss.wait_message(
+        where=lambda m: m.message_id == boss_card.message_id and f"{second.name} (2/8)" in m.text
+    )
+    assert moved.edited and moved.has_button("👤 Передать")
+
+    # A typed input (a call with its comment) too; Иван's own card is not edited behind him.
+    await ivan.press("📞 Звонок", message_id=ivan_card.message_id)
+    await ivan.wait_message(contains="добавьте комментарий")
+    await ivan.send("Договорились о демо на четверг")
+    await ivan.wait_message(contains="Договорились о демо на четверг")
+    await boss.wait_message(
+        where=lambda m: m.message_id == boss_card.message_id and "о демо на четверг" in m.text
+    )
+    await tg.settle()
+    edits_of_ivans_cards = [
+        call
+        for call in tg.calls_to("editMessageText", chat_id=ivan.id)
+        if "о демо на четверг" in str(call.params.get("text"))
+    ]
+    assert edits_of_ivans_cards == []

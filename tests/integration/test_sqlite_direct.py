@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.telegram.fsm_storage import DatabaseStorage
 from domain.clock import FixedClock
@@ -44,6 +44,11 @@ async def test_a_form_step_waits_for_the_engines_writer_and_reads_back_as_writte
             row = await session.get(FsmStateRow, "fsm:7:7")
         assert row is not None
         assert (row.state, row.data, row.updated_at) == ("LeadForm:answering", answers, MONDAY_10)
+        # Byte for byte what the engine writes: the same datetime text as the other row's.
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT key, updated_at FROM fsm_states"))
+            stored: dict[str, str] = {key: updated_at for key, updated_at in rows.tuples()}
+        assert stored["fsm:7:7"] == stored["other"] == "2026-06-01 07:00:00.000000"
         restarted = DatabaseStorage(session_factory, FixedClock(MONDAY_10))
         assert await restarted.get_data(ANNA) == answers
 
