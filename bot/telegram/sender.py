@@ -10,7 +10,8 @@ reports a 403 (the person blocked the bot) or a refused chat to the caller inste
 
 Replies to a person's own action do not queue here (the answer to a button or a command, a
 relayed message); `CountInteractiveSends` makes them take their share of the global pace, so
-the paced sends leave room for them. Messages a change owes someone else (the new-lead card, a
+the paced sends leave room for them, and tries a reply refused with 429 again after the hold
+(while one lasts, replies take their turns at the pace). Messages a change owes someone else (the new-lead card, a
 handover, the client's "a manager took your request") are rows of the outbox: they queue here
 as urgent, ahead of every waiting reminder, so a thousand due reminders never delay them and a
 429 only makes them wait.
@@ -41,7 +42,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile
 
@@ -53,6 +54,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PACED: contextvars.ContextVar[bool] = contextvars.ContextVar("paced_send", default=False)
+"""The send's place in the pace is taken already (a queued job's, or `place_for_reply`'s)."""
+_QUEUED: contextvars.ContextVar[bool] = contextvars.ContextVar("queued_send", default=False)
+"""The send is a job of the paced queue, which waits out its own 429s."""
+REPLY_ATTEMPTS = 8
+"""How many times a reply refused with 429 is tried in all before its handler fails."""
 SEND_METHOD_PREFIXES = ("send", "copy", "forward")
 
 
@@ -104,6 +110,7 @@ class PacedSender:
         self._queue: deque[_Job] = deque()
         self._wake = asyncio.Event()
         self._global_next = 0.0
+        self._held_until = 0.0
         self._chat_next: dict[int, float] = {}
         self._worker: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -135,6 +142,26 @@ class PacedSender:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._serve(), name="paced-sender")
         return await job.done
+
+    def hold(self, seconds: float) -> None:
+        """Telegram answered 429: every send waits as long (the limit is the bot's, whichever
+        send ran into it), the queue's and the replies' alike."""
+        self.stats.retry_after.append(seconds)
+        self._held_until = max(self._held_until, self._monotonic() + seconds)
+        self._global_next = max(self._global_next, self._held_until)
+
+    def held(self) -> bool:
+        """A 429's `retry_after` is still running."""
+        return self._held_until > self._monotonic()
+
+    async def take_turn(self) -> None:
+        """Wait for a slot of the global pace (after any hold) and take it: while Telegram
+        refuses, replies go one by one at the pace, not all at once when the hold ends."""
+        now = self._monotonic()
+        slot = max(self._global_next, now)
+        self._global_next = slot + 1 / self.pace.per_second
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     def note_interactive_send(self) -> None:
         """A reply outside the queue went out: it used one slot of the global pace. (At most a
@@ -226,14 +253,13 @@ class PacedSender:
     async def _attempt(self, job: _Job) -> None:
         job.attempts += 1
         token = _PACED.set(True)
+        queued = _QUEUED.set(True)
         try:
             await job.call()
         except TelegramRetryAfter as error:
             # Exactly as long as Telegram asks, for this chat and for everyone else.
-            self.stats.retry_after.append(error.retry_after)
-            resume = self._monotonic() + error.retry_after
-            self._global_next = max(self._global_next, resume)
-            self._requeue(job, resume)
+            self.hold(error.retry_after)
+            self._requeue(job, self._monotonic() + error.retry_after)
             return
         except TelegramForbiddenError:
             self.stats.blocked += 1
@@ -264,6 +290,7 @@ class PacedSender:
             job.done.set_result(Outcome.GAVE_UP)
             return
         finally:
+            _QUEUED.reset(queued)
             _PACED.reset(token)
         self.stats.sent += 1
         job.done.set_result(Outcome.SENT)
@@ -277,8 +304,10 @@ class PacedSender:
 
 
 class CountInteractiveSends(BaseRequestMiddleware):
-    """Bot-session middleware: every send that did not come through the paced queue (a reply
-    to someone's action) takes its slot of the global pace."""
+    """Bot-session middleware for every call that did not come through the paced queue (a reply
+    to someone's action): a send takes its slot of the global pace, and a 429 is waited out for
+    exactly `retry_after` and the call made again (a 429 sent nothing), so a reply in an ad
+    burst comes late rather than never."""
 
     def __init__(self, sender: PacedSender) -> None:
         self._sender = sender
@@ -289,10 +318,27 @@ class CountInteractiveSends(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if not _PACED.get() and method.__api_method__.startswith(SEND_METHOD_PREFIXES):
+        if _QUEUED.get():
+            return await make_request(bot, method)
+        sends = method.__api_method__.startswith(SEND_METHOD_PREFIXES)
+        placed = _PACED.get()
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
+            if attempt > 1 or (sends and not placed):
+                await self._take_place(again=attempt > 1)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt == REPLY_ATTEMPTS or isinstance(method, GetUpdates):
+                    raise  # polling backs off by itself
+                self._sender.hold(error.retry_after)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _take_place(self, *, again: bool) -> None:
+        if again or self._sender.held():
+            await self._sender.take_turn()  # Telegram said "slow down": this reply queues too
+        else:
             self._sender.note_interactive_send()
-            if self._sender.budget is not None:
-                # Several instances: a reply waits for its place too, or together they would
-                # collect 429s.
-                await self._sender.budget.take()
-        return await make_request(bot, method)
+        if self._sender.budget is not None:
+            # Several instances: a reply waits for its place too, or together they would
+            # collect 429s.
+            await self._sender.budget.take()
