@@ -11,10 +11,10 @@ reports a 403 (the person blocked the bot) or a refused chat to the caller inste
 Replies to a person's own action do not queue here (the answer to a button or a command, a
 relayed message); `CountInteractiveSends` makes them take their share of the global pace, so
 the paced sends leave room for them, and tries a reply refused with 429 again after the hold
-(while one lasts, replies take their turns at the pace). Messages a change owes someone else (the new-lead card, a
-handover, the client's "a manager took your request") are rows of the outbox: they queue here
-as urgent, ahead of every waiting reminder, so a thousand due reminders never delay them and a
-429 only makes them wait.
+(while one lasts, replies take their turns at the pace). Messages a change owes someone else
+(the new-lead card, a handover, the client's "a manager took your request") are rows of the
+outbox: they queue here as urgent, ahead of every waiting reminder, so a thousand due reminders
+never delay them and a 429 only makes them wait.
 """
 
 from __future__ import annotations
