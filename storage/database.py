@@ -96,13 +96,15 @@ async def migrate(engine: AsyncEngine) -> None:
         reason = str(getattr(error, "orig", None) or error) or type(error).__name__
         url = engine.url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(url, reason.splitlines()[0]) from error
-    await connection.close()
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Instances started together migrate one after the other (the later ones find
-            # the schema at head), should `alembic upgrade head` not have run before them.
-            await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-        await connection.run_sync(_upgrade_to_head)
+    try:
+        async with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # Instances started together migrate one after the other (the later ones find
+                # the schema at head), should `alembic upgrade head` not have run before them.
+                await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            await connection.run_sync(_upgrade_to_head)
+    finally:
+        await connection.close()
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -72,14 +72,7 @@ class InLoopConnection(sqlite3.Connection):
         if self.holds_lock:
             await_only(_done())  # see InLoopCursor._before
             return
-        if self.lock.locked():
-            try:
-                await_only(asyncio.wait_for(self.lock.acquire(), self.lock_timeout))
-            except TimeoutError:
-                raise sqlite3.OperationalError("database is locked") from None
-        else:
-            # Free: taken at once, without the task a timed wait would start.
-            await_only(self.lock.acquire())
+        await_only(_take(self.lock, self.lock_timeout))
         self.holds_lock = True
 
     def commit(self) -> None:
@@ -134,6 +127,17 @@ class InLoopCursor(sqlite3.Cursor):
 
 async def _done() -> None:
     return None
+
+
+async def _take(lock: asyncio.Lock, within: float) -> None:
+    """A database's write lock, or SQLite's own "database is locked" after `within` s."""
+    if not lock.locked():
+        await lock.acquire()  # free: taken at once, without the task a timed wait would start
+        return
+    try:
+        await asyncio.wait_for(lock.acquire(), within)
+    except TimeoutError:
+        raise sqlite3.OperationalError("database is locked") from None
 
 
 class SQLiteInLoopDialect(SQLiteDialect_pysqlite):
@@ -208,13 +212,7 @@ class DirectStatement:
         ]
         connection = self._connection or self._connect()
         lock = _write_lock(self._database)
-        if lock.locked():
-            try:
-                await asyncio.wait_for(lock.acquire(), SQLITE_TIMEOUT)
-            except TimeoutError:
-                raise sqlite3.OperationalError("database is locked") from None
-        else:
-            await lock.acquire()  # free: taken at once, without a timed wait's task
+        await _take(lock, SQLITE_TIMEOUT)
         try:
             connection.execute(self.sql, parameters)
             connection.commit()
