@@ -11,8 +11,13 @@ What this changes, and why it is safe:
 - A statement blocks the loop while it runs. The bot's statements are index lookups and short
   writes; the heaviest (the digest's and the reports' aggregates) take tens of milliseconds
   even over a million deals (bench/RESULTS.md), which is a pause, not a stall.
-- A statement does not yield to the loop; each commit does, so a task that only writes (in a
-  loop, say) still lets the others run.
+- A statement does not yield to the loop, and a commit yields only when its task has made
+  `COMMITS_PER_TURN` commits without the loop turning (`_Turns`): a task that does nothing but
+  write, in a loop, still lets the others run, and a handler's few commits go on to its next
+  network call without a turn of their own. Every commit once yielded, with its connection
+  still checked out of the pool: in an ad burst the loop's turn is hundreds of milliseconds, the
+  pool's fifteen connections all sat in such yields, and every other update's first statement
+  queued for one (the consent's contact read waited 660 ms at p50; bench/RESULTS.md).
 - SQLite lets one connection write at a time, and a second writer waits in SQLite's busy
   handler, which here would block the loop, and with it the first writer's commit. So a
   connection takes the database's asyncio write lock before its first write and holds it to its
@@ -44,6 +49,54 @@ SQLITE_TIMEOUT = 5.0
 _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+COMMITS_PER_TURN = 8
+"""Commits one task may make in a row, the loop not turning between them, before one yields."""
+
+
+class _Turns:
+    """Counts each task's commits since the event loop last turned: a callback queued at the
+    first commit of a turn runs once the loop gets round to its ready queue again, which a task
+    that never yields does not let it do."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._turn = 0
+        self._noted = False
+        self._commits: weakref.WeakKeyDictionary[asyncio.Task[Any], list[int]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def owed(self) -> bool:
+        """A commit was made: True if its task should now let the others run."""
+        if not self._noted:
+            self._noted = True
+            self._loop.call_soon(self._turned)
+        task = asyncio.current_task(self._loop)
+        if task is None:
+            return False
+        seen = self._commits.get(task)
+        if seen is None or seen[0] != self._turn:
+            self._commits[task] = [self._turn, 1]
+            return False
+        seen[1] += 1
+        return seen[1] >= COMMITS_PER_TURN
+
+    def _turned(self) -> None:
+        self._turn += 1
+        self._noted = False
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
+
+
+def _turn_owed() -> bool:
+    loop = asyncio.get_running_loop()
+    turns = _turns.get(loop)
+    if turns is None:
+        turns = _turns[loop] = _Turns(loop)
+    return turns.owed()
 
 
 def _write_lock(database: str) -> asyncio.Lock:
@@ -80,9 +133,8 @@ class InLoopConnection(sqlite3.Connection):
             super().commit()
         finally:
             self._release()
-        # A statement here never waits, so a task that only talks to the database would never
-        # let another run: each commit is a turn's end, as a driver's network round trip was.
-        await_only(asyncio.sleep(0))
+        if _turn_owed():
+            await_only(asyncio.sleep(0))
 
     def rollback(self) -> None:
         try:
@@ -221,6 +273,8 @@ class DirectStatement:
             raise
         finally:
             lock.release()
+        if _turn_owed():
+            await asyncio.sleep(0)
 
     def close(self) -> None:
         if self._connection is not None:

@@ -25,6 +25,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.notify import message_kind, relay_to_staff, request_reply
+from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
 from bot.telegram.filters import HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
@@ -215,9 +216,9 @@ async def consent_answered(
     profile: Profile,
     event_update: Update,
 ) -> None:
-    await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     if not callback_data.accept:
+        await query.answer()
         if message:
             await message.edit_reply_markup(reply_markup=None)
             await message.answer(t("consent.declined"), reply_markup=ReplyKeyboardRemove())
@@ -230,10 +231,13 @@ async def consent_answered(
         state, LeadForm.answering, _Form(0, {}, source, event_update.update_id).data()
     )
     await record_consent(uow, clock, book, profile)
-    if message:
-        # The question first: it is what the lead waits for; the buttons go a moment later.
-        await _question(message, book, 0)
-        await message.edit_reply_markup(reply_markup=None)
+    if message is None:
+        await query.answer()
+        return
+    # The question with the press's answer: it is what the lead waits for; the buttons go a
+    # moment later.
+    await answer_beside(query, _question(message, book, 0))
+    await message.edit_reply_markup(reply_markup=None)
 
 
 async def form_answer(

@@ -149,14 +149,42 @@ async def test_a_failure_after_the_button_was_answered_is_still_told_in_the_chat
     tg: FakeTelegram, app: Application, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     anna = tg.user("Анна")
-    await anna.send("/start site")
-    await anna.wait_message(with_button="✅ Согласен(на)")
-    # The consent's handler stops the button's spinner first; then storing the consent fails.
+    await anna.send("/forget_me")
+    await anna.wait_message(with_button="Да, удалить")
+    # The erasure's handler stops the button's spinner first; then the erasure fails.
     database = settings.database_url.split("///", 1)[1]
     with closing(sqlite3.connect(database)) as connection:
         connection.execute("ALTER TABLE contacts RENAME TO contacts_away")
-    await anna.press("✅ Согласен(на)")
-    apology = await anna.wait_message(contains="Что-то пошло не так")
-    assert apology.text.startswith("Что-то пошло не так")
-    assert [r.getMessage() for r in caplog.records if r.exc_info] == ["update 2 failed"]
+    try:
+        answer = await anna.press("Да, удалить")
+        assert answer.text is None  # the spinner stopped, nothing said there yet
+        apology = await anna.wait_message(contains="Что-то пошло не так")
+        assert apology.text.startswith("Что-то пошло не так")
+        assert [r.getMessage() for r in caplog.records if r.exc_info] == ["update 2 failed"]
+    finally:
+        with closing(sqlite3.connect(database)) as connection:
+            connection.execute("ALTER TABLE contacts_away RENAME TO contacts")
+    caplog.clear()  # the one failure this scenario makes on purpose
+
+
+async def test_a_failure_before_the_button_was_answered_is_told_on_the_button(
+    tg: FakeTelegram, app: Application, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The consent is stored before its press is answered (the answer goes out with the first
+    question): storing it fails, and the apology is the press's own alert."""
+    boris = tg.user("Борис")
+    await boris.send("/start site")
+    await boris.wait_message(with_button="✅ Согласен(на)")
+    database = settings.database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute("ALTER TABLE contacts RENAME TO contacts_away")
+    try:
+        answer = await boris.press("✅ Согласен(на)")
+        assert answer.show_alert
+        assert answer.text is not None and answer.text.startswith("Что-то пошло не так")
+        assert not [m for m in tg.messages_in(boris.id) if "Как к вам обращаться" in (m.text or "")]
+        assert [r.getMessage() for r in caplog.records if r.exc_info] == ["update 2 failed"]
+    finally:
+        with closing(sqlite3.connect(database)) as connection:
+            connection.execute("ALTER TABLE contacts_away RENAME TO contacts")
     caplog.clear()  # the one failure this scenario makes on purpose
