@@ -60,20 +60,19 @@ class _Turns:
     first commit of a turn runs once the loop gets round to its ready queue again, which a task
     that never yields does not let it do."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._turn = 0
         self._noted = False
         self._commits: weakref.WeakKeyDictionary[asyncio.Task[Any], list[int]] = (
             weakref.WeakKeyDictionary()
         )
 
-    def owed(self) -> bool:
+    def owed(self, loop: asyncio.AbstractEventLoop) -> bool:
         """A commit was made: True if its task should now let the others run."""
         if not self._noted:
             self._noted = True
-            self._loop.call_soon(self._turned)
-        task = asyncio.current_task(self._loop)
+            loop.call_soon(self._turned)
+        task = asyncio.current_task(loop)
         if task is None:
             return False
         seen = self._commits.get(task)
@@ -88,6 +87,7 @@ class _Turns:
         self._noted = False
 
 
+# Per event loop; a `_Turns` holds no reference to its loop, so a closed loop's entry goes.
 _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
 
 
@@ -95,8 +95,8 @@ def _turn_owed() -> bool:
     loop = asyncio.get_running_loop()
     turns = _turns.get(loop)
     if turns is None:
-        turns = _turns[loop] = _Turns(loop)
-    return turns.owed()
+        turns = _turns[loop] = _Turns()
+    return turns.owed(loop)
 
 
 def _write_lock(database: str) -> asyncio.Lock:
