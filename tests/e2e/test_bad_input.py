@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 import pytest
 
@@ -152,18 +153,12 @@ async def test_a_failure_after_the_button_was_answered_is_still_told_in_the_chat
     await anna.send("/forget_me")
     await anna.wait_message(with_button="Да, удалить")
     # The erasure's handler stops the button's spinner first; then the erasure fails.
-    database = settings.database_url.split("///", 1)[1]
-    with closing(sqlite3.connect(database)) as connection:
-        connection.execute("ALTER TABLE contacts RENAME TO contacts_away")
-    try:
+    with contacts_table_gone(settings):
         answer = await anna.press("Да, удалить")
         assert answer.text is None  # the spinner stopped, nothing said there yet
         apology = await anna.wait_message(contains="Что-то пошло не так")
         assert apology.text.startswith("Что-то пошло не так")
         assert [r.getMessage() for r in caplog.records if r.exc_info] == ["update 2 failed"]
-    finally:
-        with closing(sqlite3.connect(database)) as connection:
-            connection.execute("ALTER TABLE contacts_away RENAME TO contacts")
     caplog.clear()  # the one failure this scenario makes on purpose
 
 
@@ -175,16 +170,24 @@ async def test_a_failure_before_the_button_was_answered_is_told_on_the_button(
     boris = tg.user("Борис")
     await boris.send("/start site")
     await boris.wait_message(with_button="✅ Согласен(на)")
-    database = settings.database_url.split("///", 1)[1]
-    with closing(sqlite3.connect(database)) as connection:
-        connection.execute("ALTER TABLE contacts RENAME TO contacts_away")
-    try:
+    with contacts_table_gone(settings):
         answer = await boris.press("✅ Согласен(на)")
         assert answer.show_alert
         assert answer.text is not None and answer.text.startswith("Что-то пошло не так")
         assert not [m for m in tg.messages_in(boris.id) if "Как к вам обращаться" in (m.text or "")]
         assert [r.getMessage() for r in caplog.records if r.exc_info] == ["update 2 failed"]
+    caplog.clear()  # the one failure this scenario makes on purpose
+
+
+@contextmanager
+def contacts_table_gone(settings: Settings) -> Iterator[None]:
+    """The bot's contacts table renamed away while the block runs (a database failure on
+    purpose), and back after it."""
+    database = settings.database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute("ALTER TABLE contacts RENAME TO contacts_away")
+    try:
+        yield
     finally:
         with closing(sqlite3.connect(database)) as connection:
             connection.execute("ALTER TABLE contacts_away RENAME TO contacts")
-    caplog.clear()  # the one failure this scenario makes on purpose
