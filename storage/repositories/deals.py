@@ -89,6 +89,16 @@ class DealRepository:
         self._loaded[deal_id] = row
         return _deal_from_row(row)
 
+    async def many(self, deal_ids: Sequence[int]) -> dict[int, Deal]:
+        """Several deals in one query."""
+        if not deal_ids:
+            return {}
+        found: dict[int, Deal] = {}
+        for row in await self._session.scalars(select(DealRow).where(DealRow.id.in_(deal_ids))):
+            self._loaded[row.id] = row
+            found[row.id] = _deal_from_row(row)
+        return found
+
     async def save(self, deal: Deal) -> None:
         if deal.id is None:
             raise ValueError("save() is for stored deals; use add() for a new one")

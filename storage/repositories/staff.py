@@ -63,6 +63,15 @@ class StaffRepository:
         )
         return {telegram_id: name for telegram_id, name in rows.tuples()}
 
+    async def many(self, telegram_ids: Sequence[int]) -> dict[int, StaffMember]:
+        """Several members in one query."""
+        if not telegram_ids:
+            return {}
+        rows = await self._session.scalars(
+            select(StaffRow).where(StaffRow.telegram_id.in_(telegram_ids))
+        )
+        return {row.telegram_id: self._held(row) for row in rows}
+
     async def add(self, member: StaffMember) -> None:
         """Store a new staff member (at once: their pipelines refer to them)."""
         row = StaffRow()

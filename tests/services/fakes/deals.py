@@ -54,6 +54,9 @@ class FakeDeals:
     async def get(self, deal_id: int) -> Deal | None:
         return copied(self.by_id.get(deal_id))
 
+    async def many(self, deal_ids: Sequence[int]) -> dict[int, Deal]:
+        return {i: copied(d) for i, d in self.by_id.items() if i in deal_ids}
+
     async def save(self, deal: Deal) -> None:
         existing(self.by_id, deal.id)
         assert deal.id is not None

@@ -24,6 +24,9 @@ class FakeStaff:
     async def names(self, telegram_ids: Sequence[int]) -> dict[int, str | None]:
         return {i: m.first_name for i, m in self.members_by_id.items() if i in telegram_ids}
 
+    async def many(self, telegram_ids: Sequence[int]) -> dict[int, StaffMember]:
+        return {i: copied(m) for i, m in self.members_by_id.items() if i in telegram_ids}
+
     async def add(self, member: StaffMember) -> None:
         self.members_by_id[member.telegram_id] = copied(member)
 
