@@ -3,6 +3,7 @@ messages, the manager's own Telegram chat, qualification answers and proposal fi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -82,22 +83,20 @@ class DealRepository:
 
     async def get(self, deal_id: int) -> Deal | None:
         row = await self._session.get(DealRow, deal_id)
-        if row is None:
-            return None
-        # Held for `save`: the session's identity map keeps rows only while someone refers to
-        # them, and a deal read, changed and saved must not be read twice.
-        self._loaded[deal_id] = row
-        return _deal_from_row(row)
+        return self._held(row) if row else None
 
     async def many(self, deal_ids: Sequence[int]) -> dict[int, Deal]:
         """Several deals in one query."""
         if not deal_ids:
             return {}
-        found: dict[int, Deal] = {}
-        for row in await self._session.scalars(select(DealRow).where(DealRow.id.in_(deal_ids))):
-            self._loaded[row.id] = row
-            found[row.id] = _deal_from_row(row)
-        return found
+        rows = await self._session.scalars(select(DealRow).where(DealRow.id.in_(deal_ids)))
+        return {row.id: self._held(row) for row in rows}
+
+    def _held(self, row: DealRow) -> Deal:
+        # Held for `save`: the session's identity map keeps rows only while someone refers to
+        # them, and a deal read, changed and saved must not be read twice.
+        self._loaded[row.id] = row
+        return _deal_from_row(row)
 
     async def save(self, deal: Deal) -> None:
         if deal.id is None:
@@ -414,15 +413,7 @@ class DealRepository:
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
 
     async def remember_card(self, card: ShownCard) -> None:
-        await self._session.execute(
-            _REMEMBER_CARD,
-            {
-                "deal_id": card.deal_id,
-                "staff_id": card.staff_id,
-                "chat_id": card.chat_id,
-                "message_id": card.message_id,
-            },
-        )
+        await self._session.execute(_REMEMBER_CARD, dataclasses.asdict(card))
 
     async def shown_cards(self, deal_id: int) -> list[ShownCard]:
         query = select(CardMessageRow).where(CardMessageRow.deal_id == deal_id)
