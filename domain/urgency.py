@@ -23,6 +23,13 @@ class Urgency:
         return self.now >= self.deadline
 
     @property
+    def is_first_response(self) -> bool:
+        """The deadline that counts is the lead's first answer (the deal is not taken yet and
+        that comes before the stage's own), not the stage's SLA."""
+        due = self.deal.first_response_due_at
+        return self.deal.taken_at is None and due is not None and self.deadline == due
+
+    @property
     def left(self) -> dt.timedelta:
         """Time left (negative: overdue by that much), in wall-clock time."""
         return self.deadline - self.now

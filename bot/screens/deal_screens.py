@@ -96,7 +96,10 @@ def card_screen(
             if step is not None
             else t("training.card_done")
         )
-    if view.urgency is not None:
+    if view.urgency is not None and view.urgency.is_first_response:
+        when = urgency_text(view.urgency, zone)
+        lines.append(t("dcard.first_response", when=when, minutes=book.first_response_minutes))
+    elif view.urgency is not None:
         lines.append(
             t("dcard.deadline", when=urgency_text(view.urgency, zone), sla=f"{stage.sla_hours:g}")
         )

@@ -120,6 +120,31 @@ async def test_a_deal_walks_from_request_to_won(
     await ivan.wait_message(contains="Открытых сделок нет")
 
 
+async def test_an_untaken_deals_card_counts_down_the_first_response_not_the_stage(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    """Until a manager takes the lead, the deadline that counts is the first answer the lead
+    was promised, and the card says so; once taken, the stage's own SLA."""
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    confirmation = await leave_request(tg.user("Анна"))
+    new_request = await ivan.wait_message(contains="Новая заявка №1")
+    stage = app.book.pipeline("implementation_mid").stages[0]
+    promised = confirmation.text.split("свяжется с вами ")[1].split(".")[0]  # "сегодня до 10:15"
+    minutes = app.book.first_response_minutes
+
+    await ivan.send("/deal 1")
+    card = await ivan.wait_message(contains="Сделка №1")
+    assert f"Первый ответ клиенту (SLA {minutes} раб. мин): ⏳ осталось" in card.text
+    assert promised.split(" до ")[1] + ")" in card.text
+    assert "Срок этапа" not in card.text
+
+    await ivan.press("✅ Взять в работу", message_id=new_request.message_id)
+    await ivan.send("/deal 1")
+    card = await ivan.wait_message(contains="Сделка №1")
+    assert f"Срок этапа (SLA {stage.sla_hours:g} раб. ч): ⏳ осталось" in card.text
+    assert "Первый ответ клиенту" not in card.text
+
+
 async def test_a_deal_goes_back_with_a_comment_and_is_lost_with_a_reason(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
