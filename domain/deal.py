@@ -146,6 +146,14 @@ class Deal:
     def is_open(self) -> bool:
         return self.status is DealStatus.OPEN
 
+    def answer_client(self, at: dt.datetime) -> bool:
+        """Staff answered the client (a take, a message, a proposal): the first answer stops
+        the first-response clock. True if this was it."""
+        if self.taken_at is not None:
+            return False
+        self.taken_at = at
+        return True
+
     # --- moves -----------------------------------------------------------------------------------
 
     def advance(

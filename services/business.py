@@ -27,14 +27,13 @@ from domain.contact import Contact
 from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
 from domain.reminders import (
     PlannedReminder,
-    ReminderKind,
     owe_note,
     plan_first_response,
     plan_stage,
 )
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.leads import client_accounts, erase_lead
+from services.leads import client_accounts, client_answered, erase_lead
 from services.staff import Actor
 from services.unit_of_work import BusinessUnitOfWork
 
@@ -415,10 +414,7 @@ async def _manager_answered(
     """The manager's own reply: the first one stops the first-response clock, and the day's
     first counts as an activity on the deal."""
     assert deal.id is not None
-    if deal.taken_at is None:
-        deal.taken_at = now
-        await uow.reminders.drop_pending(deal.id, [ReminderKind.FIRST_RESPONSE.value])
-        await uow.deals.save(deal)
+    await client_answered(uow, deal, now)
     kinds = await uow.activities.kinds_since(deal.id, start_of_day(now, calendar.tz))
     if CHAT_ACTIVITY not in kinds:
         uow.activities.add(Activity(deal.id, CHAT_ACTIVITY, staff_id, now))

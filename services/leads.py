@@ -308,8 +308,8 @@ async def take_deal(uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int) -
             deal.manager_id = actor.user_id
         elif deal.manager_id != actor.user_id:
             raise PermissionDenied(Action.UPDATE_ANY_DEAL, actor.role)
-        if deal.taken_at is None:
-            deal.taken_at = clock.now()
+        if deal.answer_client(clock.now()):
+            assert deal.taken_at is not None
             await uow.reminders.drop_pending(deal_id, [ReminderKind.FIRST_RESPONSE.value])
             if deal.lead_chat_id is not None:
                 taken = owe_note(
@@ -350,6 +350,29 @@ async def log_message(
     async with uow:
         uow.deals.log_message(deal_id, direction, author_id, kind, text, clock.now(), relay)
         await uow.commit()
+
+
+async def answer_client(
+    uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int, kind: str, text: str | None
+) -> None:
+    """A staff member's message reached the client through the bot: kept on the deal's history,
+    and the first one answers the lead as a take would (the first-response clock stops)."""
+    async with uow:
+        now = clock.now()
+        deal = await uow.deals.get(deal_id)
+        if deal is not None:
+            await client_answered(uow, deal, now)
+        uow.deals.log_message(deal_id, "out", actor.user_id, kind, text, now)
+        await uow.commit()
+
+
+async def client_answered(uow: UnitOfWork, deal: Deal, now: dt.datetime) -> None:
+    """The one rule for every face (a take, the bot's relay, a proposal, the manager's own
+    Telegram): the first answer to the client stops the first-response clock and its reminders."""
+    if deal.answer_client(now):
+        assert deal.id is not None
+        await uow.reminders.drop_pending(deal.id, [ReminderKind.FIRST_RESPONSE.value])
+        await uow.deals.save(deal)
 
 
 async def writable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> int:

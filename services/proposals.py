@@ -15,6 +15,7 @@ from domain.errors import DealClosed, DomainError
 from domain.proposal import missing_inputs, parse_input, template_for
 from domain.sales_book import SalesBook
 from services.access import load_deal
+from services.leads import client_answered
 from services.staff import Actor
 from services.unit_of_work import UnitOfWork
 from services.workspace import ActivityKind
@@ -100,8 +101,9 @@ async def proposal_sent(
     """The client has the proposal: kept on the deal's message history and logged as the
     "proposal" activity (which ticks the stage's criterion where the book says so)."""
     async with uow:
-        await _workable_deal(uow, actor, deal_id)
+        deal = await _workable_deal(uow, actor, deal_id)
         now = clock.now()
+        await client_answered(uow, deal, now)
         uow.deals.log_message(deal_id, "out", actor.user_id, "document", relay_text, now)
         uow.activities.add(
             Activity(deal_id, ActivityKind.PROPOSAL.value, actor.user_id, now, comment)

@@ -19,8 +19,8 @@ from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import t, tp
 from domain.clock import Clock
 from services.leads import (
+    answer_client,
     deal_of_relayed_message,
-    log_message,
     take_deal,
     writable_deal,
 )
@@ -93,7 +93,7 @@ async def _send_to_lead(
         await message.answer(t("relay.lead_blocked", deal_id=deal_id))
         return
     text = message.text if message.text is not None else message.caption
-    await log_message(uow, clock, deal_id, "out", actor.user_id, message_kind(message), text)
+    await answer_client(uow, clock, actor, deal_id, message_kind(message), text)
     await message.answer(t("relay.sent", deal_id=deal_id))
 
 

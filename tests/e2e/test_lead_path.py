@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from bot.app import Application
 from config.settings import Settings
 from domain.clock import FixedClock
+from domain.reminders import ReminderKind
 from services.deals import lose_deal
 from services.staff import Profile, identify
-from storage.models import FsmStateRow, StageTransitionRow
+from storage.models import FsmStateRow, ReminderRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.scenario import (
@@ -241,6 +242,47 @@ async def test_the_chat_is_the_channel_in_both_directions(
         ("out", "text", "Да, в четверг в 11:00 подойдёт?"),
         ("out", "photo", "Наше КП"),
     ]
+
+
+async def test_a_managers_first_message_through_the_bot_is_the_first_response(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    """Answering the lead through the bot answers them, as a take does: the first-response
+    clock stops, its reminders go, the digest counts it met, and a later take says nothing more
+    to the lead (the rule the manager's own Telegram follows, tests/e2e/test_business.py)."""
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    card = await manager.wait_message(contains="Новая заявка №1")
+
+    clock.advance(dt.timedelta(minutes=3))
+    answered_at = clock.now()
+    await manager.press("✉️ Написать клиенту")
+    await manager.wait_message(contains="Напишите сообщение клиенту")
+    await manager.send("Анна, здравствуйте! Звоню через минуту")
+    await anna.wait_message(contains="Звоню через минуту")
+    anna.mark_seen()
+    await manager.wait_message(contains="Отправлено клиенту")
+
+    [deal] = await deals(app)
+    assert deal.taken_at == answered_at
+    async with app.session_factory() as session:
+        first_response = await session.scalars(
+            select(ReminderRow.status).where(ReminderRow.kind == ReminderKind.FIRST_RESPONSE.value)
+        )
+        assert list(first_response) == ["dropped"]
+    async with UnitOfWork(app.session_factory) as uow:
+        day = (deal.created_at, deal.created_at + dt.timedelta(days=1))
+        assert await uow.reports.first_response(*day) == (1, 1)
+    await manager.send("/deal 1")
+    assert "Срок этапа" in (await manager.wait_message(contains="Сделка №1")).text
+
+    taken = await manager.press("✅ Взять в работу", message_id=card.message_id)
+    assert taken.text == "Заявка ваша. Удачи!"
+    await tg.settle()
+    await anna.expect_no_message()
+    [deal] = await deals(app)
+    assert deal.taken_at == answered_at
 
 
 async def test_forget_me_erases_the_person_but_keeps_the_deal(

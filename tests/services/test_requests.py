@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
 from domain.clock import FixedClock
 from domain.deal import DealStatus, TransitionKind
-from domain.reminders import Audience, ReminderKind
+from domain.reminders import Audience, ReminderKind, ReminderStatus
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.deals import lose_deal
-from services.leads import ConsentMissing, DailyLimitReached
+from services.leads import ConsentMissing, DailyLimitReached, answer_client
+from services.proposals import proposal_sent
 from tests.services.fakes import FakeUnitOfWork
 from tests.services.given import ANNA, BORIS, VERA, form, request_from, team
 
@@ -105,3 +107,25 @@ async def test_past_the_daily_limit_no_new_deal_opens_and_the_request_changes_no
     assert contact is not None and contact.company == "ООО Ромашка"
     assert len(uow.reminders.all) == planned
     assert uow.commits == commits + 1  # the consent, given again; the request rolled back
+
+
+async def test_a_proposal_sent_to_the_client_is_the_first_response_and_only_the_first_counts(
+    uow: FakeUnitOfWork, clock: FixedClock, book: SalesBook, calendar: WorkingCalendar
+) -> None:
+    ivan, _, _ = await team(uow, clock, book)
+    submission = await request_from(uow, clock, book, calendar, ANNA)
+    first_response = [r for r in uow.reminders.all if r.kind is ReminderKind.FIRST_RESPONSE]
+    assert [r.status for r in first_response] == [ReminderStatus.PENDING]
+
+    clock.advance(dt.timedelta(minutes=4))
+    sent_at = clock.now()
+    await proposal_sent(uow, clock, ivan, submission.deal_id, "КП на 10 мест", "Наше КП")
+    clock.advance(dt.timedelta(minutes=1))
+    await answer_client(uow, clock, ivan, submission.deal_id, "text", "Получили?")
+
+    deal = await uow.deals.get(submission.deal_id)
+    assert deal is not None and deal.taken_at == sent_at
+    first_response = [r for r in uow.reminders.all if r.kind is ReminderKind.FIRST_RESPONSE]
+    assert [r.status for r in first_response] == [ReminderStatus.DROPPED]
+    logged = [(m.direction, m.text) for m in uow.deals.messages]
+    assert logged == [("out", "Наше КП"), ("out", "Получили?")]
