@@ -333,10 +333,12 @@ def _conversation_storage(
         # The Redis client is imported only by the instances that use it.
         from aiogram.fsm.storage.redis import RedisStorage
 
+        from bot.telegram.chat_lock import RenewedChatLock
+
         redis_storage = RedisStorage.from_url(
             settings.redis_url, key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix)
         )
-        return redis_storage, redis_storage.create_isolation()
+        return redis_storage, RenewedChatLock(redis_storage.redis, redis_storage.key_builder)
     return DatabaseStorage(session_factory, clock), SimpleEventIsolation()
 
 

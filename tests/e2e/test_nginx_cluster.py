@@ -43,9 +43,10 @@ LEADS = int(os.environ.get("SALESBOT_CLUSTER_LEADS", "80"))
 INSTANCES = int(os.environ.get("SALESBOT_CLUSTER_INSTANCES", "3"))
 MANAGERS = 6
 """Enough that the cards and reminders, one a second to each manager's chat, keep up."""
-# A chat whose update the killed instance was handling stays locked (aiogram's lock in Redis)
-# until the lock's 60 s run out: its next update is answered a minute late, not lost. And the
-# shared budget answers ~17 steps a second, so a step may wait N/5 seconds in a big burst.
+# A chat whose update the killed instance was handling stays locked (its lock in Redis,
+# bot/telegram/chat_lock.py) until the lock's 10 s run out: its next update is answered late,
+# not lost. And the shared budget answers ~15 steps a second, so a step may wait N/5 seconds in
+# a big burst.
 STEP_TIMEOUT = max(90.0, LEADS / 5)
 MESSAGES = {"sendMessage", "sendPhoto", "sendDocument", "sendContact", "copyMessage"}
 CARD = re.compile(r"Новая заявка №(\d+)")
