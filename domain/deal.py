@@ -424,14 +424,6 @@ def open_deal(
     return deal, created
 
 
-def first_response_deadline(
-    calendar: WorkingCalendar, book: SalesBook, received_at: dt.datetime
-) -> dt.datetime:
-    """When a new lead must have been answered: the book's first-response minutes of working
-    time after the request arrived."""
-    return calendar.add_working_time(received_at, dt.timedelta(minutes=book.first_response_minutes))
-
-
 def with_deal_id(transition: StageTransition, deal_id: int) -> StageTransition:
     """The transition of a deal that has just been given its id by storage."""
     return dataclasses.replace(transition, deal_id=deal_id)

@@ -24,7 +24,8 @@ from domain.business import (
 )
 from domain.clock import Clock
 from domain.contact import Contact
-from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
+from domain.deal import Deal, open_deal, with_deal_id
+from domain.first_response import first_response_deadline
 from domain.reminders import (
     PlannedReminder,
     owe_note,
@@ -33,7 +34,8 @@ from domain.reminders import (
 )
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.leads import client_accounts, client_answered, erase_lead
+from services.first_response import client_answered
+from services.leads import client_accounts, erase_lead
 from services.staff import Actor
 from services.unit_of_work import BusinessUnitOfWork
 

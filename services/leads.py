@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from domain.assignment import pick_next_manager
 from domain.clock import Clock
 from domain.contact import Contact
-from domain.deal import Deal, first_response_deadline, open_deal, with_deal_id
+from domain.deal import Deal, open_deal, with_deal_id
 from domain.errors import PermissionDenied
+from domain.first_response import first_response_deadline
 from domain.reminders import (
     PlannedReminder,
     ReminderKind,
@@ -350,29 +351,6 @@ async def log_message(
     async with uow:
         uow.deals.log_message(deal_id, direction, author_id, kind, text, clock.now(), relay)
         await uow.commit()
-
-
-async def answer_client(
-    uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int, kind: str, text: str | None
-) -> None:
-    """A staff member's message reached the client through the bot: kept on the deal's history,
-    and the first one answers the lead as a take would (the first-response clock stops)."""
-    async with uow:
-        now = clock.now()
-        deal = await uow.deals.get(deal_id)
-        if deal is not None:
-            await client_answered(uow, deal, now)
-        uow.deals.log_message(deal_id, "out", actor.user_id, kind, text, now)
-        await uow.commit()
-
-
-async def client_answered(uow: UnitOfWork, deal: Deal, now: dt.datetime) -> None:
-    """The one rule for every face (a take, the bot's relay, a proposal, the manager's own
-    Telegram): the first answer to the client stops the first-response clock and its reminders."""
-    if deal.answer_client(now):
-        assert deal.id is not None
-        await uow.reminders.drop_pending(deal.id, [ReminderKind.FIRST_RESPONSE.value])
-        await uow.deals.save(deal)
 
 
 async def writable_deal(uow: UnitOfWork, actor: Actor, deal_id: int) -> int:

@@ -15,7 +15,7 @@ from domain.errors import DealClosed, DomainError
 from domain.proposal import missing_inputs, parse_input, template_for
 from domain.sales_book import SalesBook
 from services.access import load_deal
-from services.leads import client_answered
+from services.first_response import client_answered
 from services.staff import Actor
 from services.unit_of_work import UnitOfWork
 from services.workspace import ActivityKind

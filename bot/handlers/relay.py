@@ -18,8 +18,8 @@ from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import t, tp
 from domain.clock import Clock
+from services.first_response import answer_client
 from services.leads import (
-    answer_client,
     deal_of_relayed_message,
     take_deal,
     writable_deal,

@@ -13,7 +13,8 @@ from domain.reminders import Audience, ReminderKind, ReminderStatus
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.deals import lose_deal
-from services.leads import ConsentMissing, DailyLimitReached, answer_client
+from services.first_response import answer_client
+from services.leads import ConsentMissing, DailyLimitReached
 from services.proposals import proposal_sent
 from tests.services.fakes import FakeUnitOfWork
 from tests.services.given import ANNA, BORIS, VERA, form, request_from, team

@@ -17,7 +17,6 @@ from domain.deal import (
     DealStatus,
     StageTransition,
     TransitionKind,
-    first_response_deadline,
     open_deal,
     parse_amount,
     validate_amount,
@@ -39,6 +38,7 @@ from domain.errors import (
     UnknownLostReason,
     UnknownStage,
 )
+from domain.first_response import first_response_deadline
 from domain.qualification import QualificationLevel, score
 from domain.working_time import WorkingCalendar
 from tests.unit.book_factory import book_data, make_book, make_framework
