@@ -1,7 +1,8 @@
 """Times as people type them: "перезвонить завтра в 11", "напомни 25.05 в 10:30", "через 2 часа",
 "call back tomorrow at 11", "клиент в отпуске до 10.06". `dateparser` reads them in the sales
-team's time zone; two habits it misreads are rewritten first: a bare hour ("в 11", "at 11"
-becomes 11:00, not ignored) and a day.month without a year ("25.05" would be read as a time).
+team's time zone; three habits it misreads are rewritten first: a bare hour ("в 11", "at 11"
+becomes 11:00, not ignored), a day.month without a year ("25.05" would be read as a time) and
+two dates joined by a dash ("01.11.2026-30.11.2026" was read as the 30th of this month).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 LANGUAGES = ["ru", "en"]
 _DAY_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
+_DATE_DASH = re.compile(r"(?<=\d)\s*[-–—]\s*(?=\d{1,2}\.\d{1,2})")
 _BARE_HOUR = re.compile(r"\b(в|at)\s+(\d{1,2})(?![\d:.])", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(через|in)\s+\d+", re.IGNORECASE)
 _LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?)\b\W*", re.IGNORECASE)
@@ -32,7 +34,8 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     day means the start of the working day; a day.month already past this year means next
     year's. Whether the time is in the future is the caller's question."""
     local_now = now.astimezone(zone)
-    normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", text)
+    normalized = _DATE_DASH.sub(" - ", text)
+    normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", normalized)
     normalized = _BARE_HOUR.sub(lambda m: f"{m[1]} {m[2]}:00", normalized)
     from dateparser.search import search_dates  # loaded with the first date read, not at start
 

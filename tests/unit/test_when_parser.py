@@ -33,6 +33,9 @@ DAY_START = dt.time(9, 0)
             "send the proposal",
         ),
         ("вчера в 10", "01.03.2026 10:00", ""),  # found, and in the past: the caller refuses it
+        # Two dates joined by a dash: the first (it read "2026-15" as the 15th of this month).
+        ("01.04.2026-15.04.2026", "01.04.2026 09:00", "15.04.2026"),
+        ("01.04–15.04 отпуск", "01.04.2026 09:00", "15.04.2026 отпуск"),
     ],
 )
 def test_times_as_managers_type_them(text: str, at: str, rest: str) -> None:
