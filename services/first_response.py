@@ -28,10 +28,13 @@ async def answer_client(
         await uow.commit()
 
 
-async def client_answered(uow: UnitOfWork, deal: Deal, now: dt.datetime) -> None:
+async def client_answered(uow: UnitOfWork, deal: Deal, now: dt.datetime) -> bool:
     """The one rule for every face (a take, the bot's relay, a proposal, the manager's own
-    Telegram): the first answer to the client stops the first-response clock and its reminders."""
-    if deal.answer_client(now):
-        assert deal.id is not None
-        await uow.reminders.drop_pending(deal.id, [ReminderKind.FIRST_RESPONSE.value])
-        await uow.deals.save(deal)
+    Telegram): the first answer to the client stops the first-response clock and its reminders.
+    True if this was it."""
+    if not deal.answer_client(now):
+        return False
+    assert deal.id is not None
+    await uow.reminders.drop_pending(deal.id, [ReminderKind.FIRST_RESPONSE.value])
+    await uow.deals.save(deal)
+    return True

@@ -13,7 +13,6 @@ from domain.errors import PermissionDenied
 from domain.first_response import first_response_deadline
 from domain.reminders import (
     PlannedReminder,
-    ReminderKind,
     owe_card,
     owe_note,
     owe_reply,
@@ -24,6 +23,7 @@ from domain.roles import Action, Role, require
 from domain.sales_book import Pipeline, SalesBook
 from domain.working_time import WorkingCalendar
 from services.access import DealNotFound, load_deal
+from services.first_response import client_answered
 from services.staff import Actor, Profile
 from services.unit_of_work import UnitOfWork
 
@@ -309,9 +309,8 @@ async def take_deal(uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int) -
             deal.manager_id = actor.user_id
         elif deal.manager_id != actor.user_id:
             raise PermissionDenied(Action.UPDATE_ANY_DEAL, actor.role)
-        if deal.answer_client(clock.now()):
+        if await client_answered(uow, deal, clock.now()):
             assert deal.taken_at is not None
-            await uow.reminders.drop_pending(deal_id, [ReminderKind.FIRST_RESPONSE.value])
             if deal.lead_chat_id is not None:
                 taken = owe_note(
                     deal.taken_at,
