@@ -299,11 +299,14 @@ class ReminderSweeper:
         if delivery.deal is None:
             return Outcome.GONE
         card = await lead_card(self._uow(), delivery.deal.deal_id)
-        title = (delivery.payload or {}).get("title") or "card.title"
+        payload = delivery.payload or {}
+        title = payload.get("title") or "card.title"
         if delivery.audience is Audience.SUPERVISORS:
             title = "card.queued_title"  # nobody (reachable) manages it: the queue's card
         with self._i18n.context(), self._i18n.use_locale(locale):
-            text, markup = card_message(self._book, self._zone, card, self._clock.now(), title)
+            text, markup = card_message(
+                self._book, self._zone, card, self._clock.now(), title, payload.get("added")
+            )
         return await self._sender.send_message(
             delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
         )

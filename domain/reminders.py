@@ -278,10 +278,17 @@ def _once_a_day(
 
 
 def owe_card(
-    deal_id: int, now: dt.datetime, *, to_staff: int | None = None, title: str | None = None
+    deal_id: int,
+    now: dt.datetime,
+    *,
+    to_staff: int | None = None,
+    title: str | None = None,
+    added: str | None = None,
 ) -> PlannedReminder:
     """The deal's card, owed at once: to its manager as the deal stands when it is sent (the
-    supervisors, as a queued deal, when it has none), or to one person (`to_staff`)."""
+    supervisors, as a queued deal, when it has none), or to one person (`to_staff`); `added`:
+    what the client added to the request with a new one, shown under its need."""
+    payload = {key: value for key, value in (("title", title), ("added", added)) if value}
     return PlannedReminder(
         key=f"card:{deal_id}:{uuid.uuid4().hex}",
         kind=ReminderKind.CARD,
@@ -289,7 +296,7 @@ def owe_card(
         due_at=now,
         deal_id=deal_id,
         staff_id=to_staff,
-        payload={"title": title} if title else None,
+        payload=payload or None,
     )
 
 

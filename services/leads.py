@@ -184,8 +184,12 @@ async def submit_request(
             promised_at = open_deal_now.first_response_due_at or first_response_deadline(
                 calendar, book, now
             )
-            reply = _owe_reply(open_deal_now.id, now, "lead.attached", form, promised_at)
-            await uow.reminders.plan([reply], now)
+            # Answered already: the manager is on it, and a promised time would be in the past.
+            key = "lead.attached" if open_deal_now.taken_at is None else "lead.attached_in_work"
+            reply = _owe_reply(open_deal_now.id, now, key, form, promised_at)
+            # Whoever has the deal learns what was added (and sees the contact as it now is).
+            added = owe_card(open_deal_now.id, now, title="card.added_title", added=form.need)
+            await uow.reminders.plan([reply, added], now)
             await uow.commit()
             return Submission(
                 deal_id=open_deal_now.id,

@@ -100,7 +100,12 @@ def card_keyboard(
 
 
 def render_card(
-    book: SalesBook, card: LeadCard, zone: ZoneInfo, now: dt.datetime, title_key: str
+    book: SalesBook,
+    card: LeadCard,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    title_key: str,
+    added: str | None = None,
 ) -> str:
     try:
         source = book.source(card.source).name
@@ -124,6 +129,7 @@ def render_card(
     lines += [
         t("card.company", company=card.company or "—"),
         t("card.need", need=card.need or "—"),
+        *([t("card.added_need", need=added)] if added else []),
         t("card.source", source=source),
         t("card.pipeline", pipeline=book.pipeline(card.pipeline_id).name),
     ]
@@ -151,12 +157,18 @@ def request_reply(owed: Mapping[str, Any], now: dt.datetime, zone: ZoneInfo) -> 
 
 
 def card_message(
-    book: SalesBook, zone: ZoneInfo, card: LeadCard, now: dt.datetime, title_key: str
+    book: SalesBook,
+    zone: ZoneInfo,
+    card: LeadCard,
+    now: dt.datetime,
+    title_key: str,
+    added: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """A deal's card and its buttons, in the current locale."""
+    """A deal's card and its buttons, in the current locale; `added`: what the client added
+    to the request with a new one."""
     same_phone = card.same_phone_as.deal_id if card.same_phone_as else None
     return (
-        render_card(book, card, zone, now, title_key),
+        render_card(book, card, zone, now, title_key, added),
         card_keyboard(card.deal_id, card.taken_at is not None, same_phone),
     )
 

@@ -139,11 +139,33 @@ async def test_the_same_person_twice_is_one_contact_and_one_deal(
     manager = await join_team(tg, admin, "Менеджер", "Иван")
     anna = tg.user("Анна")
     await leave_request(anna)
-    again = await leave_request(anna, need="Ещё вопрос про интеграцию с 1С", first_time=False)
-    assert "Мы добавили это к вашей заявке №1" in again.text
-    assert len(await deals(app)) == 1 and len(await contacts(app)) == 1
     await manager.wait_message(contains="Новая заявка №1")
-    await manager.expect_no_message()  # no second card for the same deal
+    again = await leave_request(
+        anna,
+        need="Ещё вопрос про интеграцию с 1С",
+        phone="+7 903 765-43-21",
+        first_time=False,
+    )
+    assert "Мы добавили это к вашей заявке №1" in again.text
+    assert "менеджер свяжется с вами сегодня до" in again.text  # nobody has answered yet
+    assert len(await deals(app)) == 1 and len(await contacts(app)) == 1
+    # Not a second new request: the manager learns what was added, with the phone she gave now.
+    added = await manager.wait_message(contains="Клиент дополнил заявку №1")
+    assert "➕ Дополнение: Ещё вопрос про интеграцию с 1С" in added.text
+    assert "💬 Внедрение CRM под ключ" in added.text and "+79037654321" in added.text
+    assert added.has_button("✅ Взять в работу")
+    await manager.expect_no_message()
+
+    # Once the manager has answered, the next addition promises no time: he is on it.
+    await manager.press("✅ Взять в работу", message_id=added.message_id)
+    third = await leave_request(anna, need="И обучение", first_time=False)
+    assert third.text == (
+        "Спасибо, Анна! Мы добавили это к вашей заявке №1: менеджер уже работает с ней и "
+        "увидит это."
+    )
+    taken = await manager.wait_message(contains="➕ Дополнение: И обучение")
+    assert "Клиент дополнил заявку №1" in taken.text
+    assert not taken.has_button("✅ Взять в работу")
 
     # The same phone, shared by Telegram's button from another account of hers (Telegram
     # vouches it is her number): still the same contact and deal.
