@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from domain.book_fields import ID_PATTERN, ID_PATTERN_HINT, Loc
-from domain.sales_book import CURRENCY_PATTERN, SOURCE_ID_PATTERN, SalesBook
+from domain.sales_book import CURRENCY_PATTERN, LANGUAGE_PATTERN, SOURCE_ID_PATTERN, SalesBook
 from domain.validation_wording import describe_error
 from domain.yaml_source import (
     YamlProblem,
@@ -69,6 +69,7 @@ _PATTERN_HINTS = {
     SOURCE_ID_PATTERN: "must be 1-64 latin letters, digits, '_' or '-' (it goes into the "
     "t.me/<bot>?start= link)",
     CURRENCY_PATTERN: "must be a three-letter currency code in capitals, like RUB",
+    LANGUAGE_PATTERN: "must be a two-letter language code in lowercase, like en",
 }
 
 

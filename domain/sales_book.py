@@ -238,12 +238,24 @@ class Digest(BookModel):
     on_days_off: bool = False
 
 
+ConsentText = Annotated[str, Field(min_length=1, max_length=TELEGRAM_MESSAGE_LIMIT)]
+LANGUAGE_PATTERN = r"^[a-z]{2}$"
+LanguageCode = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
+
+
 class ConsentPolicy(BookModel):
     """What a lead agrees to before any personal data is stored (152-FZ)."""
 
     version: str = Field(min_length=1, max_length=64)
     """Stored with each consent, so it is known which text a lead agreed to."""
-    text: str = Field(min_length=1, max_length=TELEGRAM_MESSAGE_LIMIT)
+    text: ConsentText
+    translations: dict[LanguageCode, ConsentText] = Field(default_factory=dict)
+    """The same text in other languages ("en": ...), for leads whose Telegram speaks them; the
+    version covers them all."""
+
+    def text_in(self, language: str | None) -> str:
+        """The text in `language` where the book has it, else the book's own."""
+        return self.translations.get(language or "", self.text)
 
 
 class BusinessChats(BookModel):

@@ -29,7 +29,7 @@ from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
 from bot.telegram.filters import HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
-from bot.telegram.i18n import pick_locale, t, tp
+from bot.telegram.i18n import locale_now, pick_locale, t, tp
 from bot.telegram.sender import PacedSender
 from config.settings import Settings
 from domain.clock import Clock
@@ -195,7 +195,7 @@ async def start(
     )
     keyboard.adjust(1)
     intro = t("consent.intro", company=book.company)
-    policy = t("consent.policy", policy=book.consent.text)
+    policy = t("consent.policy", policy=book.consent.text_in(locale_now()))
     # One message when both fit: the lead waits for one answer, and in an ad burst every call
     # to Telegram counts. A form left with /start keeps its keyboard until the next question
     # (or the refusal) replaces it.

@@ -88,6 +88,11 @@ def tp(key: str, /, **values: Any) -> str:
     return template.format(**values) if values else template
 
 
+def locale_now() -> str:
+    """The locale of the person being answered."""
+    return I18n.get_current(no_error=False).current_locale
+
+
 def t_in(locale: str, key: str, /, **values: Any) -> str:
     """Like `t`, in a given locale (for messages to someone other than the sender)."""
     i18n = I18n.get_current(no_error=False)

@@ -124,6 +124,25 @@ async def test_declining_consent_stores_nothing(tg: FakeTelegram, app: Applicati
         assert await session.scalar(select(func.count()).select_from(FsmStateRow)) == 0
 
 
+async def test_the_consent_is_read_in_the_leads_language_and_agreed_to_by_its_version(
+    tg: FakeTelegram, app: Application
+) -> None:
+    john = tg.user("John", language_code="en")
+    await john.send("/start site")
+    asked = await john.wait_message(with_button="✅ I agree")
+    assert 'By pressing "I agree" you give ООО «Ясная CRM» your consent' in asked.text
+    assert "Нажимая" not in asked.text
+    anna = tg.user("Анна", language_code="ru")
+    await anna.send("/start site")
+    asked = await anna.wait_message(with_button="✅ Согласен(на)")
+    assert "Нажимая «Согласен», вы даёте ООО «Ясная CRM» согласие" in asked.text
+
+    await john.press("✅ I agree")
+    await john.wait_message(contains="What is your name?")
+    [contact] = await contacts(app)
+    assert contact.telegram_id == john.id and contact.consent_version == "2025-01"
+
+
 async def test_an_unknown_or_tampered_source_is_recorded_as_unknown(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:

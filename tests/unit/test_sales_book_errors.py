@@ -283,6 +283,13 @@ BROKEN_BOOKS = [
         line_of("  text: |", after="consent:"),
         "must be at most 4096 characters (got 4097)",
     ),
+    Broken(
+        "a consent translation under a language's name instead of its two-letter code",
+        edit("    en: |", "    english: |", after="translations:"),
+        "consent.translations.english.[key]",
+        line_of("    en: |", after="translations:"),
+        "must be a two-letter language code in lowercase, like en (got 'english')",
+    ),
 ]
 
 
