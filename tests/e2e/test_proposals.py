@@ -105,3 +105,23 @@ async def test_a_manager_sends_a_proposal_and_the_client_gets_the_pdf(
     await ivan.press("🧾 Составить КП")
     again = await ivan.wait_message(kind="document")
     assert "экономия 2 592 000 RUB" in again.text
+
+
+async def test_the_figures_are_left_with_cancel_like_any_question_on_the_card(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    await ivan.press("🧾 Составить КП")
+    asked = await ivan.wait_message(contains="цифра 1 из 3")
+    assert asked.button_texts == ["Отмена"]
+
+    await ivan.press("Отмена", message_id=asked.message_id)
+    await ivan.wait_message(contains="Сделка №1 · Анна")
+    await ivan.send("25")  # no longer read as the first figure
+    await tg.settle()
+    assert "Сколько часов в неделю" not in ivan.last_message.text
+    async with app.session_factory() as session:
+        assert list(await session.scalars(select(ProposalFigureRow))) == []
