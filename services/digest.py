@@ -24,7 +24,7 @@ from domain.working_time import WorkingCalendar
 from services.forecast import Forecast, forecast
 from services.kpi import KpiReport, funnels, kpis
 from services.lens import Lens, lens
-from services.motivation import behind_yesterday
+from services.motivation import BehindTargets, behind_last_working_day
 from services.staff import Actor, personal_zone
 from services.unit_of_work import ReportingUnitOfWork, UnitOfWork
 
@@ -49,9 +49,9 @@ class Digest:
     """Open deals with neither an activity nor a stage move for a week."""
     lens: Lens
     forecast: Forecast
-    behind_targets: list[tuple[str, dict[str, int]]] = dataclasses.field(default_factory=list)
-    """The team's managers below a daily activity target on the last working day, with what
-    they missed (the team's morning digest only, not a report of another period)."""
+    behind_targets: BehindTargets | None = None
+    """The team's managers below a daily activity target on the last working day (the team's
+    morning digest only, not a report of another period)."""
 
 
 async def plan_digests(
@@ -109,7 +109,7 @@ async def digest(
     period = month_so_far(clock.now(), zone)
     morning = await figures(uow, clock, book, calendar, view, period, zone)
     if view.manager_id is None and view.pipeline_id is None:  # the team's morning digest
-        behind = await behind_yesterday(uow, clock, book, calendar, zone)
+        behind = await behind_last_working_day(uow, clock, book, calendar, zone)
         morning = dataclasses.replace(morning, behind_targets=behind)
     return morning
 

@@ -1,6 +1,6 @@
 """A person's month in money and their day in activities (definitions in `domain/motivation.py`):
 `/my` for a manager, the team's table and payroll estimate for a supervisor, who fell behind the
-activity targets yesterday for the digest, and the end-of-day nudge."""
+activity targets on the last working day for the digest, and the end-of-day nudge."""
 
 from __future__ import annotations
 
@@ -71,37 +71,52 @@ async def team_month(
     return await _months(uow, clock, book, zone)
 
 
-async def behind_yesterday(
+@dataclass(frozen=True, slots=True)
+class BehindTargets:
+    """Who ended the last working day before today below a daily activity target."""
+
+    day: dt.date
+    yesterday: bool
+    """The day was yesterday (after a weekend or a holiday it is earlier)."""
+    people: list[tuple[str, dict[str, int]]]
+    """Name and what they missed, by target."""
+
+
+async def behind_last_working_day(
     uow: ReportingUnitOfWork,
     clock: Clock,
     book: SalesBook,
     calendar: WorkingCalendar,
     zone: ZoneInfo,
-) -> list[tuple[str, dict[str, int]]]:
-    """The managers who ended the last working day before today below a daily target, with
-    what they missed; [] when the book sets none."""
+) -> BehindTargets | None:
+    """The managers who were on the team on the last working day before today and ended it
+    below a daily target; None when the book sets none."""
     targets = book.activity_targets.daily.get("manager")
     if not targets:
-        return []
-    day = clock.now().astimezone(zone).date() - dt.timedelta(days=1)
+        return None
+    yesterday = clock.now().astimezone(zone).date() - dt.timedelta(days=1)
+    day = yesterday
     for _ in range(31):
         if calendar.is_working_day(day):
             break
         day -= dt.timedelta(days=1)
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    end = (dt.datetime.combine(day, dt.time(0), tzinfo=zone) + dt.timedelta(days=1)).astimezone(
+        dt.UTC
+    )
     async with uow:
-        managers = list(await uow.staff.active_with_role(Role.MANAGER))
-        done = await uow.reports.activities_by_author(
-            [m.telegram_id for m in managers],
-            start.astimezone(dt.UTC),
-            (start + dt.timedelta(days=1)).astimezone(dt.UTC),
-        )
+        managers = [
+            member
+            for member in await uow.staff.active_with_role(Role.MANAGER)
+            if member.joined_at < end  # one who joined since owed nothing that day
+        ]
+        done = await uow.reports.activities_by_author([m.telegram_id for m in managers], start, end)
     behind = []
     for member in managers:
         progress = ActivityProgress(done.get(member.telegram_id, {}), targets)
         if progress.behind:
             behind.append((member.first_name or str(member.telegram_id), progress.missing))
-    return behind
+    return BehindTargets(day, day == yesterday, behind)
 
 
 async def plan_nudges(

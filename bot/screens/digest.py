@@ -19,6 +19,7 @@ from domain.funnel import Funnel
 from domain.kpi import Trend
 from domain.sales_book import SalesBook
 from services.digest import Digest
+from services.motivation import BehindTargets
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -129,12 +130,8 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
                 due=due,
             )
         )
-    if digest.behind_targets:
-        behind = "; ".join(
-            f"{name} {missing_compact(missing)}"
-            for name, missing in digest.behind_targets[:BEHIND_SHOWN]
-        )
-        lines.append(t("digest.behind_targets", parts=behind))
+    if digest.behind_targets and digest.behind_targets.people:
+        lines.append(behind_targets_line(digest.behind_targets))
     if digest.idle:
         lines.append(t("digest.idle", count=digest.idle))
     if digest.snoozed:
@@ -145,6 +142,21 @@ def figure_lines(digest: Digest, book: SalesBook) -> list[str]:
         )
         lines.append(t("digest.lost", reasons=reasons))
     return lines
+
+
+def behind_targets_line(behind: BehindTargets) -> str:
+    parts = "; ".join(
+        f"{name} {missing_compact(missing)}" for name, missing in behind.people[:BEHIND_SHOWN]
+    )
+    if behind.yesterday:
+        return t("digest.behind_targets", parts=parts)
+    day = tp(f"weekday.{behind.day.isoweekday()}")
+    return t(
+        "digest.behind_targets_on",
+        day=day[:1].upper() + day[1:],
+        date=behind.day.strftime("%d.%m"),
+        parts=parts,
+    )
 
 
 def forecast_lines(digest: Digest, book: SalesBook) -> list[str]:

@@ -122,3 +122,18 @@ async def test_a_managers_month_the_team_table_and_the_nudge(
     photo = await maria.wait_message(kind="photo")
     assert "📉 Вчера не выполнили норму: Иван 📞−13 🤝−2 📄−1" in photo.text
     assert "Пётр 📞" not in photo.text
+
+    # A manager who joined on Tuesday owed nothing on Monday.
+    clock.set(msk(3, 10))
+    await join_team(tg, admin, "Менеджер", "Сергей")
+    await maria.send("/digest")
+    today = await maria.wait_message(kind="photo")
+    [behind] = [line for line in today.text.split("\n") if "не выполнили норму" in line]
+    assert behind == "📉 Вчера не выполнили норму: Иван 📞−13 🤝−2 📄−1"
+    # After a weekend the last working day is named: it was not yesterday.
+    clock.set(msk(16, 9))
+    await maria.send("/digest")
+    monday = await maria.wait_message(kind="photo")
+    assert "Вчера" not in monday.text
+    assert "📉 В пятницу, 13.03, не выполнили норму: " in monday.text
+    assert "Сергей 📞−15 🤝−2 📄−1" in monday.text
