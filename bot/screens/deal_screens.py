@@ -4,7 +4,6 @@ Pure rendering (text and buttons, in the current locale); the handlers decide wh
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -12,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.business import chat_lines
 from bot.telegram.callbacks import CardAction, DealCard, DealsPage, ProposalAction
-from bot.telegram.i18n import join_within_limit, t, tp
+from bot.telegram.i18n import join_within_limit, money_exact, t, tp
 from config.settings import Settings
 from domain.deal import Deal
 from domain.proposal import template_for
@@ -135,7 +134,7 @@ def card_screen(
         lines.append(
             t(
                 "dcard.expected_amount" if deal.is_open else "dcard.amount",
-                amount=_money(deal.amount),
+                amount=money_exact(deal.amount),
                 currency=deal.currency or "",
             )
         )
@@ -296,10 +295,6 @@ def _span(delta: dt.timedelta) -> str:
     if hours:
         return tp("span.hours_minutes", hours=hours, minutes=minutes)
     return tp("span.minutes", minutes=minutes)
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}".replace(",", " ").replace(".00", "")
 
 
 async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.motivation_screens import missing_compact
 from bot.telegram.callbacks import DigestDrill, DrillKind
-from bot.telegram.i18n import Html, join_within_limit, money, percent, t, tp
+from bot.telegram.i18n import Html, decimal_text, join_within_limit, money, percent, t, tp
 from domain.forecast import PlanPace
 from domain.funnel import Funnel
 from domain.kpi import Trend
@@ -439,7 +439,7 @@ def figure_value(kpi: str, value: Decimal | None, book: SalesBook) -> str:
     if kpi == "average_deal":
         return f"{money(value)} {book.currency}"
     if kpi == "sales_cycle":
-        return t("digest.days", days=f"{value:.1f}")
+        return t("digest.days", days=decimal_text(value, 1))
     return f"{int(value)}"
 
 

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.telegram.callbacks import SpendPick
-from bot.telegram.i18n import join_within_limit, money, percent, t, tp
+from bot.telegram.i18n import join_within_limit, money, money_exact, percent, t, tp
 from domain.business import BUSINESS_SOURCE
 from domain.sales_book import SalesBook
 from domain.unit_economics import UNKNOWN_SOURCE, SourceEconomics
@@ -129,11 +129,7 @@ def month_from_key(key: int) -> dt.date | None:
 
 def amount_text(amount: Decimal | None) -> str:
     """Spend as entered: whole units, or with kopecks when it has them; "—" for none."""
-    if amount is None:
-        return NO_VALUE
-    if amount == amount.to_integral_value():
-        return money(amount)
-    return f"{amount:,.2f}".replace(",", " ")
+    return NO_VALUE if amount is None else money_exact(amount)
 
 
 def _whole(amount: Decimal | None) -> str:

@@ -62,6 +62,20 @@ def money(amount: Decimal) -> str:
     return f"{amount:,.0f}".replace(",", " ")
 
 
+def decimal_text(value: Decimal, places: int) -> str:
+    """A number with `places` decimals as the current locale writes it: thousands spaced, its
+    decimal mark ("1 234,5" in Russian, "1 234.5" in English)."""
+    text = f"{value:,.{places}f}".replace(",", " ")
+    return text.replace(".", tp("number.decimal_mark"))
+
+
+def money_exact(amount: Decimal) -> str:
+    """Money with its kopecks where it has them ("1 500 000,50"), else whole ("150 000")."""
+    if amount == amount.to_integral_value():
+        return money(amount)
+    return decimal_text(amount, 2)
+
+
 def percent(share: Decimal) -> str:
     """A share as people read it: 0.256 is "26 %"."""
     return f"{share * 100:.0f} %"

@@ -87,7 +87,7 @@ async def test_a_head_of_sales_enters_spend_by_buttons(
     await maria.wait_message(contains="за февраль 2026")
     await maria.send("0")
     again = await maria.wait_message(contains="✅ Сохранено")
-    assert f"{VK}: март 2026 — 120 000.50, февраль 2026 — 0" in again.text
+    assert f"{VK}: март 2026 — 120 000,50, февраль 2026 — 0" in again.text
     assert await spend(app) == {
         ("ads_vk", MARCH): Decimal("120000.50"),
         ("ads_vk", FEBRUARY): Decimal("0.00"),

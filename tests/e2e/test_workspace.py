@@ -94,7 +94,7 @@ async def test_a_deal_walks_from_request_to_won(
     await ivan.wait_message(contains="Не похоже на сумму")
     await ivan.send("1 250 000,50")
     won = await ivan.wait_message(contains="✅ Выиграна")
-    assert "Сумма: 1 250 000.50 RUB" in won.text
+    assert "Сумма: 1 250 000,50 RUB" in won.text
     assert "➡️ Следующий этап" not in won.button_texts
 
     assert await history(app, 1) == [

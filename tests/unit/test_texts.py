@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import re
 import string
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.telegram.i18n import LOCALES_DIR, create_i18n, join_within_limit, t, tp
+from bot.telegram.i18n import (
+    LOCALES_DIR,
+    create_i18n,
+    decimal_text,
+    join_within_limit,
+    money_exact,
+    t,
+    tp,
+)
 from bot.telegram.menus import COMMANDS_BY_ROLE
 from config.settings import SUPPORTED_LOCALES
 from domain.roles import Role
@@ -70,3 +79,16 @@ def test_long_lists_are_cut_to_fit_one_message() -> None:
     assert lines[0] == "строка номер 0"
     shown = len(lines) - 1
     assert lines[-1] == f"… и ещё {1000 - shown}"
+
+
+@pytest.mark.parametrize(
+    ("locale", "exact", "whole", "days"),
+    [("ru", "1 500 000,50", "150 000", "2,5"), ("en", "1 500 000.50", "150 000", "2.5")],
+)
+def test_numbers_take_the_locales_decimal_mark(
+    locale: str, exact: str, whole: str, days: str
+) -> None:
+    with create_i18n(locale).context() as i18n, i18n.use_locale(locale):
+        assert money_exact(Decimal("1500000.50")) == exact
+        assert money_exact(Decimal("150000.00")) == whole
+        assert decimal_text(Decimal("2.54"), 1) == days
