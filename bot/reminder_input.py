@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.telegram.i18n import tp
-from bot.when_parser import When, parse_when
+from bot.when_parser import ImpossibleDate, When, parse_when
 from config.settings import Settings
 from domain.deal import MAX_COMMENT_LENGTH
 from domain.sales_book import SalesBook
@@ -27,8 +27,12 @@ class Refused(Exception):
 
 
 def find_when(text: str, now: dt.datetime, settings: Settings, book: SalesBook) -> When | None:
-    """The time named in `text`, or None: free text that names none is not a reminder."""
-    return parse_when(text, now, ZoneInfo(settings.timezone), book.working_hours.start)
+    """The time named in `text`, or None: free text that names none is not a reminder;
+    `Refused` if it names a date no calendar has."""
+    try:
+        return parse_when(text, now, ZoneInfo(settings.timezone), book.working_hours.start)
+    except ImpossibleDate as impossible:
+        raise Refused("reminder.no_such_date", date=impossible.date) from None
 
 
 def read_when(

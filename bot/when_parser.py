@@ -2,7 +2,8 @@
 "call back tomorrow at 11", "клиент в отпуске до 10.06". `dateparser` reads them in the sales
 team's time zone; three habits it misreads are rewritten first: a bare hour ("в 11", "at 11"
 becomes 11:00, not ignored), a day.month without a year ("25.05" would be read as a time) and
-two dates joined by a dash ("01.11.2026-30.11.2026" was read as the 30th of this month).
+two dates joined by a dash ("01.11.2026-30.11.2026" was read as the 30th of this month). A
+date no calendar has ("31.02") is refused rather than skipped for the next time in the text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ _BARE_HOUR = re.compile(r"\b(в|at)\s+(\d{1,2})(?![\d:.])", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(через|in)\s+\d+", re.IGNORECASE)
 _LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?)\b\W*", re.IGNORECASE)
 _TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
+_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")
+
+
+class ImpossibleDate(ValueError):
+    """The text names a day its month does not have ("31.02", "31.04.2027")."""
+
+    def __init__(self, date: str) -> None:
+        super().__init__(date)
+        self.date = date
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,7 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     day means the start of the working day; a day.month already past this year means next
     year's. Whether the time is in the future is the caller's question."""
     local_now = now.astimezone(zone)
+    _refuse_impossible_dates(text, local_now.year)
     normalized = _DATE_DASH.sub(" - ", text)
     normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", normalized)
     normalized = _BARE_HOUR.sub(lambda m: f"{m[1]} {m[2]}:00", normalized)
@@ -60,3 +71,16 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     rest = " ".join(normalized.replace(phrase, " ", 1).split())
     rest = _TRAILING.sub("", _LEADING.sub("", rest)).strip(" ,.;:-")
     return When(at=moment.astimezone(dt.UTC), rest=rest)
+
+
+def _refuse_impossible_dates(text: str, this_year: int) -> None:
+    """A day.month whose month is real but whose day is not in it. A "month" past 12 is no
+    date at all ("в 10.30" is a time) and is left to the reading."""
+    for found in _DATE.finditer(text):
+        day, month = int(found[1]), int(found[2])
+        if not 1 <= month <= 12:
+            continue
+        try:
+            dt.date(int(found[3] or this_year), month, day)
+        except ValueError:
+            raise ImpossibleDate(found[0]) from None

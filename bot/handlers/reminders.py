@@ -64,7 +64,11 @@ async def typed_reminder(
 ) -> None:
     """Free text from staff outside any dialogue: a reminder if it names a time, else the
     next router (the fallback) answers."""
-    when = find_when(message.text or "", clock.now(), settings, book)
+    try:
+        when = find_when(message.text or "", clock.now(), settings, book)
+    except Refused as refused:
+        await _say(message, refused)
+        return
     if when is None:
         raise SkipHandler
     await _set(message, actor, uow, clock, settings, when, deal_id=None)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.when_parser import parse_when
+from bot.when_parser import ImpossibleDate, parse_when
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 MONDAY_10 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=MOSCOW)
@@ -49,3 +49,24 @@ def test_times_as_managers_type_them(text: str, at: str, rest: str) -> None:
 @pytest.mark.parametrize("text", ["перезвонить", "нет бюджета", "", "🙂"])
 def test_text_without_a_time_is_none(text: str) -> None:
     assert parse_when(text, MONDAY_10, MOSCOW, DAY_START) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("напомни 31.02 в 10 позвонить", "31.02"),  # was set for today 10:00, "31.02." kept
+        ("до 31.04.2026 в отпуске", "31.04.2026"),
+        ("29.02.2027 отправить КП", "29.02.2027"),  # 2027 is no leap year
+        ("00.05 позвонить", "00.05"),
+    ],
+)
+def test_a_date_no_calendar_has_is_refused_not_skipped(text: str, date: str) -> None:
+    with pytest.raises(ImpossibleDate) as refused:
+        parse_when(text, MONDAY_10, MOSCOW, DAY_START)
+    assert refused.value.date == date
+
+
+def test_a_leap_day_and_a_dotted_time_are_no_impossible_dates() -> None:
+    leap = parse_when("29.02.2028 позвонить", MONDAY_10, MOSCOW, DAY_START)
+    assert leap is not None and leap.at.astimezone(MOSCOW).date() == dt.date(2028, 2, 29)
+    parse_when("завтра в 10.30", MONDAY_10, MOSCOW, DAY_START)  # "10.30": no month 30
