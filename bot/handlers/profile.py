@@ -1,21 +1,29 @@
 """/timezone: a staff member's own time zone, in which their morning digest arrives. Russia's
-zones are one tap away; any other is typed as its IANA name ("/timezone Asia/Dubai")."""
+zones are one tap away; any other is typed as its IANA name ("Asia/Dubai", with the command or
+after it), and Russia's also by city ("Екатеринбург")."""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+import functools
+from zoneinfo import ZoneInfo, available_timezones
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.handlers.reminders import typed_reminder
 from bot.telegram.callbacks import StaffZone
 from bot.telegram.filters import STAFF_ROLES, HasRole
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
+from domain.sales_book import SalesBook
 from services.staff import Actor, StaffError, set_time_zone, time_zone
 from storage.unit_of_work import UnitOfWork
 
@@ -35,17 +43,25 @@ ZONES = (
 )
 
 
+class TimeZoneInput(StatesGroup):
+    name = State()
+    """After /timezone: a zone's name may be typed instead of picked."""
+
+
 async def show_time_zone(
     message: Message,
     command: CommandObject,
+    state: FSMContext,
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
     settings: Settings,
 ) -> None:
     if command.args:
-        await _choose(message, actor, uow, clock, settings, command.args.strip())
+        typed = command.args.strip()
+        await _choose(message, actor, uow, clock, settings, zone_named(typed) or typed)
         return
+    await enter_conversation(state, TimeZoneInput.name, {})
     own = await time_zone(uow, actor)
     await message.answer(
         t(
@@ -56,9 +72,49 @@ async def show_time_zone(
     )
 
 
+async def zone_typed(
+    message: Message,
+    state: FSMContext,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    settings: Settings,
+) -> None:
+    """The answer to /timezone. Text that names no zone was meant otherwise (a reminder, most
+    likely, long after the question): the question is over and the text read as it would be."""
+    typed = (message.text or "").strip()
+    zone = zone_named(typed)
+    if zone is None and "/" not in typed:
+        await end_conversation(state)
+        try:
+            await typed_reminder(message, actor, uow, clock, book, settings)
+        except SkipHandler:
+            await message.answer(t("tz.unknown", typed=typed))
+        return
+    if await _choose(message, actor, uow, clock, settings, zone or typed):
+        await end_conversation(state)
+
+
+def zone_named(typed: str) -> str | None:
+    """The IANA zone `typed` names, in any case ("asia/dubai"), or a city of the buttons in the
+    person's language or in English ("Екатеринбург", "yekaterinburg"); None if none."""
+    wanted = typed.casefold()
+    for zone in ZONES:
+        if wanted in (tp(f"tz.city.{zone}").casefold(), zone.rsplit("/", 1)[-1].casefold()):
+            return zone
+    return _zones_by_folded_name().get(wanted)
+
+
+@functools.cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {zone.casefold(): zone for zone in available_timezones()}
+
+
 async def zone_picked(
     query: CallbackQuery,
     callback_data: StaffZone,
+    state: FSMContext,
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
@@ -67,6 +123,7 @@ async def zone_picked(
     if not -1 <= callback_data.index < len(ZONES):
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
+    await end_conversation(state)
     zone = None if callback_data.index == -1 else ZONES[callback_data.index]
     await set_time_zone(uow, actor, zone)
     await query.answer(tp("tz.saved"))
@@ -81,13 +138,14 @@ async def _choose(
     clock: Clock,
     settings: Settings,
     typed: str,
-) -> None:
+) -> bool:
     try:
         await set_time_zone(uow, actor, typed)
     except StaffError:
         await message.answer(t("tz.unknown", typed=typed))
-        return
+        return False
     await message.answer(_saved_text(typed, settings, clock.now()))
+    return True
 
 
 def _saved_text(zone: str | None, settings: Settings, now: dt.datetime) -> str:
@@ -120,5 +178,6 @@ def create_router() -> Router:
     router.message.filter(HasRole(*STAFF_ROLES))
     router.callback_query.filter(HasRole(*STAFF_ROLES))
     router.message.register(show_time_zone, Command("timezone"), StateFilter("*"))
+    router.message.register(zone_typed, TimeZoneInput.name, F.text)
     router.callback_query.register(zone_picked, StaffZone.filter())
     return router

@@ -32,6 +32,7 @@ import bot.handlers
 from bot.app import Application
 from bot.handlers.deals import CardInput
 from bot.handlers.lead import LeadForm
+from bot.handlers.profile import TimeZoneInput
 from bot.handlers.proposals import ProposalInput
 from bot.handlers.relay import WritingToLead
 from bot.handlers.reminders import ReminderInput
@@ -309,6 +310,10 @@ async def _report_dates(cast: Cast) -> None:
     await cast.ivan.wait_message(contains="Напишите две даты")
 
 
+async def _time_zone_name(cast: Cast) -> None:
+    await _screen(cast.ivan, "/timezone", "напишите его название")
+
+
 async def _request_form(cast: Cast) -> None:
     await _screen(cast.vera, "/start", "Как к вам обращаться")
     await _screen(cast.vera, "Вера", "Ваш телефон")
@@ -340,6 +345,7 @@ PROMPTS: dict[State, Prompt] = {
     WritingToLead.message: Prompt(Role.MANAGER, _writing_to_lead),
     ReportInput.dates: Prompt(Role.MANAGER, _report_dates),
     LeadForm.answering: Prompt(Role.LEAD, _request_form),
+    TimeZoneInput.name: Prompt(Role.MANAGER, _time_zone_name),
 }
 
 
@@ -372,7 +378,9 @@ STAFF_COMMANDS: dict[str, Answer] = {
     "my": Answer({Role.MANAGER: "Мой месяц", Role.ADMIN: "Команда за месяц"}),
     "book": Answer("Книга продаж"),
     "training": Answer("Обучение"),
-    "timezone": Answer("часовой пояс"),
+    "timezone": Answer(
+        "часовой пояс", opens=TimeZoneInput.name, then="Не знаю часового пояса «просто текст»"
+    ),
     "digest": Answer("Сводка", kind="photo"),
     "ab": Answer("Пока нет возражений"),
     "team": Answer("Команда ("),

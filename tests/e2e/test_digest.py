@@ -175,6 +175,23 @@ async def test_each_supervisor_gets_the_digest_at_nine_in_their_own_time_zone(
     await oleg.send("/timezone Mars/Olympus_Mons")
     await oleg.wait_message(contains="Не знаю часового пояса «Mars/Olympus_Mons»")
     assert await zone_of(app, oleg) is None
+    # Typed after the question, in any case, or a city of the buttons.
+    await oleg.send("/timezone")
+    await oleg.wait_message(contains="напишите его название, например: Asia/Dubai")
+    await oleg.send("Mars/Olympus_Mons")
+    await oleg.wait_message(contains="Не знаю часового пояса «Mars/Olympus_Mons»")
+    await oleg.send("asia/dubai")  # still the answer: a wrong name is asked again
+    await oleg.wait_message(contains="✅ Часовой пояс: Asia/Dubai (UTC+4)")
+    assert await zone_of(app, oleg) == "Asia/Dubai"
+    await oleg.send("/timezone")
+    await oleg.send("Екатеринбург")
+    await oleg.wait_message(contains="✅ Часовой пояс: Екатеринбург (UTC+5)")
+    await oleg.send("/timezone")
+    await oleg.send("перезвонить завтра в 11")  # not a zone: the reminder it is
+    await oleg.wait_message(contains="🔔 Напомню 03.03.2026 11:00: перезвонить")
+    await oleg.send("/timezone Москва")
+    await oleg.wait_message(contains="✅ Часовой пояс: Москва (UTC+3)")
+    assert await zone_of(app, oleg) == "Europe/Moscow"
 
     clock.set(msk(3, 3, 1, 59))  # Tuesday 08:59 in Vladivostok
     assert await run_digest_job(tg, app) == 0
