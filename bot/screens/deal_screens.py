@@ -219,10 +219,10 @@ def checklist_screen(
     assert deal.id is not None
     stage = book.pipeline(deal.pipeline_id).stage(deal.stage_id)
     keyboard = InlineKeyboardBuilder()
+    marks = ["☑️" if ticked & (1 << index) else "⬜️" for index in range(len(stage.exit_criteria))]
     for index, criterion in enumerate(stage.exit_criteria):
-        mark = "☑️" if ticked & (1 << index) else "⬜️"
         keyboard.button(
-            text=f"{mark} {criterion}"[:64],
+            text=f"{marks[index]} {criterion}"[:64],
             callback_data=DealCard(
                 deal_id=deal.id, action=CardAction.TICK, ticked=ticked ^ (1 << index)
             ),
@@ -239,7 +239,11 @@ def checklist_screen(
     keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal.id))
     keyboard.adjust(1)
     lines = [t("card.checklist", stage=stage.name)]
-    lines += [t("book.criterion", text=c) for c in stage.exit_criteria]
+    # The criteria in full (a button cuts a long one), ticked as on the buttons.
+    lines += [
+        t("card.criterion", mark=mark, text=criterion)
+        for mark, criterion in zip(marks, stage.exit_criteria, strict=True)
+    ]
     return "\n".join(lines), keyboard.as_markup()
 
 

@@ -53,7 +53,11 @@ async def test_a_deal_walks_from_request_to_won(
     refused = await ivan.press("➡️ Перевести")
     assert refused.show_alert and "не отмечено: 2" in (refused.text or "")
     assert await history(app, 1) == [("created", None, first.id, None)]
-    for criterion in first.exit_criteria:
+    await ivan.press(first.exit_criteria[0][:20])
+    # The text says what the buttons say: the first ticked, the second not yet.
+    ticked = await ivan.wait_message(contains=f"☑️ {first.exit_criteria[0]}")
+    assert f"  ☑️ {first.exit_criteria[0]}\n  ⬜️ {first.exit_criteria[1]}" in ticked.text
+    for criterion in first.exit_criteria[1:]:
         await ivan.press(criterion[:20])
     await ivan.press("➡️ Перевести")
     moved = await ivan.wait_message(contains=f"{second.name} (2/8)")
@@ -385,7 +389,11 @@ async def test_a_change_in_a_chat_shows_on_the_deals_card_open_in_a_colleagues_c
 
     # Иван moves the deal on in his chat: Светлана's card shows it, as she sees the deal.
     await ivan.press("➡️ Следующий этап")
-    for criterion in first.exit_criteria:
+    await ivan.press(first.exit_criteria[0][:20])
+    # The text says what the buttons say: the first ticked, the second not yet.
+    ticked = await ivan.wait_message(contains=f"☑️ {first.exit_criteria[0]}")
+    assert f"  ☑️ {first.exit_criteria[0]}\n  ⬜️ {first.exit_criteria[1]}" in ticked.text
+    for criterion in first.exit_criteria[1:]:
         await ivan.press(criterion[:20])
     await ivan.press("➡️ Перевести")
     ivan_card = await ivan.wait_message(contains=f"{second.name} (2/8)")
