@@ -329,7 +329,9 @@ async def take_deal(uow: UnitOfWork, clock: Clock, actor: Actor, deal_id: int) -
 
 
 async def lead_channel(uow: UnitOfWork, user_id: int) -> Channel | None:
-    """The deal a lead's chat message belongs to: their newest open deal, else the newest one."""
+    """The deal a lead's chat message belongs to: their newest open deal, else the newest one;
+    its manager, unless deactivated (no longer sees clients) or unreachable (blocked the bot):
+    then nobody (the supervisors hear the client until the deal is handed over)."""
     async with uow:
         contact = await uow.contacts.by_telegram_id(user_id)
         if contact is None or contact.consent_at is None:
@@ -337,7 +339,12 @@ async def lead_channel(uow: UnitOfWork, user_id: int) -> Channel | None:
         deal = await uow.deals.latest_in_chat(user_id)
         if deal is None or deal.id is None:
             return None
-        return Channel(deal_id=deal.id, manager_id=deal.manager_id, lead_name=contact.name or "")
+        manager_id = deal.manager_id
+        if manager_id is not None:
+            manager = await uow.staff.get(manager_id)
+            if manager is None or not manager.is_active or not manager.is_reachable:
+                manager_id = None
+        return Channel(deal_id=deal.id, manager_id=manager_id, lead_name=contact.name or "")
 
 
 async def log_message(

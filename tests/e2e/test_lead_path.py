@@ -285,6 +285,29 @@ async def test_the_chat_is_the_channel_in_both_directions(
     ]
 
 
+async def test_a_client_of_a_manager_who_left_is_heard_by_the_supervisors_not_by_him(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await ivan.wait_message(contains="Новая заявка №1")
+    await admin.send("/team")
+    await admin.press("Отключить: Иван")
+    await admin.press("Да, отключить")
+    await admin.wait_message(contains="отключён")
+
+    await anna.send("Где мой менеджер?")
+    heard = await maria.wait_message(contains="Где мой менеджер?")
+    assert heard.text.startswith("💬 Анна · заявка №1")
+    await tg.settle()
+    assert not [m for m in ivan.messages if "Где мой менеджер?" in m.text]
+    assert [(m.direction, m.text) for m in await deal_messages(app, 1)] == [
+        ("in", "Где мой менеджер?")
+    ]
+
+
 async def test_a_managers_first_message_through_the_bot_is_the_first_response(
     tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
 ) -> None:
