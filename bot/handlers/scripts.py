@@ -28,6 +28,10 @@ from storage.unit_of_work import UnitOfWork
 QUERY_MAX_LENGTH = 200
 
 
+BROWSE_LIMIT = 40
+"""Objections offered when a search finds none: the whole library, up to what a phone shows."""
+
+
 class ScriptSearch(StatesGroup):
     query = State()
 
@@ -55,6 +59,13 @@ async def search_typed(message: Message, state: FSMContext, scripts: ScriptLibra
 
 async def _answer_search(message: Message, scripts: ScriptLibrary, query: str) -> None:
     found = scripts.search(query)
+    if not found and scripts.objections:
+        # The library's own words, to pick from on the phone: no guessing which ones it knows.
+        browse = scripts.objections[:BROWSE_LIMIT]
+        await message.answer(
+            t("scripts.nothing_found_browse"), reply_markup=_objection_buttons(browse, deal_id=0)
+        )
+        return
     if not found:
         await message.answer(t("scripts.nothing_found"))
         return

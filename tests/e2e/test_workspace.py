@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.app import Application
 from bot.telegram.callbacks import CardAction, DealCard, ScriptFeedback
 from domain.clock import FixedClock
+from domain.scripts import ScriptLibrary
 from services.deals import create_deal
 from storage.models import (
     ActivityRow,
@@ -362,6 +363,14 @@ async def test_scripts_from_the_card_and_by_the_clients_words_with_ab_feedback(
         ("price", "not_helped", ivan.id),
     ]
     assert uses[0].variant_id != uses[1].variant_id
+
+    # Words the library does not know: its objections to pick from, not a guess at its words.
+    await ivan.send("/scripts expensive")
+    browse = await ivan.wait_message(contains="Ничего не нашлось. Все возражения из библиотеки")
+    library: ScriptLibrary = app.dispatcher["scripts"]
+    assert browse.button_texts == [objection.title for objection in library.objections]
+    await ivan.press("Дорого", message_id=browse.message_id)
+    await ivan.wait_message(contains="«Дорого»")
 
     await ivan.send("/ab")
     await ivan.wait_message(contains="нет прав")
