@@ -32,7 +32,7 @@ def find_when(text: str, now: dt.datetime, settings: Settings, book: SalesBook) 
     try:
         return parse_when(text, now, ZoneInfo(settings.timezone), book.working_hours.start)
     except ImpossibleDate as impossible:
-        raise Refused("reminder.no_such_date", date=impossible.date) from None
+        raise Refused("input.no_such_date", date=impossible.date) from None
 
 
 def read_when(

@@ -29,6 +29,7 @@ from bot.telegram.callbacks import DigestDrill, DrillKind, ReportExport, ReportP
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
+from bot.when_parser import ImpossibleDate
 from config.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock
@@ -210,7 +211,11 @@ async def report_dates(
     settings: Settings,
 ) -> None:
     zone = ZoneInfo(settings.timezone)
-    dates = _dates(message.text or "", clock.now().astimezone(zone).year)
+    try:
+        dates = _dates(message.text or "", clock.now().astimezone(zone).year)
+    except ImpossibleDate as impossible:
+        await message.answer(t("input.no_such_date", date=impossible.date))
+        return
     if dates is None:
         await message.answer(t("report.bad_dates"))
         return
@@ -283,18 +288,20 @@ async def _report(
 
 
 def _dates(text: str, year: int) -> tuple[dt.date, dt.date] | None:
-    """Two dates, "01.03–05.03" or "01.03.2026 - 05.03.2026" (a missing year: this one)."""
-    found = _DATE.findall(text)
-    if len(found) != 2:
+    """Two dates, "01.03–05.03" or "01.03.2026 - 05.03.2026", or one: that day (a missing
+    year: this one). `ImpossibleDate` for a day its month does not have."""
+    found = list(_DATE.finditer(text))
+    if not 1 <= len(found) <= 2:
         return None
     days = []
-    for day, month, typed_year in found:
+    for match in found:
+        day, month, typed_year = match.groups()
         full_year = int(typed_year) + (2000 if len(typed_year) == 2 else 0) if typed_year else year
         try:
             days.append(dt.date(full_year, int(month), int(day)))
         except ValueError:
-            return None
-    return days[0], days[1]
+            raise ImpossibleDate(match[0]) from None
+    return days[0], days[-1]
 
 
 def create_router() -> Router:

@@ -37,6 +37,14 @@ async def test_reports_for_a_period_own_for_managers_team_for_the_head(
     await maria.wait_message(contains="Напишите две даты")
     await maria.send("вчера")
     await maria.wait_message(contains="Не понял даты")
+    await maria.send("31.02–02.03")
+    await maria.wait_message(exact="Такой даты нет: 31.02. Проверьте число и месяц.")
+    await maria.send("02.03")  # one date: that day's report
+    day = await maria.wait_message(contains="Отчёт отдела продаж")
+    assert "02.03.2026 00:00 – 03.03.2026 00:00" in day.text
+    await maria.send("/report")
+    await maria.press("📅 Свои даты")
+    await maria.wait_message(contains="или одну — отчёт за этот день")
     await maria.send("01.03–02.03")
     team = await maria.wait_message(contains="Отчёт отдела продаж")
     assert "01.03.2026 00:00 – 03.03.2026 00:00" in team.text

@@ -53,7 +53,7 @@ async def test_a_head_of_sales_enters_spend_by_buttons(
     maria = await join_team(tg, admin, "Руководитель", "Мария")
     await maria.send("/spend")
     screen = await maria.wait_message(contains="Расходы на маркетинг")
-    assert f"{VK}: март 2026 — —, февраль 2026 — —" in screen.text
+    assert f"{VK} · март 2026: —, февраль 2026: —" in screen.text
     assert screen.button_texts == [source.name for source in app.book.sources]
 
     await maria.press(VK)
@@ -73,7 +73,7 @@ async def test_a_head_of_sales_enters_spend_by_buttons(
     await maria.send("150 000")
     saved = await maria.wait_message(contains="✅ Сохранено")
     assert saved.text.startswith(f"✅ Сохранено: {VK}, март 2026 — 150 000 RUB.")
-    assert f"{VK}: март 2026 — 150 000, февраль 2026 — —" in saved.text
+    assert f"{VK} · март 2026: 150 000, февраль 2026: —" in saved.text
     assert await spend(app) == {("ads_vk", MARCH): Decimal("150000.00")}
 
     # Entered again, the month's amount is replaced; last month's is its own.
@@ -87,7 +87,7 @@ async def test_a_head_of_sales_enters_spend_by_buttons(
     await maria.wait_message(contains="за февраль 2026")
     await maria.send("0")
     again = await maria.wait_message(contains="✅ Сохранено")
-    assert f"{VK}: март 2026 — 120 000,50, февраль 2026 — 0" in again.text
+    assert f"{VK} · март 2026: 120 000,50, февраль 2026: 0" in again.text
     assert await spend(app) == {
         ("ads_vk", MARCH): Decimal("120000.50"),
         ("ads_vk", FEBRUARY): Decimal("0.00"),
