@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from zoneinfo import ZoneInfo, available_timezones
 
 from aiogram import F, Router
@@ -41,6 +42,9 @@ ZONES = (
     "Asia/Magadan",
     "Asia/Kamchatka",
 )
+
+
+_OFFSET = re.compile(r"\(UTC[^)]*\)\s*$")
 
 
 class TimeZoneInput(StatesGroup):
@@ -98,8 +102,9 @@ async def zone_typed(
 
 def zone_named(typed: str) -> str | None:
     """The IANA zone `typed` names, in any case ("asia/dubai"), or a city of the buttons in the
-    person's language or in English ("Екатеринбург", "yekaterinburg"); None if none."""
-    wanted = typed.casefold()
+    person's language or in English ("Екатеринбург", "yekaterinburg", a button's label copied
+    with its offset too); None if none."""
+    wanted = _OFFSET.sub("", typed).strip().casefold()
     for zone in ZONES:
         if wanted in (tp(f"tz.city.{zone}").casefold(), zone.rsplit("/", 1)[-1].casefold()):
             return zone

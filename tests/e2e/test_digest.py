@@ -184,7 +184,7 @@ async def test_each_supervisor_gets_the_digest_at_nine_in_their_own_time_zone(
     await oleg.wait_message(contains="✅ Часовой пояс: Asia/Dubai (UTC+4)")
     assert await zone_of(app, oleg) == "Asia/Dubai"
     await oleg.send("/timezone")
-    await oleg.send("Екатеринбург")
+    await oleg.send("Екатеринбург (UTC+5)")
     await oleg.wait_message(contains="✅ Часовой пояс: Екатеринбург (UTC+5)")
     await oleg.send("/timezone")
     await oleg.send("перезвонить завтра в 11")  # not a zone: the reminder it is
