@@ -18,7 +18,7 @@ _DAY_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
 _DATE_DASH = re.compile(r"(?<=\d)\s*[-–—]\s*(?=\d{1,2}\.\d{1,2})")
 _BARE_HOUR = re.compile(r"\b(в|at)\s+(\d{1,2})(?![\d:.])", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(через|in)\s+\d+", re.IGNORECASE)
-_LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?)\b\W*", re.IGNORECASE)
+_LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|until)\b\W*", re.IGNORECASE)
 _TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
 _DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")
 

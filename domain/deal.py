@@ -298,7 +298,8 @@ class Deal:
         """Open a won or lost deal again, at the stage where it was closed.
 
         The outcome fields are cleared (a reopened deal is neither revenue nor a loss) and the
-        stage clock restarts, otherwise the deal would come back already overdue.
+        stage clock restarts, otherwise the deal would come back already overdue; a snooze from
+        before the close is over (the deal is back in work now).
         """
         now = _utc(now)
         if self.is_open:
@@ -313,6 +314,7 @@ class Deal:
         self.close_comment = None
         self.closed_at = None
         self.stage_entered_at = now
+        self.wake()
         return self._record(TransitionKind.REOPEN, actor_id, now, comment)
 
     def record_qualification(self, result: QualificationResult) -> None:

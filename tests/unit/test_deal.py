@@ -315,9 +315,12 @@ def test_reopen_clears_the_outcome_and_restarts_the_stage_clock() -> None:
 
 
 def test_reopen_a_lost_deal() -> None:
-    deal = lost_deal()
+    deal = new_deal("proposal")
+    deal.snooze(LATER + dt.timedelta(days=30), "Client on vacation", CREATED_AT)
+    deal.lose(BOOK, "price", MANAGER, LATER, comment="Budget cut")
     deal.reopen(SUPERVISOR, LATER, "They came back")
     assert (deal.lost_reason_id, deal.close_comment) == (None, None)
+    assert not deal.is_snoozed(LATER)  # back in work now, not when the old snooze ends
     deal.advance(PIPELINE, {0}, MANAGER, LATER)
     assert deal.stage_id == "invoice"
 
