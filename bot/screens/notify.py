@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,8 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 CAPTIONED_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 async def relay_to_staff(
@@ -50,14 +53,20 @@ async def relay_to_staff(
     for recipient, locale in recipients:
         header = t_in(locale, "relay.from_lead", name=lead_name or "—", deal_id=deal_id)
         try:
-            if lead_message.text is not None:
-                sent = await bot.send_message(
-                    recipient, Html(f"{header}\n{_escape(lead_message.text)}")
-                )
+            text = lead_message.text
+            if text is not None:
+                body = f"{header}\n{_escape(text)}"
+                if not _fits_under(header, text, TEXT_LIMIT):  # a long text: the header apart
+                    await bot.send_message(recipient, header)
+                    body = _escape(text)
+                sent = await bot.send_message(recipient, Html(body))
                 landed.append((recipient, sent.message_id))
                 continue
             caption = lead_message.caption
-            if message_kind(lead_message) in CAPTIONED_KINDS:
+            if caption and not _fits_under(header, caption, CAPTION_LIMIT):
+                await bot.send_message(recipient, header)
+                copied = await lead_message.copy_to(recipient)  # with its own caption
+            elif message_kind(lead_message) in CAPTIONED_KINDS:
                 body = f"{header}\n{_escape(caption)}" if caption else header
                 copied = await lead_message.copy_to(recipient, caption=body)
             else:
@@ -190,6 +199,16 @@ def message_kind(message: Message) -> str:
         if getattr(message, kind, None) is not None:
             return kind
     return "other"
+
+
+def _fits_under(header: str, body: str, limit: int) -> bool:
+    """The header (HTML) and the client's words fit one message or caption, counted as Telegram
+    counts: UTF-16 units of the text as shown."""
+    shown = html.unescape(_TAG.sub("", header)) + "\n" + body
+    return len(shown.encode("utf-16-le")) // 2 <= limit
+
+
+_TAG = re.compile(r"<[^>]+>")
 
 
 def _escape(text: str) -> str:

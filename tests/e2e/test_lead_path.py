@@ -308,6 +308,33 @@ async def test_a_client_of_a_manager_who_left_is_heard_by_the_supervisors_not_by
     ]
 
 
+async def test_a_client_message_at_telegrams_limit_reaches_the_manager_whole(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    """The header "💬 Анна · заявка №1" would push a 4,096-character text (or a 1,024-character
+    caption) past Telegram's limit: it goes apart, and the client's words arrive whole."""
+    manager = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await manager.wait_message(contains="Новая заявка №1")
+    longest = "<&>" * 1365 + "!"  # 4,096 characters, escaped far longer
+    await anna.send(longest)
+    whole = await manager.wait_message(exact=longest)
+    header = manager.messages[-2]
+    assert header.text == "💬 Анна · заявка №1" and header.message_id == whole.message_id - 1
+    await anna.send_photo(caption="п" * 1024)
+    photo = await manager.wait_message(kind="photo")
+    assert photo.text == "п" * 1024
+    await anna.send("Коротко")  # a short one keeps its header on it
+    short = await manager.wait_message(contains="Коротко")
+    assert short.text == "💬 Анна · заявка №1\nКоротко"
+
+    await manager.send("Принято", reply_to=whole.message_id)  # a reply still finds the deal
+    await anna.wait_message(exact="Принято")
+    assert [m.text for m in await deal_messages(app, 1)][0] == longest
+    assert not [m for m in anna.messages if "Что-то пошло не так" in m.text]
+
+
 async def test_a_managers_first_message_through_the_bot_is_the_first_response(
     tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
 ) -> None:
