@@ -44,6 +44,7 @@ ZONES = (
 )
 
 
+ZONE_NAME_SHOWN = 64
 _OFFSET = re.compile(r"\(UTC[^)]*\)\s*$")
 
 
@@ -94,7 +95,7 @@ async def zone_typed(
         try:
             await typed_reminder(message, actor, uow, clock, book, settings)
         except SkipHandler:
-            await message.answer(t("tz.unknown", typed=typed))
+            await message.answer(t("tz.unknown", typed=_shown(typed)))
         return
     if await _choose(message, actor, uow, clock, settings, zone or typed):
         await end_conversation(state)
@@ -109,6 +110,11 @@ def zone_named(typed: str) -> str | None:
         if wanted in (tp(f"tz.city.{zone}").casefold(), zone.rsplit("/", 1)[-1].casefold()):
             return zone
     return _zones_by_folded_name().get(wanted)
+
+
+def _shown(typed: str) -> str:
+    """What was typed, as echoed back: a zone's name is short, a paste may not be."""
+    return typed if len(typed) <= ZONE_NAME_SHOWN else typed[: ZONE_NAME_SHOWN - 1] + "…"
 
 
 @functools.cache
@@ -147,7 +153,7 @@ async def _choose(
     try:
         await set_time_zone(uow, actor, typed)
     except StaffError:
-        await message.answer(t("tz.unknown", typed=typed))
+        await message.answer(t("tz.unknown", typed=_shown(typed)))
         return False
     await message.answer(_saved_text(typed, settings, clock.now()))
     return True

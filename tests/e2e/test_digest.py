@@ -180,6 +180,8 @@ async def test_each_supervisor_gets_the_digest_at_nine_in_their_own_time_zone(
     await oleg.wait_message(contains="напишите его название, например: Asia/Dubai")
     await oleg.send("Mars/Olympus_Mons")
     await oleg.wait_message(contains="Не знаю часового пояса «Mars/Olympus_Mons»")
+    await oleg.send("Mars/" + "x" * 4000)  # a paste is echoed cut, within Telegram's limit
+    await oleg.wait_message(contains="Не знаю часового пояса «Mars/xxx")
     await oleg.send("asia/dubai")  # still the answer: a wrong name is asked again
     await oleg.wait_message(contains="✅ Часовой пояс: Asia/Dubai (UTC+4)")
     assert await zone_of(app, oleg) == "Asia/Dubai"
