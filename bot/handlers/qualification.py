@@ -91,7 +91,7 @@ async def _show_result(
     await query.answer(
         tp(
             "qualification.result",
-            level=(level.value if level else "").upper(),
+            level=tp(f"qualification.level.{level.value}") if level else "",
             points=step.result.points,
             max_points=step.result.max_points,
         ),

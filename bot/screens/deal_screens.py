@@ -108,7 +108,7 @@ def card_screen(
         lines.append(
             t(
                 "dcard.qualification",
-                level=deal.qualification_level.value.upper(),
+                level=tp(f"qualification.level.{deal.qualification_level.value}"),
                 points=deal.qualification_points or 0,
             )
         )

@@ -73,7 +73,7 @@ def _card(card: BoardCard, now: dt.datetime, zone: ZoneInfo) -> dict[str, Any]:
         "due": urgency_text(card.urgency, zone),
         "overdue": card.urgency.is_overdue,
         "snoozed": deal.snoozed_until is not None and deal.snoozed_until > now,
-        "qualification": deal.qualification_level.value if deal.qualification_level else None,
+        "qualification": _level(deal),
         "manager_id": deal.manager_id,
     }
 
@@ -99,7 +99,7 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         "amount": _amount(deal),
         "due": urgency_text(view.urgency, zone) if view.urgency else None,
         "overdue": bool(view.urgency and view.urgency.is_overdue),
-        "qualification": deal.qualification_level.value if deal.qualification_level else None,
+        "qualification": _level(deal),
         "history": [
             {
                 "kind": tp(f"app.step.{step.kind}"),
@@ -128,6 +128,11 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
             else None
         ),
     }
+
+
+def _level(deal: Deal) -> str | None:
+    level = deal.qualification_level
+    return tp(f"qualification.level.{level.value}") if level else None
 
 
 def _local(at: dt.datetime, zone: ZoneInfo) -> str:

@@ -216,14 +216,18 @@ async def test_answers_keep_their_comments_and_the_weakest_names_the_lost_reason
     with_comment = await ivan.wait_message(contains="💬 Комментарий к ответу")
     assert "Бюджет появится только в <следующем> году" in with_comment.text  # escaped, shown
     await ivan.press(budget.options[-1].text, message_id=with_comment.message_id)
-    for question in rest:
+    for question in rest[:-1]:
         await ivan.wait_message(contains=question.text)
         await ivan.press(question.options[-1].text)
+    await ivan.wait_message(contains=rest[-1].text)
+    scored = await ivan.press(rest[-1].options[-1].text)
+    assert scored is not None and scored.text == "Квалификация: не квалифицирован, 0 из 12 б."
     offer = await ivan.wait_message(contains="не прошёл квалификацию")
     assert offer.button_texts[0] == "⭐ Нет бюджета (по анкете)"
     await ivan.press("⭐ Нет бюджета (по анкете)")
     await ivan.press("Без комментария")
-    await ivan.wait_message(contains="❌ Проиграна")
+    closed = await ivan.wait_message(contains="❌ Проиграна")
+    assert "Квалификация: не квалифицирован (0 б.)" in closed.text
 
     [deal] = await deals(app)
     assert (deal.status, deal.lost_reason_id) == ("lost", "no_budget")

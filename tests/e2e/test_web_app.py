@@ -465,7 +465,7 @@ async def test_qualification_answers_given_in_the_chat_show_in_the_app(
     await ivan.wait_message(contains="Квалификация: SQL")
 
     _, deal = await call(board_url, f"/deals/{deal_id}", signed(ivan, clock))
-    assert deal["answers"] == chosen and deal["qualification"] == "sql"
+    assert deal["answers"] == chosen and deal["qualification"] == "SQL"
 
 
 async def reminder_rows(

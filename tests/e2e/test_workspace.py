@@ -319,7 +319,7 @@ async def test_a_disqualified_lead_is_offered_closing_as_lost(
         worst = min(range(len(question.options)), key=lambda i: question.options[i].points)
         await ivan.wait_message(contains=question.text)
         result = await ivan.press(question.options[worst].text)
-    assert (result.text or "").startswith("Квалификация: DISQUALIFIED")
+    assert (result.text or "").startswith("Квалификация: не квалифицирован")
     offer = await ivan.wait_message(contains="не прошёл квалификацию")
     assert app.book.lost_reasons[0].name in offer.button_texts
     [deal] = await deals(app)

@@ -93,7 +93,7 @@ function renderCard(deal) {
   const card = el("article", "card" + (deal.overdue ? " overdue" : "") +
                   (deal.snoozed ? " snoozed" : ""));
   card.dataset.deal = deal.id;
-  if (deal.qualification) card.append(el("span", "level", deal.qualification.toUpperCase()));
+  if (deal.qualification) card.append(el("span", "level", deal.qualification));
   card.append(el("div", "client", deal.client));
   const meta = [deal.company, deal.amount].filter(Boolean).join(" · ");
   if (meta) card.append(el("div", "meta", meta));
@@ -119,7 +119,7 @@ function renderDeal(deal) {
   const texts = state.texts;
   const view = $("deal");
   const title = el("h1", "", `№${deal.id} · ${deal.client}`);
-  if (deal.qualification) title.append(el("span", "level", deal.qualification.toUpperCase()));
+  if (deal.qualification) title.append(el("span", "level", deal.qualification));
   view.replaceChildren(
     title,
     el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
