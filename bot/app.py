@@ -40,9 +40,11 @@ from bot.telegram.middlewares import (
     private_chats_only,
 )
 from bot.telegram.response_models import pin_response_models
+from bot.telegram.revoked_token import RevokedTokenWatch
 from bot.telegram.sender import CountInteractiveSends, PacedSender
 from bot.telegram.shared_state import RedisTokenBucket, SharedSendBudget, TeamVersion
 from bot.telegram.staff_directory import StaffDirectory
+from bot.telegram.telegram_probe import TokenRejected
 from bot.telegram.throttling import Limiter, ThrottlingMiddleware, TokenBucketLimiter
 from config.settings import Settings
 from domain.book_loading import parse_sales_book
@@ -94,9 +96,14 @@ class Application:
     metrics: Metrics = field(default_factory=Metrics, repr=False)
 
     async def run_polling(self, *, handle_signals: bool = False) -> None:
+        """Poll until stopped; `TokenRejected` if Telegram stopped accepting the token."""
+        watch = RevokedTokenWatch(stop=self.dispatcher.stop_polling)
+        self.bot.session.middleware(watch)
         await self.dispatcher.start_polling(
             self.bot, handle_signals=handle_signals, close_bot_session=False
         )
+        if watch.refusal is not None:
+            raise TokenRejected(watch.refusal)
 
     async def close(self) -> None:
         """A routine stop (polling already stopped): the updates in hand finish and their

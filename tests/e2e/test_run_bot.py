@@ -230,6 +230,38 @@ async def test_a_rejected_token_stops_the_start_naming_botfather(
     assert revoked not in printed and revoked.split(":")[1] not in printed
 
 
+async def test_a_token_revoked_while_polling_stops_the_bot_naming_botfather(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """A new token made in @BotFather revokes the running one: aiogram would retry getUpdates
+    forever; the bot stops at the first refusal and says what to do, as at the start."""
+    process = await spawn_run_bot(
+        tmp_path,
+        bot_environment(
+            tmp_path,
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=tg.base_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+            ADMIN_IDS=str(ADMIN_ID),
+        ),
+        stderr_apart=True,
+    )
+    admin = tg.user("Ольга", user_id=ADMIN_ID)
+    await admin.send("/start")
+    await admin.wait_message(contains="администратор", timeout=STARTUP_TIMEOUT)
+
+    tg.revoke_token("123456789:AAH-the-new-token-made-in-botfather")
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+    explanation = stderr.decode()
+    assert process.returncode == 2, explanation
+    rejection = [line for line in explanation.splitlines() if "@BotFather" in line]
+    assert len(rejection) == 1 and "Unauthorized" in rejection[0], explanation
+    printed = explanation + stdout.decode()
+    assert "Traceback" not in printed
+    assert TOKEN not in printed and TOKEN.split(":")[1] not in printed
+    tg.token = TOKEN  # the fake's own checks at the end speak to the token it started with
+
+
 async def test_a_database_that_does_not_answer_stops_the_start_in_one_line(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:

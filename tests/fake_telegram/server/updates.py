@@ -63,6 +63,12 @@ class UpdateQueue(ServerState):
         self.enqueue_update({"message": message.to_api()})
         return message
 
+    def revoke_token(self, new_token: str) -> None:
+        """A new token made in @BotFather: every call with the old one is answered 401
+        Unauthorized, a long poll already waiting included."""
+        self.token = new_token
+        self._notify()
+
     async def _get_updates(self, call: Call) -> list[JSON]:
         params = call.params
         if self.webhook_url:
@@ -74,6 +80,7 @@ class UpdateQueue(ServerState):
         self._poll_count += 1
         self._poll_generation += 1
         generation = self._poll_generation
+        token = self.token
         if "allowed_updates" in params:
             allowed = params["allowed_updates"]
             self.allowed_updates = frozenset(allowed) if allowed else DEFAULT_UPDATE_TYPES
@@ -93,6 +100,8 @@ class UpdateQueue(ServerState):
             if remaining <= 0:
                 break
             await self.wait_change(remaining)
+            if token != self.token:
+                raise ApiError(401, "Unauthorized")
             if generation != self._poll_generation:
                 raise ApiError(
                     409,
