@@ -251,11 +251,16 @@ async def report_export(
     data = await figures(uow, clock, book, calendar, view, period, zone)
     rows = await export_rows(uow, view, period)
     xlsx = await workbook(data, rows, book)
-    name = f"report_{period.start.astimezone(zone):%Y%m%d}_{period.end.astimezone(zone):%Y%m%d}"
+    start, end = period.start.astimezone(zone), period.end.astimezone(zone)
+    name = f"report_{start:%Y%m%d}_{end:%Y%m%d}"
+    shown = {"start": f"{start:%d.%m.%Y %H:%M}", "end": f"{end:%d.%m.%Y %H:%M}"}
     if isinstance(query.message, Message):
-        await query.message.answer_document(BufferedInputFile(xlsx, filename=f"{name}.xlsx"))
         await query.message.answer_document(
-            BufferedInputFile(deals_csv(rows, zone), filename=f"{name}_deals.csv")
+            BufferedInputFile(xlsx, filename=f"{name}.xlsx"), caption=t("export.xlsx", **shown)
+        )
+        await query.message.answer_document(
+            BufferedInputFile(deals_csv(rows, zone), filename=f"{name}_deals.csv"),
+            caption=t("export.csv", **shown),
         )
 
 

@@ -74,6 +74,9 @@ async def test_the_report_exports_an_xlsx_and_a_csv(
         if call.ok
     }
     assert len(documents) == 2 and xlsx_message.message_id != csv_message.message_id
+    # Each file says what it holds and for when: no bare attachments in the chat.
+    assert xlsx_message.text.startswith("📊 Отчёт · 01.03.2026 00:00 – 02.03.2026 10:00: ")
+    assert csv_message.text == "📄 Сделки · 01.03.2026 00:00 – 02.03.2026 10:00, CSV"
     files = {
         upload.filename: upload.data
         for call in documents.values()
