@@ -74,17 +74,19 @@ def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboard
         text=tp("deals.every_stage"),
         callback_data=view.model_copy(update={"stage": "", "pick": ""}),
     )
-    seen: set[str] = set()
+    # One button per stage id, named as each pipeline names it ("Встреча / демонстрация ·
+    # Демонстрация"): the filter takes that stage in every pipeline.
+    names: dict[str, list[str]] = {}
     for pipeline in book.pipelines:
         for stage in pipeline.stages:
-            if stage.id not in seen:
-                seen.add(stage.id)
-                keyboard.button(
-                    text=stage.name,
-                    callback_data=view.model_copy(
-                        update={"stage": stage.id, "pick": "", "page": 0}
-                    ),
-                )
+            named = names.setdefault(stage.id, [])
+            if stage.name not in named:
+                named.append(stage.name)
+    for stage_id, stage_names in names.items():
+        keyboard.button(
+            text=" · ".join(stage_names)[:64],
+            callback_data=view.model_copy(update={"stage": stage_id, "pick": "", "page": 0}),
+        )
     keyboard.adjust(2)
     return t("deals.pick_stage"), keyboard.as_markup()
 

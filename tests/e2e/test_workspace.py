@@ -263,6 +263,10 @@ async def test_two_hundred_deals_page_within_telegrams_limits(
     assert second_page.message_id == first_page.message_id
     await ivan.press("Все открытые")
     await ivan.press("🗂 Этап")
+    picker = await ivan.wait_message(contains="Показать сделки на этапе")
+    # A stage each pipeline names its own way shows both names on its one button.
+    assert "Встреча / демонстрация · Демонстрация" in picker.button_texts
+    assert "Передача клиенту · Подключение" in picker.button_texts
     await ivan.press("Квалификация")
     await ivan.wait_message(contains="Открытых сделок нет")  # all 200 are new requests
     await ivan.press("🗂 Этап")
