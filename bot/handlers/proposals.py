@@ -16,7 +16,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
-from bot.telegram.callbacks import DealCard, ProposalAction, ProposalStep
+from bot.screens.deal_screens import cancel_to_card
+from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import money, t, t_in, tp
@@ -160,15 +161,8 @@ async def _ask_figure(
             max=_figure(bounds.max),
             currency=book.currency,
         ),
-        reply_markup=_back_to_card(deal_id),
+        reply_markup=cancel_to_card(deal_id),
     )
-
-
-def _back_to_card(deal_id: int) -> InlineKeyboardMarkup:
-    """Out of the figures, as out of any question on the card."""
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
-    return keyboard.as_markup()
 
 
 async def _send_to_client(

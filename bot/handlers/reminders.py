@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
+from bot.screens.deal_screens import cancel_to_card
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
@@ -97,7 +98,7 @@ async def card_action(
     if isinstance(query.message, Message):
         await query.message.answer(
             t("snooze.ask" if snoozing else "reminder.ask_when"),
-            reply_markup=_cancel_to_card(deal_id),
+            reply_markup=cancel_to_card(deal_id),
         )
 
 
@@ -304,12 +305,6 @@ def _reminder_buttons(reminder: PersonalReminder, number: int) -> InlineKeyboard
         callback_data=ReminderAction(reminder_id=reminder.id, step=ReminderStep.CANCEL),
     )
     keyboard.adjust(2)
-    return keyboard.as_markup()
-
-
-def _cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
     return keyboard.as_markup()
 
 

@@ -279,6 +279,13 @@ def lost_screen(
     return t("card.lost_reason"), keyboard.as_markup()
 
 
+def cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
+    """The one button of a question asked from the card: back to it, the question left."""
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
+    return keyboard.as_markup()
+
+
 def urgency_text(urgency: Urgency, zone: ZoneInfo) -> str:
     left = urgency.left
     if urgency.is_overdue:
