@@ -24,3 +24,8 @@ class StaffMember:
     is_reachable: bool = True
     """False once Telegram answered 403: the person blocked the bot."""
     deactivated_at: dt.datetime | None = None
+
+    @property
+    def receives_messages(self) -> bool:
+        """Still on the team and not blocking the bot: someone the bot writes to."""
+        return self.is_active and self.is_reachable

@@ -342,7 +342,7 @@ async def lead_channel(uow: UnitOfWork, user_id: int) -> Channel | None:
         manager_id = deal.manager_id
         if manager_id is not None:
             manager = await uow.staff.get(manager_id)
-            if manager is None or not manager.is_active or not manager.is_reachable:
+            if manager is None or not manager.receives_messages:
                 manager_id = None
         return Channel(deal_id=deal.id, manager_id=manager_id, lead_name=contact.name or "")
 

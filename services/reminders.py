@@ -315,12 +315,12 @@ async def _recipients(
         return audience, [Recipient(deal[0].lead_chat_id, language, False)]
     if audience is Audience.STAFF:
         member = await uow.staff.get(row.staff_id) if row.staff_id is not None else None
-        if member is None or not member.is_active or not member.is_reachable:
+        if member is None or not member.receives_messages:
             return audience, []
         return audience, [Recipient(member.telegram_id, member.language_code, True)]
     if audience is Audience.MANAGER and deal is not None and deal[2] is not None:
         manager = deal[2]
-        if manager.is_active and manager.is_reachable:
+        if manager.receives_messages:
             return audience, [Recipient(manager.telegram_id, manager.language_code, True)]
     recipients = [Recipient(m.telegram_id, m.language_code, True) for m in supervisors]
     return Audience.SUPERVISORS, recipients
