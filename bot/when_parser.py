@@ -77,10 +77,16 @@ def _refuse_impossible_dates(text: str, this_year: int) -> None:
     """A day.month whose month is real but whose day is not in it. A "month" past 12 is no
     date at all ("в 10.30" is a time) and is left to the reading."""
     for found in _DATE.finditer(text):
-        day, month = int(found[1]), int(found[2])
-        if not 1 <= month <= 12:
-            continue
-        try:
-            dt.date(int(found[3] or this_year), month, day)
-        except ValueError:
-            raise ImpossibleDate(found[0]) from None
+        if 1 <= int(found[2]) <= 12:
+            typed_date(found, this_year)
+
+
+def typed_date(found: re.Match[str], this_year: int) -> dt.date:
+    """A matched day.month[.year] (groups 1-3; a two-digit year is this century's, a missing
+    one `this_year`) as a date; `ImpossibleDate` if the calendar has no such day."""
+    day, month, year = found.group(1, 2, 3)
+    full_year = int(year) + (2000 if len(year) == 2 else 0) if year else this_year
+    try:
+        return dt.date(full_year, int(month), int(day))
+    except ValueError:
+        raise ImpossibleDate(found[0]) from None

@@ -100,10 +100,8 @@ async def behind_last_working_day(
         if calendar.is_working_day(day):
             break
         day -= dt.timedelta(days=1)
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
-    end = (dt.datetime.combine(day, dt.time(0), tzinfo=zone) + dt.timedelta(days=1)).astimezone(
-        dt.UTC
-    )
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    start, end = midnight.astimezone(dt.UTC), (midnight + dt.timedelta(days=1)).astimezone(dt.UTC)
     async with uow:
         managers = [
             member

@@ -29,7 +29,7 @@ from bot.telegram.callbacks import DigestDrill, DrillKind, ReportExport, ReportP
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
-from bot.when_parser import ImpossibleDate
+from bot.when_parser import ImpossibleDate, typed_date
 from config.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock
@@ -298,14 +298,7 @@ def _dates(text: str, year: int) -> tuple[dt.date, dt.date] | None:
     found = list(_DATE.finditer(text))
     if not 1 <= len(found) <= 2:
         return None
-    days = []
-    for match in found:
-        day, month, typed_year = match.groups()
-        full_year = int(typed_year) + (2000 if len(typed_year) == 2 else 0) if typed_year else year
-        try:
-            days.append(dt.date(full_year, int(month), int(day)))
-        except ValueError:
-            raise ImpossibleDate(match[0]) from None
+    days = [typed_date(match, year) for match in found]
     return days[0], days[-1]
 
 
