@@ -10,7 +10,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.business import chat_lines
-from bot.telegram.callbacks import CardAction, DealCard, DealsPage, ProposalAction
+from bot.telegram.callbacks import (
+    CardAction,
+    DealAction,
+    DealActionKind,
+    DealCard,
+    DealsPage,
+    ProposalAction,
+)
 from bot.telegram.i18n import join_within_limit, money_exact, t, tp
 from config.settings import Settings
 from domain.deal import Deal
@@ -167,6 +174,11 @@ def card_screen(
             keyboard.button(
                 text=f"{icon} {tp(f'activity.{kind.value}')}",
                 callback_data=DealCard(deal_id=deal.id, action=CardAction.ACTIVITY, arg=kind.value),
+            )
+        if deal.lead_chat_id is not None:  # a client who wrote to the bot and was not erased
+            keyboard.button(
+                text=tp("button.write_to_lead"),
+                callback_data=DealAction(action=DealActionKind.WRITE, deal_id=deal.id),
             )
         keyboard.button(
             text=tp("card.scripts"),

@@ -16,7 +16,13 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.telegram.callbacks import DealAction, DealActionKind, MergeStep, SamePhoneMerge
+from bot.telegram.callbacks import (
+    DealAction,
+    DealActionKind,
+    DealCard,
+    MergeStep,
+    SamePhoneMerge,
+)
 from bot.telegram.i18n import Html, pick_locale, t, t_in, tp
 from config.settings import Settings
 from domain.lead import PromiseDay, promise
@@ -99,6 +105,8 @@ def card_keyboard(
         text=tp("button.write_to_lead"),
         callback_data=DealAction(action=DealActionKind.WRITE, deal_id=deal_id),
     )
+    if taken:  # the deal's own card (stages, qualification, closing) in place of this one
+        keyboard.button(text=tp("button.open_deal"), callback_data=DealCard(deal_id=deal_id))
     if same_phone_as is not None:
         keyboard.button(
             text=tp("button.merge_same_phone", deal_id=same_phone_as),

@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from bot.app import Application
 from config.settings import Settings
 from domain.clock import FixedClock
-from domain.reminders import ReminderKind
 from services.deals import lose_deal
 from services.staff import Profile, identify
-from storage.models import FsmStateRow, ReminderRow, StageTransitionRow
+from storage.models import FsmStateRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.scenario import (
@@ -108,7 +107,7 @@ async def test_a_stranger_from_an_ad_reaches_a_managers_phone(
     await tg.settle()  # the alert comes first, the card's new buttons right after
     taken = await deals(app)
     assert taken[0].taken_at == clock.now()
-    assert manager.last_message.button_texts == ["✉️ Написать клиенту"]
+    assert manager.last_message.button_texts == ["✉️ Написать клиенту", "📋 Открыть сделку"]
 
 
 async def test_declining_consent_stores_nothing(tg: FakeTelegram, app: Application) -> None:
@@ -249,133 +248,6 @@ async def test_with_no_manager_the_lead_is_answered_and_supervisors_told(
     assert claimed.manager_id == ivan.id and claimed.taken_at is not None
 
 
-async def test_the_chat_is_the_channel_in_both_directions(
-    tg: FakeTelegram, app: Application, admin: FakeUser
-) -> None:
-    manager = await join_team(tg, admin, "Менеджер", "Иван")
-    anna = tg.user("Анна")
-    await leave_request(anna)
-    await manager.wait_message(contains="Новая заявка №1")
-
-    await anna.send("А можно <b>демо</b> в четверг?")
-    relayed = await manager.wait_message(contains="А можно <b>демо</b> в четверг?")
-    assert relayed.text.startswith("💬 Анна · заявка №1")
-    await anna.send_photo(caption="Вот наша схема")
-    photo = await manager.wait_message(kind="photo")
-    assert "Вот наша схема" in photo.text and "заявка №1" in photo.text
-
-    await manager.send("Да, в четверг в 11:00 подойдёт?", reply_to=relayed.message_id)
-    answer = await anna.wait_message(contains="в четверг в 11:00")
-    assert answer.text == "Да, в четверг в 11:00 подойдёт?"
-    await manager.wait_message(contains="Отправлено клиенту")
-
-    await manager.press("✉️ Написать клиенту")
-    await manager.wait_message(contains="Напишите сообщение клиенту")
-    await manager.send_photo(caption="Наше КП")
-    sent = await anna.wait_message(kind="photo")
-    assert sent.text == "Наше КП"
-    await manager.wait_message(contains="Отправлено клиенту")
-
-    history = await deal_messages(app, 1)
-    assert [(m.direction, m.kind, m.text) for m in history] == [
-        ("in", "text", "А можно <b>демо</b> в четверг?"),
-        ("in", "photo", "Вот наша схема"),
-        ("out", "text", "Да, в четверг в 11:00 подойдёт?"),
-        ("out", "photo", "Наше КП"),
-    ]
-
-
-async def test_a_client_of_a_manager_who_left_is_heard_by_the_supervisors_not_by_him(
-    tg: FakeTelegram, app: Application, admin: FakeUser
-) -> None:
-    ivan = await join_team(tg, admin, "Менеджер", "Иван")
-    maria = await join_team(tg, admin, "Руководитель", "Мария")
-    anna = tg.user("Анна")
-    await leave_request(anna)
-    await ivan.wait_message(contains="Новая заявка №1")
-    await admin.send("/team")
-    await admin.press("Отключить: Иван")
-    await admin.press("Да, отключить")
-    await admin.wait_message(contains="отключён")
-
-    await anna.send("Где мой менеджер?")
-    heard = await maria.wait_message(contains="Где мой менеджер?")
-    assert heard.text.startswith("💬 Анна · заявка №1")
-    await tg.settle()
-    assert not [m for m in ivan.messages if "Где мой менеджер?" in m.text]
-    assert [(m.direction, m.text) for m in await deal_messages(app, 1)] == [
-        ("in", "Где мой менеджер?")
-    ]
-
-
-async def test_a_client_message_at_telegrams_limit_reaches_the_manager_whole(
-    tg: FakeTelegram, app: Application, admin: FakeUser
-) -> None:
-    """The header "💬 Анна · заявка №1" would push a 4,096-character text (or a 1,024-character
-    caption) past Telegram's limit: it goes apart, and the client's words arrive whole."""
-    manager = await join_team(tg, admin, "Менеджер", "Иван")
-    anna = tg.user("Анна")
-    await leave_request(anna)
-    await manager.wait_message(contains="Новая заявка №1")
-    longest = "<&>" * 1365 + "!"  # 4,096 characters, escaped far longer
-    await anna.send(longest)
-    whole = await manager.wait_message(exact=longest)
-    header = manager.messages[-2]
-    assert header.text == "💬 Анна · заявка №1" and header.message_id == whole.message_id - 1
-    await anna.send_photo(caption="п" * 1024)
-    photo = await manager.wait_message(kind="photo")
-    assert photo.text == "п" * 1024
-    await anna.send("Коротко")  # a short one keeps its header on it
-    short = await manager.wait_message(contains="Коротко")
-    assert short.text == "💬 Анна · заявка №1\nКоротко"
-
-    await manager.send("Принято", reply_to=whole.message_id)  # a reply still finds the deal
-    await anna.wait_message(exact="Принято")
-    assert (await deal_messages(app, 1))[0].text == longest
-    assert not [m for m in anna.messages if "Что-то пошло не так" in m.text]
-
-
-async def test_a_managers_first_message_through_the_bot_is_the_first_response(
-    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
-) -> None:
-    """Answering the lead through the bot answers them, as a take does: the first-response
-    clock stops, its reminders go, the digest counts it met, and a later take says nothing more
-    to the lead (the rule the manager's own Telegram follows, tests/e2e/test_business.py)."""
-    manager = await join_team(tg, admin, "Менеджер", "Иван")
-    anna = tg.user("Анна")
-    await leave_request(anna)
-    card = await manager.wait_message(contains="Новая заявка №1")
-
-    clock.advance(dt.timedelta(minutes=3))
-    answered_at = clock.now()
-    await manager.press("✉️ Написать клиенту")
-    await manager.wait_message(contains="Напишите сообщение клиенту")
-    await manager.send("Анна, здравствуйте! Звоню через минуту")
-    await anna.wait_message(contains="Звоню через минуту")
-    anna.mark_seen()
-    await manager.wait_message(contains="Отправлено клиенту")
-
-    [deal] = await deals(app)
-    assert deal.taken_at == answered_at
-    async with app.session_factory() as session:
-        first_response = await session.scalars(
-            select(ReminderRow.status).where(ReminderRow.kind == ReminderKind.FIRST_RESPONSE.value)
-        )
-        assert list(first_response) == ["dropped"]
-    async with UnitOfWork(app.session_factory) as uow:
-        day = (deal.created_at, deal.created_at + dt.timedelta(days=1))
-        assert await uow.reports.first_response(*day) == (1, 1)
-    await manager.send("/deal 1")
-    assert "Срок этапа" in (await manager.wait_message(contains="Сделка №1")).text
-
-    taken = await manager.press("✅ Взять в работу", message_id=card.message_id)
-    assert taken.text == "Заявка ваша. Удачи!"
-    await tg.settle()
-    await anna.expect_no_message()
-    [deal] = await deals(app)
-    assert deal.taken_at == answered_at
-
-
 async def test_forget_me_erases_the_person_but_keeps_the_deal(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
@@ -406,6 +278,10 @@ async def test_forget_me_erases_the_person_but_keeps_the_deal(
             .where(StageTransitionRow.deal_id == deal.id)
         )
     assert history == 1
+
+    await manager.send("/deal 1")  # nobody left to write to
+    erased_card = await manager.wait_message(contains="Сделка №1")
+    assert "✉️ Написать клиенту" not in erased_card.button_texts
 
     manager.mark_seen()
     await anna.send("Алло?")  # no longer relayed: the chat with the company has ended
