@@ -110,7 +110,7 @@ def card_screen(
             t("dcard.deadline", when=urgency_text(view.urgency, zone), sla=f"{stage.sla_hours:g}")
         )
     else:
-        lines.append(t(f"dcard.status.{deal.status.value}"))
+        lines += _closing_lines(deal, book, zone)
     if deal.qualification_level is not None:
         lines.append(
             t(
@@ -223,6 +223,22 @@ def card_screen(
     keyboard.button(text=tp("card.to_list"), callback_data=DealsPage())
     keyboard.adjust(2)
     return join_within_limit(lines, "list.more"), keyboard.as_markup()
+
+
+def _closing_lines(deal: Deal, book: SalesBook, zone: ZoneInfo) -> list[str]:
+    """How a closed deal ended: when, and for a lost one why, in the manager's words too."""
+    status = t(f"dcard.status.{deal.status.value}")
+    if deal.closed_at is not None:
+        status += t("dcard.closed_at", at=deal.closed_at.astimezone(zone).strftime("%d.%m.%Y"))
+    lines = [status]
+    if deal.lost_reason_id is not None:
+        reasons = {reason.id: reason.name for reason in book.lost_reasons}
+        lines.append(
+            t("dcard.lost_reason", reason=reasons.get(deal.lost_reason_id, deal.lost_reason_id))
+        )
+    if deal.close_comment:
+        lines.append(t("dcard.close_comment", comment=deal.close_comment))
+    return lines
 
 
 def checklist_screen(

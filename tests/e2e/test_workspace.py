@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -174,8 +175,14 @@ async def test_a_deal_goes_back_with_a_comment_and_is_lost_with_a_reason(
     reason = app.book.lost_reasons[0]
     await ivan.press("❌ Проиграна")
     await ivan.press(reason.name)
-    await ivan.press("Без комментария")
-    await ivan.wait_message(contains="❌ Проиграна")
+    await ivan.wait_message(contains="комментарий к проигрышу")
+    await ivan.send("Ушли к тем, кто дал <скидку>")
+    closed = await ivan.wait_message(contains="❌ Проиграна")
+    # The closed card says when and why, the manager's comment as typed.
+    closing = app.clock.now().astimezone(ZoneInfo(app.settings.timezone)).strftime("%d.%m.%Y")
+    assert f"❌ Проиграна · {closing}\nПричина: {reason.name}\n💬 Ушли к тем, кто дал <скидку>" in (
+        closed.text
+    )
     assert await history(app, 1) == [
         ("created", None, first.id, None),
         ("forward", first.id, second.id, ivan.id),
