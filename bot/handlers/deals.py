@@ -7,9 +7,11 @@ person's to see or change: callback data comes from the client and can be forged
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -197,9 +199,7 @@ async def ask_for_input(
         require(actor.role, prompt.needs)
     arg = _prompt_arg(callback_data, book)
     question = t(prompt.question, currency=book.currency, kind=_activity_name(arg))
-    await _ask(
-        query, state, prompt.state, callback_data.deal_id, question, arg=arg, skip=prompt.skip
-    )
+    await _ask(query, state, prompt, callback_data.deal_id, question, arg=arg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +210,10 @@ class Prompt:
     """A "no comment" button: the comment is optional."""
     needs: Action | None = None
     """A supervisor's button: the role it takes (a forged one is refused)."""
+    after_picker: bool = False
+    """Asked after a choice on a screen of its own (a lost reason, the stage to go back to, the
+    criteria to override): the question takes that screen's place, which would otherwise stay
+    in the chat with its buttons."""
 
 
 PROMPTS: dict[CardAction, Prompt] = {
@@ -217,15 +221,18 @@ PROMPTS: dict[CardAction, Prompt] = {
         CardInput.override_comment,
         "card.ask_override_comment",
         needs=Action.OVERRIDE_EXIT_CRITERIA,
+        after_picker=True,
     ),
     CardAction.REOPEN: Prompt(
         CardInput.reopen_comment, "card.ask_reopen_comment", needs=Action.REOPEN_DEAL
     ),
-    CardAction.BACK_TO: Prompt(CardInput.back_comment, "card.ask_back_comment"),
+    CardAction.BACK_TO: Prompt(CardInput.back_comment, "card.ask_back_comment", after_picker=True),
     CardAction.ACTIVITY: Prompt(CardInput.activity_comment, "card.ask_activity_comment", skip=True),
     CardAction.WON: Prompt(CardInput.won_amount, "card.ask_amount"),
     CardAction.AMOUNT: Prompt(CardInput.expected_amount, "card.ask_expected_amount"),
-    CardAction.LOST_REASON: Prompt(CardInput.lost_comment, "card.ask_lost_comment", skip=True),
+    CardAction.LOST_REASON: Prompt(
+        CardInput.lost_comment, "card.ask_lost_comment", skip=True, after_picker=True
+    ),
 }
 
 
@@ -278,6 +285,7 @@ async def card_input(
     text = await typed_text(message)
     if text is None:
         return
+    asked: int | None = (await state.get_data()).get("asked")
     try:
         view = await _apply_input(state, actor, uow, clock, book, calendar, text or None)
     except InvalidAmount:
@@ -290,6 +298,18 @@ async def card_input(
     await answer_card(message, uow, actor, view, book, settings)
     if view.deal.id is not None:
         open_cards.changed(view.deal.id, by=actor.user_id)
+    if asked is not None:
+        await _retire_question(message, asked)
+
+
+async def _retire_question(message: Message, asked: int) -> None:
+    """The answered question's buttons off ("Без комментария" after the comment was typed)."""
+    if message.bot is None:
+        return
+    with suppress(TelegramBadRequest):  # deleted by the person, or already without buttons
+        await message.bot.edit_message_reply_markup(
+            chat_id=message.chat.id, message_id=asked, reply_markup=None
+        )
 
 
 async def skip_comment(
@@ -360,24 +380,25 @@ async def _apply_input(
 
 
 async def _ask(
-    query: CallbackQuery,
-    state: FSMContext,
-    step: State,
-    deal_id: int,
-    question: str,
-    *,
-    arg: str = "",
-    skip: bool = False,
+    query: CallbackQuery, state: FSMContext, prompt: Prompt, deal_id: int, question: str, arg: str
 ) -> None:
-    await enter_conversation(state, step, {"deal_id": deal_id, "arg": arg})
+    """The question, remembered with the message it is on: once answered by typing, that
+    message loses its buttons ("Без комментария", "Отмена" would only be stale)."""
+    shown = query.message if isinstance(query.message, Message) else None
+    in_place = prompt.after_picker and shown is not None
+    asked = shown.message_id if in_place and shown is not None else None
+    await enter_conversation(state, prompt.state, {"deal_id": deal_id, "arg": arg, "asked": asked})
     await query.answer()
     keyboard = InlineKeyboardBuilder()
-    if skip:
+    if prompt.skip:
         keyboard.button(text=tp("card.skip_comment"), callback_data=_skip_data(deal_id))
     keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
     keyboard.adjust(1)
-    if isinstance(query.message, Message):
-        await query.message.answer(question, reply_markup=keyboard.as_markup())
+    if in_place:
+        await edit_screen(query, question, keyboard.as_markup())
+    elif shown is not None:
+        sent = await shown.answer(question, reply_markup=keyboard.as_markup())
+        await state.update_data(asked=sent.message_id)
 
 
 def _skip_data(deal_id: int) -> str:

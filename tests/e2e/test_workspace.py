@@ -174,10 +174,14 @@ async def test_a_deal_goes_back_with_a_comment_and_is_lost_with_a_reason(
 
     reason = app.book.lost_reasons[0]
     await ivan.press("❌ Проиграна")
+    reasons = await ivan.wait_message(contains="Почему сделка проиграна")
     await ivan.press(reason.name)
-    await ivan.wait_message(contains="комментарий к проигрышу")
+    question = await ivan.wait_message(contains="комментарий к проигрышу")
+    assert question.message_id == reasons.message_id  # the reasons' list did not stay behind
     await ivan.send("Ушли к тем, кто дал <скидку>")
     closed = await ivan.wait_message(contains="❌ Проиграна")
+    answered = await ivan.wait_message(contains="комментарий к проигрышу")  # its buttons gone
+    assert answered.message_id == question.message_id and not answered.inline_keyboard
     # The closed card says when and why, the manager's comment as typed.
     closing = app.clock.now().astimezone(ZoneInfo(app.settings.timezone)).strftime("%d.%m.%Y")
     assert f"❌ Проиграна · {closing}\nПричина: {reason.name}\n💬 Ушли к тем, кто дал <скидку>" in (
