@@ -32,6 +32,9 @@ class Handover:
     """None for deals that waited in the queue."""
     to_manager: Colleague
     at: dt.datetime
+    clients_told: list[int]
+    """Deals whose client was told a manager's name when it was taken: they are told the new
+    one's (the others learn it when the new manager takes the deal)."""
 
 
 async def managers(uow: UnitOfWork, actor: Actor) -> list[Colleague]:
@@ -103,6 +106,11 @@ async def _hand_over(
         from_manager=_colleague(source) if source else None,
         to_manager=_colleague(target),
         at=now,
+        clients_told=[
+            deal.id
+            for deal in deals
+            if deal.id is not None and deal.taken_at is not None and deal.lead_chat_id is not None
+        ],
     )
     await uow.reminders.plan(_owed_notices(handover), now)
     return handover
@@ -110,8 +118,9 @@ async def _hand_over(
 
 def _owed_notices(handover: Handover) -> list[PlannedReminder]:
     """The new manager gets the deal's card (or, for many deals, how many and from whom); the
-    previous manager learns where their deals went. Written with the handover, so a crash
-    right after it loses neither."""
+    previous manager learns where their deals went; a client who was given the previous
+    manager's name, the new one's. Written with the handover, so a crash right after it loses
+    none of them."""
     new, old, deal_ids, now = (
         handover.to_manager,
         handover.from_manager,
@@ -138,6 +147,9 @@ def _owed_notices(handover: Handover) -> list[PlannedReminder]:
         else:
             key, values = "handover.given_many", {"count": len(deal_ids), "name": new.name}
         owed.append(owe_note(now, key, values, to_staff=old.user_id))
+    for deal_id in handover.clients_told:
+        told: dict[str, str | int] = {"deal_id": deal_id, "manager": new.name}
+        owed.append(owe_note(now, "lead.handed_over", told, to_client_of=deal_id))
     return owed
 
 

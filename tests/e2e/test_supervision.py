@@ -117,6 +117,8 @@ async def test_a_deal_handed_to_another_manager_takes_the_clients_chat_along(
     anna = tg.user("Анна")
     await leave_request(anna)
     await ivan.wait_message(contains="Новая заявка №1")
+    await ivan.press("✅ Взять в работу")
+    await anna.wait_message(contains="Менеджер Иван взял вашу заявку №1")
 
     forged = await ivan.press_data(
         DealCard(deal_id=1, action=CardAction.REASSIGN, arg=str(ivan.id)).pack()
@@ -138,6 +140,11 @@ async def test_a_deal_handed_to_another_manager_takes_the_clients_chat_along(
     assert "Анна" in handed.text and "✉️ Написать клиенту" in handed.button_texts
     await ivan.wait_message(contains="Сделка №1 передана менеджеру Пётр")
     assert await reassignments(app) == [(1, ivan.id, petr.id, maria.id)]
+    # The client, told Ivan's name when he took the request, is told who has it now.
+    await anna.wait_message(
+        exact="🔄 Вашей заявкой №1 теперь занимается менеджер Пётр. Пишите сюда, как и раньше: "
+        "он увидит."
+    )
 
     ivan.mark_seen()
     await anna.send("Когда будет демо?")

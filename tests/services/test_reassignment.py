@@ -13,6 +13,7 @@ from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.access import DealNotFound
+from services.leads import take_deal
 from services.reassignment import reassign_deal
 from services.staff import StaffError, deactivate
 from services.training import start_training
@@ -44,6 +45,26 @@ async def test_a_handed_over_deal_is_the_new_managers_and_both_managers_hear_of_
     assert owed == [
         (ReminderKind.CARD, Audience.STAFF, petr.user_id, None),
         (ReminderKind.NOTE, Audience.STAFF, ivan.user_id, "handover.given_one"),
+    ]
+
+
+async def test_a_client_who_was_given_a_managers_name_is_told_the_new_one(
+    uow: FakeUnitOfWork, clock: FixedClock, book: SalesBook, calendar: WorkingCalendar
+) -> None:
+    ivan, petr, olga = await team(uow, clock, book)
+    deal_id = (await request_from(uow, clock, book, calendar, ANNA)).deal_id
+    await take_deal(uow, clock, ivan, deal_id)  # Anna is told "Менеджер Иван взял вашу заявку"
+    owed_before = len(uow.reminders.all)
+
+    await reassign_deal(uow, clock, olga, deal_id, petr.user_id)
+
+    to_client = [r for r in uow.reminders.all[owed_before:] if r.audience is Audience.CLIENT]
+    assert [(r.kind, r.deal_id, r.payload) for r in to_client] == [
+        (
+            ReminderKind.NOTE,
+            deal_id,
+            {"key": "lead.handed_over", "values": {"deal_id": deal_id, "manager": "Пётр"}},
+        )
     ]
 
 
