@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.assignment import pick_next_manager
 from domain.clock import Clock
@@ -113,6 +113,8 @@ class RequestGate:
     """Consented to the current version of the policy."""
     may_file: bool
     """False once they filed the daily limit of new requests in the last 24 hours."""
+    known: dict[str, str] = field(default_factory=dict)
+    """What a returning lead told us before ("name", "company"), offered as one-tap answers."""
 
 
 async def request_gate(
@@ -121,9 +123,12 @@ async def request_gate(
     async with uow:
         contact = await uow.contacts.by_telegram_id(user_id)
         filed = await uow.deals.count_requests_since(user_id, clock.now() - DAY)
+    consented = contact is not None and contact.consent_version == book.consent.version
+    known = {"name": contact.name, "company": contact.company} if contact and consented else {}
     return RequestGate(
-        consented=contact is not None and contact.consent_version == book.consent.version,
+        consented=consented,
         may_file=filed < daily_limit,
+        known={step: answer for step, answer in known.items() if answer},
     )
 
 

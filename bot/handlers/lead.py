@@ -183,7 +183,7 @@ async def start(
         return
     source = lead_source(command.args, book)
     if gate.consented:
-        await _ask(message, state, book, _Form(0, {}, source, event_update.update_id))
+        await _ask(message, state, book, _Form(0, {}, source, event_update.update_id, gate.known))
         return
     source_index = next((i for i, s in enumerate(book.sources) if s.id == source), -1)
     keyboard = InlineKeyboardBuilder()
@@ -256,19 +256,19 @@ async def form_answer(
     step_index: int = data.get("step", 0)
     answers: dict[str, Any] = data.get("answers", {})
     source: str = data.get("source", UNKNOWN_SOURCE)
+    known: dict[str, str] = data.get("known", {})
     if data.get("asked_by") == event_update.update_id:
         # Delivered again after this very answer moved the form on (its bot was killed
         # before the next question went out): that question is what it still owes.
-        await _question(message, book, step_index)
+        await _question(message, book, step_index, known)
         return
     if message.text == tp("form.back"):
         if step_index == 0:
             await end_conversation(state)
             await message.answer(t("form.cancelled"), reply_markup=ReplyKeyboardRemove())
             return
-        await _ask(
-            message, state, book, _Form(step_index - 1, answers, source, event_update.update_id)
-        )
+        back = _Form(step_index - 1, answers, source, event_update.update_id, known)
+        await _ask(message, state, book, back)
         return
     step = STEPS[step_index]
     try:
@@ -277,9 +277,8 @@ async def form_answer(
         await message.answer(t(error.key, **error.values))
         return
     if step_index + 1 < len(STEPS):
-        await _ask(
-            message, state, book, _Form(step_index + 1, answers, source, event_update.update_id)
-        )
+        ahead = _Form(step_index + 1, answers, source, event_update.update_id, known)
+        await _ask(message, state, book, ahead)
         return
     await _submit(
         message, state, uow, clock, book, calendar, settings, profile, sender, answers, source
@@ -360,6 +359,8 @@ class _Form:
     asked_by: int
     """The update whose handling asked the current question: delivered again (webhook retries
     after a crash), it is answered with that question, not read as the answer to it."""
+    known: dict[str, str] = dataclasses.field(default_factory=dict)
+    """A returning lead's earlier answers by step ("name", "company"): a button each."""
 
     def data(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -367,11 +368,16 @@ class _Form:
 
 async def _ask(message: Message, state: FSMContext, book: SalesBook, form: _Form) -> None:
     await enter_conversation(state, LeadForm.answering, form.data())
-    await _question(message, book, form.step)
+    await _question(message, book, form.step, form.known)
 
 
-async def _question(message: Message, book: SalesBook, step: int) -> None:
-    keyboard = ReplyKeyboardMarkup(keyboard=STEPS[step].keyboard(book), resize_keyboard=True)
+async def _question(
+    message: Message, book: SalesBook, step: int, known: dict[str, str] | None = None
+) -> None:
+    rows = STEPS[step].keyboard(book)
+    if earlier := (known or {}).get(STEPS[step].name):
+        rows = [[KeyboardButton(text=earlier)], *rows]  # the answer last time, one tap away
+    keyboard = ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
     await message.answer(
         t("form.progress", current=step + 1, total=len(STEPS))
         + "\n"
@@ -457,7 +463,7 @@ async def answer_again(update: Update, data: dict[str, Any]) -> None:
         locale = pick_locale(user.language_code if user else None, i18n.default_locale)
         if isinstance(message, Message):
             with i18n.context(), i18n.use_locale(locale):
-                await _question(message, data["book"], step)
+                await _question(message, data["book"], step, form.get("known"))
     elif (
         step == len(STEPS) - 1
         and update.message is not None

@@ -205,6 +205,42 @@ async def test_the_same_person_twice_is_one_contact_and_one_deal(
     assert stored[1].pipeline_id == "subscription_small"
 
 
+async def test_a_returning_lead_answers_the_name_and_company_they_gave_with_a_tap(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna, name="Анна Петрова", company="ООО «Ромашка»")
+    await close_as_lost(app, 1)
+
+    await anna.send("/start site")
+    asked = await anna.wait_message(contains="Как к вам обращаться")
+    assert asked.reply_buttons == [["Анна Петрова"], ["◀️ Назад"]]
+    await anna.tap_reply_button("Анна Петрова")
+    await anna.wait_message(contains="Ваш телефон")
+    await anna.send("+7 916 123-45-67")
+    company = await anna.wait_message(contains="компания")
+    assert company.reply_buttons == [["ООО «Ромашка»"], ["Пропустить"], ["◀️ Назад"]]
+    await anna.tap_reply_button("ООО «Ромашка»")
+    await anna.wait_message(contains="Что вас интересует")
+    await anna.send("Подписка на облачную CRM")
+    await anna.wait_message(contains="Заявка №2 принята")
+    [_, second] = await deals(app)
+    [contact] = await contacts(app)
+    assert (contact.name, contact.company, second.contact_id) == (
+        "Анна Петрова",
+        "ООО «Ромашка»",
+        contact.id,
+    )
+
+    # Someone new gets no such buttons: nothing is known about them.
+    boris = tg.user("Борис")
+    await boris.send("/start site")
+    await boris.press("✅ Согласен(на)")
+    first = await boris.wait_message(contains="Как к вам обращаться")
+    assert first.reply_buttons == [["◀️ Назад"]]
+
+
 async def test_round_robin_skips_a_manager_who_blocked_the_bot(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
