@@ -29,6 +29,9 @@ async def test_an_invited_manager_joins_and_gets_a_menu_of_their_own(
     welcome = await ivan.wait_message(contains="Добро пожаловать")
     assert "менеджер" in welcome.text
     assert "/book" in welcome.text
+    await ivan.send("/start")  # later: what a manager does every day comes first
+    greeting = await ivan.wait_message(contains="Вы — менеджер")
+    assert "/deals — мои сделки" in greeting.text and "«перезвонить завтра в 11»" in greeting.text
 
     stranger = tg.user("Гость")
     await stranger.send("/start")
@@ -87,6 +90,9 @@ async def test_a_supervisor_sees_the_team_but_cannot_invite(
     maria = tg.user("Мария")
     await maria.send(f"/start {token}")
     await maria.wait_message(contains="Ваша роль — руководитель")
+    await maria.send("/start")
+    greeting = await maria.wait_message(contains="Вы — руководитель")
+    assert "/digest — сводка по отделу" in greeting.text and "/report" in greeting.text
 
     await maria.send("/team")
     team = await maria.wait_message(contains="Команда")
