@@ -17,6 +17,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.telegram.callbacks import (
+    CardAction,
     DealAction,
     DealActionKind,
     DealCard,
@@ -93,13 +94,20 @@ async def staff_locale(uow: UnitOfWork, settings: Settings, staff_id: int) -> st
 
 
 def card_keyboard(
-    deal_id: int, taken: bool, same_phone_as: int | None = None
+    deal_id: int, taken: bool, same_phone_as: int | None = None, *, queued: bool = False
 ) -> InlineKeyboardMarkup:
+    """`queued`: nobody's deal yet, the card went to the supervisors, who may take it or give
+    it to a manager."""
     keyboard = InlineKeyboardBuilder()
     if not taken:
         keyboard.button(
             text=tp("button.take_deal"),
             callback_data=DealAction(action=DealActionKind.TAKE, deal_id=deal_id),
+        )
+    if queued:
+        keyboard.button(
+            text=tp("button.assign_manager"),
+            callback_data=DealCard(deal_id=deal_id, action=CardAction.REASSIGN),
         )
     keyboard.button(
         text=tp("button.write_to_lead"),
@@ -186,7 +194,12 @@ def card_message(
     same_phone = card.same_phone_as.deal_id if card.same_phone_as else None
     return (
         render_card(book, card, zone, now, title_key, added),
-        card_keyboard(card.deal_id, card.taken_at is not None, same_phone),
+        card_keyboard(
+            card.deal_id,
+            card.taken_at is not None,
+            same_phone,
+            queued=card.manager_id is None and card.taken_at is None,
+        ),
     )
 
 

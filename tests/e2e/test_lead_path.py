@@ -267,10 +267,19 @@ async def test_with_no_manager_the_lead_is_answered_and_supervisors_told(
     assert "Заявка №1 принята" in confirmation.text
     queued = await maria.wait_message(contains="ждёт в очереди")
     assert "Анна" in queued.text
+    assert queued.button_texts[:2] == ["✅ Взять в работу", "👤 Назначить менеджера"]
     [deal] = await deals(app)
     assert deal.manager_id is None
+    await leave_request(tg.user("Борис"), name="Борис", phone="+7 903 000-00-21")
+    second = await maria.wait_message(contains="Заявка №2 ждёт в очереди")
 
     ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    # The supervisor gives the second one to the manager who has just joined, from its card.
+    await maria.press("👤 Назначить менеджера", message_id=second.message_id)
+    await maria.wait_message(contains="Кому передать сделку №2")
+    await maria.press("Иван (открытых: 0)")
+    await ivan.wait_message(contains="Вам передана сделка №2")
+    assert [d.manager_id for d in await deals(app)] == [None, ivan.id]
     await ivan.press_data(
         next(
             b.callback_data
@@ -280,7 +289,7 @@ async def test_with_no_manager_the_lead_is_answered_and_supervisors_told(
         )
         or ""
     )
-    [claimed] = await deals(app)
+    claimed, _ = await deals(app)
     assert claimed.manager_id == ivan.id and claimed.taken_at is not None
 
 
