@@ -425,7 +425,9 @@ async def forget_me_button(
     else:
         await end_conversation(state)
         await forget_client(uow, clock, profile.user_id)
-        await message.edit_text(t("erase.done"))
+        # A new message, to take away a form's keyboard ("📱 Отправить мой номер") with it.
+        await message.edit_reply_markup(reply_markup=None)
+        await message.answer(t("erase.done"), reply_markup=ReplyKeyboardRemove())
 
 
 async def help_for_lead(message: Message) -> None:

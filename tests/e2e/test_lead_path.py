@@ -334,6 +334,25 @@ async def test_forget_me_erases_the_person_but_keeps_the_deal(
     await manager.expect_no_message()
 
 
+async def test_forget_me_in_the_middle_of_the_form_takes_the_forms_keyboard_away(
+    tg: FakeTelegram, app: Application
+) -> None:
+    anna = tg.user("Анна")
+    await anna.send("/start ads_vk")
+    await anna.press("✅ Согласен(на)")
+    await anna.send("Анна")
+    await anna.wait_message(contains="Ваш телефон")
+    assert anna.reply_keyboard == [["📱 Отправить мой номер"], ["◀️ Назад"]]
+
+    await anna.send("/forget_me")
+    await anna.press("Да, удалить")
+    await anna.wait_message(contains="ваши персональные данные удалены")
+    assert anna.reply_keyboard is None  # no "send my number" left for a form that is gone
+    [contact] = await contacts(app)
+    assert contact.name is None and contact.erased_at is not None
+    assert await deals(app) == []
+
+
 async def test_a_saturday_request_is_promised_for_monday(
     tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
 ) -> None:
