@@ -35,7 +35,7 @@ from bot.telegram.middlewares import CommandLeavesPrompt
 
 def build_root_router() -> Router:
     root = Router(name="root")
-    root.message.outer_middleware(CommandLeavesPrompt())
+    root.message.outer_middleware(CommandLeavesPrompt(lead.SIDE_COMMANDS))
     root.include_routers(
         errors.create_router(),
         common.create_router(),

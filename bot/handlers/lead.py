@@ -67,6 +67,11 @@ class LeadForm(StatesGroup):
     answering = State()
 
 
+SIDE_COMMANDS = {LeadForm.answering.state: frozenset({"help", "forget_me"})}
+"""Asked in the middle of the form, they answer and the form goes on (its keyboard is still on
+screen); erasing the data, once confirmed, ends it."""
+
+
 class FormInputError(Exception):
     def __init__(self, key: str, **values: Any) -> None:
         super().__init__(key)

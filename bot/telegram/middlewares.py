@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -148,12 +148,24 @@ class CommandLeavesPrompt(BaseMiddleware):
     filter: text, or a caption, starting with "/".
 
     `left_prompt` (the ended state, or None) goes to the handlers: `/cancel` says by it whether
-    there was anything to cancel."""
+    there was anything to cancel.
+
+    `side_commands` are the exceptions, by state: commands that answer beside a conversation
+    and leave it as it is (a lead's /help in the middle of the request form, whose reply
+    keyboard stays on screen for the next answer)."""
+
+    def __init__(self, side_commands: Mapping[str | None, frozenset[str]] | None = None) -> None:
+        self.side_commands = dict(side_commands or {})
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Message) and (event.text or event.caption or "").startswith("/"):
+        text = (event.text or event.caption or "") if isinstance(event, Message) else ""
+        if text.startswith("/"):
             state: FSMContext | None = data.get("state")
             left_prompt = await state.get_state() if state else None
+            command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else ""
+            if left_prompt and command in self.side_commands.get(left_prompt, frozenset()):
+                data["left_prompt"] = None
+                return await handler(event, data)
             if state is not None and (left_prompt is not None or await state.get_data()):
                 await end_conversation(state)
             data["left_prompt"] = left_prompt

@@ -1,7 +1,8 @@
 """A command always works: typed while the bot waits for an answer (an amount, a comment, a date,
 a figure, a name, a form field), it leaves that prompt and does its own job; it is never read as
 the answer (nothing stored, no "not a number"), and afterwards a plain text no longer goes to
-the prompt.
+the prompt. The exceptions are a lead's side questions in the middle of the request form
+(/help, /forget_me): answered, and the form goes on.
 
 Table-driven, through the fake Bot API: `PROMPTS` says how a person gets into each conversation
 state by the real buttons, `STAFF_COMMANDS` and `LEAD_COMMANDS` what each command answers. Every
@@ -391,9 +392,13 @@ STAFF_COMMANDS_OUTSIDE_MENUS = ("deal",)
 
 LEAD_COMMANDS: dict[str, Answer] = {
     "start": Answer("Как к вам обращаться", opens=LeadForm.answering, then="Ваш телефон"),
-    "help": Answer("Я бот отдела продаж"),
+    # Side questions in the middle of the form: answered, and the form goes on (its keyboard is
+    # still on screen), so the plain text after them is read as the phone it was waiting for.
+    "help": Answer("Я бот отдела продаж", opens=LeadForm.answering, then="Не похоже на номер"),
     "cancel": Answer("Отменено."),
-    "forget_me": Answer("Удалить ваши персональные данные?"),
+    "forget_me": Answer(
+        "Удалить ваши персональные данные?", opens=LeadForm.answering, then="Не похоже на номер"
+    ),
 }
 
 
