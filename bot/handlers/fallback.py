@@ -1,34 +1,44 @@
-"""The last router: whatever nobody else handled gets a clear answer, never silence."""
+"""The last router: whatever nobody else handled gets a clear answer, never silence.
+
+Each answer also takes away a reply keyboard: the only one the bot shows is the request form's,
+and a message that reached this router was not an answer to the form (a command left it, or it
+was left before), so "📱 Отправить мой номер" or "Пропустить" would only be stale."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.telegram.i18n import TELEGRAM_TEXT_LIMIT, t, tp
 from bot.telegram.menus import STAFF_ONLY_COMMANDS
 from services.staff import Actor
 
+NO_FORM = ReplyKeyboardRemove()
+
 
 async def staff_command_not_allowed(message: Message, actor: Actor) -> None:
-    await message.answer(t("error.forbidden" if actor.is_staff else "error.staff_only"))
+    await message.answer(
+        t("error.forbidden" if actor.is_staff else "error.staff_only"), reply_markup=NO_FORM
+    )
 
 
 async def unknown_command(message: Message) -> None:
-    await message.answer(t("error.unknown_command"))
+    await message.answer(t("error.unknown_command"), reply_markup=NO_FORM)
 
 
 async def too_long(message: Message) -> None:
-    await message.answer(t("input.too_long", limit=TELEGRAM_TEXT_LIMIT))
+    await message.answer(t("input.too_long", limit=TELEGRAM_TEXT_LIMIT), reply_markup=NO_FORM)
 
 
 async def unexpected_text(message: Message, actor: Actor) -> None:
-    await message.answer(t("fallback.text_staff" if actor.is_staff else "fallback.text_lead"))
+    await message.answer(
+        t("fallback.text_staff" if actor.is_staff else "fallback.text_lead"), reply_markup=NO_FORM
+    )
 
 
 async def unexpected_content(message: Message) -> None:
-    await message.answer(t("fallback.not_text"))
+    await message.answer(t("fallback.not_text"), reply_markup=NO_FORM)
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -145,6 +145,15 @@ async def test_a_stranger_calling_staff_commands_is_told_they_are_for_staff(
     assert await invite_rows(app) == []
     assert await staff_row(app, stranger.id) is None
 
+    # In the middle of the request form a staff command ends it, and the form's keyboard goes.
+    await stranger.send("/start")
+    await stranger.press("✅ Согласен(на)")
+    await stranger.send("Гость")
+    await stranger.wait_message(contains="Ваш телефон")
+    await stranger.send("/team")
+    await stranger.wait_message(contains="только для сотрудников отдела продаж")
+    assert stranger.reply_keyboard is None
+
 
 async def test_a_failure_after_the_button_was_answered_is_still_told_in_the_chat(
     tg: FakeTelegram, app: Application, settings: Settings, caplog: pytest.LogCaptureFixture
