@@ -7,11 +7,9 @@ person's to see or change: callback data comes from the client and can be forged
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from dataclasses import dataclass
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,6 +23,7 @@ from bot.screens.deal_screens import (
     checklist_screen,
     edit_screen,
     lost_screen,
+    retire_question,
 )
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
@@ -299,17 +298,7 @@ async def card_input(
     if view.deal.id is not None:
         open_cards.changed(view.deal.id, by=actor.user_id)
     if asked is not None:
-        await _retire_question(message, asked)
-
-
-async def _retire_question(message: Message, asked: int) -> None:
-    """The answered question's buttons off ("Без комментария" after the comment was typed)."""
-    if message.bot is None:
-        return
-    with suppress(TelegramBadRequest):  # deleted by the person, or already without buttons
-        await message.bot.edit_message_reply_markup(
-            chat_id=message.chat.id, message_id=asked, reply_markup=None
-        )
+        await retire_question(message, asked)
 
 
 async def skip_comment(

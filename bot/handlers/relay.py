@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.screens.deal_screens import same_markup
+from bot.screens.deal_screens import cancel_to_card, retire_question, same_markup
 from bot.screens.notify import card_keyboard, message_kind
 from bot.telegram.callbacks import DealAction, DealActionKind
 from bot.telegram.card_messages import OpenCards
@@ -61,15 +61,21 @@ async def start_writing(
     await state.update_data(deal_id=callback_data.deal_id)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(t("relay.write_prompt", deal_id=callback_data.deal_id))
+        asked = await query.message.answer(
+            t("relay.write_prompt", deal_id=callback_data.deal_id),
+            reply_markup=cancel_to_card(callback_data.deal_id),
+        )
+        await state.update_data(asked=asked.message_id)
 
 
 async def written(
     message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, clock: Clock
 ) -> None:
-    deal_id: int = (await state.get_data())["deal_id"]
+    data = await state.get_data()
     await end_conversation(state)
-    await _send_to_lead(message, deal_id, actor, uow, clock)
+    await _send_to_lead(message, data["deal_id"], actor, uow, clock)
+    if data.get("asked") is not None:
+        await retire_question(message, data["asked"])
 
 
 async def reply_to_relayed(message: Message, actor: Actor, uow: UnitOfWork, clock: Clock) -> None:

@@ -4,8 +4,10 @@ Pure rendering (text and buttons, in the current locale); the handlers decide wh
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from zoneinfo import ZoneInfo
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -312,6 +314,17 @@ def cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
     return keyboard.as_markup()
+
+
+async def retire_question(answer: Message, asked: int) -> None:
+    """The buttons off a question once it is answered by typing (`asked`: its message in the
+    chat of `answer`): "Отмена" or "Без комментария" under it would only be stale."""
+    if answer.bot is None:
+        return
+    with suppress(TelegramBadRequest):  # deleted by the person, or already without buttons
+        await answer.bot.edit_message_reply_markup(
+            chat_id=answer.chat.id, message_id=asked, reply_markup=None
+        )
 
 
 def urgency_text(urgency: Urgency, zone: ZoneInfo) -> str:

@@ -66,11 +66,21 @@ async def test_a_taken_request_opens_as_the_deals_card_which_writes_to_the_clien
     assert card.message_id == notification.message_id  # the card in place of the notification
     assert "✉️ Написать клиенту" in card.button_texts and "➡️ Следующий этап" in card.button_texts
 
+    # Changed his mind: "Отмена" brings the card back in place of the question.
     await manager.press("✉️ Написать клиенту", message_id=card.message_id)
-    await manager.wait_message(contains="Напишите сообщение клиенту")
+    asked = await manager.wait_message(contains="Напишите сообщение клиенту")
+    assert asked.button_texts == ["Отмена"]
+    await manager.press("Отмена", message_id=asked.message_id)
+    back = await manager.wait_message(contains="Сделка №1")
+    assert back.message_id == asked.message_id
+
+    await manager.press("✉️ Написать клиенту", message_id=card.message_id)
+    asked = await manager.wait_message(contains="Напишите сообщение клиенту")
     await manager.send("Анна, добрый день! Удобно созвониться в 15:00?")
     await anna.wait_message(exact="Анна, добрый день! Удобно созвониться в 15:00?")
     await manager.wait_message(contains="Отправлено клиенту")
+    answered = await manager.wait_message(contains="Напишите сообщение клиенту")  # its button gone
+    assert answered.message_id == asked.message_id and not answered.inline_keyboard
     [message] = await deal_messages(app, 1)
     assert (message.direction, message.text) == (
         "out",
