@@ -1,5 +1,7 @@
 """The deal screens: the card, its checklist, back and lost pickers, a qualification question.
-Pure rendering (text and buttons, in the current locale); the handlers decide which to show."""
+Rendering (text and buttons, in the current locale), and the two edits every screen makes: a
+screen in place of the pressed one, a question's buttons taken off once it is answered. The
+handlers decide which to show."""
 
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ def card_message(
             card.deal_id,
             card.taken_at is not None,
             same_phone,
-            queued=card.manager_id is None and card.taken_at is None,
+            queued=card.manager_id is None,
         ),
     )
 

@@ -270,8 +270,19 @@ async def test_with_no_manager_the_lead_is_answered_and_supervisors_told(
     assert queued.button_texts[:2] == ["✅ Взять в работу", "👤 Назначить менеджера"]
     [deal] = await deals(app)
     assert deal.manager_id is None
-    await leave_request(tg.user("Борис"), name="Борис", phone="+7 903 000-00-21")
+    boris = tg.user("Борис")
+    await leave_request(boris, name="Борис", phone="+7 903 000-00-21")
     second = await maria.wait_message(contains="Заявка №2 ждёт в очереди")
+    # Answered by the supervisor meanwhile, it is still nobody's: its next card can be assigned.
+    await maria.press("✉️ Написать клиенту", message_id=second.message_id)
+    await maria.wait_message(contains="Напишите сообщение клиенту")
+    await maria.send("Борис, подбираем вам менеджера")
+    await boris.wait_message(exact="Борис, подбираем вам менеджера")
+    await leave_request(
+        boris, name="Борис", phone="+7 903 000-00-21", need="И интеграция с 1С", first_time=False
+    )
+    second = await maria.wait_message(contains="➕ Дополнение: И интеграция с 1С")
+    assert second.button_texts[0] == "👤 Назначить менеджера"
 
     ivan = await join_team(tg, admin, "Менеджер", "Иван")
     # The supervisor gives the second one to the manager who has just joined, from its card.
