@@ -45,6 +45,17 @@ async def spawn_run_bot(
     )
 
 
+async def stopped_at_start(process: asyncio.subprocess.Process) -> tuple[str, str]:
+    """A bot that refused to go on, as its users see it: exit code 2, no traceback. Returns
+    what it said on stderr, and everything it printed (stdout after it)."""
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
+    explanation = stderr.decode()
+    printed = explanation + stdout.decode()
+    assert process.returncode == 2, explanation
+    assert "Traceback" not in printed
+    return explanation, printed
+
+
 async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: Path) -> None:
     environment = bot_environment(
         tmp_path,
@@ -86,12 +97,9 @@ async def test_run_bot_answers_start_from_an_admin(tg: FakeTelegram, tmp_path: P
 
 async def test_without_a_token_it_explains_how_to_get_one(tmp_path: Path) -> None:
     process = await spawn_run_bot(tmp_path, bot_environment(tmp_path), stderr_apart=True)
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
-    explanation = stderr.decode()
-    assert process.returncode == 2
+    explanation, printed = await stopped_at_start(process)
     assert "@BotFather" in explanation and "/newbot" in explanation and "BOT_TOKEN" in explanation
-    assert "Traceback" not in explanation
-    assert stdout == b""
+    assert printed == explanation  # nothing on stdout
 
 
 async def test_a_broken_sales_book_stops_the_start_naming_the_field(tmp_path: Path) -> None:
@@ -103,11 +111,9 @@ async def test_a_broken_sales_book_stops_the_start_naming_the_field(tmp_path: Pa
         bot_environment(tmp_path, BOT_TOKEN=TOKEN, SALES_BOOK=str(book)),
         stderr_apart=True,
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
-    explanation = stderr.decode()
-    assert process.returncode == 2
+    explanation, _ = await stopped_at_start(process)
     assert "first_response_minutes" in explanation and "line " in explanation
-    assert "Traceback" not in explanation and TOKEN not in explanation
+    assert TOKEN not in explanation
 
 
 class ConsoleOutput:
@@ -219,14 +225,10 @@ async def test_a_rejected_token_stops_the_start_naming_botfather(
         ),
         stderr_apart=True,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
-    explanation = stderr.decode()
-    assert process.returncode == 2, explanation
+    explanation, printed = await stopped_at_start(process)
     rejection = [line for line in explanation.splitlines() if "@BotFather" in line]
     assert len(rejection) == 1 and "BOT_TOKEN" in rejection[0] and "Unauthorized" in rejection[0]
     assert "/token" in rejection[0] and "/revoke" in rejection[0]
-    printed = explanation + stdout.decode()
-    assert "Traceback" not in printed
     assert revoked not in printed and revoked.split(":")[1] not in printed
 
 
@@ -251,13 +253,9 @@ async def test_a_token_revoked_while_polling_stops_the_bot_naming_botfather(
     await admin.wait_message(contains="администратор", timeout=STARTUP_TIMEOUT)
 
     tg.revoke_token("123456789:AAH-the-new-token-made-in-botfather")
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
-    explanation = stderr.decode()
-    assert process.returncode == 2, explanation
+    explanation, printed = await stopped_at_start(process)
     rejection = [line for line in explanation.splitlines() if "@BotFather" in line]
     assert len(rejection) == 1 and "Unauthorized" in rejection[0], explanation
-    printed = explanation + stdout.decode()
-    assert "Traceback" not in printed
     assert TOKEN not in printed and TOKEN.split(":")[1] not in printed
     tg.token = TOKEN  # the fake's own checks at the end speak to the token it started with
 
@@ -279,10 +277,7 @@ async def test_a_database_that_does_not_answer_stops_the_start_in_one_line(
         ),
         stderr_apart=True,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=STARTUP_TIMEOUT)
-    explanation = stderr.decode()
-    assert process.returncode == 2, explanation
+    explanation, printed = await stopped_at_start(process)
     [line] = [line for line in explanation.splitlines() if "DATABASE_URL" in line]
     assert f"127.0.0.1:{port}/salesbot" in line and "Не удалось открыть базу данных" in line
-    printed = explanation + stdout.decode()
-    assert "Traceback" not in printed and "s3cret-pass" not in printed
+    assert "s3cret-pass" not in printed
