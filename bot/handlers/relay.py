@@ -15,7 +15,7 @@ from bot.screens.notify import card_keyboard, message_kind
 from bot.telegram.callbacks import DealAction, DealActionKind
 from bot.telegram.card_messages import OpenCards
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation
+from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from domain.clock import Clock
 from services.first_response import answer_client
@@ -57,8 +57,7 @@ async def start_writing(
     state: FSMContext,
 ) -> None:
     await writable_deal(uow, actor, callback_data.deal_id)
-    await state.set_state(WritingToLead.message)
-    await state.update_data(deal_id=callback_data.deal_id)
+    await enter_conversation(state, WritingToLead.message, {"deal_id": callback_data.deal_id})
     await query.answer()
     if isinstance(query.message, Message):
         asked = await query.message.answer(
