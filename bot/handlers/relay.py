@@ -10,8 +10,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.screens.deal_screens import cancel_to_card, retire_question, same_markup
-from bot.screens.notify import card_keyboard, message_kind
+from bot.screens.deal_screens import cancel_to_card, edit_screen, retire_question
+from bot.screens.notify import card_keyboard, message_kind, taken_card
 from bot.telegram.callbacks import DealAction, DealActionKind
 from bot.telegram.card_messages import OpenCards
 from bot.telegram.filters import STAFF_ROLES, HasRole
@@ -44,9 +44,11 @@ async def take(
     await query.answer(tp("deal.taken"))
     open_cards.changed(callback_data.deal_id, by=actor.user_id)
     if isinstance(query.message, Message) and deal.id is not None:
-        markup = card_keyboard(deal.id, True, deal.same_phone_as)
-        if not same_markup(query.message.reply_markup, markup):  # a second tap changes nothing
-            await query.message.edit_reply_markup(reply_markup=markup)
+        await edit_screen(  # a second tap changes nothing, and edit_screen sends nothing then
+            query,
+            taken_card(query.message.html_text, deal.id),
+            card_keyboard(deal.id, True, deal.same_phone_as),
+        )
 
 
 async def start_writing(

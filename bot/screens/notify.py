@@ -124,6 +124,13 @@ def card_keyboard(
     return keyboard.as_markup()
 
 
+def taken_card(card_html: str, deal_id: int) -> Html:
+    """A request's card once its deal is taken: the same lines under a title that says so (the
+    queue's card would go on asking someone to take it)."""
+    _, _, lines = card_html.partition("\n")
+    return Html(f"{t('card.taken_title', deal_id=deal_id)}\n{lines}")
+
+
 def render_card(
     book: SalesBook,
     card: LeadCard,

@@ -53,6 +53,24 @@ async def test_the_chat_is_the_channel_in_both_directions(
     ]
 
 
+async def test_a_supervisor_who_takes_a_queued_request_sees_it_is_no_longer_waiting(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    queued = await maria.wait_message(contains="Заявка №1 ждёт в очереди")
+    await maria.press("✅ Взять в работу", message_id=queued.message_id)
+    taken = await maria.wait_message(contains="вы взяли её в работу")
+    assert taken.message_id == queued.message_id
+    assert "ждёт в очереди" not in taken.text and "Возьмите её" not in taken.text
+    assert "👤 Анна" in taken.text and "ООО Ромашка" in taken.text
+    assert taken.button_texts == ["✉️ Написать клиенту", "📋 Открыть сделку"]
+    await anna.wait_message(contains="Менеджер Мария взял вашу заявку №1")
+    [deal] = await deals(app)
+    assert deal.manager_id == maria.id and deal.taken_at is not None
+
+
 async def test_a_taken_request_opens_as_the_deals_card_which_writes_to_the_client(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
@@ -61,6 +79,10 @@ async def test_a_taken_request_opens_as_the_deals_card_which_writes_to_the_clien
     await leave_request(anna)
     notification = await manager.wait_message(contains="Новая заявка №1")
     await manager.press("✅ Взять в работу")
+    taken = await manager.wait_message(contains="вы взяли её в работу")
+    assert taken.message_id == notification.message_id
+    assert taken.text.startswith("✅ Заявка №1 — вы взяли её в работу\n👤 Анна")
+    assert "Внедрение CRM под ключ" in taken.text
     await manager.press("📋 Открыть сделку", message_id=notification.message_id)
     card = await manager.wait_message(contains="Сделка №1")
     assert card.message_id == notification.message_id  # the card in place of the notification
