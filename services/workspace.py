@@ -170,11 +170,8 @@ async def card_view(
     contact = await uow.contacts.get(deal.contact_id) if deal.contact_id else None
     activities = await uow.activities.latest(deal.id, limit=CARD_ACTIVITIES)
     chat = await uow.deals.chat_history(deal.id, limit=CARD_CHAT_MESSAGES)
-    upcoming = (
-        await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
-        if deal.is_open
-        else None
-    )
+    # A closed deal has its own: the steps after a win, a personal "call back in spring".
+    upcoming = await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
     urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
     training = None
     if deal.is_sandbox:

@@ -26,6 +26,7 @@ from bot.telegram.i18n import join_within_limit, money_exact, t, tp
 from config.settings import Settings
 from domain.deal import Deal
 from domain.proposal import template_for
+from domain.reminders import Audience, Reminder
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency
@@ -136,9 +137,9 @@ def card_screen(
         upcoming = view.next_reminder
         lines.append(
             t(
-                "dcard.next_reminder",
+                "dcard.next_to_client" if to_client(upcoming) else "dcard.next_reminder",
                 when=upcoming.due_at.astimezone(zone).strftime("%d.%m %H:%M"),
-                what=upcoming.text or t(f"reminder.kind.{upcoming.kind}"),
+                what=upcoming.text or tp(f"reminder.kind.{upcoming.kind}"),
             )
         )
     if deal.amount is not None:
@@ -227,6 +228,11 @@ def card_screen(
     keyboard.button(text=tp("card.to_list"), callback_data=DealsPage())
     keyboard.adjust(2)
     return join_within_limit(lines, "list.more"), keyboard.as_markup()
+
+
+def to_client(reminder: Reminder) -> bool:
+    """A step after the sale that the bot itself sends to the client, not a reminder to staff."""
+    return reminder.audience is Audience.CLIENT
 
 
 def _closing_lines(deal: Deal, book: SalesBook, zone: ZoneInfo) -> list[str]:

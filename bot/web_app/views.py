@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.screens.deal_screens import urgency_text
+from bot.screens.deal_screens import to_client, urgency_text
 from bot.telegram.i18n import tp
 from domain.contact import Contact
 from domain.deal import Deal
@@ -122,7 +122,11 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         "next_reminder": (
             {
                 "at": _local(reminder.due_at, zone),
-                "text": reminder.text or tp(f"reminder.kind.{reminder.kind}"),
+                "text": (
+                    tp("app.to_client", text=reminder.text)
+                    if to_client(reminder) and reminder.text
+                    else reminder.text or tp(f"reminder.kind.{reminder.kind}")
+                ),
             }
             if reminder
             else None

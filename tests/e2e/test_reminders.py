@@ -257,10 +257,15 @@ async def test_a_won_deal_gets_the_books_follow_up_steps(
     await ivan.send("/deal 1")
     await ivan.press("✅ Выиграна")
     await ivan.send("500000")
-    await ivan.wait_message(contains="✅ Выиграна")
+    won = await ivan.wait_message(contains="✅ Выиграна")
     anna.mark_seen()
     ivan.mark_seen()
     thanks, check_in = app.book.follow_up
+    # The card says what comes after the sale: first the client's thanks, sent by the bot.
+    thanks_at = (clock.now() + dt.timedelta(days=thanks.after_days)).astimezone(MOSCOW)
+    assert f"📨 {thanks_at:%d.%m %H:%M} клиенту уйдёт сообщение: {thanks.text}" in won.text, (
+        won.text
+    )
 
     clock.advance(dt.timedelta(days=thanks.after_days) - dt.timedelta(minutes=1))
     assert (await app.sweeper.tick()).sent == 0
@@ -268,6 +273,10 @@ async def test_a_won_deal_gets_the_books_follow_up_steps(
     assert (await app.sweeper.tick()).sent == 1
     message = await anna.wait_message(contains="Спасибо, что выбрали Ясную CRM")
     assert message.text == thanks.text
+    await ivan.send("/deal 1")  # then the manager's own step
+    card = await ivan.wait_message(contains="Сделка №1")
+    check_in_at = thanks_at + dt.timedelta(days=check_in.after_days - thanks.after_days)
+    assert f"🔔 Следующее напоминание: {check_in_at:%d.%m %H:%M} — {check_in.text}" in card.text
     clock.advance(dt.timedelta(days=check_in.after_days - thanks.after_days))
     assert (await app.sweeper.tick()).sent == 1
     task = await ivan.wait_message(contains="Задача по сделке №1")

@@ -273,6 +273,8 @@ async def test_back_won_lost_and_a_note_go_through_the_chats_use_cases(
         )
     status, deal = await call(board_url, f"/deals/{won_id}/won", me, post={"amount": "150 000"})
     assert status == 200 and deal["status"] == "won" and deal["amount"].startswith("150 000")
+    thanks = app.book.follow_up[0]  # the bot's own message to the client comes next, and says so
+    assert deal["next_reminder"]["text"] == f"Клиенту: {thanks.text}"
     status, body = await call(
         board_url, f"/deals/{won_id}/note", signed(petr, clock), post={"comment": "x"}
     )
