@@ -29,7 +29,7 @@ from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
-from bot.telegram.i18n import t, tp
+from bot.telegram.i18n import money_exact, t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH, Deal, parse_amount
@@ -193,12 +193,17 @@ async def ask_for_input(
     """A button that needs something typed (a comment, an amount): check the deal is this
     person's to see, then ask (`PROMPTS` says what and in which state)."""
     prompt = PROMPTS[callback_data.action]
-    await deal_for(uow, actor, callback_data.deal_id)
+    deal = await deal_for(uow, actor, callback_data.deal_id)
     if prompt.needs is not None:
         require(actor.role, prompt.needs)
     arg = _prompt_arg(callback_data, book)
     question = t(prompt.question, currency=book.currency, kind=_activity_name(arg))
-    await _ask(query, state, prompt, callback_data.deal_id, question, arg=arg)
+    offer = None
+    if callback_data.action is CardAction.WON and deal.amount is not None:
+        # The amount expected so far, one tap away: the usual answer on the phone.
+        arg = f"{deal.amount:f}"
+        offer = tp("card.won_expected", amount=money_exact(deal.amount), currency=book.currency)
+    await _ask(query, state, prompt, callback_data.deal_id, question, arg=arg, offer=offer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +306,15 @@ async def card_input(
         await retire_question(message, asked)
 
 
-async def skip_comment(
+BUTTON_ANSWERS: dict[str, tuple[str | None, ...]] = {
+    "skip": (CardInput.activity_comment.state, CardInput.lost_comment.state),
+    "offer": (CardInput.won_amount.state,),
+}
+"""Answers given by a button under the question, by the button's `arg`, and the questions they
+answer: "no comment" (an activity, a loss), the amount offered (a win at the expected one)."""
+
+
+async def answer_by_button(
     query: CallbackQuery,
     callback_data: DealCard,
     state: FSMContext,
@@ -313,15 +326,16 @@ async def skip_comment(
     settings: Settings,
     open_cards: OpenCards,
 ) -> None:
-    """ "No comment" on an activity or a loss: do it without one."""
+    """ "No comment": done without one; the offered amount: done with it, as if typed."""
     data = await state.get_data()
-    if data.get("deal_id") != callback_data.deal_id or await state.get_state() not in (
-        CardInput.activity_comment.state,
-        CardInput.lost_comment.state,
+    if (
+        data.get("deal_id") != callback_data.deal_id
+        or await state.get_state() not in BUTTON_ANSWERS[callback_data.arg]
     ):
         raise StaleButton(callback_data.pack())
+    answer = data.get("arg") if callback_data.arg == "offer" else None
     view = await _apply_input(
-        state, actor, uow, clock, book, calendar, None, card_in=shown_in(query)
+        state, actor, uow, clock, book, calendar, answer, card_in=shown_in(query)
     )
     await end_conversation(state)
     await edit_card(query, uow, actor, view, book, settings, remembered=True)
@@ -369,18 +383,27 @@ async def _apply_input(
 
 
 async def _ask(
-    query: CallbackQuery, state: FSMContext, prompt: Prompt, deal_id: int, question: str, arg: str
+    query: CallbackQuery,
+    state: FSMContext,
+    prompt: Prompt,
+    deal_id: int,
+    question: str,
+    arg: str,
+    offer: str | None = None,
 ) -> None:
     """The question, remembered with the message it is on: once answered by typing, that
-    message loses its buttons ("Без комментария", "Отмена" would only be stale)."""
+    message loses its buttons ("Без комментария", "Отмена" would only be stale). `offer`: the
+    label of a button that answers with `arg`."""
     shown = query.message if isinstance(query.message, Message) else None
     in_place = prompt.after_picker and shown is not None
     asked = shown.message_id if in_place and shown is not None else None
     await enter_conversation(state, prompt.state, {"deal_id": deal_id, "arg": arg, "asked": asked})
     await query.answer()
     keyboard = InlineKeyboardBuilder()
+    if offer is not None:
+        keyboard.button(text=offer, callback_data=_answer_data(deal_id, "offer"))
     if prompt.skip:
-        keyboard.button(text=tp("card.skip_comment"), callback_data=_skip_data(deal_id))
+        keyboard.button(text=tp("card.skip_comment"), callback_data=_answer_data(deal_id, "skip"))
     keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
     keyboard.adjust(1)
     if in_place:
@@ -390,8 +413,8 @@ async def _ask(
         await state.update_data(asked=sent.message_id)
 
 
-def _skip_data(deal_id: int) -> str:
-    return DealCard(deal_id=deal_id, action=CardAction.VIEW, arg="skip").pack()
+def _answer_data(deal_id: int, answer: str) -> str:
+    return DealCard(deal_id=deal_id, action=CardAction.VIEW, arg=answer).pack()
 
 
 def _bits(mask: int) -> list[int]:
@@ -426,7 +449,8 @@ def create_router() -> Router:
     router.message.filter(HasRole(*STAFF_ROLES))
     router.callback_query.filter(HasRole(*STAFF_ROLES))
     router.callback_query.register(
-        skip_comment, DealCard.filter((F.action == CardAction.VIEW) & (F.arg == "skip"))
+        answer_by_button,
+        DealCard.filter((F.action == CardAction.VIEW) & F.arg.in_(BUTTON_ANSWERS)),
     )
     for action, handler in CARD_BUTTONS.items():
         router.callback_query.register(handler, DealCard.filter(F.action == action))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -124,6 +125,36 @@ async def test_a_deal_walks_from_request_to_won(
     assert (deal.qualification_level, deal.status) == ("sql", "won")
     await ivan.send("/deals")
     await ivan.wait_message(contains="Открытых сделок нет")
+
+
+async def test_a_deal_with_an_expected_amount_is_won_at_it_with_one_tap(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    card = await ivan.wait_message(contains="Сделка №1")
+    await ivan.press("✅ Выиграна", message_id=card.message_id)
+    asked = await ivan.wait_message(contains="Сумма сделки в RUB")
+    assert asked.button_texts == ["Отмена"]  # nothing expected yet: typed
+    await ivan.press("Отмена", message_id=asked.message_id)
+    await ivan.press("💰 Сумма", message_id=card.message_id)
+    await ivan.wait_message(contains="Какую сумму ожидаете")
+    await ivan.send("1 500 000")
+    card = await ivan.wait_message(contains="💰 Ожидаемая сумма: 1 500 000 RUB")
+
+    await ivan.press("✅ Выиграна", message_id=card.message_id)
+    asked = await ivan.wait_message(contains="Сумма сделки в RUB")
+    assert asked.button_texts == ["✅ 1 500 000 RUB, как ожидали", "Отмена"]
+    await ivan.press("✅ 1 500 000 RUB, как ожидали", message_id=asked.message_id)
+    won = await ivan.wait_message(contains="✅ Выиграна")
+    assert won.message_id == asked.message_id and "Сумма: 1 500 000 RUB" in won.text
+    [deal] = await deals(app)
+    assert (deal.status, deal.amount) == ("won", Decimal(1_500_000))
+    # The same tap again, from an old message, is a stale button: the deal stays as it is.
+    alert = await ivan.press_data(DealCard(deal_id=1, action=CardAction.VIEW, arg="offer").pack())
+    assert alert is not None and alert.show_alert
 
 
 async def test_an_untaken_deals_card_counts_down_the_first_response_not_the_stage(
