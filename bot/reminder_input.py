@@ -1,5 +1,5 @@
 """A personal reminder as a person types it, in the chat or in the Mini App: the time read the same
-way (the team's time zone, the working day's start for a day without an hour) and refused in the
+way (the person's time zone, the working day's start for a day without an hour) and refused in the
 same words. A refusal is a catalogue key and its values: the chat fills them in as HTML (`t`),
 the app as plain text (`tp`)."""
 
@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from bot.telegram.i18n import tp
 from bot.when_parser import ImpossibleDate, When, parse_when
-from config.settings import Settings
 from domain.deal import MAX_COMMENT_LENGTH
 from domain.sales_book import SalesBook
 from services.personal_reminders import ReminderProblem
@@ -26,11 +25,11 @@ class Refused(Exception):
         self.values = values
 
 
-def find_when(text: str, now: dt.datetime, settings: Settings, book: SalesBook) -> When | None:
-    """The time named in `text`, or None: free text that names none is not a reminder;
-    `Refused` if it names a date no calendar has."""
+def find_when(text: str, now: dt.datetime, zone: ZoneInfo, book: SalesBook) -> When | None:
+    """The time named in `text`, read in `zone`, or None: free text that names none is not a
+    reminder; `Refused` if it names a date no calendar has."""
     try:
-        return parse_when(text, now, ZoneInfo(settings.timezone), book.working_hours.start)
+        return parse_when(text, now, zone, book.working_hours.start)
     except ImpossibleDate as impossible:
         raise Refused("input.no_such_date", date=impossible.date) from None
 
@@ -38,14 +37,14 @@ def find_when(text: str, now: dt.datetime, settings: Settings, book: SalesBook) 
 def read_when(
     text: str,
     now: dt.datetime,
-    settings: Settings,
+    zone: ZoneInfo,
     book: SalesBook,
     *,
     not_understood: str = "reminder.not_understood",
 ) -> When:
     """The time typed in answer to "when?"; `Refused` if it is too long or names no time."""
     _fits(text)
-    when = find_when(text, now, settings, book)
+    when = find_when(text, now, zone, book)
     if when is None:
         raise Refused(not_understood)
     return when
@@ -57,17 +56,17 @@ def what_to_remind(typed: str, when: When) -> str:
     return typed.strip() or when.rest or tp("reminder.default_text")
 
 
-def refusal_of(problem: ReminderProblem, at: dt.datetime, settings: Settings) -> Refused:
+def refusal_of(problem: ReminderProblem, at: dt.datetime, zone: ZoneInfo) -> Refused:
     """The words for a reminder the service would not set or move."""
     if problem.reason == "past":
-        return Refused("reminder.past", when=local_time(at, settings))
+        return Refused("reminder.past", when=local_time(at, zone))
     if problem.reason == "too_many":
         return Refused("reminder.too_many")
     return Refused("reminder.gone")
 
 
-def local_time(instant: dt.datetime, settings: Settings) -> str:
-    return instant.astimezone(ZoneInfo(settings.timezone)).strftime("%d.%m.%Y %H:%M")
+def local_time(instant: dt.datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
 def _fits(text: str) -> None:

@@ -45,7 +45,7 @@ from services.reminders import (
     complete,
     prepare,
 )
-from services.staff import Actor, member_name
+from services.staff import Actor, member_name, personal_zone
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -304,8 +304,9 @@ class ReminderSweeper:
         if delivery.audience is Audience.SUPERVISORS:
             title = "card.queued_title"  # nobody (reachable) manages it: the queue's card
         with self._i18n.context(), self._i18n.use_locale(locale):
+            zone = personal_zone(delivery.recipient.timezone, self._zone)
             text, markup = card_message(
-                self._book, self._zone, card, self._clock.now(), title, payload.get("added")
+                self._book, zone, card, self._clock.now(), title, payload.get("added")
             )
         return await self._sender.send_message(
             delivery.recipient.chat_id, text, reply_markup=markup, urgent=True
@@ -348,9 +349,10 @@ class ReminderSweeper:
         if delivery.audience is Audience.CLIENT:
             # The late mark is a note to staff: a client is not told about the bot's downtime.
             return t("reminder.client", text=delivery.text or ""), None
+        zone = personal_zone(delivery.recipient.timezone, self._zone)
         lines: list[str] = []
         if delivery.late:
-            lines.append(t("reminder.late", due=self._local(delivery.due_at)))
+            lines.append(t("reminder.late", due=_local(delivery.due_at, zone)))
         deal = delivery.deal
         keyboard = InlineKeyboardBuilder()
         if deal is not None:
@@ -361,7 +363,7 @@ class ReminderSweeper:
                 "phone": deal.phone or "—",
                 "stage": pipeline.stage(deal.stage_id).name,
                 "manager": deal.manager_name or t("reminder.no_manager"),
-                "deadline": self._local(delivery.stage_deadline)
+                "deadline": _local(delivery.stage_deadline, zone)
                 if delivery.stage_deadline
                 else "—",
             }
@@ -378,7 +380,7 @@ class ReminderSweeper:
                     t(
                         "reminder.first_response",
                         **facts,
-                        promised=self._local(promised) if promised else "—",
+                        promised=_local(promised, zone) if promised else "—",
                     )
                 )
             elif kind is ReminderKind.PERSONAL:
@@ -399,9 +401,6 @@ class ReminderSweeper:
         markup = keyboard.as_markup()
         return "\n".join(lines), markup if markup.inline_keyboard else None
 
-    def _local(self, instant: dt.datetime) -> str:
-        return instant.astimezone(self._zone).strftime("%d.%m %H:%M")
-
     async def _tell_blocked(self, staff_id: int) -> None:
         """A colleague blocked the bot: their reminders stop, and the supervisors should know."""
         name = await member_name(self._uow(), staff_id)
@@ -412,3 +411,8 @@ class ReminderSweeper:
             with self._i18n.context(), self._i18n.use_locale(locale):
                 text = t("reminder.staff_blocked", name=name)
             await self._sender.send_message(supervisor_id, text)
+
+
+def _local(instant: dt.datetime, zone: ZoneInfo) -> str:
+    """A time in a message to staff, by the recipient's clock."""
+    return instant.astimezone(zone).strftime("%d.%m %H:%M")

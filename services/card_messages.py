@@ -60,6 +60,7 @@ async def cards_to_show(
                     member.first_name,
                     member.username,
                     member.language_code,
+                    member.timezone,
                 )
                 if member is not None and member.is_active
                 else None

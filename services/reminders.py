@@ -64,6 +64,8 @@ class Recipient:
     chat_id: int
     language: str | None
     is_staff: bool
+    timezone: str | None = None
+    """A staff member's own time zone, for the times the message names (None: the team's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,12 +319,16 @@ async def _recipients(
         member = await uow.staff.get(row.staff_id) if row.staff_id is not None else None
         if member is None or not member.receives_messages:
             return audience, []
-        return audience, [Recipient(member.telegram_id, member.language_code, True)]
+        return audience, [
+            Recipient(member.telegram_id, member.language_code, True, member.timezone)
+        ]
     if audience is Audience.MANAGER and deal is not None and deal[2] is not None:
         manager = deal[2]
         if manager.receives_messages:
-            return audience, [Recipient(manager.telegram_id, manager.language_code, True)]
-    recipients = [Recipient(m.telegram_id, m.language_code, True) for m in supervisors]
+            return audience, [
+                Recipient(manager.telegram_id, manager.language_code, True, manager.timezone)
+            ]
+    recipients = [Recipient(m.telegram_id, m.language_code, True, m.timezone) for m in supervisors]
     return Audience.SUPERVISORS, recipients
 
 

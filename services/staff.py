@@ -33,6 +33,8 @@ class Actor:
     first_name: str
     username: str | None
     language_code: str | None
+    timezone: str | None = None
+    """A staff member's own time zone (`/timezone`), None for the team's."""
 
     @property
     def is_staff(self) -> bool:
@@ -87,6 +89,7 @@ async def identify(
             member.first_name,
             member.username,
             member.language_code,
+            member.timezone,
         )
 
 
@@ -201,6 +204,12 @@ def personal_zone(name: str | None, team_zone: ZoneInfo) -> ZoneInfo:
         return team_zone
 
 
+def zone_of(actor: Actor, team_zone: str) -> ZoneInfo:
+    """Where a person reads and types times (a card's deadline, "напомни завтра в 11"): their
+    own zone, else the team's."""
+    return personal_zone(actor.timezone, ZoneInfo(team_zone))
+
+
 async def time_zone(uow: UnitOfWork, actor: Actor) -> str | None:
     """The person's own time zone (None: the team's)."""
     async with uow:
@@ -209,8 +218,9 @@ async def time_zone(uow: UnitOfWork, actor: Actor) -> str | None:
 
 
 async def set_time_zone(uow: UnitOfWork, actor: Actor, zone: str | None) -> str | None:
-    """Keep a staff member's time zone (an IANA name; None: the team's), in which their morning
-    digest arrives. Raises StaffError("unknown_zone") for a name the zone database lacks."""
+    """Keep a staff member's time zone (an IANA name; None: the team's): their morning digest or
+    nudge arrives in it, and the times they read and type are in it. Raises
+    StaffError("unknown_zone") for a name the zone database lacks."""
     require(actor.role, Action.VIEW_OWN_DEALS)
     if zone is not None:
         try:

@@ -3,8 +3,6 @@ stage, overdue and (for supervisors) manager."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.types import (
@@ -26,7 +24,7 @@ from domain.clock import Clock
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.staff import Actor
+from services.staff import Actor, zone_of
 from services.workspace import open_deals
 from storage.unit_of_work import UnitOfWork
 
@@ -131,7 +129,9 @@ async def _deals_screen(
         manager_id=view.manager or None,
     )
     managers_filter = can(actor.role, Action.VIEW_ALL_DEALS)
-    text, markup = deals_screen(page, book, ZoneInfo(settings.timezone), view, managers_filter)
+    text, markup = deals_screen(
+        page, book, zone_of(actor, settings.timezone), view, managers_filter
+    )
     if settings.web_app_url:
         # The whole pipeline at once, in the Mini App (/deals is a private chat: web_app works).
         board = InlineKeyboardButton(

@@ -7,6 +7,8 @@ dialogue gets a reminder; `/reminders` lists them with buttons to move or cancel
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
@@ -37,7 +39,7 @@ from services.personal_reminders import (
     my_reminders,
     set_reminder,
 )
-from services.staff import Actor
+from services.staff import Actor, zone_of
 from services.workspace import card_after, view_deal
 from storage.unit_of_work import UnitOfWork
 
@@ -51,7 +53,7 @@ class ReminderInput(StatesGroup):
 async def list_reminders(
     message: Message, actor: Actor, uow: UnitOfWork, settings: Settings
 ) -> None:
-    text, markup = _list_screen(await my_reminders(uow, actor), settings)
+    text, markup = _list_screen(await my_reminders(uow, actor), zone_of(actor, settings.timezone))
     await message.answer(text, reply_markup=markup)
 
 
@@ -65,14 +67,15 @@ async def typed_reminder(
 ) -> None:
     """Free text from staff outside any dialogue: a reminder if it names a time, else the
     next router (the fallback) answers."""
+    zone = zone_of(actor, settings.timezone)
     try:
-        when = find_when(message.text or "", clock.now(), settings, book)
+        when = find_when(message.text or "", clock.now(), zone, book)
     except Refused as refused:
         await _say(message, refused)
         return
     if when is None:
         raise SkipHandler
-    await _set(message, actor, uow, clock, settings, when, deal_id=None)
+    await _set(message, actor, uow, clock, zone, when, deal_id=None)
 
 
 async def card_action(
@@ -138,11 +141,12 @@ async def reminder_for_deal(
     book: SalesBook,
     settings: Settings,
 ) -> None:
-    when = await _typed_when(message, clock, book, settings, "reminder.not_understood")
+    zone = zone_of(actor, settings.timezone)
+    when = await _typed_when(message, clock, book, zone, "reminder.not_understood")
     if when is None:
         return
     deal_id: int = (await state.get_data())["deal_id"]
-    if await _set(message, actor, uow, clock, settings, when, deal_id=deal_id):
+    if await _set(message, actor, uow, clock, zone, when, deal_id=deal_id):
         await end_conversation(state)
 
 
@@ -156,7 +160,8 @@ async def snooze_typed(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    when = await _typed_when(message, clock, book, settings, "snooze.not_understood")
+    zone = zone_of(actor, settings.timezone)
+    when = await _typed_when(message, clock, book, zone, "snooze.not_understood")
     if when is None:
         return
     deal_id: int = (await state.get_data())["deal_id"]
@@ -166,7 +171,7 @@ async def snooze_typed(
         await message.answer(t("snooze.reason_needed"))
         return
     except SnoozeNotInFuture:
-        await message.answer(t("snooze.past", when=local_time(when.at, settings)))
+        await message.answer(t("snooze.past", when=local_time(when.at, zone)))
         return
     await end_conversation(state)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
@@ -190,7 +195,9 @@ async def reminder_button(
         await cancel_reminder(uow, actor, reminder.id)
         await query.answer(tp("reminder.cancelled", text=reminder.text))
         if isinstance(query.message, Message):
-            text, markup = _list_screen(await my_reminders(uow, actor), settings)
+            text, markup = _list_screen(
+                await my_reminders(uow, actor), zone_of(actor, settings.timezone)
+            )
             await query.message.edit_text(text, reply_markup=markup)
         return
     await enter_conversation(state, ReminderInput.moving, {"reminder_id": reminder.id})
@@ -208,7 +215,8 @@ async def move_typed(
     book: SalesBook,
     settings: Settings,
 ) -> None:
-    when = await _typed_when(message, clock, book, settings, "reminder.not_understood")
+    zone = zone_of(actor, settings.timezone)
+    when = await _typed_when(message, clock, book, zone, "reminder.not_understood")
     if when is None:
         return
     reminder_id: int = (await state.get_data())["reminder_id"]
@@ -217,7 +225,7 @@ async def move_typed(
     except ReminderProblem as problem:
         if problem.reason != "past":  # gone: nothing left to ask the time for
             await end_conversation(state)
-        await _say(message, refusal_of(problem, when.at, settings))
+        await _say(message, refusal_of(problem, when.at, zone))
         return
     except PermissionDenied:
         await end_conversation(state)
@@ -225,7 +233,7 @@ async def move_typed(
         return
     await end_conversation(state)
     await message.answer(
-        t("reminder.moved", when=local_time(moved.at, settings), text=moved.text),
+        t("reminder.moved", when=local_time(moved.at, zone), text=moved.text),
         reply_markup=_reminder_buttons(moved, 1),
     )
 
@@ -235,7 +243,7 @@ async def _set(
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
-    settings: Settings,
+    zone: ZoneInfo,
     when: When,
     *,
     deal_id: int | None,
@@ -245,23 +253,23 @@ async def _set(
     try:
         reminder = await set_reminder(uow, clock, actor, when.at, text, deal_id)
     except ReminderProblem as problem:
-        await _say(message, refusal_of(problem, when.at, settings))
+        await _say(message, refusal_of(problem, when.at, zone))
         return False
     await message.answer(
-        t("reminder.set", when=local_time(reminder.at, settings), text=reminder.text),
+        t("reminder.set", when=local_time(reminder.at, zone), text=reminder.text),
         reply_markup=_reminder_buttons(reminder, 1),
     )
     return True
 
 
 async def _typed_when(
-    message: Message, clock: Clock, book: SalesBook, settings: Settings, not_understood: str
+    message: Message, clock: Clock, book: SalesBook, zone: ZoneInfo, not_understood: str
 ) -> When | None:
     if message.text is None:
         await message.answer(t("input.text_expected"))
         return None
     try:
-        return read_when(message.text, clock.now(), settings, book, not_understood=not_understood)
+        return read_when(message.text, clock.now(), zone, book, not_understood=not_understood)
     except Refused as refused:
         await _say(message, refused)
         return None
@@ -272,7 +280,7 @@ async def _say(message: Message, refused: Refused) -> None:
 
 
 def _list_screen(
-    reminders: list[PersonalReminder], settings: Settings
+    reminders: list[PersonalReminder], zone: ZoneInfo
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     if not reminders:
         return t("reminders.empty"), None
@@ -284,7 +292,7 @@ def _list_screen(
             t(
                 "reminders.line",
                 number=number,
-                when=local_time(reminder.at, settings),
+                when=local_time(reminder.at, zone),
                 text=reminder.text,
             )
             + on_deal

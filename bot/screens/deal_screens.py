@@ -31,6 +31,7 @@ from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency
 from services.qualification import QualificationStep
+from services.staff import Actor, zone_of
 from services.workspace import ActivityKind, DealPage, DealView
 
 ACTIVITY_ICONS = {
@@ -77,13 +78,15 @@ def question_screen(
 
 
 def card_screen(
-    view: DealView, book: SalesBook, settings: Settings, role: Role
+    view: DealView, book: SalesBook, settings: Settings, viewer: Actor
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The deal's card as `viewer` sees it: the buttons of their role, the times in their zone."""
     deal = view.deal
     assert deal.id is not None
     pipeline = book.pipeline(deal.pipeline_id)
     stage = pipeline.stage(deal.stage_id)
-    zone = ZoneInfo(settings.timezone)
+    zone = zone_of(viewer, settings.timezone)
+    role = viewer.role
     contact = view.contact
     lines = [
         t("dcard.title", deal_id=deal.id, client=(contact.name if contact else None) or "—"),

@@ -38,7 +38,7 @@ async def answer_card(
     settings: Settings,
 ) -> None:
     """The card as a new message under `message`."""
-    text, markup = card_screen(view, book, settings, actor.role)
+    text, markup = card_screen(view, book, settings, actor)
     sent = await message.answer(text, reply_markup=markup)
     await _remember(uow, actor, view, sent)
 
@@ -55,7 +55,7 @@ async def edit_card(
 ) -> None:
     """The card in place of the message the button was on (`remembered`: the change that led
     here already stored where it is shown, in its own transaction)."""
-    await edit_screen(query, *card_screen(view, book, settings, actor.role))
+    await edit_screen(query, *card_screen(view, book, settings, actor))
     if isinstance(query.message, Message) and not remembered:
         await _remember(uow, actor, view, query.message)
 
@@ -124,7 +124,7 @@ class OpenCards:
             viewer = shown.viewer
             locale = pick_locale(viewer.language_code, self._settings.default_locale)
             with self._i18n.context(), self._i18n.use_locale(locale):
-                text, markup = card_screen(shown.view, self._book, self._settings, viewer.role)
+                text, markup = card_screen(shown.view, self._book, self._settings, viewer)
             card = shown.card
             edit = _CardEdit(self._bot, card.chat_id, card.message_id, text, markup)
             outcome = await self._sender.deliver(card.chat_id, edit, urgent=True)

@@ -35,7 +35,7 @@ from services.access import DealNotFound
 from services.board import board, deal_details
 from services.deals import advance_deal, lose_deal, move_deal_back, win_deal
 from services.personal_reminders import ReminderProblem, set_reminder
-from services.staff import Actor, Profile, identify
+from services.staff import Actor, Profile, identify, zone_of
 from services.workspace import ActivityKind, log_activity
 from storage.unit_of_work import UnitOfWork
 
@@ -238,15 +238,14 @@ async def post_reminder(request: web.Request) -> web.Response:
     refused as the chat reads the answer to its "🔔 Напомнить", and confirmed in its words."""
 
     async def remind(a: Application, uow: UnitOfWork, deal_id: int, body: dict[str, Any]) -> Notice:
-        when = read_when(_text(body, "when"), a.clock.now(), a.settings, a.book)
+        zone = _zone(request)
+        when = read_when(_text(body, "when"), a.clock.now(), zone, a.book)
         what = what_to_remind(_text(body, "text"), when)
         try:
             reminder = await set_reminder(uow, a.clock, request[ACTOR], when.at, what, deal_id)
         except ReminderProblem as problem:
-            raise refusal_of(problem, when.at, a.settings) from None
-        return Notice(
-            tp("reminder.set", when=local_time(reminder.at, a.settings), text=reminder.text)
-        )
+            raise refusal_of(problem, when.at, zone) from None
+        return Notice(tp("reminder.set", when=local_time(reminder.at, zone), text=reminder.text))
 
     return await _change(request, remind)
 
@@ -299,7 +298,8 @@ def _text(body: dict[str, Any], key: str) -> str:
 
 
 def _zone(request: web.Request) -> ZoneInfo:
-    return ZoneInfo(request.app[APPLICATION].settings.timezone)
+    """The times of the person asking: their own zone, else the team's."""
+    return zone_of(request[ACTOR], request.app[APPLICATION].settings.timezone)
 
 
 def _int(value: str | None) -> int | None:

@@ -139,3 +139,37 @@ async def test_a_reminder_from_the_card_and_a_snooze_that_holds_then_resumes(
     [deal] = await deals(app)
     assert deal.snoozed_until == msk(10, 6, 9)
     assert deal.snooze_reason == "клиент в отпуске"
+
+
+async def test_a_manager_in_another_time_zone_reads_and_types_times_by_their_own_clock(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await ivan.send("/timezone")
+    await ivan.press("Новосибирск (UTC+7)")
+    saved = await ivan.wait_message(contains="✅ Часовой пояс")
+    assert "сейчас 14:00" in saved.text and "напоминания" in saved.text
+    await leave_request(tg.user("Анна"))  # 10:00 in Moscow: due soon 13:00, deadline 14:00
+    notification = await ivan.wait_message(contains="Новая заявка №1")
+    assert "Клиенту обещан ответ сегодня до 14:15" in notification.text  # 10:15 in Moscow
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    card = await ivan.wait_message(contains="Сделка №1")
+    assert "(до 02.03 18:00)" in card.text  # 14:00 in Moscow
+    assert "🔔 Следующее напоминание: 02.03 17:00 — скоро срок этапа" in card.text
+    await ivan.send("/deals")
+    assert "(до 02.03 18:00)" in (await ivan.wait_message(contains="Открытые сделки")).text
+
+    await ivan.send("перезвонить завтра в 11")  # 11:00 by his clock, 07:00 in Moscow
+    await ivan.wait_message(exact="🔔 Напомню 03.03.2026 11:00: перезвонить")
+    await ivan.send("/reminders")
+    listing = await ivan.wait_message(contains="Ваши напоминания")
+    assert "1. 03.03.2026 11:00 — перезвонить" in listing.text
+    clock.set(msk(3, 3, 6, 59))
+    await app.sweeper.tick()  # the deal's own deadlines, passed overnight
+    overdue = await ivan.wait_message(contains="Просрочена сделка №1")
+    assert "срок был 02.03 18:00" in overdue.text
+    assert (await app.sweeper.tick()).sent == 0
+    clock.set(msk(3, 3, 7))
+    assert (await app.sweeper.tick()).sent == 1
+    await ivan.wait_message(exact="🔔 Напоминание: перезвонить")
