@@ -28,7 +28,7 @@ from bot.screens.source_economics import economics_text
 from bot.telegram.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod, ReportSources
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
-from bot.telegram.i18n import join_within_limit, t, tp
+from bot.telegram.i18n import join_within_limit, period_days, period_text, t, tp
 from bot.when_parser import ImpossibleDate, typed_date
 from config.settings import Settings
 from domain.abtest import Proportion
@@ -251,9 +251,9 @@ async def report_export(
     data = await figures(uow, clock, book, calendar, view, period, zone)
     rows = await export_rows(uow, view, period)
     xlsx = await workbook(data, rows, book)
-    start, end = period.start.astimezone(zone), period.end.astimezone(zone)
-    name = f"report_{start:%Y%m%d}_{end:%Y%m%d}"
-    shown = {"start": f"{start:%d.%m.%Y %H:%M}", "end": f"{end:%d.%m.%Y %H:%M}"}
+    first, last = period_days(period.start, period.end, zone)
+    name = f"report_{first:%Y%m%d}_{last:%Y%m%d}"
+    shown = {"period": period_text(period.start, period.end, zone)}
     if isinstance(query.message, Message):
         await query.message.answer_document(
             BufferedInputFile(xlsx, filename=f"{name}.xlsx"), caption=t("export.xlsx", **shown)

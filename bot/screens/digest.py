@@ -13,7 +13,16 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.motivation_screens import missing_compact
 from bot.telegram.callbacks import DigestDrill, DrillKind
-from bot.telegram.i18n import Html, decimal_text, join_within_limit, money, percent, t, tp
+from bot.telegram.i18n import (
+    Html,
+    decimal_text,
+    join_within_limit,
+    money,
+    percent,
+    period_text,
+    t,
+    tp,
+)
 from domain.forecast import PlanPace
 from domain.funnel import Funnel
 from domain.kpi import Trend
@@ -47,12 +56,9 @@ def caption(digest: Digest, book: SalesBook) -> str:
 
 def report_text(digest: Digest, book: SalesBook, own: bool) -> str:
     """/report's message: the same figures for a chosen period (a manager's: their own)."""
-    local_start = digest.period.start.astimezone(digest.zone)
-    local_end = digest.period.end.astimezone(digest.zone)
     title = t(
         "report.title_own" if own else "report.title",
-        start=local_start.strftime("%d.%m.%Y %H:%M"),
-        end=local_end.strftime("%d.%m.%Y %H:%M"),
+        period=period_text(digest.period.start, digest.period.end, digest.zone),
     )
     return join_within_limit([title, *figure_lines(digest, book)], "list.more")
 

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.telegram.callbacks import SpendPick
-from bot.telegram.i18n import join_within_limit, money, money_exact, percent, t, tp
+from bot.telegram.i18n import join_within_limit, money, money_exact, percent, period_text, t, tp
 from domain.business import BUSINESS_SOURCE
 from domain.sales_book import SalesBook
 from domain.unit_economics import UNKNOWN_SOURCE, SourceEconomics
@@ -22,15 +22,9 @@ NO_VALUE = "—"
 
 def economics_text(report: SourceReport, book: SalesBook) -> str:
     """The period's table: a block per source (the costliest first), then the totals."""
-    start = report.period.start.astimezone(report.zone)
-    end = report.period.end.astimezone(report.zone)
     table = report.table
     lines = [
-        t(
-            "sources.title",
-            start=start.strftime("%d.%m.%Y %H:%M"),
-            end=end.strftime("%d.%m.%Y %H:%M"),
-        ),
+        t("sources.title", period=period_text(report.period.start, report.period.end, report.zone)),
         t("sources.margin", margin=percent(table.margin), currency=book.currency)
         if table.margin is not None
         else t("sources.no_margin", currency=book.currency),

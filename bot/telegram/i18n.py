@@ -7,6 +7,7 @@ no compiled file in the repository to forget to regenerate.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import tempfile
 from decimal import Decimal
@@ -54,6 +55,31 @@ def join_within_limit(lines: list[str], more_key: str, limit: int = TELEGRAM_TEX
         kept.append(line)
         size += len(line) + 1
     return Html("\n".join(kept))
+
+
+def period_days(start: dt.datetime, end: dt.datetime, zone: dt.tzinfo) -> tuple[dt.date, dt.date]:
+    """The first and the last local day a period [start, end) touches: one that ends at
+    midnight ends the day before."""
+    first, until = start.astimezone(zone), end.astimezone(zone)
+    last = until.date() - dt.timedelta(days=1) if until.time() == dt.time(0) else until.date()
+    return first.date(), max(first.date(), last)
+
+
+def period_text(start: dt.datetime, end: dt.datetime, zone: dt.tzinfo) -> str:
+    """A period [start, end) as people say it: whole days as dates, the last one included
+    ("01.03.2026 – 07.03.2026", not "… – 08.03.2026 00:00"; one day alone: "02.03.2026"); a
+    bound inside a day with its time ("01.03.2026 – 02.03.2026 10:00": up to now)."""
+    first, last = period_days(start, end, zone)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.time() == dt.time(0) and local_end.time() == dt.time(0) and first == last:
+        return f"{first:%d.%m.%Y}"
+    opening = (
+        f"{first:%d.%m.%Y}" if local_start.time() == dt.time(0) else f"{local_start:%d.%m.%Y %H:%M}"
+    )
+    closing = (
+        f"{last:%d.%m.%Y}" if local_end.time() == dt.time(0) else f"{local_end:%d.%m.%Y %H:%M}"
+    )
+    return f"{opening} – {closing}"
 
 
 def money(amount: Decimal) -> str:

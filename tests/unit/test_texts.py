@@ -3,10 +3,12 @@ the code asks for is there."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -17,6 +19,7 @@ from bot.telegram.i18n import (
     decimal_text,
     join_within_limit,
     money_exact,
+    period_text,
     t,
     tp,
 )
@@ -92,3 +95,24 @@ def test_numbers_take_the_locales_decimal_mark(
         assert money_exact(Decimal("1500000.50")) == exact
         assert money_exact(Decimal("150000.00")) == whole
         assert decimal_text(Decimal("2.54"), 1) == days
+
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "shown"),
+    [
+        ((1, 3, 0), (8, 3, 0), "01.03.2026 – 07.03.2026"),  # whole days: the last one included
+        ((2, 3, 0), (3, 3, 0), "02.03.2026"),  # one day
+        ((1, 3, 0), (2, 3, 10), "01.03.2026 – 02.03.2026 10:00"),  # up to now
+        ((2, 3, 9), (2, 3, 18), "02.03.2026 09:00 – 02.03.2026 18:00"),
+    ],
+)
+def test_a_period_is_shown_as_people_say_it(
+    start: tuple[int, int, int], end: tuple[int, int, int], shown: str
+) -> None:
+    def moscow(day: int, month: int, hour: int) -> dt.datetime:
+        return dt.datetime(2026, month, day, hour, tzinfo=MOSCOW)
+
+    assert period_text(moscow(*start), moscow(*end), MOSCOW) == shown
