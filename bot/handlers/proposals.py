@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
-from bot.screens.deal_screens import cancel_to_card
+from bot.screens.deal_screens import cancel_to_card, retire_question
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
@@ -99,6 +99,8 @@ async def figure_typed(
         await end_conversation(state)
         await message.answer(t("deal.unavailable_plain"))
         return
+    if data.get("asked") is not None:  # answered: its "Отмена" would only be stale
+        await retire_question(message, data["asked"])
     await _next(message, state, draft, clock, book, settings)
 
 
@@ -151,7 +153,7 @@ async def _ask_figure(
     await enter_conversation(
         state, ProposalInput.figure, {"deal_id": deal_id, "input_id": input_id}
     )
-    await message.answer(
+    asked = await message.answer(
         t(
             f"proposal.ask.{input_id}",
             deal_id=deal_id,
@@ -163,6 +165,7 @@ async def _ask_figure(
         ),
         reply_markup=cancel_to_card(deal_id),
     )
+    await state.update_data(asked=asked.message_id)
 
 
 async def _send_to_client(

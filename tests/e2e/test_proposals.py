@@ -41,20 +41,23 @@ async def test_a_manager_sends_a_proposal_and_the_client_gets_the_pdf(
 
     await ivan.send("/deal 1")
     await ivan.press("🧾 Составить КП")
-    await ivan.wait_message(contains="цифра 1 из 3")
+    asked = [await ivan.wait_message(contains="цифра 1 из 3")]
     await ivan.send("-5")
     await ivan.wait_message(contains="Нужно число больше нуля: от 1 до 10 000")
     await ivan.send("250000")
     await ivan.wait_message(contains="Слишком много: нужно от 1 до 10 000")
+    assert tg.message(ivan.id, asked[0].message_id).button_texts == ["Отмена"]  # still asked
     await ivan.send("25")
-    await ivan.wait_message(contains="Сколько часов в неделю")
+    asked.append(await ivan.wait_message(contains="Сколько часов в неделю"))
     await ivan.send("6")
-    await ivan.wait_message(contains="Сколько стоит клиенту час")
+    asked.append(await ivan.wait_message(contains="Сколько стоит клиенту час"))
     await ivan.send("900")
 
     # 25 people x 6 h x 48 weeks x 0.4 recovered = 2,880 h; x 900 = 2,592,000 a year, 216,000 a
     # month; the 1,200,000 price pays back in 5.6 months.
     preview = await ivan.wait_message(kind="document")
+    # Each answered question lost its "Отмена": it would only be stale.
+    assert [tg.message(ivan.id, q.message_id).button_texts for q in asked] == [[], [], []]
     assert preview.text == (
         "📄 КП по сделке №1 для Анна: экономия 2 592 000 RUB в год, окупаемость 5,6 мес. "
         "Проверьте файл и отправьте клиенту."
