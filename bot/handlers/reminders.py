@@ -7,6 +7,7 @@ dialogue gets a reminder; `/reminders` lists them with buttons to move or cancel
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -18,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
-from bot.screens.deal_screens import cancel_to_card
+from bot.screens.deal_screens import cancel_to_card, retire_question
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
@@ -99,10 +100,11 @@ async def card_action(
     )
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(
+        asked = await query.message.answer(
             t("snooze.ask" if snoozing else "reminder.ask_when"),
             reply_markup=cancel_to_card(deal_id),
         )
+        await state.update_data(asked=asked.message_id)
 
 
 async def wake(
@@ -145,9 +147,10 @@ async def reminder_for_deal(
     when = await _typed_when(message, clock, book, zone, "reminder.not_understood")
     if when is None:
         return
-    deal_id: int = (await state.get_data())["deal_id"]
-    if await _set(message, actor, uow, clock, zone, when, deal_id=deal_id):
+    data = await state.get_data()
+    if await _set(message, actor, uow, clock, zone, when, deal_id=data["deal_id"]):
         await end_conversation(state)
+        await _retire(message, data)
 
 
 async def snooze_typed(
@@ -164,7 +167,8 @@ async def snooze_typed(
     when = await _typed_when(message, clock, book, zone, "snooze.not_understood")
     if when is None:
         return
-    deal_id: int = (await state.get_data())["deal_id"]
+    data = await state.get_data()
+    deal_id: int = data["deal_id"]
     try:
         await snooze_deal(uow, clock, actor, deal_id, when.at, when.rest)
     except CommentRequired:
@@ -174,6 +178,7 @@ async def snooze_typed(
         await message.answer(t("snooze.past", when=local_time(when.at, zone)))
         return
     await end_conversation(state)
+    await _retire(message, data)
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     await answer_card(message, uow, actor, view, book, settings)
 
@@ -273,6 +278,12 @@ async def _typed_when(
     except Refused as refused:
         await _say(message, refused)
         return None
+
+
+async def _retire(answer: Message, data: dict[str, Any]) -> None:
+    """The answered question's "Отмена" off (`asked`: the question's message)."""
+    if data.get("asked") is not None:
+        await retire_question(answer, data["asked"])
 
 
 async def _say(message: Message, refused: Refused) -> None:

@@ -95,17 +95,22 @@ async def test_a_reminder_from_the_card_and_a_snooze_that_holds_then_resumes(
     card = await ivan.wait_message(contains="Сделка №1")
     assert "🔔 Следующее напоминание: 02.03 13:00 — скоро срок этапа" in card.text
     await ivan.press("🔔 Напомнить")
-    await ivan.wait_message(contains="Когда напомнить и о чём")
+    asked = await ivan.wait_message(contains="Когда напомнить и о чём")
     await ivan.send("15.06 в 10:30 отправить КП")
     await ivan.wait_message(exact="🔔 Напомню 15.06.2026 10:30: отправить КП")
+    await ivan.wait_message(  # answered: its "Отмена" is gone
+        where=lambda m: m.message_id == asked.message_id and not m.button_texts
+    )
 
     await ivan.send("/deal 1")
     await ivan.press("💤 Отложить")
-    await ivan.wait_message(contains="До какой даты отложить сделку")
+    asked = await ivan.wait_message(contains="До какой даты отложить сделку")
     await ivan.send("до 10.06")
     await ivan.wait_message(contains="Напишите и причину")
+    assert tg.message(ivan.id, asked.message_id).button_texts == ["Отмена"]  # still asked
     await ivan.send("клиент в отпуске до 10.06")
     snoozed = await ivan.wait_message(contains="💤 Отложена до 10.06 09:00: клиент в отпуске")
+    assert tg.message(ivan.id, asked.message_id).button_texts == []
     assert "⏰ Вернуть в работу" in snoozed.button_texts
     await maria.send("/digest")
     assert (
