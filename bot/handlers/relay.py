@@ -11,13 +11,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.screens.deal_screens import cancel_to_card, edit_screen, retire_question
-from bot.screens.notify import card_keyboard, message_kind, taken_card
+from bot.screens.notify import card_keyboard, message_kind, taken_card, taken_elsewhere_keyboard
 from bot.telegram.callbacks import DealAction, DealActionKind
 from bot.telegram.card_messages import OpenCards
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from domain.clock import Clock
+from domain.errors import PermissionDenied
+from domain.roles import Action
 from services.first_response import answer_client
 from services.leads import (
     deal_of_relayed_message,
@@ -40,7 +42,18 @@ async def take(
     clock: Clock,
     open_cards: OpenCards,
 ) -> None:
-    deal = await take_deal(uow, clock, actor, callback_data.deal_id)
+    try:
+        deal = await take_deal(uow, clock, actor, callback_data.deal_id)
+    except PermissionDenied as refused:
+        if refused.action is Action.UPDATE_ANY_DEAL and isinstance(query.message, Message):
+            # Someone else has it now (another supervisor took it from the queue, a handover):
+            # the card stops offering the take; the refusal's alert follows (bot/handlers/errors).
+            await edit_screen(
+                query,
+                taken_card(query.message.html_text, callback_data.deal_id, by_another=True),
+                taken_elsewhere_keyboard(callback_data.deal_id, actor.role),
+            )
+        raise
     await query.answer(tp("deal.taken"))
     open_cards.changed(callback_data.deal_id, by=actor.user_id)
     if isinstance(query.message, Message) and deal.id is not None:

@@ -27,6 +27,7 @@ from bot.telegram.callbacks import (
 from bot.telegram.i18n import Html, pick_locale, t, t_in, tp
 from config.settings import Settings
 from domain.lead import PromiseDay, promise
+from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from services.leads import LeadCard, supervisors
 from storage.unit_of_work import UnitOfWork
@@ -124,11 +125,21 @@ def card_keyboard(
     return keyboard.as_markup()
 
 
-def taken_card(card_html: str, deal_id: int) -> Html:
-    """A request's card once its deal is taken: the same lines under a title that says so (the
-    queue's card would go on asking someone to take it)."""
+def taken_card(card_html: str, deal_id: int, *, by_another: bool = False) -> Html:
+    """A request's card once its deal is taken (by the reader, or `by_another`): the same lines
+    under a title that says so (the queue's card would go on asking someone to take it)."""
     _, _, lines = card_html.partition("\n")
-    return Html(f"{t('card.taken_title', deal_id=deal_id)}\n{lines}")
+    title = t("card.taken_elsewhere_title" if by_another else "card.taken_title", deal_id=deal_id)
+    return Html(f"{title}\n{lines}")
+
+
+def taken_elsewhere_keyboard(deal_id: int, role: Role) -> InlineKeyboardMarkup | None:
+    """A card whose deal someone else took: a supervisor may still open it; a manager may not."""
+    if not can(role, Action.VIEW_ALL_DEALS):
+        return None
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(text=tp("button.open_deal"), callback_data=DealCard(deal_id=deal_id))
+    return keyboard.as_markup()
 
 
 def render_card(

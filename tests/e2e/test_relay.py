@@ -57,9 +57,11 @@ async def test_a_supervisor_who_takes_a_queued_request_sees_it_is_no_longer_wait
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
     maria = await join_team(tg, admin, "Руководитель", "Мария")
+    oleg = await join_team(tg, admin, "Руководитель", "Олег")
     anna = tg.user("Анна")
     await leave_request(anna)
     queued = await maria.wait_message(contains="Заявка №1 ждёт в очереди")
+    olegs = await oleg.wait_message(contains="Заявка №1 ждёт в очереди")
     await maria.press("✅ Взять в работу", message_id=queued.message_id)
     taken = await maria.wait_message(contains="вы взяли её в работу")
     assert taken.message_id == queued.message_id
@@ -69,6 +71,15 @@ async def test_a_supervisor_who_takes_a_queued_request_sees_it_is_no_longer_wait
     await anna.wait_message(contains="Менеджер Мария взял вашу заявку №1")
     [deal] = await deals(app)
     assert deal.manager_id == maria.id and deal.taken_at is not None
+
+    # The other supervisor's copy, pressed late: refused, and it stops offering the take.
+    alert = await oleg.press("✅ Взять в работу", message_id=olegs.message_id)
+    assert alert is not None and alert.text == "Эта заявка назначена другому менеджеру."
+    late = await oleg.wait_message(contains="уже в работе у другого сотрудника")
+    assert late.message_id == olegs.message_id and "👤 Анна" in late.text
+    assert late.button_texts == ["📋 Открыть сделку"]
+    [deal] = await deals(app)
+    assert deal.manager_id == maria.id
 
 
 async def test_a_taken_request_opens_as_the_deals_card_which_writes_to_the_client(
