@@ -23,6 +23,8 @@ class Colleague:
     name: str
     language_code: str | None
     open_deals: int
+    receives_messages: bool = True
+    """Still on the team and not blocking the bot: told of a handover."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,4 +161,5 @@ def _colleague(member: StaffMember, open_counts: dict[int, int] | None = None) -
         name=member.first_name or str(member.telegram_id),
         language_code=member.language_code,
         open_deals=(open_counts or {}).get(member.telegram_id, 0),
+        receives_messages=member.receives_messages,
     )

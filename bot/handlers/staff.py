@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from contextlib import suppress
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,7 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.telegram.callbacks import Handover, InviteCancel, InviteRole, TeamAction, TeamMember
 from bot.telegram.filters import HasRole
 from bot.telegram.fsm_storage import end_conversation
-from bot.telegram.i18n import join_within_limit, pick_locale, t, tp
+from bot.telegram.i18n import join_within_limit, pick_locale, t, t_in, tp
 from bot.telegram.menus import set_personal_menu
 from bot.telegram.staff_directory import StaffDirectory
 from config.settings import Settings
@@ -164,8 +166,18 @@ async def confirm_deactivate(
     await query.answer()
     locale = pick_locale(member.language_code, settings.default_locale)
     await set_personal_menu(bot, member.telegram_id, Role.LEAD, locale, settings.web_app_url)
+    with suppress(TelegramForbiddenError, TelegramBadRequest):  # blocked the bot, or never wrote
+        await bot.send_message(member.telegram_id, t_in(locale, "team.you_were_deactivated"))
+    count = (await team(uow, clock, actor)).open_deals.get(member.telegram_id, 0)
     if isinstance(query.message, Message):
-        await query.message.edit_text(t("team.deactivated", name=_display_name(member)))
+        await query.message.edit_text(
+            t(
+                "team.deactivated" if count else "team.deactivated_no_deals",
+                name=_display_name(member),
+                count=count,
+            ),
+            reply_markup=_hand_over_button(member, count, actor),
+        )
 
 
 async def keep_member(
@@ -245,6 +257,18 @@ def _team_keyboard(current: Team, actor: Actor, settings: Settings) -> InlineKey
     keyboard.adjust(1)
     markup = keyboard.as_markup()
     return markup if markup.inline_keyboard else None
+
+
+def _hand_over_button(member: StaffMember, count: int, actor: Actor) -> InlineKeyboardMarkup | None:
+    """The deals a deactivated colleague leaves, to be handed over right away."""
+    if not count or not can(actor.role, Action.REASSIGN):
+        return None
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("button.hand_over", name=_display_name(member), count=count),
+        callback_data=Handover(from_id=member.telegram_id),
+    )
+    return keyboard.as_markup()
 
 
 def _display_name(member: StaffMember) -> str:

@@ -97,7 +97,8 @@ async def hand_over_all(
     await edit_screen(
         query,
         t(
-            "handover.done_many",
+            # A former colleague is not written to: only the new manager was told.
+            "handover.done_many" if source.receives_messages else "handover.done_many_former",
             count=len(handover.deal_ids),
             source=source.name,
             target=target.name,

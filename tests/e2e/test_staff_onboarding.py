@@ -131,7 +131,10 @@ async def test_an_admin_deactivates_a_manager_who_then_is_a_stranger(
     await admin.press("Отключить: Пётр")
     await admin.wait_message(contains="Отключить Пётр")
     await admin.press("Да, отключить")
-    await admin.wait_message(contains="Пётр (@user")
+    done = await admin.wait_message(contains="Пётр (@user")
+    assert done.text.endswith("отключён(а). Открытых сделок нет.") and not done.button_texts
+    told = await petr.wait_message(contains="Ваш доступ к рабочим командам")
+    assert "обратитесь к руководителю" in told.text
 
     member = await staff_row(app, petr.id)
     assert member is not None and not member.is_active

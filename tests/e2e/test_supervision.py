@@ -178,7 +178,12 @@ async def test_all_of_a_leavers_deals_go_to_a_colleague_from_team(
     await admin.send("/team")
     await admin.press("Отключить: Иван")
     await admin.press("Да, отключить")
-    await admin.wait_message(contains="отключён")
+    done = await admin.wait_message(contains="отключён")
+    assert "Открытые сделки (2) нужно передать другому менеджеру" in done.text
+    assert done.button_texts == [f"🔁 Передать сделки: Иван (@{ivan.username}) (2)"]
+    await ivan.wait_message(contains="Ваш доступ к рабочим командам бота отдела продаж отключён")
+    await admin.press(done.button_texts[0], message_id=done.message_id)  # the picker, right there
+    await admin.wait_message(contains="Кому передать открытые сделки (2) сотрудника Иван")
 
     await maria.send("/team")
     team = await maria.wait_message(contains="Команда")
@@ -190,7 +195,8 @@ async def test_all_of_a_leavers_deals_go_to_a_colleague_from_team(
     await maria.press("Пётр (открытых: 0)")
     await maria.wait_message(contains="Передать все открытые сделки (2) от Иван к Пётр?")
     await maria.press("✅ Передать")
-    await maria.wait_message(contains="Передано сделок: 2, от Иван к Пётр")
+    done = await maria.wait_message(contains="Передано сделок: 2, от Иван к Пётр")
+    assert "Пётр получил(а) уведомление" in done.text  # Иван, gone, is not written to
     await petr.wait_message(contains="Вам переданы сделки от Иван: 2")
 
     by_id = {deal.id: deal for deal in await deals(app)}
