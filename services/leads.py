@@ -171,7 +171,8 @@ async def submit_request(
         )
         contact.name = form.name
         contact.phone = form.phone
-        contact.company = form.company
+        # "Пропустить" is no answer, not "forget it": a company given before stays.
+        contact.company = form.company or contact.company
         contact.username = profile.username
         await uow.contacts.save(contact)
         assert contact.id is not None

@@ -176,7 +176,7 @@ async def test_the_same_person_twice_is_one_contact_and_one_deal(
 
     # Once the manager has answered, the next addition promises no time: he is on it.
     await manager.press("✅ Взять в работу", message_id=added.message_id)
-    third = await leave_request(anna, need="И обучение", first_time=False)
+    third = await leave_request(anna, need="И обучение", company=None, first_time=False)
     assert third.text == (
         "Спасибо, Анна! Мы добавили это к вашей заявке №1: менеджер уже работает с ней и "
         "увидит это."
@@ -184,6 +184,7 @@ async def test_the_same_person_twice_is_one_contact_and_one_deal(
     taken = await manager.wait_message(contains="➕ Дополнение: И обучение")
     assert "Клиент дополнил заявку №1" in taken.text
     assert not taken.has_button("✅ Взять в работу")
+    assert "🏢 ООО Ромашка" in taken.text  # "Пропустить" does not erase the company given before
 
     # The same phone, shared by Telegram's button from another account of hers (Telegram
     # vouches it is her number): still the same contact and deal.
