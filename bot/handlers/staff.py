@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from contextlib import suppress
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -16,18 +14,19 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.telegram.callbacks import Handover, InviteCancel, InviteRole, TeamAction, TeamMember
+from bot.screens.deal_screens import edit_screen
+from bot.screens.team import display_name, hand_over_button, local_time, team_screen
+from bot.telegram.callbacks import InviteCancel, InviteRole, TeamAction, TeamMember, TeamPage
 from bot.telegram.filters import HasRole
 from bot.telegram.fsm_storage import end_conversation
-from bot.telegram.i18n import join_within_limit, pick_locale, t, t_in, tp
+from bot.telegram.i18n import pick_locale, t, t_in, tp
 from bot.telegram.menus import set_personal_menu
 from bot.telegram.staff_directory import StaffDirectory
 from config.settings import Settings
 from domain.clock import Clock
 from domain.roles import Action, Role, can
-from domain.staff import StaffMember
-from services.staff import Actor, StaffError, Team, create_invite, deactivate, team
-from services.training import STEPS, TrainingStatus, team_training
+from services.staff import Actor, StaffError, create_invite, deactivate, team
+from services.training import team_training
 from storage.unit_of_work import UnitOfWork
 
 INVITE_LABEL_MAX = 64
@@ -99,7 +98,7 @@ async def invite_label_given(
             label=label,
             role=t(f"role.{role.value}"),
             link=link,
-            expires=_local(issued.expires_at, settings.timezone),
+            expires=local_time(issued.expires_at, settings.timezone),
         )
     )
 
@@ -111,12 +110,28 @@ async def invite_label_not_text(message: Message) -> None:
 async def show_team(
     message: Message, actor: Actor, uow: UnitOfWork, clock: Clock, settings: Settings
 ) -> None:
+    text, markup = await _team_page(uow, clock, actor, settings, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def team_page(
+    query: CallbackQuery,
+    callback_data: TeamPage,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    await edit_screen(query, *await _team_page(uow, clock, actor, settings, callback_data.page))
+    await query.answer()
+
+
+async def _team_page(
+    uow: UnitOfWork, clock: Clock, actor: Actor, settings: Settings, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
     current = await team(uow, clock, actor)
     walks = await team_training(uow, clock, [m.telegram_id for m in current.members])
-    await message.answer(
-        _team_text(current, settings, walks),
-        reply_markup=_team_keyboard(current, actor, settings),
-    )
+    return team_screen(current, walks, actor, settings, page)
 
 
 async def ask_deactivate(
@@ -142,7 +157,7 @@ async def ask_deactivate(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            t("team.confirm_deactivate", name=_display_name(member)),
+            t("team.confirm_deactivate", name=display_name(member)),
             reply_markup=keyboard.as_markup(),
         )
 
@@ -173,111 +188,20 @@ async def confirm_deactivate(
         await query.message.edit_text(
             t(
                 "team.deactivated" if count else "team.deactivated_no_deals",
-                name=_display_name(member),
+                name=display_name(member),
                 count=count,
             ),
-            reply_markup=_hand_over_button(member, count, actor),
+            reply_markup=hand_over_button(member, count)
+            if count and can(actor.role, Action.REASSIGN)
+            else None,
         )
 
 
 async def keep_member(
     query: CallbackQuery, actor: Actor, uow: UnitOfWork, clock: Clock, settings: Settings
 ) -> None:
-    current = await team(uow, clock, actor)
-    walks = await team_training(uow, clock, [m.telegram_id for m in current.members])
+    await edit_screen(query, *await _team_page(uow, clock, actor, settings, 0))
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _team_text(current, settings, walks),
-            reply_markup=_team_keyboard(current, actor, settings),
-        )
-
-
-def _team_text(current: Team, settings: Settings, walks: Mapping[int, TrainingStatus]) -> str:
-    lines = [t("team.title", count=len(current.members))]
-    for member in current.members:
-        line = t("team.member", name=_display_name(member), role=t(f"role.{member.role}"))
-        if count := current.open_deals.get(member.telegram_id, 0):
-            line += t("team.open_deals", count=count)
-        walk = walks.get(member.telegram_id)
-        if walk is not None and walk.completed_at is not None:
-            line += t("team.training_done", date=_local(walk.completed_at, settings.timezone))
-        elif walk is not None:
-            line += t("team.training_steps", done=walk.steps_done, total=len(STEPS))
-        elif member.role is Role.MANAGER:
-            line += t("team.training_none")
-        lines.append(line)
-    if current.former_with_deals:
-        lines.append("")
-        lines.append(t("team.former_title"))
-        for member in current.former_with_deals:
-            lines.append(
-                t(
-                    "team.former_member",
-                    name=_display_name(member),
-                    count=current.open_deals.get(member.telegram_id, 0),
-                )
-            )
-    if current.pending_invites:
-        lines.append("")
-        lines.append(t("team.pending_title"))
-        for invite in current.pending_invites:
-            lines.append(
-                t(
-                    "team.pending_invite",
-                    label=invite.label,
-                    role=t(f"role.{invite.role}"),
-                    expires=_local(invite.expires_at, settings.timezone),
-                )
-            )
-    return join_within_limit(lines, "list.more")
-
-
-def _team_keyboard(current: Team, actor: Actor, settings: Settings) -> InlineKeyboardMarkup | None:
-    """Admins may take roles away; supervisors and admins may hand a manager's deals over."""
-    keyboard = InlineKeyboardBuilder()
-    if can(actor.role, Action.REASSIGN):
-        for member in [*current.members, *current.former_with_deals]:
-            count = current.open_deals.get(member.telegram_id, 0)
-            if count:
-                keyboard.button(
-                    text=tp("button.hand_over", name=_display_name(member), count=count),
-                    callback_data=Handover(from_id=member.telegram_id),
-                )
-    if can(actor.role, Action.DEACTIVATE_STAFF):
-        for member in current.members:
-            if member.telegram_id == actor.user_id or member.telegram_id in settings.admin_ids:
-                continue
-            keyboard.button(
-                text=tp("button.deactivate", name=_display_name(member)),
-                callback_data=TeamMember(
-                    action=TeamAction.ASK_DEACTIVATE, staff_id=member.telegram_id
-                ),
-            )
-    keyboard.adjust(1)
-    markup = keyboard.as_markup()
-    return markup if markup.inline_keyboard else None
-
-
-def _hand_over_button(member: StaffMember, count: int, actor: Actor) -> InlineKeyboardMarkup | None:
-    """The deals a deactivated colleague leaves, to be handed over right away."""
-    if not count or not can(actor.role, Action.REASSIGN):
-        return None
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(
-        text=tp("button.hand_over", name=_display_name(member), count=count),
-        callback_data=Handover(from_id=member.telegram_id),
-    )
-    return keyboard.as_markup()
-
-
-def _display_name(member: StaffMember) -> str:
-    name = member.first_name or str(member.telegram_id)
-    return f"{name} (@{member.username})" if member.username else name
-
-
-def _local(instant: dt.datetime, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")
 
 
 def create_router() -> Router:
@@ -292,6 +216,7 @@ def create_router() -> Router:
     router.message.register(invite_label_given, InviteForm.label, F.text)
     router.message.register(invite_label_not_text, InviteForm.label)
     router.message.register(show_team, Command("team"), StateFilter("*"))
+    router.callback_query.register(team_page, TeamPage.filter())
     router.callback_query.register(
         ask_deactivate, TeamMember.filter(F.action == TeamAction.ASK_DEACTIVATE)
     )

@@ -24,6 +24,10 @@ class TeamAction(StrEnum):
     KEEP = "no"
 
 
+class TeamPage(CallbackData, prefix="tpg"):
+    page: int
+
+
 class TeamMember(CallbackData, prefix="team"):
     action: TeamAction
     staff_id: int

@@ -7,6 +7,9 @@ import datetime as dt
 from bot.app import Application
 from domain.clock import FixedClock
 from domain.invites import hash_token
+from domain.roles import Role
+from domain.staff import StaffMember
+from storage.unit_of_work import UnitOfWork
 from tests.e2e.scenario import invite, invite_rows, staff_row
 from tests.fake_telegram import FakeTelegram, FakeUser
 
@@ -177,3 +180,33 @@ async def test_help_and_cancel_for_every_role_in_their_language(
     await admin.send("Иван")  # no longer asked for a name: no invite is made
     await admin.wait_message(contains="Не понял")
     assert await invite_rows(app) == []
+
+
+async def test_a_large_team_is_shown_a_page_at_a_time(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    uow = UnitOfWork(app.session_factory)
+    async with uow:
+        for number in range(1, 25):  # the admin and 24 managers
+            await uow.staff.add(
+                StaffMember(2_000 + number, Role.MANAGER, clock.now(), f"Менеджер {number:02}")
+            )
+        await uow.commit()
+
+    await admin.send("/team")
+    first = await admin.wait_message(contains="Команда")
+    assert first.text.startswith("Команда (25) · стр. 1/3\n")
+    assert first.text.count("\n• ") == 10
+    assert "Менеджер 09" in first.text and "Менеджер 10" not in first.text
+    assert first.button_texts[-1] == "▶️" and "Отключить: Менеджер 09" in first.button_texts
+    assert "Отключить: Менеджер 10" not in first.button_texts
+
+    await admin.press("▶️", message_id=first.message_id)
+    second = await admin.wait_message(contains="стр. 2/3")
+    assert second.message_id == first.message_id  # in place
+    assert "Менеджер 10" in second.text and "Менеджер 19" in second.text
+    assert second.button_texts[-2:] == ["◀️", "▶️"]
+    await admin.press("▶️", message_id=second.message_id)
+    last = await admin.wait_message(contains="стр. 3/3")
+    assert last.text.count("\n• ") == 5 and last.button_texts[-1] == "◀️"
+    assert all(len(row) <= 8 for row in last.inline_keyboard)
