@@ -14,7 +14,7 @@ from aiogram.types import BusinessConnection, BusinessMessagesDeleted, CallbackQ
 from bot.screens.business import connection_text
 from bot.screens.notify import message_kind
 from bot.telegram.callbacks import BusinessChatAction, BusinessChatAnswer
-from bot.telegram.card_messages import edit_card
+from bot.telegram.card_messages import OpenCards, edit_card
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import tp
 from config.settings import Settings
@@ -67,12 +67,20 @@ async def connection_changed(
 
 
 async def chat_message(
-    message: Message, uow: UnitOfWork, clock: Clock, book: SalesBook, calendar: WorkingCalendar
+    message: Message,
+    uow: UnitOfWork,
+    clock: Clock,
+    book: SalesBook,
+    calendar: WorkingCalendar,
+    open_cards: OpenCards,
 ) -> None:
     assert message.business_connection_id is not None
     if message.from_user is not None and message.from_user.is_bot:
         return  # a bot in the account's chats is nobody's client
-    await log_chat_message(uow, clock, book, calendar, _event(message))
+    logged = await log_chat_message(uow, clock, book, calendar, _event(message))
+    if logged is not None and logged.deal_id is not None:
+        # The deal's cards open in staff chats show the line, and a first answer's clock stop.
+        open_cards.changed(logged.deal_id)
 
 
 async def chat_message_edited(message: Message, uow: UnitOfWork, clock: Clock) -> None:

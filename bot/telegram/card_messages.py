@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -72,6 +73,10 @@ async def _remember(uow: UnitOfWork, actor: Actor, view: DealView, message: Mess
     await remember_card(uow, actor, view.deal.id, message.chat.id, message.message_id)
 
 
+REMEMBERED_EDITS = 1_000
+"""Cards whose last edit is remembered (the oldest forgotten first): a day's open cards."""
+
+
 class OpenCards:
     """The deal's cards open in staff chats, shown again after a change: by the Mini App, or
     by a colleague in their own chat (a supervisor watching a deal sees the manager move it).
@@ -94,6 +99,10 @@ class OpenCards:
         self._settings, self._i18n = settings, i18n
         self._bot, self._sender = bot, sender
         self._running: set[asyncio.Task[None]] = set()
+        self._sent: OrderedDict[tuple[int, int], str] = OrderedDict()
+        """What each card was last edited to from here: two changes close together (a client's
+        two messages) may both find the deal as the second left it, and Telegram refuses an
+        edit that changes nothing."""
 
     def changed(self, deal_id: int, *, by: int | None = None) -> None:
         """The deal changed: its cards in other chats than `by`'s are shown again."""
@@ -126,10 +135,21 @@ class OpenCards:
             with self._i18n.context(), self._i18n.use_locale(locale):
                 text, markup = card_screen(shown.view, self._book, self._settings, viewer)
             card = shown.card
+            where, shown_as = (card.chat_id, card.message_id), text + markup.model_dump_json()
+            if self._sent.get(where) == shown_as:
+                continue
+            self._remember_sent(where, shown_as)  # before the wait: a refresh beside this one
             edit = _CardEdit(self._bot, card.chat_id, card.message_id, text, markup)
             outcome = await self._sender.deliver(card.chat_id, edit, urgent=True)
             if edit.gone or outcome in (Outcome.BLOCKED, Outcome.GONE):
+                self._sent.pop(where, None)
                 await forget_card(uow, card)
+
+    def _remember_sent(self, where: tuple[int, int], shown_as: str) -> None:
+        self._sent[where] = shown_as
+        self._sent.move_to_end(where)
+        while len(self._sent) > REMEMBERED_EDITS:
+            self._sent.popitem(last=False)
 
 
 class _CardEdit:

@@ -191,7 +191,10 @@ async def test_a_new_client_gets_a_card_then_a_deal(
     assert contact.consent_at is None  # no consent was asked: the bot never wrote to him
 
     await petr.write_to_business(manager, "Когда созвонимся?")
-    await tg.settle()
+    # The card open in the manager's chat shows the new line by itself.
+    await manager.wait_message(
+        where=lambda m: m.message_id == shown.message_id and "клиент: Когда созвонимся?" in m.text
+    )
     assert [m.deal_id for m in await rows(app, BusinessMessageRow)][-1] == deal.id
     assert len(await deals(app)) == 1
     assert petr.messages == []  # the bot never wrote to the client, anywhere
