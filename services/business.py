@@ -197,23 +197,24 @@ async def log_chat_change(
     *,
     kind: str | None = None,
     text: str | None = None,
-) -> int:
+) -> set[int]:
     """An edit or a deletion of logged messages, kept as a row of its own beside the original
-    (which stays). Returns how many logged messages it concerned."""
+    (which stays). Returns the deals whose history it changed."""
     now = clock.now()
     async with uow:
         connection = await _live_connection(uow, connection_id)
         if connection is None:
-            return 0
+            return set()
         chat = await uow.business.chat(connection.staff_id, client_id)
         if chat is None or chat.id is None or chat.declined_at is not None:
-            return 0
-        changed = 0
+            return set()
+        deals: set[int] = set()
         for message_id in message_ids:
             original = await uow.business.logged(chat.id, message_id)
             if original is None:
                 continue
-            changed += 1
+            if original.deal_id is not None:
+                deals.add(original.deal_id)
             uow.business.log(
                 chat.id,
                 ChatMessage(
@@ -227,7 +228,7 @@ async def log_chat_change(
                 ),
             )
         await uow.commit()
-        return changed
+        return deals
 
 
 async def new_client(uow: BusinessUnitOfWork, chat_id: int) -> NewClient | None:

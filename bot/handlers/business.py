@@ -83,9 +83,11 @@ async def chat_message(
         open_cards.changed(logged.deal_id)
 
 
-async def chat_message_edited(message: Message, uow: UnitOfWork, clock: Clock) -> None:
+async def chat_message_edited(
+    message: Message, uow: UnitOfWork, clock: Clock, open_cards: OpenCards
+) -> None:
     assert message.business_connection_id is not None
-    await log_chat_change(
+    changed = await log_chat_change(
         uow,
         clock,
         message.business_connection_id,
@@ -95,12 +97,14 @@ async def chat_message_edited(message: Message, uow: UnitOfWork, clock: Clock) -
         kind=message_kind(message),
         text=message.text if message.text is not None else message.caption,
     )
+    for deal_id in changed:
+        open_cards.changed(deal_id)
 
 
 async def chat_messages_deleted(
-    deleted: BusinessMessagesDeleted, uow: UnitOfWork, clock: Clock
+    deleted: BusinessMessagesDeleted, uow: UnitOfWork, clock: Clock, open_cards: OpenCards
 ) -> None:
-    await log_chat_change(
+    changed = await log_chat_change(
         uow,
         clock,
         deleted.business_connection_id,
@@ -108,6 +112,8 @@ async def chat_messages_deleted(
         deleted.message_ids,
         Change.DELETED,
     )
+    for deal_id in changed:
+        open_cards.changed(deal_id)
 
 
 async def answer_new_client(

@@ -304,12 +304,21 @@ async def test_both_directions_an_edit_and_a_deletion_are_kept(
     petr = tg.user("Пётр", started=False)
     await petr.write_to_business(manager, "Здравствуйте")
     await manager.press("➕ Завести сделку")
-    await manager.wait_message(contains="Сделка №1")
+    opened = await manager.wait_message(contains="Сделка №1")
 
     photo = await petr.send_photo_to_business(manager, caption="Наша схема")
     answer = await manager.reply_from_business(petr, "Спасибо, посмотрю в четверг")
+    await tg.settle()
+    await app.open_cards.finish(5)  # the card shows both messages: now the changes alone
     await manager.edit_in_business(petr, answer, "Спасибо, посмотрю в среду")
     await petr.delete_in_business(manager, photo)
+    # The card open in the manager's chat follows the edit and the deletion too.
+    await manager.wait_message(
+        where=lambda m: m.message_id == opened.message_id and "🗑 удалил(а)" in m.text
+    )
+    assert (
+        "✏️ исправил(а): Спасибо, посмотрю в среду" in tg.message(manager.id, opened.message_id).text
+    )
     await tg.settle()
 
     history = await rows(app, BusinessMessageRow)
