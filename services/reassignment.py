@@ -79,7 +79,7 @@ async def reassign_all(
     """Every open deal of one manager to another; closed deals keep who won or lost them."""
     require(actor.role, Action.REASSIGN)
     async with uow:
-        deals = await uow.deals.open_for_manager(from_manager_id)
+        deals = await uow.deals.open_deals(manager_id=from_manager_id)
         handover = await _hand_over(uow, clock, actor, deals, from_manager_id, to_manager_id)
         await uow.commit()
         return handover

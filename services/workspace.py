@@ -46,6 +46,8 @@ class DealPage:
     page: int
     pages: int
     total: int
+    queued: int = 0
+    """Requests nobody manages, for a manager who may take one (a supervisor's list has them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +80,15 @@ async def open_deals(
 ) -> DealPage:
     """Open deals, most urgent first, a page at a time. A manager sees their own; a supervisor
     sees everyone's, or one manager's."""
-    if not can(actor.role, Action.VIEW_ALL_DEALS):
+    sees_all = can(actor.role, Action.VIEW_ALL_DEALS)
+    if not sees_all:
         require(actor.role, Action.VIEW_OWN_DEALS)
         manager_id = actor.user_id
     now = clock.now()
     async with uow:
+        queued = 0
+        if not sees_all and can(actor.role, Action.CLAIM_LEAD):
+            queued = len(await uow.deals.open_deals(queued=True))
         deals = await uow.deals.open_deals(manager_id=manager_id, stage_id=stage_id)
         ranked = by_urgency(deals, book, calendar, now)
         if overdue_only:
@@ -92,7 +98,15 @@ async def open_deals(
         shown = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         names = await uow.contacts.names([u.deal.contact_id for u in shown if u.deal.contact_id])
     lines = [DealLine(u, names.get(u.deal.contact_id or 0) or "—") for u in shown]
-    return DealPage(lines=lines, page=page, pages=pages, total=len(ranked))
+    return DealPage(lines=lines, page=page, pages=pages, total=len(ranked), queued=queued)
+
+
+async def queued_requests(uow: UnitOfWork, actor: Actor, limit: int) -> list[int]:
+    """The oldest requests nobody manages, for someone who may take one."""
+    require(actor.role, Action.CLAIM_LEAD)
+    async with uow:
+        queued = await uow.deals.open_deals(queued=True)
+    return [deal.id for deal in queued[:limit] if deal.id is not None]
 
 
 async def view_deal(

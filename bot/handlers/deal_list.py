@@ -3,6 +3,9 @@ stage, overdue and (for supervisors) manager."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.types import (
@@ -16,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import deals_screen, edit_screen
+from bot.screens.notify import render_card, take_keyboard
 from bot.telegram.callbacks import DealsPage
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import t, tp
@@ -24,9 +28,13 @@ from domain.clock import Clock
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
+from services.leads import lead_card
 from services.staff import Actor, zone_of
-from services.workspace import open_deals
+from services.workspace import open_deals, queued_requests
 from storage.unit_of_work import UnitOfWork
+
+QUEUE_SHOWN = 5
+"""Queued requests sent at a press: the oldest first, a handful a phone can take in."""
 
 
 async def deals_command(
@@ -54,6 +62,9 @@ async def deals_page(
 ) -> None:
     if callback_data.stage and callback_data.stage not in _stage_ids(book):
         raise StaleButton(callback_data.stage)
+    if callback_data.pick == "q":
+        await _send_queue(query, actor, uow, book, zone_of(actor, settings.timezone), clock.now())
+        return
     if callback_data.pick == "s":
         text, markup = _stage_picker(book, callback_data)
     elif callback_data.pick == "m" and can(actor.role, Action.VIEW_ALL_DEALS):
@@ -64,6 +75,26 @@ async def deals_page(
         )
     await edit_screen(query, text, markup)
     await query.answer()
+
+
+async def _send_queue(
+    query: CallbackQuery,
+    actor: Actor,
+    uow: UnitOfWork,
+    book: SalesBook,
+    zone: ZoneInfo,
+    now: dt.datetime,
+) -> None:
+    """The oldest requests nobody manages, each as its card with "take it", below the list."""
+    deal_ids = await queued_requests(uow, actor, QUEUE_SHOWN)
+    if not deal_ids or not isinstance(query.message, Message):
+        await query.answer(tp("deals.queue_empty"), show_alert=True)
+        return
+    await query.answer()
+    for deal_id in deal_ids:
+        card = await lead_card(uow, deal_id)
+        text = render_card(book, card, zone, now, "card.queue_offer_title")
+        await query.message.answer(text, reply_markup=take_keyboard(deal_id))
 
 
 def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:

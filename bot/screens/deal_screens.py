@@ -10,7 +10,7 @@ from contextlib import suppress
 from zoneinfo import ZoneInfo
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.business import chat_lines
@@ -385,6 +385,8 @@ def deals_screen(
     if not page.lines:
         title += "\n\n" + t("deals.empty")
     lines = [title]
+    if page.queued:
+        lines.append(t("deals.queued", count=page.queued))
     keyboard = InlineKeyboardBuilder()
     for line in page.lines:
         deal = line.urgency.deal
@@ -404,6 +406,13 @@ def deals_screen(
             callback_data=DealCard(deal_id=deal.id),
         )
     keyboard.adjust(2)
+    if page.queued:
+        keyboard.row(
+            InlineKeyboardButton(
+                text=tp("deals.queue_button", count=page.queued),
+                callback_data=view.model_copy(update={"pick": "q"}).pack(),
+            )
+        )
     navigation = InlineKeyboardBuilder()
     if page.page > 0:
         navigation.button(text="◀️", callback_data=view.model_copy(update={"page": page.page - 1}))

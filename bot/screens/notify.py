@@ -125,6 +125,16 @@ def card_keyboard(
     return keyboard.as_markup()
 
 
+def take_keyboard(deal_id: int) -> InlineKeyboardMarkup:
+    """A queued request offered to a manager: theirs with one tap."""
+    keyboard = InlineKeyboardBuilder()
+    keyboard.button(
+        text=tp("button.take_deal"),
+        callback_data=DealAction(action=DealActionKind.TAKE, deal_id=deal_id),
+    )
+    return keyboard.as_markup()
+
+
 def taken_card(card_html: str, deal_id: int, *, by_another: bool = False) -> Html:
     """A request's card once its deal is taken (by the reader, or `by_another`): the same lines
     under a title that says so (the queue's card would go on asking someone to take it)."""

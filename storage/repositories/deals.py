@@ -275,13 +275,18 @@ class DealRepository:
         ]
 
     async def open_deals(
-        self, *, manager_id: int | None = None, stage_id: str | None = None
+        self, *, manager_id: int | None = None, stage_id: str | None = None, queued: bool = False
     ) -> list[Deal]:
-        query = select(DealRow).where(
-            DealRow.status == DealStatus.OPEN.value, DealRow.is_sandbox.is_(False)
+        """Open deals (no trainee's), oldest first; `queued`: only those nobody manages."""
+        query = (
+            select(DealRow)
+            .where(DealRow.status == DealStatus.OPEN.value, DealRow.is_sandbox.is_(False))
+            .order_by(DealRow.created_at, DealRow.id)
         )
         if manager_id is not None:
             query = query.where(DealRow.manager_id == manager_id)
+        if queued:
+            query = query.where(DealRow.manager_id.is_(None))
         if stage_id is not None:
             query = query.where(DealRow.stage_id == stage_id)
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
@@ -397,18 +402,6 @@ class DealRepository:
             )
             .order_by(DealRow.id)
             .limit(limit)
-        )
-        return [_deal_from_row(row) for row in await self._session.scalars(query)]
-
-    async def open_for_manager(self, manager_id: int) -> list[Deal]:
-        query = (
-            select(DealRow)
-            .where(
-                DealRow.manager_id == manager_id,
-                DealRow.status == DealStatus.OPEN.value,
-                DealRow.is_sandbox.is_(False),
-            )
-            .order_by(DealRow.stage_entered_at, DealRow.id)
         )
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
 

@@ -210,3 +210,32 @@ async def test_a_managers_first_message_through_the_bot_is_the_first_response(
     await anna.expect_no_message()
     [deal] = await deals(app)
     assert deal.taken_at == answered_at
+
+
+async def test_a_manager_takes_a_queued_request_from_deals(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await join_team(tg, admin, "Руководитель", "Мария")
+    anna = tg.user("Анна")
+    await leave_request(anna)  # no manager yet: it waits in the queue
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+
+    await ivan.send("/deals")
+    listing = await ivan.wait_message(contains="Открытые сделки")
+    assert "📥 В очереди без менеджера: 1" in listing.text
+    await ivan.press("📥 Очередь (1)", message_id=listing.message_id)
+    offered = await ivan.wait_message(contains="Заявка №1 ждёт в очереди")
+    assert "👤 Анна" in offered.text and "назначьте" not in offered.text
+    assert offered.button_texts == ["✅ Взять в работу"]
+    await ivan.press("✅ Взять в работу", message_id=offered.message_id)
+    taken = await ivan.wait_message(contains="вы взяли её в работу")
+    assert taken.message_id == offered.message_id
+    await anna.wait_message(contains="Менеджер Иван взял вашу заявку №1")
+    [deal] = await deals(app)
+    assert deal.manager_id == ivan.id
+
+    await ivan.send("/deals")
+    mine = await ivan.wait_message(contains="Открытые сделки")
+    assert "№1 · Анна" in mine.text and "В очереди" not in mine.text
+    late = await ivan.press("📥 Очередь (1)", message_id=listing.message_id)  # the old list
+    assert late is not None and late.text == "Очередь пуста: заявки уже разобрали."

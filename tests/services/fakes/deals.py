@@ -123,7 +123,7 @@ class FakeDeals:
         return []  # the managers' own Telegram chats are tested end to end
 
     async def open_deals(
-        self, *, manager_id: int | None = None, stage_id: str | None = None
+        self, *, manager_id: int | None = None, stage_id: str | None = None, queued: bool = False
     ) -> list[Deal]:
         return self._where(
             lambda d: (
@@ -131,6 +131,7 @@ class FakeDeals:
                 and not d.is_sandbox
                 and manager_id in (None, d.manager_id)
                 and stage_id in (None, d.stage_id)
+                and not (queued and d.manager_id is not None)
             )
         )
 
@@ -181,10 +182,6 @@ class FakeDeals:
             lambda d: d.is_open and d.deadline_at is None and (d.id or 0) > after_id
         )
         return found[:limit]
-
-    async def open_for_manager(self, manager_id: int) -> list[Deal]:
-        found = await self.open_deals(manager_id=manager_id)
-        return sorted(found, key=lambda d: (d.stage_entered_at, d.id or 0))
 
     async def remember_card(self, card: ShownCard) -> None:
         self.cards[card.deal_id, card.staff_id] = card
