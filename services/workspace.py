@@ -64,6 +64,8 @@ class DealView:
     chat: list[ChatMessage] = field(default_factory=list)
     """The last messages of the manager's own Telegram chat with the client, the newest
     first."""
+    manager_name: str | None = None
+    """Who manages the deal, for a viewer who sees everyone's deals ("" for nobody: queued)."""
 
 
 async def open_deals(
@@ -187,6 +189,10 @@ async def card_view(
     # A closed deal has its own: the steps after a win, a personal "call back in spring".
     upcoming = await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
     urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
+    manager_name = None
+    if can(actor.role, Action.VIEW_ALL_DEALS):
+        manager = await uow.staff.get(deal.manager_id) if deal.manager_id is not None else None
+        manager_name = manager.first_name if manager is not None else ""
     training = None
     if deal.is_sandbox:
         await deal_opened(uow, clock, actor.user_id, deal.id)
@@ -199,6 +205,7 @@ async def card_view(
         next_reminder=upcoming,
         training=training,
         chat=chat,
+        manager_name=manager_name,
     )
 
 

@@ -103,6 +103,8 @@ def card_screen(
             total=len(pipeline.stages),
         ),
     ]
+    if view.manager_name is not None:  # a supervisor's card: whose deal it is
+        lines.append(t("dcard.manager", name=view.manager_name or t("dcard.no_manager")))
     if view.training is not None:
         step = view.training.next_step
         lines.append(

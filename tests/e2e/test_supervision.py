@@ -126,15 +126,19 @@ async def test_a_deal_handed_to_another_manager_takes_the_clients_chat_along(
     assert forged is not None and "нет прав" in (forged.text or "")
     card = await ivan.press_data(DealCard(deal_id=1).pack())
     assert card is not None
-    assert "👤 Передать" not in (await ivan.wait_message(contains="Сделка №1")).button_texts
+    own = await ivan.wait_message(contains="Сделка №1")
+    assert "👤 Передать" not in own.button_texts and "Менеджер:" not in own.text  # his own
 
     await maria.send("/deal 1")
+    watched = await maria.wait_message(contains="Сделка №1")
+    assert "👤 Менеджер: Иван" in watched.text  # a supervisor's card says whose deal it is
     await maria.press("👤 Передать")
     picker = await maria.wait_message(contains="Кому передать сделку №1")
     assert picker.button_texts[:1] == ["Пётр (открытых: 0)"]
     assert not any(text.startswith("Иван") for text in picker.button_texts)
     done = await maria.press("Пётр (открытых: 0)")
     assert "Сделка передана: Пётр" in (done.text or "")
+    assert "👤 Менеджер: Пётр" in tg.message(maria.id, watched.message_id).text
 
     handed = await petr.wait_message(contains="Вам передана сделка №1")
     assert "Анна" in handed.text and "✉️ Написать клиенту" in handed.button_texts
