@@ -22,7 +22,9 @@ class CardToShow:
     card: ShownCard
     viewer: Actor
     """Whose chat it is: the card is drawn with their role, reminders and language."""
-    view: DealView
+    view: DealView | None
+    """None: the viewer may no longer see the deal (handed to another manager, or they left the
+    team); the card is forgotten, and says so once."""
 
 
 async def remember_card(
@@ -44,8 +46,8 @@ async def cards_to_show(
 ) -> list[CardToShow]:
     """The deal's cards open in staff chats (but `except_staff`'s: the one who made the change
     sees it already), each with the deal as its viewer may see it now. The card of someone who
-    may no longer see the deal (handed to another manager, left the team) is forgotten rather
-    than shown."""
+    may no longer see the deal (handed to another manager, left the team) is forgotten, and
+    comes without a view."""
     async with uow:
         cards = await uow.deals.shown_cards(deal_id)
     cards = [card for card in cards if card.staff_id != except_staff]
@@ -69,8 +71,13 @@ async def cards_to_show(
             if viewer is None:
                 raise DealNotFound(deal_id)
             view = await view_deal(uow, clock, book, calendar, viewer, deal_id)
-        except (DealNotFound, PermissionDenied):
+        except DealNotFound:
             await forget_card(uow, card)
+            continue
+        except PermissionDenied:  # still on the team: their card stops offering the deal
+            await forget_card(uow, card)
+            assert viewer is not None
+            shown.append(CardToShow(card, viewer, None))
             continue
         shown.append(CardToShow(card, viewer, view))
     return shown

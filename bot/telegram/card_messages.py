@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.screens.deal_screens import card_screen, edit_screen
-from bot.telegram.i18n import pick_locale
+from bot.telegram.i18n import pick_locale, t
 from bot.telegram.sender import PacedSender
 from config.settings import Settings
 from domain.clock import Clock
@@ -124,7 +124,8 @@ class OpenCards:
     async def refresh(self, deal_id: int, *, except_staff: int | None = None) -> None:
         """Every open chat card of the deal (but `except_staff`'s) shows it as it now is, in
         its viewer's language, at the pace Telegram allows. A card deleted meanwhile is
-        forgotten; one already showing the deal as it is stays as it is."""
+        forgotten; one already showing the deal as it is stays as it is; the card of someone
+        the deal was taken from says so, without its buttons."""
         uow = UnitOfWork(self._session_factory)
         shown_cards = await cards_to_show(
             uow, self._clock, self._book, self._calendar, deal_id, except_staff=except_staff
@@ -132,10 +133,15 @@ class OpenCards:
         for shown in shown_cards:
             viewer = shown.viewer
             locale = pick_locale(viewer.language_code, self._settings.default_locale)
+            markup: InlineKeyboardMarkup | None = None
             with self._i18n.context(), self._i18n.use_locale(locale):
-                text, markup = card_screen(shown.view, self._book, self._settings, viewer)
+                if shown.view is None:
+                    text = t("card.withdrawn", deal_id=deal_id)
+                else:
+                    text, markup = card_screen(shown.view, self._book, self._settings, viewer)
             card = shown.card
-            where, shown_as = (card.chat_id, card.message_id), text + markup.model_dump_json()
+            shown_as = text + (markup.model_dump_json() if markup else "")
+            where = (card.chat_id, card.message_id)
             if self._sent.get(where) == shown_as:
                 continue
             self._remember_sent(where, shown_as)  # before the wait: a refresh beside this one
@@ -157,7 +163,12 @@ class _CardEdit:
     "message to edit not found" and its kin mean the card is gone from the chat."""
 
     def __init__(
-        self, bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup
+        self,
+        bot: Bot,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id

@@ -143,6 +143,10 @@ async def test_a_deal_handed_to_another_manager_takes_the_clients_chat_along(
     handed = await petr.wait_message(contains="Вам передана сделка №1")
     assert "Анна" in handed.text and "✉️ Написать клиенту" in handed.button_texts
     await ivan.wait_message(contains="Сделка №1 передана менеджеру Пётр")
+    closed = await ivan.wait_message(  # his open card of it stops offering buttons
+        where=lambda m: m.message_id == own.message_id and "карточка закрыта" in m.text
+    )
+    assert closed.button_texts == []
     assert await reassignments(app) == [(1, ivan.id, petr.id, maria.id)]
     # The client, told Ivan's name when he took the request, is told who has it now.
     await anna.wait_message(
