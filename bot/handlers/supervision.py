@@ -70,6 +70,7 @@ async def hand_over_all(
     actor: Actor,
     uow: UnitOfWork,
     clock: Clock,
+    open_cards: OpenCards,
 ) -> None:
     try:
         colleagues = {c.user_id: c for c in await managers(uow, actor)}
@@ -94,6 +95,8 @@ async def hand_over_all(
     except StaffError:
         await query.answer(tp("handover.not_a_manager"), show_alert=True)
         return
+    for deal_id in handover.deal_ids:  # their open cards: the old manager's close
+        open_cards.changed(deal_id, by=actor.user_id)
     await edit_screen(
         query,
         t(

@@ -263,3 +263,24 @@ async def test_answers_keep_their_comments_and_the_weakest_names_the_lost_reason
         "need": None,
         "timeline": None,
     }
+
+
+async def test_a_bulk_handover_closes_the_old_managers_open_cards(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+    await leave_request(tg.user("Анна"))  # round robin: Иван's
+    await ivan.send("/deal 1")
+    card = await ivan.wait_message(contains="Сделка №1")
+
+    await admin.send("/team")
+    await admin.press("🔁 Передать сделки: Иван")
+    await admin.press("Пётр (открытых: 0)")
+    await admin.press("✅ Передать")
+    await admin.wait_message(contains="Передано сделок: 1, от Иван к Пётр")
+    closed = await ivan.wait_message(
+        where=lambda m: m.message_id == card.message_id and "карточка закрыта" in m.text
+    )
+    assert closed.button_texts == []
+    await petr.wait_message(contains="Вам передана сделка №1")
