@@ -235,10 +235,13 @@ STAGE_KINDS = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE)
 
 def obsolete_after_move(deal: Deal) -> list[str]:
     """Reminder kinds a stage move (or a close, or a reopen) leaves without meaning: the old
-    stage visit's deadlines, and, once closed, the first-response one too."""
+    stage visit's deadlines; once closed, the first-response one too; and the steps after a
+    win, unless the deal is won (a reopened deal is no longer: a new win plans its own)."""
     kinds = [kind.value for kind in STAGE_KINDS]
     if not deal.is_open:
         kinds.append(ReminderKind.FIRST_RESPONSE.value)
+    if deal.status is not DealStatus.WON:
+        kinds.append(ReminderKind.FOLLOW_UP.value)
     return kinds
 
 

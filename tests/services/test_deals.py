@@ -13,7 +13,7 @@ from domain.errors import ExitCriteriaNotMet, PermissionDenied, UnknownLostReaso
 from domain.reminders import Audience, ReminderKind, ReminderStatus
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
-from services.deals import advance_deal, lose_deal, win_deal
+from services.deals import advance_deal, lose_deal, reopen_deal, win_deal
 from tests.services.fakes import FakeUnitOfWork
 from tests.services.given import ANNA, request_from, team
 
@@ -109,6 +109,20 @@ async def test_a_won_deal_keeps_its_amount_and_plans_the_books_follow_ups(
         ReminderKind.NOTE,  # the lead's "request accepted", which no bot took here
     }
     assert still_pending == set()  # the stage's and the first response's reminders are dropped
+
+
+async def test_a_reopened_won_deal_drops_its_steps_after_the_sale(
+    uow: FakeUnitOfWork, clock: FixedClock, book: SalesBook, calendar: WorkingCalendar
+) -> None:
+    ivan, _, head = await team(uow, clock, book)
+    deal_id = (await request_from(uow, clock, book, calendar, ANNA)).deal_id
+    await win_deal(uow, clock, book, ivan, deal_id, Decimal("150000"))
+
+    await reopen_deal(uow, clock, book, calendar, head, deal_id, "оплата не прошла")
+
+    follow_ups = [r for r in uow.reminders.all if r.kind is ReminderKind.FOLLOW_UP]
+    assert len(follow_ups) == len(book.follow_up)
+    assert {r.status for r in follow_ups} == {ReminderStatus.DROPPED}  # the card shows none
 
 
 async def test_a_lost_deal_keeps_the_books_reason_and_an_unknown_one_changes_nothing(
