@@ -78,6 +78,13 @@ def _card(card: BoardCard, now: dt.datetime, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def _manager(name: str | None) -> str | None:
+    """Whose deal it is, for a supervisor (None for a manager: their own)."""
+    if name is None:
+        return None
+    return tp("app.manager", name=name or tp("dcard.no_manager"))
+
+
 def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str, Any]:
     view = details.view
     deal = view.deal
@@ -100,6 +107,7 @@ def deal_json(details: DealDetails, book: SalesBook, zone: ZoneInfo) -> dict[str
         "due": urgency_text(view.urgency, zone) if view.urgency else None,
         "overdue": bool(view.urgency and view.urgency.is_overdue),
         "qualification": _level(deal),
+        "manager": _manager(view.manager_name),
         "history": [
             {
                 "kind": tp(f"app.step.{step.kind}"),

@@ -303,6 +303,10 @@ async def test_the_deal_speaks_the_persons_language_not_stored_codes(
     assert [(step["kind"], step["at"]) for step in ru["history"]] == [("Создана", "02.03 10:00")]
     assert [(a["kind"], a["comment"]) for a in ru["activities"]] == [("Заметка", "звонил")]
     assert ru["next_reminder"]["text"] == "скоро срок этапа"
+    assert ru["manager"] is None  # his own deal
+    boss = await join_team(tg, admin, "Руководитель", "Светлана")
+    _, watched = await call(board_url, f"/deals/{deal_id}", signed(boss, clock))
+    assert watched["manager"] == "👤 Иван"  # a supervisor's: whose deal it is
 
     english = signed_init_data(
         TOKEN, ivan.id, clock.now(), first_name=ivan.first_name, language_code="en"

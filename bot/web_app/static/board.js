@@ -123,6 +123,7 @@ function renderDeal(deal) {
   view.replaceChildren(
     title,
     el("div", "", [deal.company, deal.phone, deal.amount].filter(Boolean).join(" · ")),
+    ...(deal.manager ? [el("div", "", deal.manager)] : []),
     el("div", deal.overdue ? "due overdue" : "due", `${deal.stage.name} · ${deal.due || ""}`),
   );
   if (deal.notice) view.append(el("p", "notice", deal.notice));
