@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from domain.assignment import pick_next_manager
 from domain.clock import Clock
@@ -103,33 +103,6 @@ class Channel:
     deal_id: int
     manager_id: int | None
     lead_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class RequestGate:
-    """What `/start` needs to know about a person before the form: both in one transaction."""
-
-    consented: bool
-    """Consented to the current version of the policy."""
-    may_file: bool
-    """False once they filed the daily limit of new requests in the last 24 hours."""
-    known: dict[str, str] = field(default_factory=dict)
-    """What a returning lead told us before ("name", "company"), offered as one-tap answers."""
-
-
-async def request_gate(
-    uow: UnitOfWork, clock: Clock, book: SalesBook, user_id: int, daily_limit: int
-) -> RequestGate:
-    async with uow:
-        contact = await uow.contacts.by_telegram_id(user_id)
-        filed = await uow.deals.count_requests_since(user_id, clock.now() - DAY)
-    consented = contact is not None and contact.consent_version == book.consent.version
-    known = {"name": contact.name, "company": contact.company} if contact and consented else {}
-    return RequestGate(
-        consented=consented,
-        may_file=filed < daily_limit,
-        known={step: answer for step, answer in known.items() if answer},
-    )
 
 
 async def record_consent(uow: UnitOfWork, clock: Clock, book: SalesBook, profile: Profile) -> None:

@@ -3,8 +3,6 @@ erasure. Nothing about a person is stored before they press "agree"."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,15 +13,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.lead_form import STEPS, FormInputError, FormState, ask_question
 from bot.screens.notify import message_kind, relay_to_staff, request_reply
 from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
@@ -34,13 +31,8 @@ from bot.telegram.sender import PacedSender
 from config.settings import Settings
 from domain.clock import Clock
 from domain.lead import (
-    COMPANY_MAX_LENGTH,
-    NAME_MAX_LENGTH,
-    NEED_MAX_LENGTH,
     UNKNOWN_SOURCE,
-    InvalidPhone,
     lead_source,
-    normalize_phone,
 )
 from domain.roles import Role
 from domain.sales_book import TELEGRAM_MESSAGE_LIMIT, SalesBook
@@ -55,10 +47,10 @@ from services.leads import (
     lead_channel,
     log_message,
     record_consent,
-    request_gate,
     submit_request,
     take_reply,
 )
+from services.request_gate import request_gate
 from services.staff import Actor, Profile
 from storage.unit_of_work import UnitOfWork
 
@@ -70,90 +62,6 @@ class LeadForm(StatesGroup):
 SIDE_COMMANDS = {LeadForm.answering.state: frozenset({"help", "forget_me"})}
 """Asked in the middle of the form, they answer and the form goes on (its keyboard is still on
 screen); erasing the data, once confirmed, ends it."""
-
-
-class FormInputError(Exception):
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-
-@dataclasses.dataclass(frozen=True)
-class Step:
-    """One question of the request form: its text, its keyboard and how to read the answer."""
-
-    name: str
-    keyboard: Callable[[SalesBook], list[list[KeyboardButton]]]
-    read: Callable[[Message, SalesBook], Any]
-
-
-def _text(message: Message, limit: int) -> str:
-    text = (message.text or "").strip()
-    if message.text is None:
-        raise FormInputError("input.text_expected")
-    if not text:
-        raise FormInputError("form.empty")
-    if len(text) > limit:
-        raise FormInputError("input.too_long", limit=limit)
-    return text
-
-
-def _read_phone(message: Message, book: SalesBook) -> dict[str, str | bool]:
-    """The phone, and whether Telegram vouches for it: only the sender's own contact card,
-    shared through the button, is verified; a typed number is a claim."""
-    if message.contact is not None:
-        if message.contact.user_id != (message.from_user.id if message.from_user else None):
-            raise FormInputError("form.phone.not_yours")
-        raw, verified = message.contact.phone_number, True
-    elif message.text is not None:
-        raw, verified = message.text, False
-    else:
-        raise FormInputError("form.phone.invalid")
-    try:
-        return {"number": normalize_phone(raw), "verified": verified}
-    except InvalidPhone:
-        raise FormInputError("form.phone.invalid") from None
-
-
-def _read_company(message: Message, book: SalesBook) -> str | None:
-    if message.text == tp("form.skip"):
-        return None
-    return _text(message, COMPANY_MAX_LENGTH)
-
-
-def _read_need(message: Message, book: SalesBook) -> dict[str, str | None]:
-    for product in book.products:
-        if message.text == product.name:
-            return {"need": product.name, "product_id": product.id}
-    return {"need": _text(message, NEED_MAX_LENGTH), "product_id": None}
-
-
-def _back_row() -> list[KeyboardButton]:
-    return [KeyboardButton(text=tp("form.back"))]
-
-
-STEPS: tuple[Step, ...] = (
-    Step("name", lambda book: [_back_row()], lambda m, book: _text(m, NAME_MAX_LENGTH)),
-    Step(
-        "phone",
-        lambda book: [
-            [KeyboardButton(text=tp("form.share_phone"), request_contact=True)],
-            _back_row(),
-        ],
-        _read_phone,
-    ),
-    Step(
-        "company",
-        lambda book: [[KeyboardButton(text=tp("form.skip"))], _back_row()],
-        _read_company,
-    ),
-    Step(
-        "need",
-        lambda book: [[KeyboardButton(text=p.name)] for p in book.products] + [_back_row()],
-        _read_need,
-    ),
-)
 
 
 class InChatWithCompany(Filter):
@@ -188,7 +96,12 @@ async def start(
         return
     source = lead_source(command.args, book)
     if gate.consented:
-        await _ask(message, state, book, _Form(0, {}, source, event_update.update_id, gate.known))
+        await _ask(
+            message,
+            state,
+            book,
+            FormState(0, {}, source, event_update.update_id, gate.known, gate.open_deal_id),
+        )
         return
     source_index = next((i for i, s in enumerate(book.sources) if s.id == source), -1)
     keyboard = InlineKeyboardBuilder()
@@ -233,7 +146,7 @@ async def consent_answered(
     # The form's state before the consent's commit: a bot killed after that commit leaves the
     # first question owed, and the press, delivered again, finds it so (`answer_again`).
     await enter_conversation(
-        state, LeadForm.answering, _Form(0, {}, source, event_update.update_id).data()
+        state, LeadForm.answering, FormState(0, {}, source, event_update.update_id).data()
     )
     await record_consent(uow, clock, book, profile)
     if message is None:
@@ -241,7 +154,7 @@ async def consent_answered(
         return
     # The question with the press's answer: it is what the lead waits for; the buttons go a
     # moment later.
-    await answer_beside(query, _question(message, book, 0))
+    await answer_beside(query, ask_question(message, book, 0))
     await message.edit_reply_markup(reply_markup=None)
 
 
@@ -262,17 +175,19 @@ async def form_answer(
     answers: dict[str, Any] = data.get("answers", {})
     source: str = data.get("source", UNKNOWN_SOURCE)
     known: dict[str, str] = data.get("known", {})
+    open_deal: int | None = data.get("open_deal")
     if data.get("asked_by") == event_update.update_id:
         # Delivered again after this very answer moved the form on (its bot was killed
         # before the next question went out): that question is what it still owes.
-        await _question(message, book, step_index, known)
+        await ask_question(message, book, step_index, known, open_deal)
         return
     if message.text == tp("form.back"):
         if step_index == 0:
             await end_conversation(state)
-            await message.answer(t("form.cancelled"), reply_markup=ReplyKeyboardRemove())
+            left = t("form.left_request", deal_id=open_deal) if open_deal else t("form.cancelled")
+            await message.answer(left, reply_markup=ReplyKeyboardRemove())
             return
-        back = _Form(step_index - 1, answers, source, event_update.update_id, known)
+        back = FormState(step_index - 1, answers, source, event_update.update_id, known, open_deal)
         await _ask(message, state, book, back)
         return
     step = STEPS[step_index]
@@ -282,7 +197,7 @@ async def form_answer(
         await message.answer(t(error.key, **error.values))
         return
     if step_index + 1 < len(STEPS):
-        ahead = _Form(step_index + 1, answers, source, event_update.update_id, known)
+        ahead = FormState(step_index + 1, answers, source, event_update.update_id, known, open_deal)
         await _ask(message, state, book, ahead)
         return
     await _submit(
@@ -354,41 +269,9 @@ async def _confirm(
             )
 
 
-@dataclasses.dataclass(frozen=True)
-class _Form:
-    """Where the form stands, as its conversation keeps it."""
-
-    step: int
-    answers: dict[str, Any]
-    source: str
-    asked_by: int
-    """The update whose handling asked the current question: delivered again (webhook retries
-    after a crash), it is answered with that question, not read as the answer to it."""
-    known: dict[str, str] = dataclasses.field(default_factory=dict)
-    """A returning lead's earlier answers by step ("name", "company"): a button each."""
-
-    def data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-async def _ask(message: Message, state: FSMContext, book: SalesBook, form: _Form) -> None:
+async def _ask(message: Message, state: FSMContext, book: SalesBook, form: FormState) -> None:
     await enter_conversation(state, LeadForm.answering, form.data())
-    await _question(message, book, form.step, form.known)
-
-
-async def _question(
-    message: Message, book: SalesBook, step: int, known: dict[str, str] | None = None
-) -> None:
-    rows = STEPS[step].keyboard(book)
-    if earlier := (known or {}).get(STEPS[step].name):
-        rows = [[KeyboardButton(text=earlier)], *rows]  # the answer last time, one tap away
-    keyboard = ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
-    await message.answer(
-        t("form.progress", current=step + 1, total=len(STEPS))
-        + "\n"
-        + t(f"form.ask.{STEPS[step].name}"),
-        reply_markup=keyboard,
-    )
+    await ask_question(message, book, form.step, form.known, form.open_deal)
 
 
 async def lead_writes(
@@ -470,7 +353,9 @@ async def answer_again(update: Update, data: dict[str, Any]) -> None:
         locale = pick_locale(user.language_code if user else None, i18n.default_locale)
         if isinstance(message, Message):
             with i18n.context(), i18n.use_locale(locale):
-                await _question(message, data["book"], step, form.get("known"))
+                await ask_question(
+                    message, data["book"], step, form.get("known"), form.get("open_deal")
+                )
     elif (
         step == len(STEPS) - 1
         and update.message is not None

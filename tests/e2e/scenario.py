@@ -7,7 +7,11 @@ import re
 from sqlalchemy import select
 
 from bot.app import Application
+from services.deals import lose_deal
+from services.staff import Profile, identify
 from storage.models import ContactRow, DealMessageRow, DealRow, InviteRow, StaffRow
+from storage.unit_of_work import UnitOfWork
+from tests.e2e.conftest import ADMIN_ID
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 INVITE_LINK = re.compile(r"https://t\.me/\w+\?start=(inv_[A-Za-z0-9_-]+)")
@@ -90,3 +94,16 @@ async def deal_messages(app: Application, deal_id: int) -> list[DealMessageRow]:
     async with app.session_factory() as session:
         query = select(DealMessageRow).where(DealMessageRow.deal_id == deal_id)
         return list(await session.scalars(query.order_by(DealMessageRow.id)))
+
+
+async def close_as_lost(app: Application, deal_id: int) -> None:
+    """The deal closed as lost (no budget) by the admin, as an arrangement."""
+    admin = await identify(
+        UnitOfWork(app.session_factory),
+        app.clock,
+        Profile(ADMIN_ID, "Ольга", None, "ru"),
+        admin_ids={ADMIN_ID},
+    )
+    await lose_deal(
+        UnitOfWork(app.session_factory), app.clock, app.book, admin, deal_id, "no_budget"
+    )

@@ -11,12 +11,9 @@ from sqlalchemy import func, select
 from bot.app import Application
 from config.settings import Settings
 from domain.clock import FixedClock
-from services.deals import lose_deal
-from services.staff import Profile, identify
 from storage.models import FsmStateRow, StageTransitionRow
-from storage.unit_of_work import UnitOfWork
-from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.scenario import (
+    close_as_lost,
     contacts,
     deal_messages,
     deals,
@@ -30,18 +27,6 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 def moscow(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=MOSCOW).astimezone(dt.UTC)
-
-
-async def close_as_lost(app: Application, deal_id: int) -> None:
-    admin = await identify(
-        UnitOfWork(app.session_factory),
-        app.clock,
-        Profile(ADMIN_ID, "Ольга", None, "ru"),
-        admin_ids={ADMIN_ID},
-    )
-    await lose_deal(
-        UnitOfWork(app.session_factory), app.clock, app.book, admin, deal_id, "no_budget"
-    )
 
 
 async def test_a_stranger_from_an_ad_reaches_a_managers_phone(

@@ -13,7 +13,7 @@ from domain.clock import FixedClock
 from domain.reminders import ReminderKind
 from storage.models import ReminderRow
 from storage.unit_of_work import UnitOfWork
-from tests.e2e.scenario import deal_messages, deals, join_team, leave_request
+from tests.e2e.scenario import close_as_lost, deal_messages, deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -239,3 +239,30 @@ async def test_a_manager_takes_a_queued_request_from_deals(
     assert "№1 · Анна" in mine.text and "В очереди" not in mine.text
     late = await ivan.press("📥 Очередь (1)", message_id=listing.message_id)  # the old list
     assert late is not None and late.text == "Очередь пуста: заявки уже разобрали."
+
+
+async def test_a_client_with_a_request_open_who_presses_start_may_just_write(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    anna = tg.user("Анна")
+    await leave_request(anna)
+    await ivan.wait_message(contains="Новая заявка №1")
+
+    await anna.send("/start")  # from the menu, meaning only to write
+    asked = await anna.wait_message(contains="Как к вам обращаться")
+    assert asked.text.startswith("📌 Ваша заявка №1 уже в работе.")
+    assert "нажмите «◀️ Назад» и пишите сюда" in asked.text
+    await anna.tap_reply_button("◀️ Назад")
+    left = await anna.wait_message(contains="Заявка №1 остаётся в работе")
+    assert "отменена" not in left.text and anna.reply_keyboard is None
+    await anna.send("Вы тут? Перезвоните, пожалуйста")
+    await ivan.wait_message(contains="Вы тут? Перезвоните, пожалуйста")
+    [deal] = await deals(app)
+    assert deal.status == "open"
+
+    # Someone whose requests are all closed starts afresh, without the note.
+    await close_as_lost(app, deal.id)
+    await anna.send("/start")
+    fresh = await anna.wait_message(contains="Как к вам обращаться")
+    assert "📌" not in fresh.text
