@@ -17,6 +17,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from bot.telegram.revoked_token import RevokedTokenWatch
+from bot.telegram.telegram_probe import TokenRejected
 from bot.web_app.api import create_api
 from bot.web_app.keys import APPLICATION
 from bot.web_app.static import add_static_routes
@@ -126,14 +128,24 @@ async def serving(app: web.Application, host: str, port: int, grace: float) -> A
 
 
 async def serve_webhook(application: Application) -> None:
-    """Webhook mode until SIGINT or SIGTERM."""
+    """Webhook mode until SIGINT or SIGTERM, or until Telegram refuses the token
+    (`TokenRejected`)."""
     settings = application.settings
     app = build_web_app(application, webhook=True)
+    stopped = asyncio.Event()
+
+    async def stop() -> None:
+        stopped.set()
+
+    watch = RevokedTokenWatch(stop=stop, every_method=True)
+    application.bot.session.middleware(watch)
     async with serving(
         app, settings.web_host, settings.web_port or 8080, settings.shutdown_grace_seconds
     ):
-        await _until_stopped()
+        await _until_stopped(stopped)
     log.info("webhook server stopped")
+    if watch.refusal is not None:
+        raise TokenRejected(watch.refusal)
 
 
 async def run_polling_with_web(application: Application) -> None:
@@ -147,8 +159,7 @@ async def run_polling_with_web(application: Application) -> None:
         await application.run_polling(handle_signals=True)
 
 
-async def _until_stopped() -> None:
-    stopped = asyncio.Event()
+async def _until_stopped(stopped: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     for stop_signal in stop_signals:

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from aiogram import Router
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
@@ -82,6 +83,12 @@ async def stale(event: ErrorEvent, state: FSMContext | None = None) -> None:
     await _tell(event, state, alert="error.stale_button", message="error.stale_button")
 
 
+async def token_refused(event: ErrorEvent) -> None:
+    """Telegram no longer takes the token: nothing can be answered, and the bot is stopping
+    (bot/telegram/revoked_token.py says why, once)."""
+    log.warning("update %s not answered: Telegram refused the bot token", event.update.update_id)
+
+
 async def unexpected(event: ErrorEvent) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     await _tell(event, None, alert="error.internal", message="error.internal")
@@ -114,5 +121,6 @@ def create_router() -> Router:
     router.errors.register(criteria_missing, ExceptionTypeFilter(ExitCriteriaNotMet))
     router.errors.register(nothing_to_merge, ExceptionTypeFilter(NothingToMerge))
     router.errors.register(stale, ExceptionTypeFilter(StaleButton, DomainError))
+    router.errors.register(token_refused, ExceptionTypeFilter(TelegramUnauthorizedError))
     router.errors.register(unexpected)
     return router

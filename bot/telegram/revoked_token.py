@@ -1,7 +1,8 @@
-"""While polling: a token revoked in @BotFather (a new one made) makes Telegram answer every
-`getUpdates` with 401. aiogram retries any failure forever, which helps with a network that
-comes back but never with a token that will not: so the first 401 stops polling, and the start's
-own words say why (`run_bot.py`, exit code 2)."""
+"""A token revoked in @BotFather (a new one made) makes Telegram answer every call with 401.
+While polling, aiogram retries `getUpdates` forever, which helps with a network that comes back
+but never with a token that will not: so the first 401 stops polling. Behind a webhook the
+updates still arrive and no answer can go out: the first call refused stops the server. Either
+way the start's own words say why (`run_bot.py`, exit code 2)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class RevokedTokenWatch(BaseRequestMiddleware):
-    """Bot-session middleware: notes Telegram's refusal of the token on `getUpdates` and asks
-    polling to stop (`stop`, run once, beside the polling it stops)."""
+    """Bot-session middleware: notes Telegram's refusal of the token on `getUpdates` (or, with
+    `every_method`, on any call: webhook mode) and asks the bot to stop (`stop`, run once,
+    beside what it stops)."""
 
-    def __init__(self, stop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def __init__(
+        self, stop: Callable[[], Coroutine[Any, Any, None]], *, every_method: bool = False
+    ) -> None:
         self._stop = stop
+        self._every_method = every_method
         self._stopping: asyncio.Task[None] | None = None
         self.refusal: str | None = None
         """Telegram's words ("Unauthorized") once it refused the token; None until then."""
@@ -38,8 +43,9 @@ class RevokedTokenWatch(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         except TelegramUnauthorizedError as refused:
-            if isinstance(method, GetUpdates) and self._stopping is None:
+            watched = self._every_method or isinstance(method, GetUpdates)
+            if watched and self._stopping is None:
                 self.refusal = refused.message
-                log.error("Telegram no longer accepts the bot token: polling stops")
+                log.error("Telegram no longer accepts the bot token: the bot stops")
                 self._stopping = asyncio.create_task(self._stop())
             raise

@@ -24,13 +24,12 @@ SECRET = "s3cret-webhook_token"
 PUBLIC_URL = "https://bot.example.test"
 
 
-async def start_webhook_bot(
-    tg: FakeTelegram, tmp_path: Path, **extra: str
-) -> tuple[asyncio.subprocess.Process, ConsoleOutput]:
+def webhook_environment(tg: FakeTelegram, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`run_bot.py`'s environment for webhook mode on a free port, where the fake delivers."""
     port = closed_port()
     # The balancer terminates TLS for https://bot.example.test and forwards to the instance.
     tg.webhook_via = f"http://127.0.0.1:{port}"
-    environment = bot_environment(
+    return bot_environment(
         tmp_path,
         BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=tg.base_url,
@@ -41,7 +40,12 @@ async def start_webhook_bot(
         WEB_PORT=str(port),
         **extra,
     )
-    process = await spawn_run_bot(tmp_path, environment)
+
+
+async def start_webhook_bot(
+    tg: FakeTelegram, tmp_path: Path, **extra: str
+) -> tuple[asyncio.subprocess.Process, ConsoleOutput]:
+    process = await spawn_run_bot(tmp_path, webhook_environment(tg, tmp_path, **extra))
     return process, ConsoleOutput(process)
 
 
@@ -123,3 +127,24 @@ async def test_polling_serves_health_and_metrics_when_web_port_is_set(
         log = await stop(process, console)
     assert process.returncode == 0, log
     assert "Traceback" not in log
+
+
+async def test_a_token_revoked_behind_a_webhook_stops_the_bot_naming_botfather(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """The updates still come to the webhook, and nothing can be answered: the first refused
+    call stops the bot, with the start's words."""
+    environment = webhook_environment(tg, tmp_path)
+    process = await spawn_run_bot(tmp_path, environment, stderr_apart=True)
+    admin = tg.user("Ольга", user_id=ADMIN_ID)
+    await admin.send("/start")
+    await admin.wait_message(contains="администратор", timeout=STARTUP_TIMEOUT)
+
+    tg.revoke_token("123456789:AAH-the-new-token-made-in-botfather")
+    await admin.send("/help")
+    explanation, printed = await stopped_at_start(process)
+    rejection = [line for line in explanation.splitlines() if "@BotFather" in line]
+    assert len(rejection) == 1 and "Unauthorized" in rejection[0], explanation
+    assert TOKEN not in printed and SECRET not in printed
+    tg.token = TOKEN  # the fake's own checks at the end speak to the token it started with
+    tg.take_violations()  # the refused calls themselves
