@@ -302,8 +302,7 @@ async def card_input(
     await answer_card(message, uow, actor, view, book, settings)
     if view.deal.id is not None:
         open_cards.changed(view.deal.id, by=actor.user_id)
-    if asked is not None:
-        await retire_question(message, asked)
+    await retire_question(message, asked)
 
 
 BUTTON_ANSWERS: dict[str, tuple[str | None, ...]] = {

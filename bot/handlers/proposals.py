@@ -99,8 +99,7 @@ async def figure_typed(
         await end_conversation(state)
         await message.answer(t("deal.unavailable_plain"))
         return
-    if data.get("asked") is not None:  # answered: its "Отмена" would only be stale
-        await retire_question(message, data["asked"])
+    await retire_question(message, data.get("asked"))  # answered: its "Отмена" is stale
     await _next(message, state, draft, clock, book, settings)
 
 

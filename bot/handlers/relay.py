@@ -88,8 +88,7 @@ async def written(
     data = await state.get_data()
     await end_conversation(state)
     await _send_to_lead(message, data["deal_id"], actor, uow, clock)
-    if data.get("asked") is not None:
-        await retire_question(message, data["asked"])
+    await retire_question(message, data.get("asked"))
 
 
 async def reply_to_relayed(message: Message, actor: Actor, uow: UnitOfWork, clock: Clock) -> None:

@@ -7,7 +7,6 @@ dialogue gets a reminder; `/reminders` lists them with buttons to move or cancel
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -150,7 +149,7 @@ async def reminder_for_deal(
     data = await state.get_data()
     if await _set(message, actor, uow, clock, zone, when, deal_id=data["deal_id"]):
         await end_conversation(state)
-        await _retire(message, data)
+        await retire_question(message, data.get("asked"))
 
 
 async def snooze_typed(
@@ -178,7 +177,7 @@ async def snooze_typed(
         await message.answer(t("snooze.past", when=local_time(when.at, zone)))
         return
     await end_conversation(state)
-    await _retire(message, data)
+    await retire_question(message, data.get("asked"))
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
     await answer_card(message, uow, actor, view, book, settings)
 
@@ -278,12 +277,6 @@ async def _typed_when(
     except Refused as refused:
         await _say(message, refused)
         return None
-
-
-async def _retire(answer: Message, data: dict[str, Any]) -> None:
-    """The answered question's "Отмена" off (`asked`: the question's message)."""
-    if data.get("asked") is not None:
-        await retire_question(answer, data["asked"])
 
 
 async def _say(message: Message, refused: Refused) -> None:

@@ -329,10 +329,11 @@ def cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
     return keyboard.as_markup()
 
 
-async def retire_question(answer: Message, asked: int) -> None:
+async def retire_question(answer: Message, asked: int | None) -> None:
     """The buttons off a question once it is answered by typing (`asked`: its message in the
-    chat of `answer`): "Отмена" or "Без комментария" under it would only be stale."""
-    if answer.bot is None:
+    chat of `answer`, None when none was remembered): "Отмена" or "Без комментария" under it
+    would only be stale."""
+    if asked is None or answer.bot is None:
         return
     with suppress(TelegramBadRequest):  # deleted by the person, or already without buttons
         await answer.bot.edit_message_reply_markup(
