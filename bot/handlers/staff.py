@@ -191,7 +191,7 @@ async def confirm_deactivate(
                 name=display_name(member),
                 count=count,
             ),
-            reply_markup=hand_over_button(member, count)
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[hand_over_button(member, count)]])
             if count and can(actor.role, Action.REASSIGN)
             else None,
         )

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.telegram.callbacks import Handover, TeamAction, TeamMember, TeamPage
@@ -110,7 +110,7 @@ def _keyboard(
         for member in [*members, *current.former_with_deals]:
             count = current.open_deals.get(member.telegram_id, 0)
             if count:
-                keyboard.attach(InlineKeyboardBuilder.from_markup(hand_over_button(member, count)))
+                keyboard.add(hand_over_button(member, count))
     if can(actor.role, Action.DEACTIVATE_STAFF):
         for member in members:
             if member.telegram_id == actor.user_id or member.telegram_id in settings.admin_ids:
@@ -132,14 +132,12 @@ def _keyboard(
     return markup if markup.inline_keyboard else None
 
 
-def hand_over_button(member: StaffMember, count: int) -> InlineKeyboardMarkup:
+def hand_over_button(member: StaffMember, count: int) -> InlineKeyboardButton:
     """ "🔁 Передать сделки: Иван (2)": the picker of whom to give a colleague's open deals."""
-    keyboard = InlineKeyboardBuilder()
-    keyboard.button(
+    return InlineKeyboardButton(
         text=tp("button.hand_over", name=display_name(member), count=count),
-        callback_data=Handover(from_id=member.telegram_id),
+        callback_data=Handover(from_id=member.telegram_id).pack(),
     )
-    return keyboard.as_markup()
 
 
 def display_name(member: StaffMember) -> str:
