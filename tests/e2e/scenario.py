@@ -80,6 +80,16 @@ async def leave_request(
     return await lead.wait_message(contains=expect)
 
 
+async def a_taken_deal(tg: FakeTelegram, admin: FakeUser) -> tuple[FakeUser, BotMessage]:
+    """Иван joins, Анна files a request (his, the only manager), he takes it and opens deal
+    №1: returns him and its card."""
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    await ivan.press("✅ Взять в работу")
+    await ivan.send("/deal 1")
+    return ivan, await ivan.wait_message(contains="Сделка №1")
+
+
 async def deals(app: Application) -> list[DealRow]:
     async with app.session_factory() as session:
         return list(await session.scalars(select(DealRow).order_by(DealRow.id)))

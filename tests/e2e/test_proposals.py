@@ -14,7 +14,7 @@ from bot.app import Application
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from domain.clock import FixedClock
 from storage.models import ActivityRow, DealRow, ProposalFigureRow
-from tests.e2e.scenario import deal_messages, join_team, leave_request
+from tests.e2e.scenario import a_taken_deal, deal_messages, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -113,10 +113,7 @@ async def test_a_manager_sends_a_proposal_and_the_client_gets_the_pdf(
 async def test_the_figures_are_left_with_cancel_like_any_question_on_the_card(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
-    ivan = await join_team(tg, admin, "Менеджер", "Иван")
-    await leave_request(tg.user("Анна"))
-    await ivan.press("✅ Взять в работу")
-    await ivan.send("/deal 1")
+    ivan, _ = await a_taken_deal(tg, admin)
     await ivan.press("🧾 Составить КП")
     asked = await ivan.wait_message(contains="цифра 1 из 3")
     assert asked.button_texts == ["Отмена"]

@@ -20,7 +20,7 @@ from storage.models import (
     StageTransitionRow,
 )
 from storage.unit_of_work import UnitOfWork
-from tests.e2e.scenario import deals, join_team, leave_request
+from tests.e2e.scenario import a_taken_deal, deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -130,11 +130,7 @@ async def test_a_deal_walks_from_request_to_won(
 async def test_a_deal_with_an_expected_amount_is_won_at_it_with_one_tap(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
-    ivan = await join_team(tg, admin, "Менеджер", "Иван")
-    await leave_request(tg.user("Анна"))
-    await ivan.press("✅ Взять в работу")
-    await ivan.send("/deal 1")
-    card = await ivan.wait_message(contains="Сделка №1")
+    ivan, card = await a_taken_deal(tg, admin)
     await ivan.press("✅ Выиграна", message_id=card.message_id)
     asked = await ivan.wait_message(contains="Сумма сделки в RUB")
     assert asked.button_texts == ["Отмена"]  # nothing expected yet: typed
