@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
-from aiogram import Bot
 from aiogram.utils.token import TokenValidationError, validate_token
 from pydantic import ValidationError
 
 from bot.app import create_application, load_sales_book
+from bot.fanout.link import WorkerFailed
 from bot.telegram.i18n import create_i18n, tp
 from bot.telegram.logging_setup import configure_logging
-from bot.telegram.telegram_probe import TokenRejected, wait_for_telegram
+from bot.telegram.telegram_probe import TokenRejected, reach_telegram
 from config.settings import Settings
 from domain.book_loading import SalesBookError
 from domain.sales_book import SalesBook
@@ -23,6 +22,7 @@ from storage.database import DatabaseUnavailable
 
 log = logging.getLogger("salesbot")
 EXIT_CONFIGURATION = 2
+EXIT_WORKER_FAILED = 1
 
 
 def main() -> int:
@@ -57,13 +57,22 @@ def main() -> int:
         return _explain(
             "console.database_unavailable", locale, url=unavailable.url, reason=unavailable.reason
         )
+    except WorkerFailed as failure:
+        log.error("stopped: %s (its own lines above say why)", failure)
+        return EXIT_WORKER_FAILED
     return 0
 
 
 async def _serve(settings: Settings, book: SalesBook) -> None:
+    if settings.workers > 1:
+        # Imported only with workers: the poller itself loads no handler.
+        from bot.fanout.poller import serve_with_workers
+
+        await serve_with_workers(settings)
+        return
     application = await create_application(settings, book=book)
     try:
-        if not await _reach_telegram(application.bot, settings.telegram_api_url):
+        if not await reach_telegram(application.bot, settings.telegram_api_url):
             log.info("stopped")
         elif settings.webhook_url or settings.web_port is not None:
             # Imported only when served: polling without WEB_PORT never loads aiohttp's server.
@@ -77,25 +86,6 @@ async def _serve(settings: Settings, book: SalesBook) -> None:
             await application.run_polling(handle_signals=True)
     finally:
         await application.close()
-
-
-async def _reach_telegram(bot: Bot, api_url: str) -> bool:
-    """Wait until the Bot API answers (raising `TokenRejected` if it refuses the token);
-    False when Ctrl-C or SIGTERM came first. Polling installs its own signal handlers after."""
-    probe = asyncio.create_task(wait_for_telegram(bot, api_url))
-    loop = asyncio.get_running_loop()
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
-    for stop_signal in stop_signals:
-        loop.add_signal_handler(stop_signal, probe.cancel)
-    try:
-        await asyncio.wait({probe})
-    finally:
-        for stop_signal in stop_signals:
-            loop.remove_signal_handler(stop_signal)
-    if probe.cancelled():
-        return False
-    probe.result()
-    return True
 
 
 def _explain(key: str, locale: str, **values: str) -> int:

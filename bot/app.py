@@ -62,6 +62,8 @@ from storage.unit_of_work import UnitOfWork, forget_handled_updates
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from bot.fanout.link import PollerLink
+
 log = logging.getLogger(__name__)
 SHARED_PER_SECOND = 18.0
 """Telegram's ~30 messages a second, shared by the instances, with a margin (20 still let 30
@@ -75,6 +77,21 @@ INBOX_KEPT = dt.timedelta(days=2)
 def load_sales_book(path: Path) -> SalesBook:
     """Read and validate the sales book; a mistake raises `SalesBookError` naming the field."""
     return parse_sales_book(path.read_text(encoding="utf-8"), source=str(path))
+
+
+@dataclass(frozen=True)
+class WorkerPlace:
+    """This process is one of several workers fed by one poller (WORKERS > 1, bot/fanout/)."""
+
+    index: int
+    link: PollerLink
+
+    @property
+    def keeps_the_clock(self) -> bool:
+        """The first worker alone does what one process must: the scheduled sweeps, the outbox
+        (so the pace of messages to a chat stays one process's), the start's release of claims
+        a crash left and the greeting of Telegram (menus)."""
+        return self.index == 0
 
 
 @dataclass
@@ -127,7 +144,11 @@ class Application:
 
 
 async def create_application(
-    settings: Settings, *, clock: Clock | None = None, book: SalesBook | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    book: SalesBook | None = None,
+    place: WorkerPlace | None = None,
 ) -> Application:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
@@ -152,9 +173,11 @@ async def create_application(
     for problem in scripts.problems:
         log.warning("scripts library: %s", problem)
     calendar = WorkingCalendar.from_book(book.working_hours)
-    filled = await backfill_deadlines(UnitOfWork(session_factory), book, calendar)
-    if filled:
-        log.info("stage deadlines filled in for %d open deals", filled)
+    keeps_the_clock = place is None or place.keeps_the_clock
+    if keeps_the_clock:
+        filled = await backfill_deadlines(UnitOfWork(session_factory), book, calendar)
+        if filled:
+            log.info("stage deadlines filled in for %d open deals", filled)
     sender = PacedSender(bot)
     bot.session.middleware(CountInteractiveSends(sender))
     metrics = Metrics()
@@ -163,9 +186,10 @@ async def create_application(
     bot.session.middleware(RememberAnsweredQueries())
     sweeper = ReminderSweeper(session_factory, sender, book, calendar, settings, clock, i18n)
     sweeper.on_sweep = metrics.count_sweep
-    if engine.dialect.name == "sqlite":
-        # One process by construction (Telegram refuses a second long-polling consumer): what
-        # is claimed was claimed by a process that died before sending it.
+    if engine.dialect.name == "sqlite" and keeps_the_clock:
+        # One process by construction (Telegram refuses a second long-polling consumer, and of
+        # several workers only the first claims): what is claimed was claimed by a process that
+        # died before sending it.
         released = await release_stale_claims(UnitOfWork(session_factory))
         if released:
             log.info("%d messages claimed before a crash are due again", released)
@@ -179,9 +203,15 @@ async def create_application(
         session_factory,
         i18n,
         scripts.library,
-        messages_owed=sweeper.wake_outbox,
+        # A worker that does not send the outbox has the first worker woken to send it.
+        messages_owed=(
+            place.link.wake_outbox
+            if place is not None and not place.keeps_the_clock
+            else sweeper.wake_outbox
+        ),
         updates_in_hand=updates_in_hand,
         metrics=metrics,
+        greets_telegram=keeps_the_clock,
     )
     dispatcher["sender"] = sender
     open_cards = OpenCards(session_factory, clock, book, calendar, settings, i18n, bot, sender)
@@ -189,6 +219,35 @@ async def create_application(
     redis = getattr(dispatcher.storage, "redis", None)
     if redis is not None:
         sender.budget = SharedSendBudget(redis, settings.redis_prefix, SHARED_PER_SECOND)
+    if keeps_the_clock:
+        _keep_the_clock(settings, dispatcher, scheduler, sweeper, session_factory)
+    return Application(
+        settings,
+        book,
+        clock,
+        engine,
+        session_factory,
+        bot,
+        dispatcher,
+        calendar,
+        sender,
+        sweeper,
+        scheduler,
+        updates_in_hand,
+        open_cards,
+        i18n,
+        metrics,
+    )
+
+
+def _keep_the_clock(
+    settings: Settings,
+    dispatcher: Dispatcher,
+    scheduler: AsyncIOScheduler,
+    sweeper: ReminderSweeper,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """What runs on its own, started with the dispatcher: the outbox at once, then the sweeps."""
     # What the outbox owed when the bot stopped (or died) goes out first thing.
     dispatcher.startup.register(_outbox_starter(sweeper))
     if settings.reminder_tick_seconds > 0:
@@ -218,23 +277,6 @@ async def create_application(
                 coalesce=True,
             )
         dispatcher.startup.register(_starter(scheduler))
-    return Application(
-        settings,
-        book,
-        clock,
-        engine,
-        session_factory,
-        bot,
-        dispatcher,
-        calendar,
-        sender,
-        sweeper,
-        scheduler,
-        updates_in_hand,
-        open_cards,
-        i18n,
-        metrics,
-    )
 
 
 def create_dispatcher(
@@ -249,6 +291,7 @@ def create_dispatcher(
     messages_owed: Callable[[], None],
     updates_in_hand: UpdatesInHand,
     metrics: Metrics,
+    greets_telegram: bool = True,
 ) -> Dispatcher:
     storage, isolation = _conversation_storage(settings, session_factory, clock)
     # Several instances share Redis: the team's version, the flood limit (below), the budget.
@@ -294,7 +337,8 @@ def create_dispatcher(
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.include_router(build_root_router())
     run_filters_inline(dispatcher)
-    dispatcher.startup.register(_on_startup)
+    if greets_telegram:
+        dispatcher.startup.register(_on_startup)
     return dispatcher
 
 

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     """The public HTTPS URL of the Mini App board (the reverse proxy forwards it to /app/)."""
     web_app_max_age_seconds: int = Field(default=86400, gt=0)
     """How long a Mini App's initData stays good after Telegram signed it (its auth_date)."""
+    workers: int = Field(default=1, ge=1, le=16)
+    """Processes that handle the updates in long polling: above 1, the started process only
+    polls and hands each person's updates to one of this many workers (bot/fanout/), so an ad
+    burst uses every core; 1 handles them in the polling process itself."""
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Self:
@@ -76,6 +80,14 @@ class Settings(BaseSettings):
                     "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters of A-Z, a-z,"
                     " 0-9, _ and -"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _workers_poll(self) -> Self:
+        if self.workers > 1 and self.webhook_url:
+            raise ValueError(
+                "WORKERS is for long polling: behind a webhook, run several instances instead"
+            )
         return self
 
     @model_validator(mode="after")

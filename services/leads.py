@@ -147,15 +147,16 @@ async def submit_request(
         # "Пропустить" is no answer, not "forget it": a company given before stays.
         contact.company = form.company or contact.company
         contact.username = profile.username
-        await uow.contacts.save(contact)
         assert contact.id is not None
-
+        # Every read before the first write: with several workers on SQLite, the write lock
+        # is held from the first write to the commit, and the other worker's writes wait.
         open_deal_now, recent_requests = await uow.deals.open_deal_and_requests_since(
             contact.id, profile.user_id, now - DAY, any_chat=form.phone_verified
         )
         if open_deal_now is not None:
             assert open_deal_now.id is not None
             open_deal_now.lead_chat_id = profile.user_id
+            await uow.contacts.save(contact)
             await uow.deals.save(open_deal_now)
             uow.deals.log_message(
                 open_deal_now.id, "in", profile.user_id, "request", form.need, now
@@ -188,8 +189,11 @@ async def submit_request(
         same_phone = await _same_phone(uow, other_client)
         deal.same_phone_as = same_phone.deal_id if same_phone else None
         promised_at = deal.first_response_due_at = first_response_deadline(calendar, book, now)
-        deal.manager_id, languages = await _next_manager(uow, pipeline.id)
+        turn = await _next_manager(uow, pipeline.id)
+        deal.manager_id = turn.chosen
         deal.refresh_deadline(calendar, pipeline)
+        await uow.contacts.save(contact)
+        await turn.remember(uow)
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
@@ -204,7 +208,7 @@ async def submit_request(
             manager_id=deal.manager_id,
             promised_at=promised_at,
             card=_card(deal, contact, same_phone),
-            manager_language=languages.get(deal.manager_id) if deal.manager_id else None,
+            manager_language=turn.languages.get(deal.manager_id) if deal.manager_id else None,
             reply=reply,
         )
 
@@ -234,7 +238,9 @@ async def pass_deal_on(uow: UnitOfWork, clock: Clock, deal_id: int, manager_id: 
         deal = await uow.deals.get(deal_id)
         if deal is None or deal.id is None or deal.manager_id != manager_id:
             return
-        deal.manager_id, _ = await _next_manager(uow, deal.pipeline_id)
+        turn = await _next_manager(uow, deal.pipeline_id)
+        deal.manager_id = turn.chosen
+        await turn.remember(uow)
         await uow.deals.save(deal)
         await uow.reminders.plan([owe_card(deal.id, clock.now())], clock.now())
 
@@ -460,13 +466,22 @@ def _pipeline_for(book: SalesBook, product_id: str | None) -> Pipeline:
     return book.pipelines[0]
 
 
-async def _next_manager(
-    uow: UnitOfWork, pipeline_id: str
-) -> tuple[int | None, dict[int, str | None]]:
-    """The round robin's next manager of the pipeline (None: nobody to take it), remembered
-    when the cursor moves; with the candidates' languages, for writing to the one chosen."""
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """The round robin's next manager of a pipeline (None: nobody to take it), with the
+    candidates' languages, for writing to the one chosen."""
+
+    pipeline_id: str
+    chosen: int | None
+    languages: dict[int, str | None]
+    last: int | None
+
+    async def remember(self, uow: UnitOfWork) -> None:
+        """Move the pipeline's cursor to the one chosen (a write: the caller's last steps)."""
+        if self.chosen is not None and self.chosen != self.last:
+            await uow.staff.remember_round_robin(self.pipeline_id, self.chosen)
+
+
+async def _next_manager(uow: UnitOfWork, pipeline_id: str) -> _Turn:
     languages, last = await uow.staff.round_robin_candidates(pipeline_id)
-    chosen = pick_next_manager(list(languages), last)
-    if chosen is not None and chosen != last:
-        await uow.staff.remember_round_robin(pipeline_id, chosen)
-    return chosen, languages
+    return _Turn(pipeline_id, pick_next_manager(list(languages), last), languages, last)

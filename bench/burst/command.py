@@ -40,6 +40,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--instances", type=int, default=1, help="bot processes behind nginx (implies --webhook)"
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="the real bot's WORKERS: processes handling the updates one polls (polling only)",
+    )
+    parser.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379/0", help="the real bot's Redis (webhook)"
     )
     parser.add_argument(
@@ -70,9 +76,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--console", type=Path, help="append everything each bot process printed to this file"
     )
     args = parser.parse_args(argv)
-    if args.leads < 1 or args.rounds < 1 or args.managers < 1 or args.instances < 1:
-        parser.error("--leads, --rounds, --managers and --instances must be positive")
+    if min(args.leads, args.rounds, args.managers, args.instances, args.workers) < 1:
+        parser.error("--leads, --rounds, --managers, --instances and --workers must be positive")
     args.webhook = args.webhook or args.instances > 1
+    if args.webhook and args.workers > 1:
+        parser.error("--workers is for long polling: behind a webhook, use --instances")
     if args.webhook and args.database == "sqlite":
         parser.error("--webhook runs on PostgreSQL: several instances share its database")
     args.database = args.database or ("postgresql" if args.webhook else "sqlite")
@@ -97,7 +105,9 @@ async def run_rounds(args: argparse.Namespace) -> dict[str, list[RunResult]]:
                 card_timeout=args.card_timeout,
                 profile=profile,
                 console_log=args.console,
-                deployment=Deployment(args.webhook, args.instances, args.redis_url),
+                deployment=Deployment(
+                    args.webhook, args.instances, args.redis_url, workers=args.workers
+                ),
             )
             results[bot].append(await run_once(settings))
     return results

@@ -32,6 +32,8 @@ class Deployment:
     redis_url: str = ""
     """The real bot's REDIS_URL in webhook mode (its keys are under a prefix of the run's,
     deleted after it)."""
+    workers: int = 1
+    """The real bot's WORKERS in polling mode: processes handling the updates one polls."""
 
 
 class Fleet:
@@ -43,10 +45,11 @@ class Fleet:
 
     @property
     def pids(self) -> list[int]:
-        return [bot.pid for bot in self.processes]
+        """Every process of the bot: each instance and its workers."""
+        return [pid for bot in self.processes for pid in bot.family()]
 
     def peak_rss_kib(self) -> int | None:
-        """The largest instance's high-water mark."""
+        """The largest instance's high-water mark (an instance's and its workers' together)."""
         found = [rss for bot in self.processes if (rss := bot.peak_rss_kib()) is not None]
         return max(found) if found else None
 
@@ -66,6 +69,8 @@ class Fleet:
             if deployment.webhook:
                 await fleet._start_webhook(bot, deployment, workdir, judge, environment)
             else:
+                if bot == "lead" and deployment.workers > 1:
+                    environment = {**environment, "WORKERS": str(deployment.workers)}
                 process = await BotProcess.start(
                     bot, workdir, bot_environment(workdir, **environment)
                 )

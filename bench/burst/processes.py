@@ -123,14 +123,19 @@ class BotProcess:
         )
         return cls(process)
 
-    def peak_rss_kib(self) -> int | None:
-        """VmHWM: the resident set's high-water mark (the process must still be running)."""
+    def family(self) -> list[int]:
+        """This process and the ones it started (the workers, with WORKERS)."""
         try:
-            status = Path(f"/proc/{self.pid}/status").read_text(encoding="ascii")
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text("ascii")
         except OSError:
-            return None
-        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        return int(found.group(1)) if found else None
+            children = ""
+        return [self.pid, *(int(child) for child in children.split())]
+
+    def peak_rss_kib(self) -> int | None:
+        """VmHWM, the resident set's high-water mark, of the process and its workers together
+        (they must still be running)."""
+        found = [rss for pid in self.family() if (rss := _peak_rss_kib(pid)) is not None]
+        return sum(found) if found else None
 
     async def stop(self) -> tuple[int | None, list[str]]:
         """SIGTERM, as a service manager stops it; its exit status and everything it printed."""
@@ -142,6 +147,15 @@ class BotProcess:
                 self.process.kill()
                 await self.process.wait()
         return self.process.returncode, await self.console.finish()
+
+
+def _peak_rss_kib(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) if found else None
 
 
 class Profiler:
@@ -177,6 +191,7 @@ class Profiler:
             # Without pausing the bot for each sample: paused, a bot with a dozen aiosqlite
             # threads ran at a third of its speed, long enough for "database is locked".
             "--nonblocking",
+            "--subprocesses",  # the workers too, with WORKERS
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

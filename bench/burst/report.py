@@ -93,9 +93,11 @@ def render(echo: Summary, lead: Summary, header: Sequence[str], elapsed: float) 
     ]
     instances = first.deployment.instances
     both = f", {instances} instances" if first.deployment.webhook else ""
+    workers = first.deployment.workers
+    ours = f", WORKERS={workers}" if workers > 1 else ""
     labels = (
         (echo, f"bare aiogram echo bot{both}"),
-        (lead, f"this bot (run_bot.py, {first.database}{both})"),
+        (lead, f"this bot (run_bot.py, {first.database}{both}{ours})"),
     )
     for summary, label in labels:
         p50, p99, worst = summary.step(ALL) or (0.0, 0.0, 0.0)
@@ -125,6 +127,11 @@ def render(echo: Summary, lead: Summary, header: Sequence[str], elapsed: float) 
 
 def _deployment(result: RunResult) -> str:
     deployment = result.deployment
+    if not deployment.webhook and deployment.workers > 1:
+        return (
+            f"long polling; the echo bot one process, this bot a poller and "
+            f"{deployment.workers} workers"
+        )
     if not deployment.webhook:
         return "long polling, one process each"
     return (

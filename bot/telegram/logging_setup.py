@@ -29,9 +29,11 @@ class RedactSecrets(logging.Filter):
         return text
 
 
-def configure_logging(level: str, *secrets: str) -> None:
+def configure_logging(level: str, *secrets: str, process: str | None = None) -> None:
+    """Log lines to stderr; `process` names a worker process in each of its lines."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    tag = f"[{process}] " if process else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s {tag}%(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(*secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Iterator
 
 from aiogram import Bot
@@ -70,3 +71,22 @@ async def wait_for_telegram(bot: Bot, api_url: str) -> User:
             "Telegram Bot API at %s is unreachable (%s); retrying in %g s", api_url, reason, seconds
         )
         await asyncio.sleep(seconds)
+
+
+async def reach_telegram(bot: Bot, api_url: str) -> bool:
+    """Wait until the Bot API answers (raising `TokenRejected` if it refuses the token);
+    False when Ctrl-C or SIGTERM came first. Polling installs its own signal handlers after."""
+    probe = asyncio.create_task(wait_for_telegram(bot, api_url))
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    for stop_signal in stop_signals:
+        loop.add_signal_handler(stop_signal, probe.cancel)
+    try:
+        await asyncio.wait({probe})
+    finally:
+        for stop_signal in stop_signals:
+            loop.remove_signal_handler(stop_signal)
+    if probe.cancelled():
+        return False
+    probe.result()
+    return True

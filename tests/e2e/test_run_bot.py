@@ -150,7 +150,10 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def start_bot(tmp_path: Path, api_url: str, token: str = TOKEN) -> asyncio.subprocess.Process:
+async def start_bot(
+    tmp_path: Path, api_url: str, token: str = TOKEN, **settings: str
+) -> asyncio.subprocess.Process:
+    """run_bot.py polling `api_url` with the tests' admin and a database in `tmp_path`."""
     return await spawn_run_bot(
         tmp_path,
         bot_environment(
@@ -159,6 +162,7 @@ async def start_bot(tmp_path: Path, api_url: str, token: str = TOKEN) -> asyncio
             TELEGRAM_API_URL=api_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
             ADMIN_IDS=str(ADMIN_ID),
+            **settings,
         ),
     )
 

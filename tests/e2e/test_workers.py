@@ -1,0 +1,190 @@
+"""`python run_bot.py` with WORKERS=2: one process polls, two handle the updates, and to the
+people using it it is the same bot. Leads handled by either worker are answered and their cards
+reach the manager once; a stop stops them all; a kill -9 of the poller takes the workers with it
+and a restart goes on from where the people were; a worker killed is started again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.e2e.conftest import ADMIN_ID, TOKEN
+from tests.e2e.scenario import join_team, leave_request
+from tests.e2e.test_run_bot import (
+    STARTUP_TIMEOUT,
+    ConsoleOutput,
+    bot_environment,
+    spawn_run_bot,
+    start_bot,
+    stopped_at_start,
+)
+from tests.fake_telegram import FakeTelegram, FakeUser
+
+ODD_LEAD, EVEN_LEAD = 5_001, 5_002
+"""Leads whose updates go to the second and to the first worker (user id modulo 2)."""
+
+
+@dataclass
+class RunningBot:
+    process: asyncio.subprocess.Process
+    console: ConsoleOutput
+
+    def workers(self) -> dict[int, int]:
+        """Worker index -> pid, of the worker processes alive now."""
+        found: dict[int, int] = {}
+        for pid in _children(self.process.pid):
+            arguments = _command_line(pid)
+            if "bot.fanout.worker" in arguments and _alive(pid):
+                found[int(arguments[arguments.index("bot.fanout.worker") + 1])] = pid
+        return found
+
+    async def stop(self) -> str:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), timeout=STARTUP_TIMEOUT)
+        return await self.console.finish()
+
+
+@asynccontextmanager
+async def bot_with_workers(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    # The sweeps' ticks far apart: a card that arrives came with the change, not a tick.
+    process = await start_bot(tmp_path, tg.base_url, WORKERS="2", REMINDER_TICK_SECONDS="600")
+    bot = RunningBot(process, ConsoleOutput(process))
+    try:
+        await bot.console.wait_for("2 workers are up; polling")
+        yield bot
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_two_workers_answer_every_lead_and_send_each_card_once(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with bot_with_workers(tg, tmp_path) as bot:
+        assert sorted(bot.workers()) == [0, 1]
+        manager = await _manager(tg)
+        anna, boris = tg.user("Анна", user_id=ODD_LEAD), tg.user("Борис", user_id=EVEN_LEAD)
+        await asyncio.gather(
+            leave_request(anna, name="Анна Петрова"),
+            leave_request(boris, name="Борис Иванов", phone="+7 916 765-43-21"),
+        )
+        # Анна's request was filed by the second worker; only the first sends the outbox, and
+        # it was woken for her card (the next sweep is ten minutes away).
+        await manager.wait_message(contains="Анна Петрова", timeout=10)
+        await manager.wait_message(contains="Борис Иванов", timeout=10)
+        await tg.settle()
+        workers = bot.workers()
+        log = await bot.stop()
+    assert bot.process.returncode == 0, log
+    cards = [call.params["text"] for call in tg.calls_to("sendMessage", chat_id=manager.id)]
+    assert sum("Анна Петрова" in text for text in cards) == 1
+    assert sum("Борис Иванов" in text for text in cards) == 1
+    # Both workers handled updates, and a stop stopped them.
+    assert "[worker 0]" in log and "[worker 1]" in log
+    assert not any(_alive(pid) for pid in workers.values())
+    assert "Traceback" not in log and TOKEN.split(":")[1] not in log
+
+
+async def test_a_killed_poller_takes_its_workers_along_and_a_restart_goes_on(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    anna = tg.user("Анна", user_id=ODD_LEAD)
+    async with bot_with_workers(tg, tmp_path) as bot:
+        manager = await _manager(tg)
+        await anna.send("/start site")
+        await anna.press("✅ Согласен(на)")
+        await anna.wait_message(contains="Как к вам обращаться")
+        await anna.send("Анна Петрова")
+        await anna.wait_message(contains="Ваш телефон")
+        await tg.settle()
+        workers = bot.workers()
+        bot.process.kill()  # kill -9: no stop, no goodbye
+        await bot.process.wait()
+        # The workers read the closed line and stop on their own.
+        await _until(lambda: not any(_alive(pid) for pid in workers.values()))
+        first_log = await bot.console.finish()
+
+    async with bot_with_workers(tg, tmp_path) as bot:
+        await anna.send("+7 916 123-45-67")
+        await anna.wait_message(contains="компания", timeout=10)
+        await anna.send("ООО Ромашка")
+        await anna.wait_message(contains="Что вас интересует")
+        await anna.send("CRM")
+        await anna.wait_message(contains="Спасибо")
+        await manager.wait_message(contains="Анна Петрова", timeout=10)
+        log = await bot.stop()
+    assert bot.process.returncode == 0, log
+    assert "Traceback" not in first_log + log
+
+
+async def test_a_killed_worker_is_started_again_and_its_people_are_answered(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    anna = tg.user("Анна", user_id=ODD_LEAD)
+    async with bot_with_workers(tg, tmp_path) as bot:
+        manager = await _manager(tg)
+        killed = bot.workers()[1]
+        os.kill(killed, signal.SIGKILL)
+        await bot.console.wait_for("worker 1 died")
+        await _until(lambda: bot.workers().get(1) not in (None, killed))
+        await leave_request(anna, name="Анна Петрова")
+        await manager.wait_message(contains="Анна Петрова", timeout=10)
+        log = await bot.stop()
+    assert bot.process.returncode == 0, log
+
+
+async def test_workers_are_for_long_polling_only(tmp_path: Path) -> None:
+    environment = bot_environment(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        WORKERS="2",
+        WEBHOOK_URL="https://bot.example.test",
+        WEBHOOK_SECRET="secret",
+    )
+    explanation, _ = await stopped_at_start(
+        await spawn_run_bot(tmp_path, environment, stderr_apart=True)
+    )
+    assert "WORKERS" in explanation and "instances" in explanation
+
+
+async def _manager(tg: FakeTelegram) -> FakeUser:
+    """Иван, invited by the admin (whose updates the first worker handles)."""
+    return await join_team(tg, tg.user("Ольга", user_id=ADMIN_ID), "Менеджер", "Иван")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text("ascii")
+    except OSError:
+        return []
+    return [int(child) for child in listed.split()]
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie nobody reaped yet is not)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text("ascii")
+    except OSError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Processes come and go with nothing to await: /proc is looked at again and again."""
+    async with asyncio.timeout(STARTUP_TIMEOUT):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
