@@ -106,6 +106,8 @@ class _Worker:
         self._held.clear()
         self._writer = writer
         self._listening = asyncio.create_task(self._listen(reader), name=f"worker {self.index}")
+        if self._stopping:  # stopped while this worker was started again
+            writer.write_eof()
 
     def send(self, line: bytes) -> None:
         if self._writer is None:

@@ -86,7 +86,11 @@ async def _handle_lines(reader: asyncio.StreamReader, application: Application) 
     handling: set[asyncio.Task[None]] = set()
     while line := await reader.readline():
         if line.startswith(b"{"):
-            update = Update.model_validate_json(line, context={"bot": bot})
+            try:
+                update = Update.model_validate_json(line, context={"bot": bot})
+            except ValueError:
+                log.exception("an update this worker could not read: skipped")
+                continue
             task = asyncio.create_task(_handle(dispatcher, bot, update))
             handling.add(task)
             task.add_done_callback(handling.discard)

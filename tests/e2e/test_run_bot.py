@@ -236,11 +236,13 @@ async def test_a_rejected_token_stops_the_start_naming_botfather(
     assert revoked not in printed and revoked.split(":")[1] not in printed
 
 
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one process", "two workers"])
 async def test_a_token_revoked_while_polling_stops_the_bot_naming_botfather(
-    tg: FakeTelegram, tmp_path: Path
+    tg: FakeTelegram, tmp_path: Path, workers: str
 ) -> None:
     """A new token made in @BotFather revokes the running one: aiogram would retry getUpdates
-    forever; the bot stops at the first refusal and says what to do, as at the start."""
+    forever; the bot stops at the first refusal and says what to do, as at the start (with
+    WORKERS, the poller stops its workers first)."""
     process = await spawn_run_bot(
         tmp_path,
         bot_environment(
@@ -249,6 +251,7 @@ async def test_a_token_revoked_while_polling_stops_the_bot_naming_botfather(
             TELEGRAM_API_URL=tg.base_url,
             DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
             ADMIN_IDS=str(ADMIN_ID),
+            WORKERS=workers,
         ),
         stderr_apart=True,
     )
