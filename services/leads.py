@@ -148,8 +148,9 @@ async def submit_request(
         contact.company = form.company or contact.company
         contact.username = profile.username
         assert contact.id is not None
-        # Every read before the first write: with several workers on SQLite, the write lock
-        # is held from the first write to the commit, and the other worker's writes wait.
+        # The reads come before the first write where they can: with several workers on SQLite
+        # the write lock is held from the first write to the commit, and the other worker's
+        # writes wait for it (the round robin's read below must be under it).
         open_deal_now, recent_requests = await uow.deals.open_deal_and_requests_since(
             contact.id, profile.user_id, now - DAY, any_chat=form.phone_verified
         )
@@ -189,11 +190,11 @@ async def submit_request(
         same_phone = await _same_phone(uow, other_client)
         deal.same_phone_as = same_phone.deal_id if same_phone else None
         promised_at = deal.first_response_due_at = first_response_deadline(calendar, book, now)
-        turn = await _next_manager(uow, pipeline.id)
-        deal.manager_id = turn.chosen
-        deal.refresh_deadline(calendar, pipeline)
+        # The first write, and SQLite's write lock with it: the round robin's cursor is read
+        # under it, so two workers filing at once do not both pick the same next manager.
         await uow.contacts.save(contact)
-        await turn.remember(uow)
+        deal.manager_id, languages = await _next_manager(uow, pipeline.id)
+        deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)
         assert deal.id is not None
         uow.deals.record(with_deal_id(created, deal.id))
@@ -208,7 +209,7 @@ async def submit_request(
             manager_id=deal.manager_id,
             promised_at=promised_at,
             card=_card(deal, contact, same_phone),
-            manager_language=turn.languages.get(deal.manager_id) if deal.manager_id else None,
+            manager_language=languages.get(deal.manager_id) if deal.manager_id else None,
             reply=reply,
         )
 
@@ -238,9 +239,7 @@ async def pass_deal_on(uow: UnitOfWork, clock: Clock, deal_id: int, manager_id: 
         deal = await uow.deals.get(deal_id)
         if deal is None or deal.id is None or deal.manager_id != manager_id:
             return
-        turn = await _next_manager(uow, deal.pipeline_id)
-        deal.manager_id = turn.chosen
-        await turn.remember(uow)
+        deal.manager_id, _ = await _next_manager(uow, deal.pipeline_id)
         await uow.deals.save(deal)
         await uow.reminders.plan([owe_card(deal.id, clock.now())], clock.now())
 
@@ -466,22 +465,13 @@ def _pipeline_for(book: SalesBook, product_id: str | None) -> Pipeline:
     return book.pipelines[0]
 
 
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    """The round robin's next manager of a pipeline (None: nobody to take it), with the
-    candidates' languages, for writing to the one chosen."""
-
-    pipeline_id: str
-    chosen: int | None
-    languages: dict[int, str | None]
-    last: int | None
-
-    async def remember(self, uow: UnitOfWork) -> None:
-        """Move the pipeline's cursor to the one chosen (a write: the caller's last steps)."""
-        if self.chosen is not None and self.chosen != self.last:
-            await uow.staff.remember_round_robin(self.pipeline_id, self.chosen)
-
-
-async def _next_manager(uow: UnitOfWork, pipeline_id: str) -> _Turn:
+async def _next_manager(
+    uow: UnitOfWork, pipeline_id: str
+) -> tuple[int | None, dict[int, str | None]]:
+    """The round robin's next manager of the pipeline (None: nobody to take it), remembered
+    when the cursor moves; with the candidates' languages, for writing to the one chosen."""
     languages, last = await uow.staff.round_robin_candidates(pipeline_id)
-    return _Turn(pipeline_id, pick_next_manager(list(languages), last), languages, last)
+    chosen = pick_next_manager(list(languages), last)
+    if chosen is not None and chosen != last:
+        await uow.staff.remember_round_robin(pipeline_id, chosen)
+    return chosen, languages
