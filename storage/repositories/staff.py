@@ -25,12 +25,6 @@ _SERVING = (
     )
     .order_by(StaffRow.telegram_id)
 )
-_ROUND_ROBIN_CANDIDATES = _SERVING.add_columns(
-    select(AssignmentCursor.last_manager_id)
-    .where(AssignmentCursor.pipeline_id == bindparam("pipeline_id"))
-    .scalar_subquery()
-    .label("last_manager_id")
-)
 _REMEMBER_ROUND_ROBIN = upsert(
     AssignmentCursor,
     columns=["pipeline_id", "last_manager_id"],
@@ -125,23 +119,13 @@ class StaffRepository:
         self, pipeline_id: str
     ) -> tuple[dict[int, str | None], int | None]:
         """The pipeline's active, reachable managers in the round robin's order, each with their
-        language, and who got its last lead: one query.
+        language, and who got its last lead.
 
-        On PostgreSQL, where several instances file leads at once, the cursor's row is first
-        taken (created if need be) and locked until the transaction ends, so two requests at
-        the same moment read the cursor one after the other and no turn is lost."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            return await self._round_robin_locked(pipeline_id)
-        rows = (
-            await self._session.execute(_ROUND_ROBIN_CANDIDATES, {"pipeline_id": pipeline_id})
-        ).all()
-        languages = {row.telegram_id: row.language_code for row in rows}
-        return languages, (rows[0].last_manager_id if rows else None)
-
-    async def _round_robin_locked(
-        self, pipeline_id: str
-    ) -> tuple[dict[int, str | None], int | None]:
-        insert = upsert_insert("postgresql")
+        The cursor's row is first taken (created if need be) with a write: PostgreSQL locks the
+        row and SQLite the database until the transaction ends, so two requests at the same
+        moment, in several instances or several workers, read the cursor one after the other
+        and no turn is lost."""
+        insert = upsert_insert(self._session.get_bind().dialect.name)
         take_cursor = (
             insert(AssignmentCursor)
             .values(pipeline_id=pipeline_id, last_manager_id=None)
