@@ -147,17 +147,15 @@ async def submit_request(
         # "Пропустить" is no answer, not "forget it": a company given before stays.
         contact.company = form.company or contact.company
         contact.username = profile.username
+        await uow.contacts.save(contact)
         assert contact.id is not None
-        # The reads come before the first write where they can: with several workers on SQLite
-        # the write lock is held from the first write to the commit, and the other worker's
-        # writes wait for it (the round robin's read below must be under it).
+
         open_deal_now, recent_requests = await uow.deals.open_deal_and_requests_since(
             contact.id, profile.user_id, now - DAY, any_chat=form.phone_verified
         )
         if open_deal_now is not None:
             assert open_deal_now.id is not None
             open_deal_now.lead_chat_id = profile.user_id
-            await uow.contacts.save(contact)
             await uow.deals.save(open_deal_now)
             uow.deals.log_message(
                 open_deal_now.id, "in", profile.user_id, "request", form.need, now
@@ -190,9 +188,6 @@ async def submit_request(
         same_phone = await _same_phone(uow, other_client)
         deal.same_phone_as = same_phone.deal_id if same_phone else None
         promised_at = deal.first_response_due_at = first_response_deadline(calendar, book, now)
-        # The first write, and SQLite's write lock with it: the round robin's cursor is read
-        # under it, so two workers filing at once do not both pick the same next manager.
-        await uow.contacts.save(contact)
         deal.manager_id, languages = await _next_manager(uow, pipeline.id)
         deal.refresh_deadline(calendar, pipeline)
         await uow.deals.add(deal)

@@ -27,6 +27,7 @@ from bot.fanout.link import LINE_LIMIT, WAKE, PollerLink, ready_line
 from bot.telegram.logging_setup import configure_logging
 from config.settings import Settings
 from domain.sales_book import SalesBook
+from storage.sqlite_in_loop import share_with_other_processes
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ def main(arguments: list[str]) -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, signal.SIG_IGN)
     settings = Settings()
+    # The other workers write the same database file (storage/sqlite_in_loop.py).
+    share_with_other_processes()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     configure_logging(settings.log_level, token, process=f"worker {index}")
     # The poller read the settings and the book before it started any worker.

@@ -11,6 +11,7 @@ from domain.roles import Role
 from domain.staff import StaffMember
 from storage.database import upsert_insert
 from storage.models import AssignmentCursor, StaffPipeline, StaffRow
+from storage.sqlite_in_loop import shared_with_other_processes
 from storage.upserts import upsert
 
 # Built once: every request runs them (see storage/repositories/contacts.py).
@@ -24,6 +25,12 @@ _SERVING = (
         StaffRow.is_reachable.is_(True),
     )
     .order_by(StaffRow.telegram_id)
+)
+_ROUND_ROBIN_CANDIDATES = _SERVING.add_columns(
+    select(AssignmentCursor.last_manager_id)
+    .where(AssignmentCursor.pipeline_id == bindparam("pipeline_id"))
+    .scalar_subquery()
+    .label("last_manager_id")
 )
 _REMEMBER_ROUND_ROBIN = upsert(
     AssignmentCursor,
@@ -119,13 +126,25 @@ class StaffRepository:
         self, pipeline_id: str
     ) -> tuple[dict[int, str | None], int | None]:
         """The pipeline's active, reachable managers in the round robin's order, each with their
-        language, and who got its last lead.
+        language, and who got its last lead: one query.
 
-        The cursor's row is first taken (created if need be) with a write: PostgreSQL locks the
-        row and SQLite the database until the transaction ends, so two requests at the same
-        moment, in several instances or several workers, read the cursor one after the other
-        and no turn is lost."""
-        insert = upsert_insert(self._session.get_bind().dialect.name)
+        On PostgreSQL, where several instances file leads at once, the cursor's row is first
+        taken (created if need be) and locked until the transaction ends, so two requests at
+        the same moment read the cursor one after the other and no turn is lost. The same on a
+        SQLite file several workers write (WORKERS): there the write takes the file's lock."""
+        dialect = self._session.get_bind().dialect.name
+        if dialect == "postgresql" or shared_with_other_processes():
+            return await self._round_robin_locked(pipeline_id, dialect)
+        rows = (
+            await self._session.execute(_ROUND_ROBIN_CANDIDATES, {"pipeline_id": pipeline_id})
+        ).all()
+        languages = {row.telegram_id: row.language_code for row in rows}
+        return languages, (rows[0].last_manager_id if rows else None)
+
+    async def _round_robin_locked(
+        self, pipeline_id: str, dialect: str
+    ) -> tuple[dict[int, str | None], int | None]:
+        insert = upsert_insert(dialect)
         take_cursor = (
             insert(AssignmentCursor)
             .values(pipeline_id=pipeline_id, last_manager_id=None)

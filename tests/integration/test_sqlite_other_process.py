@@ -1,6 +1,6 @@
-"""A write that finds the SQLite file held by another process (another worker of WORKERS, a
-backup, a migration run by hand) waits for it without stopping the event loop, and gives up
-with SQLite's own "database is locked" after the busy timeout."""
+"""In a worker of WORKERS, a write that finds the SQLite file held by another process (another
+worker, a backup, a migration run by hand) waits for it without stopping the event loop, and
+gives up with SQLite's own "database is locked" after the busy timeout."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.telegram.fsm_storage import DatabaseStorage
 from domain.clock import FixedClock
 from storage.database import create_engine, create_session_factory, migrate
+from storage.sqlite_in_loop import share_with_other_processes
 from tests.integration.test_sqlite_direct import ANNA, MONDAY_10
 
 HOLDER = """
@@ -31,6 +32,13 @@ print("holding", flush=True)
 sys.stdin.readline()
 connection.execute("COMMIT")
 """
+
+
+@pytest.fixture(autouse=True)
+def a_worker() -> Iterator[None]:
+    share_with_other_processes()
+    yield
+    share_with_other_processes(False)
 
 
 @pytest.fixture
