@@ -71,9 +71,9 @@ WAIT_PAUSES = (0.0, 0.0, 0.0005, 0.001, 0.002, 0.005)
 """...and then the pauses on the loop between the tries that follow, the last repeated."""
 SQLITE_TIMEOUT = 5.0
 """Seconds a writer waits for the write lock (the connect URL's `timeout`, by default)."""
-# Per event loop (an asyncio lock belongs to one), then per database file.
 _shared = False
 """Other processes of this bot write the same SQLite file (`share_with_other_processes`)."""
+# Per event loop (an asyncio lock belongs to one), then per database file.
 _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )

@@ -68,12 +68,13 @@ class _Worker:
     """One worker process and the poller's side of its line; started again when it dies."""
 
     def __init__(
-        self, index: int, relay: Callable[[int, bytes], None], stopping: asyncio.Event
+        self, index: int, wake_outbox: Callable[[], None], stopping: asyncio.Event
     ) -> None:
         self.index = index
         self.update_kinds: list[str] = []
         self.failure: WorkerFailed | None = None
-        self._relay = relay
+        self._wake_outbox = wake_outbox
+        """Wakes the first worker, which alone sends the outbox."""
         self._stopping_all = stopping
         self._process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -142,7 +143,7 @@ class _Worker:
     async def _listen(self, reader: asyncio.StreamReader) -> None:
         while line := await reader.readline():
             if line == WAKE:
-                self._relay(self.index, line)
+                self._wake_outbox()
         self._writer = None
         assert self._process is not None
         code = await self._process.wait()
@@ -182,14 +183,10 @@ async def serve_with_workers(settings: Settings) -> None:
         if not await reach_telegram(bot, settings.telegram_api_url):
             return
     workers: list[_Worker] = []
-
-    def relay(sender: int, line: bytes) -> None:
-        # A wake goes to the first worker, which alone sends the outbox.
-        if sender != 0:
-            workers[0].send(line)
-
     stopping = asyncio.Event()
-    workers.extend(_Worker(index, relay, stopping) for index in range(settings.workers))
+    workers.extend(
+        _Worker(index, lambda: workers[0].send(WAKE), stopping) for index in range(settings.workers)
+    )
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stopping.set)
