@@ -1,5 +1,5 @@
 """SQLite for the asyncio engine without a thread per connection: statements run on the event
-loop's own thread, and writers take turns through an asyncio lock.
+loop's own thread, and writers take turns through a lock on the loop (storage/write_lock.py).
 
 Why: aiosqlite hands every call (cursor, execute, fetch, close, commit) to the connection's
 thread and waits for the loop to be woken back, four hops per statement. A SQLite statement on
@@ -20,8 +20,8 @@ What this changes, and why it is safe:
   queued for one (the consent's contact read waited 660 ms at p50; bench/RESULTS.md).
 - SQLite lets one connection write at a time, and a second writer waits in SQLite's busy
   handler, which here would block the loop, and with it the first writer's commit. So a
-  connection takes the database's asyncio write lock before its first write and holds it to its
-  commit or rollback: writers queue in the loop, and SQLite never has to wait for them. One
+  connection takes the database's write lock (`WriteLock`) before its first write and holds it to
+  its commit or rollback: writers queue in the loop, and SQLite never has to wait for them. One
   lock per database file, shared by every engine of the process. A writer that does not get
   the lock within SQLite's busy timeout gets SQLite's own "database is locked", as before.
 - Another process (a backup, a migration run by hand) is waited for by the busy timeout, in
@@ -32,10 +32,14 @@ What this changes, and why it is safe:
   `share_with_other_processes()` at its start, and from then on a transaction that starts
   with a write starts with `BEGIN IMMEDIATE` instead of sqlite3's implicit BEGIN, tried
   without the busy timeout (`_begin_writing`): a busy file is tried again every 0.1 ms for up
-  to 5 ms, then on the loop's turns, which go on with everything else meanwhile. Only on the
-  loop would be worse for the short waits: in a burst a turn lasts milliseconds, and the other
-  worker took the file again before this one looked (measured: fewer updates a second, p99
-  doubled). Only that BEGIN goes without the timeout: a read that finds the file busy (a
+  to 50 ms, then on the loop's turns, which go on with everything else meanwhile. The other
+  worker holds the file for 0.3 ms at p50 and 7 ms at p99 (longer when the machine's cores are
+  all busy), so nearly every wait ends in the short tries, sleeping on the loop's thread and
+  leaving the core to the other worker. A wait on the loop is worse for them: in a burst a turn
+  lasts tens of milliseconds, the other worker takes the file again before this one looks, and
+  meanwhile this worker's other writers queue behind the waiting one (with short tries of 5 ms,
+  a form step's write waited 200-300 ms at p90; storage/write_lock.py, bench/RESULTS.md). Only
+  that BEGIN goes without the timeout: a read that finds the file busy (a
   crash's recovery by the first to open it) still waits in SQLite. One process alone does
   none of this: its BEGIN and its two busy-timeout switches cost 34 microseconds a
   transaction, measurable in the burst, for waits it never has.
@@ -57,14 +61,16 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util.concurrency import await_only
 
 from storage.database import SQLITE_BUSY_TIMEOUT_MS
+from storage.write_lock import WriteLock
 
 DRIVER = "inloop"  # storage.database.IN_LOOP
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 _BEGINS_TRANSACTION = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 """The statements before which sqlite3 begins a transaction on its own (its legacy mode): this
 module begins it first, as IMMEDIATE. Other writes (DDL, VACUUM, SAVEPOINT) run as before."""
-SPIN_SECONDS = 0.005
-"""How long a write tries again at once for a file another process is writing..."""
+SPIN_SECONDS = 0.05
+"""How long a write tries again at once for a file another process is writing (the loop does
+not turn meanwhile: past it, something holds the file for longer than a worker's write)..."""
 SPIN_PAUSE = 0.0001
 """...pausing this long between tries (the loop's thread sleeps)..."""
 WAIT_PAUSES = (0.0, 0.0, 0.0005, 0.001, 0.002, 0.005)
@@ -73,8 +79,8 @@ SQLITE_TIMEOUT = 5.0
 """Seconds a writer waits for the write lock (the connect URL's `timeout`, by default)."""
 _shared = False
 """Other processes of this bot write the same SQLite file (`share_with_other_processes`)."""
-# Per event loop (an asyncio lock belongs to one), then per database file.
-_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+# Per event loop (a lock's waiters are one loop's futures), then per database file.
+_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriteLock]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -127,11 +133,11 @@ def _turn_owed() -> bool:
     return turns.owed(loop)
 
 
-def _write_lock(database: str) -> asyncio.Lock:
+def _write_lock(database: str) -> WriteLock:
     locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
     lock = locks.get(database)
     if lock is None:
-        lock = locks[database] = asyncio.Lock()
+        lock = locks[database] = WriteLock()
     return lock
 
 
@@ -159,7 +165,7 @@ def _begins_transaction(statement: str) -> bool:
 async def _begin_writing(connection: sqlite3.Connection, within: float) -> None:
     """`BEGIN IMMEDIATE` on `connection`: SQLite's write lock, waited for on the loop when
     another process holds it, or SQLite's own "database is locked" after `within` s."""
-    # A plain cursor: this module's would take the asyncio write lock, held here already.
+    # A plain cursor: this module's would take the write lock, held here already.
     cursor = sqlite3.Cursor(connection)
     cursor.execute("PRAGMA busy_timeout=0")
     try:
@@ -188,7 +194,7 @@ async def _begin_writing(connection: sqlite3.Connection, within: float) -> None:
 class InLoopConnection(sqlite3.Connection):
     """A sqlite3 connection whose first write of a transaction waits for the write lock."""
 
-    lock: asyncio.Lock
+    lock: WriteLock
     lock_timeout: float
     holds_lock: bool = False
 
@@ -261,7 +267,7 @@ async def _done() -> None:
     return None
 
 
-async def _take(lock: asyncio.Lock, within: float) -> None:
+async def _take(lock: WriteLock, within: float) -> None:
     """A database's write lock, or SQLite's own "database is locked" after `within` s."""
     if not lock.locked():
         await lock.acquire()  # free: taken at once, without the task a timed wait would start
