@@ -278,6 +278,18 @@ def _problems_text(problems: list[RowProblem], book: SalesBook) -> str:
     return join_within_limit(lines, "list.more")
 
 
+async def spend_amount_too_soon(message: Message, state: FSMContext, clock: Clock) -> None:
+    """An amount typed soon after the /spend screen, before a source and a month were picked:
+    anything else is left to the handlers after this one (a reminder, the fallback)."""
+    if not await _upload_window_open(state, clock):
+        raise SkipHandler
+    try:
+        parse_spend(message.text or "")
+    except InvalidSpend:
+        raise SkipHandler from None
+    await message.answer(t("spend.pick_first"))
+
+
 async def spend_not_text(message: Message) -> None:
     """Neither an amount nor a file while the amount is asked."""
     await message.answer(t("spend.menu_hint"))
@@ -321,6 +333,7 @@ def create_router() -> Router:
         StateFilter(None, SpendInput.amount),
     )
     router.message.register(spend_amount, SpendInput.amount, F.text)
+    router.message.register(spend_amount_too_soon, F.text, ~F.reply_to_message, StateFilter(None))
     router.message.register(spend_not_text, SpendInput.amount, ~F.text)
     router.callback_query.register(spend_pick, SpendPick.filter())
     router.callback_query.register(report_sources, ReportSources.filter())

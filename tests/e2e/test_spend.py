@@ -55,6 +55,10 @@ async def test_a_head_of_sales_enters_spend_by_buttons(
     screen = await maria.wait_message(contains="Расходы на маркетинг")
     assert f"{VK} · март 2026: —, февраль 2026: —" in screen.text
     assert screen.button_texts == [source.name for source in app.book.sources]
+    # A sum typed before a source and a month is pointed to the buttons; nothing is stored.
+    await maria.send("150 000")
+    await maria.wait_message(contains="Сначала выберите кнопками в списке /spend источник и месяц")
+    assert await spend(app) == {}
 
     await maria.press(VK)
     months = await maria.wait_message(contains="за какой месяц")
