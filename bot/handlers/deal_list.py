@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import deals_screen, edit_screen
 from bot.screens.notify import render_card, take_keyboard
+from bot.screens.pages import page_of, page_title, paging_buttons
 from bot.telegram.callbacks import DealsPage
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import t, tp
@@ -121,12 +122,13 @@ def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboard
 
 
 async def _manager_picker(uow: UnitOfWork, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
+    """While it is shown, the view's `page` is the picker's page."""
     async with uow:
-        managers = await uow.staff.active_with_role(Role.MANAGER)
+        managers, page, pages = page_of(await uow.staff.active_with_role(Role.MANAGER), view.page)
     keyboard = InlineKeyboardBuilder()
     keyboard.button(
         text=tp("deals.every_manager"),
-        callback_data=view.model_copy(update={"manager": 0, "pick": ""}),
+        callback_data=view.model_copy(update={"manager": 0, "pick": "", "page": 0}),
     )
     for member in managers:
         keyboard.button(
@@ -136,7 +138,8 @@ async def _manager_picker(uow: UnitOfWork, view: DealsPage) -> tuple[str, Inline
             ),
         )
     keyboard.adjust(2)
-    return t("deals.pick_manager"), keyboard.as_markup()
+    keyboard.attach(paging_buttons(page, pages, lambda to: view.model_copy(update={"page": to})))
+    return page_title(t("deals.pick_manager"), page, pages), keyboard.as_markup()
 
 
 async def _deals_screen(
@@ -160,9 +163,13 @@ async def _deals_screen(
         manager_id=view.manager or None,
     )
     managers_filter = can(actor.role, Action.VIEW_ALL_DEALS)
-    text, markup = deals_screen(
-        page, book, zone_of(actor, settings.timezone), view, managers_filter
-    )
+    manager_name = None
+    if view.manager:
+        async with uow:
+            member = await uow.staff.get(view.manager)
+        manager_name = member.first_name if member else None
+    zone = zone_of(actor, settings.timezone)
+    text, markup = deals_screen(page, book, zone, view, managers_filter, manager_name)
     if settings.web_app_url:
         # The whole pipeline at once, in the Mini App (/deals is a private chat: web_app works).
         board = InlineKeyboardButton(

@@ -4,12 +4,16 @@ chat follows because the relay always writes to the deal's current manager."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import edit_screen
+from bot.screens.pages import page_of, page_title, paging_buttons
 from bot.telegram.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
 from bot.telegram.card_messages import OpenCards, edit_card
 from bot.telegram.filters import HasRole
@@ -25,6 +29,9 @@ from services.staff import Actor, StaffError
 from services.workspace import view_deal
 from storage.unit_of_work import UnitOfWork
 
+PAGE_ARG = "p"
+"""A card's REASSIGN `arg` starting so is a page of the picker, not a manager's id."""
+
 
 async def reassign_from_card(
     query: CallbackQuery,
@@ -39,13 +46,14 @@ async def reassign_from_card(
 ) -> None:
     deal_id = callback_data.deal_id
     try:
-        if not callback_data.arg:
+        if not callback_data.arg or callback_data.arg.startswith(PAGE_ARG):
             view = await view_deal(uow, clock, book, calendar, actor, deal_id)
             if not view.deal.is_open:
                 raise DealClosed(deal_id, view.deal.status)
             current = view.deal.manager_id
             choices = [c for c in await managers(uow, actor) if c.user_id != current]
-            await edit_screen(query, *_deal_target_picker(deal_id, choices))
+            page = int(callback_data.arg.removeprefix(PAGE_ARG) or 0)
+            await edit_screen(query, *_deal_target_picker(deal_id, choices, page))
             await query.answer()
             return
         # The handover reads the deal and refuses a closed, missing or forged one itself.
@@ -80,7 +88,8 @@ async def hand_over_all(
             return
         if not callback_data.to_id:
             choices = [c for c in colleagues.values() if c.user_id != source.user_id]
-            await edit_screen(query, *_team_target_picker(source, choices))
+            picker = _team_target_picker(source, choices, callback_data.page)
+            await edit_screen(query, *picker)
             await query.answer()
             return
         target = colleagues.get(callback_data.to_id)
@@ -111,38 +120,55 @@ async def hand_over_all(
     await query.answer()
 
 
-def _deal_target_picker(deal_id: int, choices: list[Colleague]) -> tuple[str, InlineKeyboardMarkup]:
-    keyboard = InlineKeyboardBuilder()
-    for colleague in choices:
-        keyboard.button(
-            text=tp("handover.colleague", name=colleague.name, count=colleague.open_deals),
-            callback_data=DealCard(
-                deal_id=deal_id, action=CardAction.REASSIGN, arg=str(colleague.user_id)
-            ),
-        )
-    keyboard.button(text=tp("button.cancel"), callback_data=DealCard(deal_id=deal_id))
-    keyboard.adjust(1)
-    text = t("handover.pick_for_deal", deal_id=deal_id)
-    if not choices:
-        text += "\n\n" + t("handover.nobody")
-    return text, keyboard.as_markup()
+def _deal_target_picker(
+    deal_id: int, choices: list[Colleague], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    def pick(colleague: Colleague) -> DealCard:
+        return DealCard(deal_id=deal_id, action=CardAction.REASSIGN, arg=str(colleague.user_id))
+
+    def to_page(to: int) -> DealCard:
+        return DealCard(deal_id=deal_id, action=CardAction.REASSIGN, arg=f"{PAGE_ARG}{to}")
+
+    title = t("handover.pick_for_deal", deal_id=deal_id)
+    cancel = DealCard(deal_id=deal_id)
+    return _picker(title, choices, page, pick, to_page, cancel)
 
 
 def _team_target_picker(
-    source: Colleague, choices: list[Colleague]
+    source: Colleague, choices: list[Colleague], page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
+    def pick(colleague: Colleague) -> Handover:
+        return Handover(from_id=source.user_id, to_id=colleague.user_id)
+
+    def to_page(to: int) -> Handover:
+        return Handover(from_id=source.user_id, page=to)
+
+    title = t("handover.pick_for_all", count=source.open_deals, name=source.name)
+    cancel = TeamMember(action=TeamAction.KEEP, staff_id=source.user_id)
+    return _picker(title, choices, page, pick, to_page, cancel)
+
+
+def _picker(
+    title: str,
+    choices: list[Colleague],
+    page: int,
+    pick: Callable[[Colleague], CallbackData],
+    to_page: Callable[[int], CallbackData],
+    cancel: CallbackData,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The colleagues to give deals to, a page at a time (a large team's list passed
+    Telegram's 100 buttons), with how many open deals each has already."""
+    shown, page, pages = page_of(choices, page)
     keyboard = InlineKeyboardBuilder()
-    for colleague in choices:
+    for colleague in shown:
         keyboard.button(
             text=tp("handover.colleague", name=colleague.name, count=colleague.open_deals),
-            callback_data=Handover(from_id=source.user_id, to_id=colleague.user_id),
+            callback_data=pick(colleague),
         )
-    keyboard.button(
-        text=tp("button.cancel"),
-        callback_data=TeamMember(action=TeamAction.KEEP, staff_id=source.user_id),
-    )
     keyboard.adjust(1)
-    text = t("handover.pick_for_all", count=source.open_deals, name=source.name)
+    keyboard.attach(paging_buttons(page, pages, to_page))
+    keyboard.row(InlineKeyboardButton(text=tp("button.cancel"), callback_data=cancel.pack()))
+    text = page_title(title, page, pages)
     if not choices:
         text += "\n\n" + t("handover.nobody")
     return text, keyboard.as_markup()

@@ -381,10 +381,17 @@ def same_markup(shown: InlineKeyboardMarkup | None, new: InlineKeyboardMarkup | 
 
 
 def deals_screen(
-    page: DealPage, book: SalesBook, zone: ZoneInfo, view: DealsPage, managers_filter: bool
+    page: DealPage,
+    book: SalesBook,
+    zone: ZoneInfo,
+    view: DealsPage,
+    managers_filter: bool,
+    manager_name: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One page of /deals: a line and a button per deal, then paging and the filters."""
     title = t("deals.title", total=page.total, page=page.page + 1, pages=page.pages)
+    if filters := _filters_text(book, view, manager_name):
+        title += "\n" + filters
     if not page.lines:
         title += "\n\n" + t("deals.empty")
     lines = [title]
@@ -431,7 +438,25 @@ def deals_screen(
     if managers_filter:
         navigation.button(
             text=tp("deals.manager_button"),
-            callback_data=view.model_copy(update={"pick": "m"}),
+            callback_data=view.model_copy(update={"pick": "m", "page": 0}),
         )
     keyboard.attach(navigation)
     return join_within_limit(lines, "list.more"), keyboard.as_markup()
+
+
+def _filters_text(book: SalesBook, view: DealsPage, manager_name: str | None) -> str:
+    """Which deals the list is narrowed to, so an empty list is not read as "no deals"."""
+    parts = []
+    if view.manager:
+        parts.append(t("deals.filter_manager", name=manager_name or view.manager))
+    if view.stage:
+        names = {
+            stage.name
+            for pipeline in book.pipelines
+            for stage in pipeline.stages
+            if stage.id == view.stage
+        }
+        parts.append(t("deals.filter_stage", stage=" · ".join(sorted(names)) or view.stage))
+    if view.overdue:
+        parts.append(t("deals.filter_overdue"))
+    return t("deals.filtered") + "; ".join(parts) if parts else ""

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.screens.pages import page_of, paging_buttons
 from bot.telegram.callbacks import Handover, TeamAction, TeamMember, TeamPage
 from bot.telegram.i18n import join_within_limit, t, tp
 from config.settings import Settings
@@ -33,9 +34,7 @@ def team_screen(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of the team (a page past the end shows the last); the deactivated who hold
     deals and the pending invites under every page: both want someone's action."""
-    pages = max(1, -(-len(current.members) // TEAM_PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    members = current.members[page * TEAM_PAGE_SIZE : (page + 1) * TEAM_PAGE_SIZE]
+    members, page, pages = page_of(current.members, page, TEAM_PAGE_SIZE)
     return (
         _text(current, members, walks, settings, page, pages),
         _keyboard(current, members, actor, settings, page, pages),
@@ -122,12 +121,7 @@ def _keyboard(
                 ),
             )
     keyboard.adjust(1)
-    paging = InlineKeyboardBuilder()
-    if page > 0:
-        paging.button(text="◀️", callback_data=TeamPage(page=page - 1))
-    if page + 1 < pages:
-        paging.button(text="▶️", callback_data=TeamPage(page=page + 1))
-    keyboard.attach(paging)
+    keyboard.attach(paging_buttons(page, pages, lambda to: TeamPage(page=to)))
     markup = keyboard.as_markup()
     return markup if markup.inline_keyboard else None
 

@@ -94,11 +94,13 @@ class StaffZone(CallbackData, prefix="tz"):
 
 
 class Handover(CallbackData, prefix="ho"):
-    """All open deals of one manager to another, from /team: pick (to_id 0), confirm, do."""
+    """All open deals of one manager to another, from /team: pick (to_id 0, a page of the
+    colleagues), confirm, do."""
 
     from_id: int
     to_id: int = 0
     confirmed: bool = False
+    page: int = 0
 
 
 class BookPipeline(CallbackData, prefix="book"):
@@ -189,7 +191,7 @@ class DealCard(CallbackData, prefix="dc"):
     """Ticked exit criteria as a bit mask (criterion i is bit i)."""
     arg: str = ""
     """A stage id, an activity kind, a lost reason id or a manager's id, depending on the
-    action."""
+    action (REASSIGN: "p2" shows the third page of the managers to pick from)."""
 
 
 class TrainingStart(CallbackData, prefix="tr"):

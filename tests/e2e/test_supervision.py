@@ -10,12 +10,13 @@ from sqlalchemy import select
 from bot.app import Application
 from bot.telegram.callbacks import CardAction, DealCard, Handover
 from domain.roles import Role
+from domain.staff import StaffMember
 from services.deals import create_deal, lose_deal
 from services.staff import Actor
 from storage.models import QualificationAnswerRow, ReassignmentRow, StageTransitionRow
 from storage.unit_of_work import UnitOfWork
 from tests.e2e.scenario import deals, join_team, leave_request
-from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 
 async def transitions(app: Application, deal_id: int) -> list[StageTransitionRow]:
@@ -284,3 +285,68 @@ async def test_a_bulk_handover_closes_the_old_managers_open_cards(
     )
     assert closed.button_texts == []
     await petr.wait_message(contains="Вам передана сделка №1")
+
+
+async def test_a_large_teams_pickers_go_a_page_at_a_time(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    """Forty-four managers: every picker of a manager fits Telegram's 100 buttons."""
+    uow = UnitOfWork(app.session_factory)
+    async with uow:
+        for number in range(1, 45):
+            name = f"Менеджер {number:02}"
+            tg.user(name, user_id=3_000 + number)
+            await uow.staff.add(StaffMember(3_000 + number, Role.MANAGER, app.clock.now(), name))
+        await uow.commit()
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await create_deal(
+        uow, app.clock, app.book, app.calendar, "subscription_small", manager_id=3_001
+    )
+
+    await maria.send("/deal 1")
+    await maria.press("👤 Передать")
+    first = await maria.wait_message(contains="Кому передать сделку №1")
+    assert first.text == "Кому передать сделку №1?\nСтр. 1 из 3"  # 43: all but his own
+    assert first.button_texts[:1] == ["Менеджер 02 (открытых: 0)"]
+    assert first.button_texts[-2:] == ["▶️", "Отмена"] and len(first.button_texts) == 22
+    second = await _turn_page(maria, first, "▶️", "Стр. 2 из 3")
+    assert second.button_texts[-3:] == ["◀️", "▶️", "Отмена"]
+    last = await _turn_page(maria, second, "▶️", "Стр. 3 из 3")
+    assert last.button_texts == [
+        "Менеджер 42 (открытых: 0)",
+        "Менеджер 43 (открытых: 0)",
+        "Менеджер 44 (открытых: 0)",
+        "◀️",
+        "Отмена",
+    ]
+    back = await _turn_page(
+        maria, await _turn_page(maria, last, "◀️", "Стр. 2 из 3"), "◀️", "Стр. 1 из 3"
+    )
+    done = await maria.press("Менеджер 02 (открытых: 0)", message_id=back.message_id)
+    assert "Сделка передана: Менеджер 02" in (done.text or "")
+
+    await maria.send("/team")
+    team = await maria.wait_message(contains="Команда")
+    await maria.press("🔁 Передать сделки: Менеджер 02 (1)", message_id=team.message_id)
+    everyone = await maria.wait_message(contains="Кому передать открытые сделки (1)")
+    assert "Стр. 1 из 3" in everyone.text and everyone.button_texts[-2:] == ["▶️", "Отмена"]
+    await _turn_page(maria, everyone, "▶️", "Стр. 2 из 3")
+
+    await maria.send("/deals")
+    listed = await maria.wait_message(contains="Открытые сделки")
+    await maria.press("👤 Менеджер", message_id=listed.message_id)
+    managers = await maria.wait_message(contains="Показать сделки менеджера")
+    assert "Стр. 1 из 3" in managers.text and managers.button_texts[-1] == "▶️"
+    assert managers.button_texts[:2] == ["Все менеджеры", "Менеджер 01"]
+    page_two = await _turn_page(maria, managers, "▶️", "Стр. 2 из 3")
+    await maria.press("Менеджер 21", message_id=page_two.message_id)
+    filtered = await maria.wait_message(contains="🔎 Отбор: менеджер Менеджер 21")
+    assert filtered.message_id == page_two.message_id and "Открытых сделок нет" in filtered.text
+
+
+async def _turn_page(person: FakeUser, screen: BotMessage, arrow: str, page: str) -> BotMessage:
+    """Press an arrow under a list: the same message shows the next page."""
+    await person.press(arrow, message_id=screen.message_id)
+    turned = await person.wait_message(contains=page)
+    assert turned.message_id == screen.message_id
+    return turned

@@ -298,6 +298,7 @@ async def test_two_hundred_deals_page_within_telegrams_limits(
     await ivan.press("🔴 Только просроченные")
     overdue = await ivan.wait_message(contains="Открытые сделки")
     assert "просрочено" in overdue.text or "Открытых сделок нет" in overdue.text
+    assert "🔎 Отбор: только просроченные" in overdue.text  # an empty list says why
     assert second_page.message_id == first_page.message_id
     await ivan.press("Все открытые")
     await ivan.press("🗂 Этап")
@@ -306,7 +307,8 @@ async def test_two_hundred_deals_page_within_telegrams_limits(
     assert "Встреча / демонстрация · Демонстрация" in picker.button_texts
     assert "Передача клиенту · Подключение" in picker.button_texts
     await ivan.press("Квалификация")
-    await ivan.wait_message(contains="Открытых сделок нет")  # all 200 are new requests
+    qualifying = await ivan.wait_message(contains="Открытых сделок нет")  # all 200 are new
+    assert "🔎 Отбор: этап «Квалификация»" in qualifying.text
     await ivan.press("🗂 Этап")
     await ivan.press("Обращение")
     await ivan.wait_message(contains="Открытые сделки: 200")
