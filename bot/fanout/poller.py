@@ -155,6 +155,8 @@ class _Worker:
         except WorkerFailed as failure:
             self.failure = failure
             self._stopping_all.set()
+            return
+        log.info("worker %d is up again", self.index)  # its held updates are on their way
 
 
 def _worker_environment() -> dict[str, str]:
