@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import Application
+from config.settings import Settings
 from tests.e2e.conftest import TOKEN
 from tests.e2e.scenario import deals, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser, running_fake_telegram
@@ -22,6 +23,13 @@ an answer than the usual 5 s."""
 async def tg() -> AsyncIterator[FakeTelegram]:
     async with running_fake_telegram(TOKEN, default_timeout=60.0) as fake:
         yield fake
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The 45 cards queue for one manager at one a second: the stop need not wait them out for
+    # the whole default grace (10 s of the suite's time).
+    return settings.model_copy(update={"shutdown_grace_seconds": 1})
 
 
 async def test_every_lead_of_a_burst_is_answered_though_telegram_answers_429s(
