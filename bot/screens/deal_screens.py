@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.business import chat_lines
+from bot.screens.pages import paging_buttons
 from bot.telegram.callbacks import (
     CardAction,
     DealAction,
@@ -423,11 +424,9 @@ def deals_screen(
                 callback_data=view.model_copy(update={"pick": "q"}).pack(),
             )
         )
-    navigation = InlineKeyboardBuilder()
-    if page.page > 0:
-        navigation.button(text="◀️", callback_data=view.model_copy(update={"page": page.page - 1}))
-    if page.page + 1 < page.pages:
-        navigation.button(text="▶️", callback_data=view.model_copy(update={"page": page.page + 1}))
+    navigation = paging_buttons(
+        page.page, page.pages, lambda to: view.model_copy(update={"page": to})
+    )
     navigation.button(
         text=tp("deals.all_button") if view.overdue else tp("deals.overdue_button"),
         callback_data=view.model_copy(update={"overdue": not view.overdue, "page": 0}),
