@@ -3,6 +3,7 @@ erasure. Nothing about a person is stored before they press "agree"."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,6 +105,23 @@ async def start(
         )
         return
     source_index = next((i for i, s in enumerate(book.sources) if s.id == source), -1)
+    keyboard = _consent_keyboard(source_index, locale_now())
+    intro = t("consent.intro", company=book.company)
+    policy = t("consent.policy", policy=book.consent.text_in(locale_now()))
+    # One message when both fit: the lead waits for one answer, and in an ad burst every call
+    # to Telegram counts. A form left with /start keeps its keyboard until the next question
+    # (or the refusal) replaces it.
+    if len(intro) + len(policy) + 2 <= TELEGRAM_MESSAGE_LIMIT:
+        await message.answer(f"{intro}\n\n{policy}", reply_markup=keyboard)
+        return
+    await message.answer(intro, reply_markup=ReplyKeyboardRemove())
+    await message.answer(policy, reply_markup=keyboard)
+
+
+@lru_cache(maxsize=256)
+def _consent_keyboard(source_index: int, locale: str) -> InlineKeyboardMarkup:
+    """Agree / decline, built once per source and language: in an ad burst every lead of a
+    campaign gets the same one. `locale` is the current one, passed to key the cache."""
     keyboard = InlineKeyboardBuilder()
     keyboard.button(
         text=tp("consent.accept"), callback_data=Consent(accept=True, source=source_index)
@@ -112,16 +130,7 @@ async def start(
         text=tp("consent.decline"), callback_data=Consent(accept=False, source=source_index)
     )
     keyboard.adjust(1)
-    intro = t("consent.intro", company=book.company)
-    policy = t("consent.policy", policy=book.consent.text_in(locale_now()))
-    # One message when both fit: the lead waits for one answer, and in an ad burst every call
-    # to Telegram counts. A form left with /start keeps its keyboard until the next question
-    # (or the refusal) replaces it.
-    if len(intro) + len(policy) + 2 <= TELEGRAM_MESSAGE_LIMIT:
-        await message.answer(f"{intro}\n\n{policy}", reply_markup=keyboard.as_markup())
-        return
-    await message.answer(intro, reply_markup=ReplyKeyboardRemove())
-    await message.answer(policy, reply_markup=keyboard.as_markup())
+    return keyboard.as_markup()
 
 
 async def consent_answered(

@@ -9,7 +9,6 @@ gets aiogram's `RedisStorage` instead (see `bot.app`).
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,7 +102,7 @@ class DatabaseStorage(BaseStorage):
         conversation = await self._conversation(self._key_builder.build(key))
         # A copy, as a database read would give: a handler that edits what it got must not
         # change the stored conversation behind the storage's back.
-        return copy.deepcopy(conversation.data)
+        return _copied(conversation.data)
 
     async def clear(self, key: StorageKey) -> None:
         """State and data gone in one write (aiogram's `FSMContext.clear` makes two)."""
@@ -150,7 +149,7 @@ class DatabaseStorage(BaseStorage):
                 self._stored_keys.discard(storage_key)
             else:
                 self._stored_keys.add(storage_key)
-        self._remember(storage_key, _Conversation(state, copy.deepcopy(data)))
+        self._remember(storage_key, _Conversation(state, _copied(data)))
 
     async def _run(
         self, direct: DirectStatement | None, statement: Executable, values: dict[str, Any]
@@ -166,6 +165,21 @@ class DatabaseStorage(BaseStorage):
         self._known.move_to_end(storage_key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
+
+
+def _copied(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a conversation's data, which is JSON (its column's type): only its dicts
+    and lists can be changed in place. `copy.deepcopy` did the same at three times the cost, in
+    every form step."""
+    return {key: _copied_value(value) for key, value in data.items()}
+
+
+def _copied_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _copied(value)
+    if isinstance(value, list):
+        return [_copied_value(item) for item in value]
+    return value
 
 
 async def enter_conversation(state: FSMContext, new_state: StateType, data: dict[str, Any]) -> None:
