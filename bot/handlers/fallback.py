@@ -37,8 +37,11 @@ async def unexpected_text(message: Message, actor: Actor) -> None:
     )
 
 
-async def unexpected_content(message: Message) -> None:
-    await message.answer(t("fallback.not_text"), reply_markup=NO_FORM)
+async def unexpected_content(message: Message, raw_state: str | None = None) -> None:
+    # A sticker or a photo while the bot waits for a typed answer (a figure, the report's
+    # dates, a time zone): the question still stands, so say what it needs.
+    key = "input.text_expected" if raw_state is not None else "fallback.not_text"
+    await message.answer(t(key), reply_markup=NO_FORM)
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -42,6 +42,8 @@ async def test_a_manager_sends_a_proposal_and_the_client_gets_the_pdf(
     await ivan.send("/deal 1")
     await ivan.press("🧾 Составить КП")
     asked = [await ivan.wait_message(contains="цифра 1 из 3")]
+    await ivan.send_sticker()
+    await ivan.wait_message(contains="Нужен текст. Напишите ответ сообщением или нажмите /cancel")
     await ivan.send("-5")
     await ivan.wait_message(contains="Нужно число больше нуля: от 1 до 10 000")
     await ivan.send("250000")
