@@ -175,6 +175,7 @@ async def measure(path: Path, repeat: int) -> tuple[SizeResult, bytes, str]:
     from bot.telegram.i18n import create_i18n
     from domain.book_loading import parse_sales_book
     from domain.clock import FixedClock
+    from domain.forecast import PlanMonth
     from domain.kpi import named_period
     from domain.roles import Role
     from domain.sales_book import DEFAULT_SALES_BOOK_PATH
@@ -204,7 +205,7 @@ async def measure(path: Path, repeat: int) -> tuple[SizeResult, bytes, str]:
 
     async def once() -> str:
         uow = UnitOfWork(session_factory)
-        team = await lens(uow, book, actor)
+        team = await lens(uow, book, actor, PlanMonth(NOW, calendar, zone))
         figures_now = await figures(uow, clock, book, calendar, team, yesterday, zone)
         return caption(figures_now, book)
 

@@ -8,7 +8,9 @@
   has passed; the pace needed is what is left of the plan divided by the working days left
   (today included while its working hours last).
 - **a manager's plan**: the book's `plan.per_manager` where it names the manager; the rest of the
-  team's plan is shared equally by the active managers it does not name.
+  team's plan is shared equally by the active managers it does not name. Someone who joined
+  during the month answers for the part of it they are on the team: their plan times the share
+  of the month's working time from their first day on, and their pace counts from that day.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from domain.working_time import WorkingCalendar
 
@@ -105,8 +108,17 @@ class MonthProgress:
         return PlanPace(plan=plan, revenue=revenue, elapsed=self.elapsed, days_left=self.days_left)
 
 
-def month_progress(now: dt.datetime, calendar: WorkingCalendar, zone: dt.tzinfo) -> MonthProgress:
+def month_progress(
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    zone: dt.tzinfo,
+    since: dt.datetime | None = None,
+) -> MonthProgress:
+    """How far into the month `now` is; with `since` (someone who joined during the month), how
+    far into the part of it from `since` on."""
     start, end = month_of(now, zone)
+    if since is not None and start < since <= now:
+        start = since
     total = calendar.working_time_between(start, end)
     passed = calendar.working_time_between(start, now)
     elapsed = Decimal(0) if not total else Decimal(str(passed / total)).quantize(Decimal("0.0001"))
@@ -127,15 +139,55 @@ def plan_pace(
     return month_progress(now, calendar, zone).pace(plan, revenue)
 
 
+@dataclass(frozen=True, slots=True)
+class PlanMonth:
+    """The month whose plans are counted (the one holding `now`), and the part of it each
+    manager is on the team."""
+
+    now: dt.datetime
+    calendar: WorkingCalendar
+    zone: ZoneInfo
+
+    def share_from(self, joined: dt.datetime) -> Decimal:
+        """The month's working time from the day of `joined` to its end, as a share of all of
+        it: 1 for someone on the team before the month began, or on its first working day."""
+        start, end = month_of(self.now, self.zone)
+        since = self._day_of(joined)
+        if since <= start:
+            return Decimal(1)
+        total = self.calendar.working_time_between(start, end)
+        left = self.calendar.working_time_between(min(since, end), end)
+        if total <= dt.timedelta(0):
+            return Decimal(1)
+        return Decimal(str(max(left / total, 0.0))).quantize(Decimal("0.0001"))
+
+    def progress(self, joined: dt.datetime | None = None) -> MonthProgress:
+        """The month's progress; for someone who joined during it, from their first day."""
+        since = None if joined is None else self._day_of(joined)
+        return month_progress(self.now, self.calendar, self.zone, since=since)
+
+    def _day_of(self, moment: dt.datetime) -> dt.datetime:
+        # Whole days: whoever joins at 10:00 answers for that day's work like everyone else.
+        local = moment.astimezone(self.zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def manager_plans(
-    team_monthly: Decimal, named: Mapping[str, Decimal], managers: Sequence[int]
+    team_monthly: Decimal,
+    named: Mapping[str, Decimal],
+    managers: Sequence[int],
+    shares: Mapping[int, Decimal] | None = None,
 ) -> dict[int, Decimal]:
     """Each active manager's monthly plan: the book's own figure where it names them, an equal
-    share of what the named ones leave of the team's plan otherwise."""
+    share of what the named ones leave of the team's plan otherwise; times `shares` for those
+    on the team only part of the month (`PlanMonth.share_from`)."""
     plans = {manager: named[str(manager)] for manager in managers if str(manager) in named}
     others = [manager for manager in managers if manager not in plans]
     if others:
         left = max(team_monthly - sum(plans.values(), Decimal(0)), Decimal(0))
         share = (left / len(others)).quantize(CENTS)
         plans.update({manager: share for manager in others})
+    for manager, part in (shares or {}).items():
+        if manager in plans and part < 1:
+            plans[manager] = (plans[manager] * part).quantize(CENTS)
     return plans

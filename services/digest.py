@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.forecast import month_of
+from domain.forecast import PlanMonth, month_of
 from domain.funnel import Funnel
 from domain.kpi import Period
 from domain.reminders import plan_digest
@@ -105,7 +105,8 @@ async def digest(
     one manager's or one pipeline's. The scheduled digest passes its recipient, chosen by role
     when it was planned."""
     require(actor.role, Action.RECEIVE_DIGEST)
-    view = await lens(uow, book, actor, manager_id=manager_id, pipeline_id=pipeline_id)
+    month = PlanMonth(clock.now(), calendar, zone)
+    view = await lens(uow, book, actor, month, manager_id=manager_id, pipeline_id=pipeline_id)
     period = month_so_far(clock.now(), zone)
     morning = await figures(uow, clock, book, calendar, view, period, zone)
     if view.manager_id is None and view.pipeline_id is None:  # the team's morning digest

@@ -10,7 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.forecast import OpenPipeline, PlanPace, month_of, month_progress
+from domain.forecast import OpenPipeline, PlanMonth, PlanPace, month_of
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.lens import Lens, team_plans
@@ -61,7 +61,9 @@ async def forecast(
         won = await uow.reports.won_by_manager(
             month_start, now + dt.timedelta(seconds=1), lens.scope
         )
-        plans = await team_plans(uow, book)
+        month = PlanMonth(now, calendar, zone)
+        team = await team_plans(uow, book, month)
+        plans = team.plans
         if lens.pipeline_id is not None:
             people: set[int] = set()
         elif lens.manager_id is not None:
@@ -70,13 +72,14 @@ async def forecast(
             people = set(plans) | {m for m in (*open_deals, *won) if m is not None}
         names = await uow.staff.names(sorted(people))
     by_manager = {manager: OpenPipeline(*values) for manager, values in open_deals.items()}
-    progress = month_progress(now, calendar, zone)
+    progress = month.progress()
     managers = [
         ManagerForecast(
             manager_id=manager,
             name=names.get(manager) or str(manager),
             pipeline=by_manager.get(manager, OpenPipeline()),
-            pace=progress.pace(
+            # Who joined this month is paced from the day they joined.
+            pace=month.progress(team.joined.get(manager)).pace(
                 (lens.monthly_plan if manager == lens.manager_id else plans.get(manager))
                 or Decimal(0),
                 won.get(manager, (0, Decimal(0)))[1],

@@ -3,10 +3,11 @@ monthly plan they answer to."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.forecast import manager_plans
+from domain.forecast import PlanMonth, manager_plans
 from domain.kpi import TEAM, Scope
 from domain.roles import Action, Role, can, require
 from domain.sales_book import SalesBook
@@ -31,12 +32,14 @@ async def lens(
     uow: UnitOfWork,
     book: SalesBook,
     actor: Actor,
+    month: PlanMonth,
     *,
     manager_id: int | None = None,
     pipeline_id: str | None = None,
 ) -> Lens:
     """The team's figures for those who see reports, or one manager's or one pipeline's when
-    they drill in; a manager's own for a manager, against their plan (`domain.forecast`)."""
+    they drill in; a manager's own for a manager, against their plan for `month`
+    (`domain.forecast`)."""
     if manager_id is not None or pipeline_id is not None:
         require(actor.role, Action.VIEW_REPORTS)
     elif can(actor.role, Action.VIEW_REPORTS):
@@ -49,12 +52,24 @@ async def lens(
         return Lens(Scope(pipeline_id=pipeline_id), None, pipeline_id=pipeline_id)
     assert manager_id is not None
     async with uow:
-        plans = await team_plans(uow, book)
+        plans = (await team_plans(uow, book, month)).plans
     plan = plans.get(manager_id, book.plan.per_manager.get(str(manager_id), Decimal(0)))
     return Lens(Scope(manager_id=manager_id), plan, manager_id=manager_id)
 
 
-async def team_plans(uow: UnitOfWork, book: SalesBook) -> dict[int, Decimal]:
-    """Every active manager's monthly plan. The caller holds the unit of work open."""
-    managers = [member.telegram_id for member in await uow.staff.active_with_role(Role.MANAGER)]
-    return manager_plans(book.plan.monthly_revenue, book.plan.per_manager, managers)
+@dataclass(frozen=True, slots=True)
+class TeamPlans:
+    plans: dict[int, Decimal]
+    """Every active manager's plan for the month, in part for who joined during it."""
+    joined: dict[int, dt.datetime]
+    """When each of them joined the team."""
+
+
+async def team_plans(uow: UnitOfWork, book: SalesBook, month: PlanMonth) -> TeamPlans:
+    """Every active manager's plan for `month` (`domain.forecast`). The caller holds the unit
+    of work open."""
+    members = await uow.staff.active_with_role(Role.MANAGER)
+    joined = {member.telegram_id: member.joined_at for member in members}
+    shares = {manager: month.share_from(at) for manager, at in joined.items()}
+    plans = manager_plans(book.plan.monthly_revenue, book.plan.per_manager, list(joined), shares)
+    return TeamPlans(plans, joined)

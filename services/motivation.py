@@ -11,7 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
-from domain.forecast import month_of
+from domain.forecast import PlanMonth, month_of
 from domain.kpi import named_period
 from domain.motivation import ActivityProgress, Earnings, earnings
 from domain.reminders import PlannedReminder, plan_nudge
@@ -49,26 +49,26 @@ class TeamMonth:
 
 async def my_month(
     uow: ReportingUnitOfWork,
-    clock: Clock,
     book: SalesBook,
     actor: Actor,
-    zone: ZoneInfo,
+    month: PlanMonth,
     staff_id: int | None = None,
 ) -> PersonMonth:
-    """A person's own month; someone else's only for those who see the team's figures."""
+    """A person's own month (the one holding `month.now`); someone else's only for those who
+    see the team's figures."""
     target = actor.user_id if staff_id is None else staff_id
     if target != actor.user_id:
         require(actor.role, Action.VIEW_REPORTS)
     require(actor.role, Action.VIEW_OWN_DEALS)
-    [person] = (await _months(uow, clock, book, zone, only=target)).people
+    [person] = (await _months(uow, book, month, only=target)).people
     return person
 
 
 async def team_month(
-    uow: ReportingUnitOfWork, clock: Clock, book: SalesBook, actor: Actor, zone: ZoneInfo
+    uow: ReportingUnitOfWork, book: SalesBook, actor: Actor, month: PlanMonth
 ) -> TeamMonth:
     require(actor.role, Action.VIEW_REPORTS)
-    return await _months(uow, clock, book, zone)
+    return await _months(uow, book, month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +164,9 @@ async def needs_nudge(
 
 
 async def _months(
-    uow: ReportingUnitOfWork,
-    clock: Clock,
-    book: SalesBook,
-    zone: ZoneInfo,
-    only: int | None = None,
+    uow: ReportingUnitOfWork, book: SalesBook, month: PlanMonth, only: int | None = None
 ) -> TeamMonth:
-    now = clock.now()
+    now, zone = month.now, month.zone
     month_start, _ = month_of(now, zone)
     product_of = {pipeline.id: pipeline.product for pipeline in book.pipelines}
     day_start = named_period("today", now, zone).start
@@ -190,7 +186,7 @@ async def _months(
         won = await uow.reports.won_by_manager_and_pipeline(
             month_start, now + dt.timedelta(seconds=1)
         )
-        plans = await team_plans(uow, book)
+        plans = (await team_plans(uow, book, month)).plans
         done = await uow.reports.activities_by_author(
             [member.telegram_id for member in members],
             day_start,

@@ -17,8 +17,10 @@ from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import PermissionDenied
+from domain.forecast import PlanMonth
 from domain.roles import Action, can
 from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
 from services.motivation import my_month, team_month
 from services.staff import Actor, StaffError
 from storage.unit_of_work import UnitOfWork
@@ -31,17 +33,18 @@ async def show_my(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
-    zone = ZoneInfo(settings.timezone)
+    month = PlanMonth(clock.now(), calendar, ZoneInfo(settings.timezone))
     if can(actor.role, Action.VIEW_REPORTS):
-        text, markup = team_screen(await team_month(uow, clock, book, actor, zone), book)
+        text, markup = team_screen(await team_month(uow, book, actor, month), book)
         await message.answer(text, reply_markup=markup)
         return
     if command.args:  # someone else's month: a manager sees only their own
         await message.answer(t("my.only_own"))
         return
-    person = await my_month(uow, clock, book, actor, zone)
+    person = await my_month(uow, book, actor, month)
     await message.answer(person_screen(person, book, own=True))
 
 
@@ -52,12 +55,12 @@ async def show_person(
     uow: UnitOfWork,
     clock: Clock,
     book: SalesBook,
+    calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
+    month = PlanMonth(clock.now(), calendar, ZoneInfo(settings.timezone))
     try:
-        person = await my_month(
-            uow, clock, book, actor, ZoneInfo(settings.timezone), callback_data.staff_id
-        )
+        person = await my_month(uow, book, actor, month, callback_data.staff_id)
     except PermissionDenied:
         await query.answer(tp("my.only_own"), show_alert=True)
         return

@@ -33,6 +33,7 @@ from bot.when_parser import ImpossibleDate, typed_date
 from config.settings import Settings
 from domain.abtest import Proportion
 from domain.clock import Clock
+from domain.forecast import PlanMonth
 from domain.kpi import NAMED_PERIODS, Period, days_period, named_period
 from domain.roles import Role
 from domain.sales_book import SalesBook
@@ -247,7 +248,7 @@ async def report_export(
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
     await query.answer(tp("export.preparing"))
-    view = await lens(uow, book, actor)
+    view = await lens(uow, book, actor, PlanMonth(clock.now(), calendar, zone))
     data = await figures(uow, clock, book, calendar, view, period, zone)
     rows = await export_rows(uow, view, period)
     xlsx = await workbook(data, rows, book)
@@ -286,7 +287,7 @@ async def _report(
     period: Period,
     zone: ZoneInfo,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    view = await lens(uow, book, actor)
+    view = await lens(uow, book, actor, PlanMonth(clock.now(), calendar, zone))
     data = await figures(uow, clock, book, calendar, view, period, zone)
     own = view.manager_id is not None
     return report_text(data, book, own=own), _export_button(period, team=not own)

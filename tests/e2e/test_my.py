@@ -137,3 +137,26 @@ async def test_a_managers_month_the_team_table_and_the_nudge(
     assert "Вчера" not in monday.text
     assert "📉 В пятницу, 13.03, не выполнили норму: " in monday.text
     assert "Сергей 📞−15 🤝−2 📄−1" in monday.text
+
+
+async def test_who_joins_in_the_middle_of_the_month_answers_for_the_rest_of_it(
+    tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")  # Monday 02.03: the whole month
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    clock.set(msk(16, 10))
+    petr = await join_team(tg, admin, "Менеджер", "Пётр")
+
+    # March has 21 working days (the 9th is a holiday); from Monday the 16th on, 12 are left:
+    # 0.5714 of his half of the team's 3,000,000.
+    await petr.send("/my")
+    mine = await petr.wait_message(contains="Мой месяц")
+    assert mine.text.splitlines()[1] == "План 857 100 RUB · факт 0 (0 %) · выиграно сделок: 0"
+    await ivan.send("/my")
+    assert "План 1 500 000 RUB" in (await ivan.wait_message(contains="Мой месяц")).text
+
+    # Ivan is expected to have made 82 of March's 189 working hours' worth (0.4339 of his
+    # 1,500,000); Petr one hour of his 108 (0.0093 of 857,100), not the month's first two weeks.
+    await maria.send("/digest")
+    photo = await maria.wait_message(kind="photo")
+    assert "🐢 Отстают от темпа: Иван −650 850, Пётр −7 971 RUB" in photo.text

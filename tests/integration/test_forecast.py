@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import FixedClock
+from domain.forecast import PlanMonth
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
@@ -108,7 +109,7 @@ async def test_the_teams_weighted_pipeline_and_pace_with_each_manager_against_th
     calendar: WorkingCalendar,
 ) -> None:
     book, uow = team_book, UnitOfWork(session_factory)
-    team = await lens(uow, book, HEAD)
+    team = await lens(uow, book, HEAD, PlanMonth(NOW, calendar, MOSCOW))
     outlook = await forecast(uow, FixedClock(NOW), book, calendar, MOSCOW, team)
 
     # Open: 6 deals, 5 with an amount: 500 + 800 + 150 + 1,000 + 40 thousand = 2,490,000;
@@ -169,7 +170,14 @@ async def test_a_managers_own_forecast_and_one_pipelines(
     book, uow, clock = team_book, UnitOfWork(session_factory), FixedClock(NOW)
 
     petr = Actor(PETR, Role.MANAGER, "Пётр", None, "ru")
-    own = await forecast(uow, clock, book, calendar, MOSCOW, await lens(uow, book, petr))
+    own = await forecast(
+        uow,
+        clock,
+        book,
+        calendar,
+        MOSCOW,
+        await lens(uow, book, petr, PlanMonth(NOW, calendar, MOSCOW)),
+    )
     assert [row.name for row in own.managers] == ["Пётр"]
     assert (own.pipeline.deals, own.pipeline.amount) == (2, Decimal(150_000))
     assert own.pace is not None
@@ -177,7 +185,7 @@ async def test_a_managers_own_forecast_and_one_pipelines(
 
     # The subscription pipeline: the meeting (150,000 x 0.3), the unpriced request and the
     # queue's (40,000 x 0.05); no plan of its own, so no pace and no managers' rows.
-    subscription = await lens(uow, book, HEAD, pipeline_id=SUBS)
+    subscription = await lens(uow, book, HEAD, PlanMonth(NOW, calendar, MOSCOW), pipeline_id=SUBS)
     one = await forecast(uow, clock, book, calendar, MOSCOW, subscription)
     assert (one.pipeline.deals, one.pipeline.with_amount) == (3, 2)
     assert (one.pipeline.amount, one.pipeline.weighted) == (Decimal(190_000), Decimal(47_000))

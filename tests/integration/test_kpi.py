@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.abtest import Proportion
+from domain.forecast import PlanMonth
 from domain.kpi import Period, Trend, plan_for
 from domain.roles import Role
 from domain.sales_book import SalesBook
@@ -39,6 +40,12 @@ def msk(month: int, day: int, hour: int = 10) -> dt.datetime:
 
 
 MARCH = Period(msk(3, 1, 0), msk(4, 1, 0))
+
+
+def plan_month(book: SalesBook) -> PlanMonth:
+    """The month whose plans count: March's last day (the team's lens has the book's plan)."""
+    return PlanMonth(msk(3, 31, 12), WorkingCalendar.from_book(book.working_hours), MOSCOW)
+
 
 # deal: (pipeline, created, [(stage entered, when)], status, closed, amount)
 HISTORY: dict[
@@ -111,7 +118,7 @@ async def test_the_five_kpis_against_the_previous_period(
 ) -> None:
     await build(session_factory)
     uow = UnitOfWork(session_factory)
-    report = await kpis(uow, book, await lens(uow, book, HEAD), MARCH, MOSCOW)
+    report = await kpis(uow, book, await lens(uow, book, HEAD, plan_month(book)), MARCH, MOSCOW)
     march, before = report.current, report.previous
 
     # March: created 1, 2, 3, 4, 6; of them 1 (meeting), 3 (proposal, after the key stage) and
@@ -159,7 +166,7 @@ async def test_each_pipelines_funnel_and_its_weakest_step(
 ) -> None:
     await build(session_factory)
     uow = UnitOfWork(session_factory)
-    team = await lens(uow, book, HEAD)
+    team = await lens(uow, book, HEAD, plan_month(book))
     implementation, subscription = await funnels(uow, book, team, MARCH)
 
     # March's implementation deals: 1 got to the meeting, 2 to qualification, 6 stayed in the

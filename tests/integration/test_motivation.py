@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.clock import FixedClock
+from domain.forecast import PlanMonth
 from domain.roles import Role
 from domain.sales_book import SalesBook
+from domain.working_time import WorkingCalendar
 from services.motivation import my_month, team_month
 from services.staff import Actor
 from storage.models import ActivityRow, DealRow, StaffRow
@@ -89,7 +90,9 @@ async def test_pay_below_at_and_over_the_plan_and_the_payroll(
     session_factory: async_sessionmaker[AsyncSession], book: SalesBook
 ) -> None:
     await build(session_factory)
-    team = await team_month(UnitOfWork(session_factory), FixedClock(NOW), book, HEAD, MOSCOW)
+    calendar = WorkingCalendar.from_book(book.working_hours)
+    march = PlanMonth(NOW, calendar, MOSCOW)
+    team = await team_month(UnitOfWork(session_factory), book, HEAD, march)
     rows = {
         person.name: (
             person.earnings.revenue,
@@ -114,11 +117,7 @@ async def test_pay_below_at_and_over_the_plan_and_the_payroll(
     assert team.payroll == Decimal(608_000)  # 101,000 + 130,000 + 187,000 + 190,000
 
     ivan = await my_month(
-        UnitOfWork(session_factory),
-        FixedClock(NOW),
-        book,
-        Actor(IVAN, Role.MANAGER, "Иван", None, "ru"),
-        MOSCOW,
+        UnitOfWork(session_factory), book, Actor(IVAN, Role.MANAGER, "Иван", None, "ru"), march
     )
     assert ivan.earnings is not None and ivan.today is not None
     # Ivan's average won deal this month: 700,000 / 2 = 350,000: 17,500 commission; 1,050,000

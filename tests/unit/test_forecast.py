@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.forecast import manager_plans, plan_pace
+from domain.forecast import PlanMonth, manager_plans, plan_pace
 from domain.working_time import WorkingCalendar
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -66,3 +66,20 @@ def test_unnamed_managers_share_what_the_named_ones_leave_of_the_teams_plan() ->
         2: Decimal("0.00"),
     }
     assert manager_plans(team, {"9": Decimal(500_000)}, []) == {}
+
+
+def test_who_joins_during_the_month_answers_for_its_working_days_from_their_first() -> None:
+    april = PlanMonth(msk(20, 12), CALENDAR, MOSCOW)
+    before = dt.datetime(2026, 3, 30, 15, tzinfo=MOSCOW)
+    # On the team before April, or from any hour of its first working day: the whole month.
+    assert april.share_from(before) == april.share_from(msk(1, 17)) == Decimal(1)
+    # From Wednesday 15 April: 12 of its 22 working days.
+    assert april.share_from(msk(15, 16)) == Decimal("0.5455")
+    assert manager_plans(
+        Decimal(2_200_000), {"1": Decimal(1_000_000)}, [1, 2, 3], {2: Decimal("0.5455")}
+    ) == {1: Decimal(1_000_000), 2: Decimal("327300.00"), 3: Decimal("600000.00")}
+    # Their pace counts from that day: on Monday the 20th at noon, 30 of their 108 working
+    # hours have passed (27 from the 15th to the 17th, 3 today), against the month's 120 of 198.
+    theirs = april.progress(msk(15, 16))
+    assert (theirs.elapsed, theirs.days_left) == (Decimal("0.2778"), 9)
+    assert april.progress().elapsed == Decimal("0.6061")
