@@ -90,7 +90,7 @@ async def open_deals(
     async with uow:
         queued = 0
         if not sees_all and can(actor.role, Action.CLAIM_LEAD):
-            queued = len(await uow.deals.open_deals(queued=True))
+            queued = await uow.deals.count_queued()
         deals = await uow.deals.open_deals(manager_id=manager_id, stage_id=stage_id)
         ranked = by_urgency(deals, book, calendar, now)
         if overdue_only:
@@ -107,8 +107,8 @@ async def queued_requests(uow: UnitOfWork, actor: Actor, limit: int) -> list[int
     """The oldest requests nobody manages, for someone who may take one."""
     require(actor.role, Action.CLAIM_LEAD)
     async with uow:
-        queued = await uow.deals.open_deals(queued=True)
-    return [deal.id for deal in queued[:limit] if deal.id is not None]
+        queued = await uow.deals.open_deals(queued=True, limit=limit)
+    return [deal.id for deal in queued if deal.id is not None]
 
 
 async def view_deal(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.business import Change, ChatMessage, Direction
@@ -32,6 +32,12 @@ from storage.models import (
     ReassignmentRow,
     StageTransitionRow,
 )
+from storage.repositories.deal_queries import (
+    OPEN_DEAL_AND_REQUESTS,
+    OPEN_DEAL_ANY_CHAT_AND_REQUESTS,
+    REQUESTS_SINCE,
+    open_deal_filters,
+)
 from storage.upserts import upsert
 
 UNKNOWN_SOURCE = "unknown"
@@ -42,29 +48,6 @@ _REMEMBER_CARD = upsert(
     conflict=["deal_id", "staff_id"],
     update=["chat_id", "message_id"],
 )
-
-
-def _open_deal_and_requests(any_chat: bool) -> Select[tuple[int | None, int]]:
-    """The contact's latest open deal (in the chat, or in any of theirs) and the chat's requests
-    since a moment, in one statement, built once (the request path runs it for every lead)."""
-    own = DealRow.contact_id == bindparam("contact_id")
-    if not any_chat:
-        own = own & (DealRow.lead_chat_id == bindparam("lead_chat_id"))
-    latest_open = (
-        select(DealRow.id)
-        .where(own, DealRow.status == DealStatus.OPEN.value)
-        .order_by(DealRow.created_at.desc(), DealRow.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return select(latest_open, _REQUESTS_SINCE.scalar_subquery())
-
-
-_REQUESTS_SINCE = select(func.count(DealRow.id)).where(
-    DealRow.lead_chat_id == bindparam("lead_chat_id"), DealRow.created_at >= bindparam("since")
-)
-_OPEN_DEAL_AND_REQUESTS = _open_deal_and_requests(any_chat=False)
-_OPEN_DEAL_ANY_CHAT_AND_REQUESTS = _open_deal_and_requests(any_chat=True)
 
 
 class DealRepository:
@@ -200,14 +183,14 @@ class DealRepository:
         """The contact's latest open deal (in this chat, unless `any_chat`: a phone Telegram
         verified makes the contact's other chats this person's too), and how many requests the
         chat made since `since`, read together (the request path counts its statements)."""
-        statement = _OPEN_DEAL_ANY_CHAT_AND_REQUESTS if any_chat else _OPEN_DEAL_AND_REQUESTS
+        statement = OPEN_DEAL_ANY_CHAT_AND_REQUESTS if any_chat else OPEN_DEAL_AND_REQUESTS
         values = {"contact_id": contact_id, "lead_chat_id": lead_chat_id, "since": since}
         open_id, requests = (await self._session.execute(statement, values)).one()
         return (await self.get(open_id) if open_id is not None else None), int(requests or 0)
 
     async def count_requests_since(self, lead_chat_id: int, since: dt.datetime) -> int:
         values = {"lead_chat_id": lead_chat_id, "since": since}
-        return int(await self._session.scalar(_REQUESTS_SINCE, values) or 0)
+        return int(await self._session.scalar(REQUESTS_SINCE, values) or 0)
 
     def log_message(
         self,
@@ -275,21 +258,26 @@ class DealRepository:
         ]
 
     async def open_deals(
-        self, *, manager_id: int | None = None, stage_id: str | None = None, queued: bool = False
+        self,
+        *,
+        manager_id: int | None = None,
+        stage_id: str | None = None,
+        queued: bool = False,
+        limit: int | None = None,
     ) -> list[Deal]:
         """Open deals (no trainee's), oldest first; `queued`: only those nobody manages."""
         query = (
             select(DealRow)
-            .where(DealRow.status == DealStatus.OPEN.value, DealRow.is_sandbox.is_(False))
+            .where(*open_deal_filters(manager_id=manager_id, stage_id=stage_id, queued=queued))
             .order_by(DealRow.created_at, DealRow.id)
+            .limit(limit)
         )
-        if manager_id is not None:
-            query = query.where(DealRow.manager_id == manager_id)
-        if queued:
-            query = query.where(DealRow.manager_id.is_(None))
-        if stage_id is not None:
-            query = query.where(DealRow.stage_id == stage_id)
         return [_deal_from_row(row) for row in await self._session.scalars(query)]
+
+    async def count_queued(self) -> int:
+        """Open deals nobody manages (no trainee's), counted by the database."""
+        query = select(func.count(DealRow.id)).where(*open_deal_filters(queued=True))
+        return int(await self._session.scalar(query) or 0)
 
     async def proposal_figures(self, deal_id: int) -> dict[str, Decimal]:
         rows = await self._session.execute(

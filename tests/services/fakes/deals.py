@@ -123,9 +123,14 @@ class FakeDeals:
         return []  # the managers' own Telegram chats are tested end to end
 
     async def open_deals(
-        self, *, manager_id: int | None = None, stage_id: str | None = None, queued: bool = False
+        self,
+        *,
+        manager_id: int | None = None,
+        stage_id: str | None = None,
+        queued: bool = False,
+        limit: int | None = None,
     ) -> list[Deal]:
-        return self._where(
+        found = self._where(
             lambda d: (
                 d.is_open
                 and not d.is_sandbox
@@ -134,6 +139,10 @@ class FakeDeals:
                 and not (queued and d.manager_id is not None)
             )
         )
+        return found if limit is None else found[:limit]
+
+    async def count_queued(self) -> int:
+        return len(await self.open_deals(queued=True))
 
     async def proposal_figures(self, deal_id: int) -> dict[str, Decimal]:
         return {key: value for (deal, key), value in self.figures.items() if deal == deal_id}
