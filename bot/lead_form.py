@@ -156,9 +156,9 @@ async def ask_question(
 
 
 _SHARED_KEYBOARDS: dict[tuple[int, str], tuple[SalesBook, ReplyKeyboardMarkup]] = {}
-"""Each question's keyboard per locale, built once: in an ad burst every lead gets the same four
-(a tenth of a form step's time went to building them). Kept with the book they came from: an
-edited book (new products) builds them again."""
+"""Each question's keyboard per locale, built once: in an ad burst every lead gets the same four,
+and building their pydantic models showed in every form step's profile. Kept with the book they
+came from: another book (other products) builds them again."""
 
 
 def _keyboard(book: SalesBook, step: int, earlier: str | None) -> ReplyKeyboardMarkup:
