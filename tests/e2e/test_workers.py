@@ -6,6 +6,7 @@ and a restart goes on from where the people were; a worker killed is started aga
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -13,17 +14,21 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 from tests.e2e.conftest import ADMIN_ID, TOKEN
 from tests.e2e.scenario import join_team, leave_request
 from tests.e2e.test_run_bot import (
     STARTUP_TIMEOUT,
     ConsoleOutput,
     bot_environment,
+    closed_port,
     spawn_run_bot,
     start_bot,
     stopped_at_start,
 )
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.init_data import signed_init_data
 
 ODD_LEAD, EVEN_LEAD = 5_001, 5_002
 """Leads whose updates go to the second and to the first worker (user id modulo 2)."""
@@ -51,9 +56,13 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def bot_with_workers(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+async def bot_with_workers(
+    tg: FakeTelegram, tmp_path: Path, **settings: str
+) -> AsyncIterator[RunningBot]:
     # The sweeps' ticks far apart: a card that arrives came with the change, not a tick.
-    process = await start_bot(tmp_path, tg.base_url, WORKERS="2", REMINDER_TICK_SECONDS="600")
+    process = await start_bot(
+        tmp_path, tg.base_url, WORKERS="2", REMINDER_TICK_SECONDS="600", **settings
+    )
     bot = RunningBot(process, ConsoleOutput(process))
     try:
         await bot.console.wait_for("2 workers are up; polling")
@@ -143,6 +152,43 @@ async def test_a_killed_worker_is_started_again_and_its_people_are_answered(
         await manager.wait_message(contains="Анна Петрова", timeout=10)
         log = await bot.stop()
     assert bot.process.returncode == 0, log
+
+
+async def test_the_first_worker_serves_health_and_the_mini_app_over_both_workers_deals(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    port = closed_port()
+    web = f"http://127.0.0.1:{port}"
+    app_url = "https://crm.example.test/app/"
+    async with bot_with_workers(tg, tmp_path, WEB_PORT=str(port), WEB_APP_URL=app_url) as bot:
+        manager = await _manager(tg)
+        anna = tg.user("Анна", user_id=ODD_LEAD)  # her updates go to the second worker
+        await leave_request(anna, name="Анна Петрова")
+        await manager.press("✅ Взять в работу")
+        init_data = signed_init_data(
+            TOKEN, manager.id, dt.datetime.now(dt.UTC), first_name=manager.first_name
+        )
+        headers = {"Authorization": f"tma {init_data}"}
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{web}/healthz") as health:
+                assert health.status == 200
+            async with session.get(f"{web}/app/api/board", headers=headers) as answer:
+                assert answer.status == 200
+                board = await answer.json()
+            [card] = [card for stage in board["stages"] for card in stage["cards"]]
+            assert card["client"] == "Анна Петрова"
+            deal = f"{web}/app/api/deals/{card['id']}"
+            async with session.get(deal, headers=headers) as answer:
+                criteria = (await answer.json())["stage"]["exit_criteria"]
+            # A move in the app (the first worker writes) while the second handles her chat.
+            ticked = {"ticked": list(range(len(criteria)))}
+            async with session.post(f"{deal}/next-stage", headers=headers, json=ticked) as moved:
+                assert moved.status == 200, await moved.text()
+        await anna.send("Когда позвоните?")
+        await manager.wait_message(contains="Когда позвоните?", timeout=10)
+        log = await bot.stop()
+    assert bot.process.returncode == 0, log
+    assert "Traceback" not in log
 
 
 async def test_workers_are_for_long_polling_only(tmp_path: Path) -> None:
