@@ -68,9 +68,12 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "cancel",
     ),
 }
-STAFF_ONLY_COMMANDS = frozenset().union(*COMMANDS_BY_ROLE.values()) - set(
-    COMMANDS_BY_ROLE[Role.LEAD]
-)
+UNLISTED_STAFF_COMMANDS = frozenset({"deal"})
+"""Staff commands the menus leave out: `/deal 123` needs a number (the help names it)."""
+
+STAFF_ONLY_COMMANDS = (
+    frozenset().union(*COMMANDS_BY_ROLE.values()) - set(COMMANDS_BY_ROLE[Role.LEAD])
+) | UNLISTED_STAFF_COMMANDS
 
 
 def commands_for(role: Role, locale: str) -> list[BotCommand]:

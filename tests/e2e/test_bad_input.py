@@ -137,7 +137,7 @@ async def test_a_stranger_calling_staff_commands_is_told_they_are_for_staff(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
     stranger = tg.user("Гость")
-    for command in ("/invite", "/team", "/book"):
+    for command in ("/invite", "/team", "/book", "/deal 1"):
         await stranger.send(command)
         await stranger.wait_message(contains="только для сотрудников отдела продаж")
     await stranger.send("/nonsense")
