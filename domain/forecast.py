@@ -10,7 +10,8 @@
 - **a manager's plan**: the book's `plan.per_manager` where it names the manager; the rest of the
   team's plan is shared equally by the active managers it does not name. Someone who joined
   during the month answers for the part of it they are on the team: their plan times the share
-  of the month's working time from their first day on, and their pace counts from that day.
+  of the month's working time from their first day on, and their pace counts from the moment
+  they joined.
 """
 
 from __future__ import annotations
@@ -162,12 +163,13 @@ class PlanMonth:
         return Decimal(str(max(left / total, 0.0))).quantize(Decimal("0.0001"))
 
     def progress(self, joined: dt.datetime | None = None) -> MonthProgress:
-        """The month's progress; for someone who joined during it, from their first day."""
-        since = None if joined is None else self._day_of(joined)
-        return month_progress(self.now, self.calendar, self.zone, since=since)
+        """The month's progress; for someone who joined during it, over the working time from
+        the moment they joined: nobody is behind in the hour they were invited (their plan,
+        counted in whole days, is spread over what is left of the month)."""
+        return month_progress(self.now, self.calendar, self.zone, since=joined)
 
     def _day_of(self, moment: dt.datetime) -> dt.datetime:
-        # Whole days: whoever joins at 10:00 answers for that day's work like everyone else.
+        # Whole days: whoever joins at 10:00 answers for that day like everyone else.
         local = moment.astimezone(self.zone)
         return local.replace(hour=0, minute=0, second=0, microsecond=0)
 

@@ -72,13 +72,15 @@ async def forecast(
             people = set(plans) | {m for m in (*open_deals, *won) if m is not None}
         names = await uow.staff.names(sorted(people))
     by_manager = {manager: OpenPipeline(*values) for manager, values in open_deals.items()}
-    progress = month.progress()
+    # The team's month from its 1st; one manager's, from when they joined if that was later.
+    own = lens.manager_id
+    progress = month.progress(team.joined.get(own) if own is not None else None)
     managers = [
         ManagerForecast(
             manager_id=manager,
             name=names.get(manager) or str(manager),
             pipeline=by_manager.get(manager, OpenPipeline()),
-            # Who joined this month is paced from the day they joined.
+            # Who joined this month is paced from the moment they joined.
             pace=month.progress(team.joined.get(manager)).pace(
                 (lens.monthly_plan if manager == lens.manager_id else plans.get(manager))
                 or Decimal(0),

@@ -116,8 +116,9 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     assert (
         "отстаём от темпа на 142 800; нужно 150 000 RUB в рабочий день, осталось дней: 20"
     ) in photo.text
-    # Each manager's plan is half the team's: 71,400 expected of each by now.
-    assert "🐢 Отстают от темпа: Иван −71 400, Пётр −71 400 RUB" in photo.text
+    # Each manager's plan is half the team's, paced from when they joined (Monday 10:00): 8 of
+    # their 188 working hours, 0.0426 of 1,500,000, 63,900 expected of each by now.
+    assert "🐢 Отстают от темпа: Иван −63 900, Пётр −63 900 RUB" in photo.text
     assert len(photo.text) <= 1024
     pipelines = [pipeline.name for pipeline in app.book.pipelines]
     assert photo.button_texts == [
@@ -131,7 +132,7 @@ async def test_the_digest_forecasts_and_drills_into_managers_and_pipelines(
     # Ivan's deal is overdue since Monday 14:00 (4 working hours in "Обращение").
     assert table.text.index("Иван:") < table.text.index("Пётр:")  # equally behind: by name
     assert (
-        "Иван: 0 из 1 500 000 RUB (0 %), отстаём от темпа на 71 400\n"
+        "Иван: 0 из 1 500 000 RUB (0 %), отстаём от темпа на 63 900\n"
         "   прогноз 25 000 RUB, открытых сделок 1, просрочено 1"
     ) in table.text
     assert "Пётр: 0 из 1 500 000 RUB (0 %)" in table.text

@@ -155,8 +155,13 @@ async def test_who_joins_in_the_middle_of_the_month_answers_for_the_rest_of_it(
     await ivan.send("/my")
     assert "План 1 500 000 RUB" in (await ivan.wait_message(contains="Мой месяц")).text
 
-    # Ivan is expected to have made 82 of March's 189 working hours' worth (0.4339 of his
-    # 1,500,000); Petr one hour of his 108 (0.0093 of 857,100), not the month's first two weeks.
+    # Each is paced from the moment he joined: at noon Ivan is expected to have made 83 of his
+    # 188 working hours' worth (0.4415 of 1,500,000), Petr 2 of his 107 (0.0187 of 857,100),
+    # not the month's first two weeks; in the hour he was invited, nothing.
     await maria.send("/digest")
     photo = await maria.wait_message(kind="photo")
-    assert "🐢 Отстают от темпа: Иван −650 850, Пётр −7 971 RUB" in photo.text
+    assert "🐢 Отстают от темпа: Иван −646 350 RUB" in photo.text
+    clock.set(msk(16, 12))
+    await maria.send("/digest")
+    photo = await maria.wait_message(kind="photo")
+    assert "🐢 Отстают от темпа: Иван −662 250, Пётр −16 028 RUB" in photo.text

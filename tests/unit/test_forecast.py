@@ -78,8 +78,9 @@ def test_who_joins_during_the_month_answers_for_its_working_days_from_their_firs
     assert manager_plans(
         Decimal(2_200_000), {"1": Decimal(1_000_000)}, [1, 2, 3], {2: Decimal("0.5455")}
     ) == {1: Decimal(1_000_000), 2: Decimal("327300.00"), 3: Decimal("600000.00")}
-    # Their pace counts from that day: on Monday the 20th at noon, 30 of their 108 working
-    # hours have passed (27 from the 15th to the 17th, 3 today), against the month's 120 of 198.
+    # Their pace counts from the moment they joined: on Monday the 20th at noon, 23 of their 101
+    # working hours have passed (2 on the 15th, 18 on the 16th and 17th, 3 today), against the
+    # month's 120 of 198.
     theirs = april.progress(msk(15, 16))
-    assert (theirs.elapsed, theirs.days_left) == (Decimal("0.2778"), 9)
+    assert (theirs.elapsed, theirs.days_left) == (Decimal("0.2277"), 9)
     assert april.progress().elapsed == Decimal("0.6061")
