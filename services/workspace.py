@@ -12,6 +12,7 @@ from domain.clock import Clock
 from domain.contact import Contact
 from domain.deal import MAX_COMMENT_LENGTH, Deal, ShownCard
 from domain.errors import CommentTooLong
+from domain.pages import page_of
 from domain.reminders import Reminder
 from domain.roles import Action, can, require
 from domain.sales_book import SalesBook
@@ -95,9 +96,7 @@ async def open_deals(
         ranked = by_urgency(deals, book, calendar, now)
         if overdue_only:
             ranked = [u for u in ranked if u.is_overdue]
-        pages = max(1, -(-len(ranked) // PAGE_SIZE))
-        page = min(max(page, 0), pages - 1)
-        shown = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        shown, page, pages = page_of(ranked, page, PAGE_SIZE)
         names = await uow.contacts.names([u.deal.contact_id for u in shown if u.deal.contact_id])
     lines = [DealLine(u, names.get(u.deal.contact_id or 0) or "—") for u in shown]
     return DealPage(lines=lines, page=page, pages=pages, total=len(ranked), queued=queued)

@@ -20,12 +20,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import deals_screen, edit_screen
 from bot.screens.notify import render_card, take_keyboard
-from bot.screens.pages import page_of, page_title, paging_buttons
+from bot.screens.pages import PICKER_PAGE_SIZE, page_title, paging_buttons
 from bot.telegram.callbacks import DealsPage
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
+from domain.pages import page_of
 from domain.roles import Action, Role, can
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
@@ -124,7 +125,8 @@ def _stage_picker(book: SalesBook, view: DealsPage) -> tuple[str, InlineKeyboard
 async def _manager_picker(uow: UnitOfWork, view: DealsPage) -> tuple[str, InlineKeyboardMarkup]:
     """While it is shown, the view's `page` is the picker's page."""
     async with uow:
-        managers, page, pages = page_of(await uow.staff.active_with_role(Role.MANAGER), view.page)
+        every = await uow.staff.active_with_role(Role.MANAGER)
+    managers, page, pages = page_of(every, view.page, PICKER_PAGE_SIZE)
     keyboard = InlineKeyboardBuilder()
     keyboard.button(
         text=tp("deals.every_manager"),

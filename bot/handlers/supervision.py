@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import edit_screen
-from bot.screens.pages import page_of, page_title, paging_buttons
+from bot.screens.pages import PICKER_PAGE_SIZE, page_title, paging_buttons
 from bot.telegram.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
 from bot.telegram.card_messages import OpenCards, edit_card
 from bot.telegram.filters import HasRole
@@ -21,6 +21,7 @@ from bot.telegram.i18n import t, tp
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import AlreadyAssigned, DealClosed
+from domain.pages import page_of
 from domain.roles import Role
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
@@ -158,7 +159,7 @@ def _picker(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The colleagues to give deals to, a page at a time (a large team's list passed
     Telegram's 100 buttons), with how many open deals each has already."""
-    shown, page, pages = page_of(choices, page)
+    shown, page, pages = page_of(choices, page, PICKER_PAGE_SIZE)
     keyboard = InlineKeyboardBuilder()
     for colleague in shown:
         keyboard.button(

@@ -3,8 +3,7 @@ buttons, and a phone shows a screenful."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -12,18 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.telegram.i18n import t
 
 PICKER_PAGE_SIZE = 20
-"""Choices a page in a picker (of a manager, a colleague)."""
-
-Item = TypeVar("Item")
-
-
-def page_of(
-    items: Sequence[Item], page: int, size: int = PICKER_PAGE_SIZE
-) -> tuple[Sequence[Item], int, int]:
-    """The items of `page` (one past the end shows the last), the page shown and the pages."""
-    pages = max(1, -(-len(items) // size))
-    page = min(max(page, 0), pages - 1)
-    return items[page * size : (page + 1) * size], page, pages
+"""Choices a page in a picker (of a manager, a colleague); which ones: `domain.pages.page_of`."""
 
 
 def paging_buttons(

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.screens.pages import page_of, paging_buttons
+from bot.screens.pages import paging_buttons
 from bot.telegram.callbacks import Handover, TeamAction, TeamMember, TeamPage
 from bot.telegram.i18n import join_within_limit, t, tp
 from config.settings import Settings
+from domain.pages import page_of
 from domain.roles import Action, Role, can
 from domain.staff import StaffMember
 from services.staff import Actor, Team
