@@ -371,11 +371,7 @@ class DealRepository:
         """Open deals per manager (the queue's deals, with no manager, are left out)."""
         query = (
             select(DealRow.manager_id, func.count())
-            .where(
-                DealRow.status == DealStatus.OPEN.value,
-                DealRow.is_sandbox.is_(False),
-                DealRow.manager_id.is_not(None),
-            )
+            .where(*open_deal_filters(), DealRow.manager_id.is_not(None))
             .group_by(DealRow.manager_id)
         )
         return {manager_id: count for manager_id, count in await self._session.execute(query)}
