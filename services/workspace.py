@@ -49,6 +49,8 @@ class DealPage:
     total: int
     queued: int = 0
     """Requests nobody manages, for a manager who may take one (a supervisor's list has them)."""
+    manager_name: str | None = None
+    """The manager a supervisor narrowed the list to, by name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,16 @@ async def open_deals(
             ranked = [u for u in ranked if u.is_overdue]
         shown, page, pages = page_of(ranked, page, PAGE_SIZE)
         names = await uow.contacts.names([u.deal.contact_id for u in shown if u.deal.contact_id])
+        manager = await uow.staff.get(manager_id) if sees_all and manager_id else None
     lines = [DealLine(u, names.get(u.deal.contact_id or 0) or "—") for u in shown]
-    return DealPage(lines=lines, page=page, pages=pages, total=len(ranked), queued=queued)
+    return DealPage(
+        lines=lines,
+        page=page,
+        pages=pages,
+        total=len(ranked),
+        queued=queued,
+        manager_name=manager.first_name if manager else None,
+    )
 
 
 async def queued_requests(uow: UnitOfWork, actor: Actor, limit: int) -> list[int]:

@@ -165,13 +165,8 @@ async def _deals_screen(
         manager_id=view.manager or None,
     )
     managers_filter = can(actor.role, Action.VIEW_ALL_DEALS)
-    manager_name = None
-    if view.manager:
-        async with uow:
-            member = await uow.staff.get(view.manager)
-        manager_name = member.first_name if member else None
     zone = zone_of(actor, settings.timezone)
-    text, markup = deals_screen(page, book, zone, view, managers_filter, manager_name)
+    text, markup = deals_screen(page, book, zone, view, managers_filter)
     if settings.web_app_url:
         # The whole pipeline at once, in the Mini App (/deals is a private chat: web_app works).
         board = InlineKeyboardButton(

@@ -387,11 +387,10 @@ def deals_screen(
     zone: ZoneInfo,
     view: DealsPage,
     managers_filter: bool,
-    manager_name: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One page of /deals: a line and a button per deal, then paging and the filters."""
     title = t("deals.title", total=page.total, page=page.page + 1, pages=page.pages)
-    if filters := _filters_text(book, view, manager_name):
+    if filters := _filters_text(book, view, page.manager_name):
         title += "\n" + filters
     if not page.lines:
         title += "\n\n" + t("deals.empty")
