@@ -1,9 +1,11 @@
 """Times as people type them: "перезвонить завтра в 11", "напомни 25.05 в 10:30", "через 2 часа",
 "call back tomorrow at 11", "клиент в отпуске до 10.06". `dateparser` reads them in the sales
 team's time zone; three habits it misreads are rewritten first: a bare hour ("в 11", "at 11"
-becomes 11:00, not ignored), a day.month without a year ("25.05" would be read as a time) and
-two dates joined by a dash ("01.11.2026-30.11.2026" was read as the 30th of this month). A
-date no calendar has ("31.02") is refused rather than skipped for the next time in the text.
+becomes 11:00, not ignored; "в 10 мая" stays a day), a day.month without a year ("25.05"
+would be read as a time) and two dates joined by a dash ("01.11.2026-30.11.2026" was read as
+the 30th of this month). A date no calendar has ("31.02", "31 февраля", "February 30") is
+refused rather than read as another day ("31 февраля" was the 7th of February, "31" left as
+what to remind of).
 """
 
 from __future__ import annotations
@@ -16,11 +18,45 @@ from zoneinfo import ZoneInfo
 LANGUAGES = ["ru", "en"]
 _DAY_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
 _DATE_DASH = re.compile(r"(?<=\d)\s*[-–—]\s*(?=\d{1,2}\.\d{1,2})")
-_BARE_HOUR = re.compile(r"\b(в|at)\s+(\d{1,2})(?![\d:.])", re.IGNORECASE)
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(через|in)\s+\d+", re.IGNORECASE)
 _LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|until)\b\W*", re.IGNORECASE)
 _TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
 _DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")
+_MONTH_WORDS = {
+    word: month
+    for month, words in enumerate(
+        (
+            "январь января янв january jan",
+            "февраль февраля фев февр february feb",
+            "март марта мар march mar",
+            "апрель апреля апр april apr",
+            "май мая may",
+            "июнь июня июн june jun",
+            "июль июля июл july jul",
+            "август августа авг august aug",
+            "сентябрь сентября сен сент september sep sept",
+            "октябрь октября окт october oct",
+            "ноябрь ноября ноя нояб november nov",
+            "декабрь декабря дек december dec",
+        ),
+        start=1,
+    )
+    for word in words.split()
+}
+_MONTH_WORD = "|".join(sorted(_MONTH_WORDS, key=len, reverse=True))
+_BARE_HOUR = re.compile(
+    rf"\b(в|at)\s+(\d{{1,2}})(?![\d:.])(?!\s*(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_WORD})\b)",
+    re.IGNORECASE,
+)
+"""A bare hour, not the day of a month ("в 10 мая" is the 10th of May)."""
+_DAY_THEN_MONTH_WORD = re.compile(
+    rf"(?<![\d.])(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_WORD})\b\.?(?:\s+(\d{{4}})\b)?",
+    re.IGNORECASE,
+)
+_MONTH_WORD_THEN_DAY = re.compile(
+    rf"\b({_MONTH_WORD})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\d.:])(?:,?\s+(\d{{4}})\b)?",
+    re.IGNORECASE,
+)
 
 
 class ImpossibleDate(ValueError):
@@ -75,10 +111,23 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
 
 def _refuse_impossible_dates(text: str, this_year: int) -> None:
     """A day.month whose month is real but whose day is not in it. A "month" past 12 is no
-    date at all ("в 10.30" is a time) and is left to the reading."""
+    date at all ("в 10.30" is a time) and is left to the reading. A month written as a word
+    ("31 февраля", "Feb 30") is checked the same way."""
     for found in _DATE.finditer(text):
         if 1 <= int(found[2]) <= 12:
             typed_date(found, this_year)
+    for found in _DAY_THEN_MONTH_WORD.finditer(text):
+        _check_day(found[0], int(found[1]), found[2], found[3], this_year)
+    for found in _MONTH_WORD_THEN_DAY.finditer(text):
+        _check_day(found[0], int(found[2]), found[1], found[3], this_year)
+
+
+def _check_day(typed: str, day: int, month_word: str, year: str | None, this_year: int) -> None:
+    month = _MONTH_WORDS[month_word.lower()]
+    try:
+        dt.date(int(year) if year else this_year, month, day)
+    except ValueError:
+        raise ImpossibleDate(typed.strip()) from None
 
 
 def typed_date(found: re.Match[str], this_year: int) -> dt.date:

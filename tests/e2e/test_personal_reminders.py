@@ -34,6 +34,8 @@ async def test_typed_reminders_are_set_listed_moved_cancelled_and_fire_once(
     await ivan.wait_message(contains="Если это напоминание, добавьте время")
     await ivan.send("напомни 31.02 в 10 позвонить")  # not "today at 10"
     await ivan.wait_message(exact="Такой даты нет: 31.02. Проверьте число и месяц.")
+    await ivan.send("напомни 31 февраля позвонить")  # was "07.02.2027 09:00: 31 позвонить"
+    await ivan.wait_message(exact="Такой даты нет: 31 февраля. Проверьте число и месяц.")
     await ivan.send("через 2 часа проверить почту")
     await ivan.wait_message(exact="🔔 Напомню 02.03.2026 12:00: проверить почту")
 

@@ -38,6 +38,11 @@ DAY_START = dt.time(9, 0)
         # Two dates joined by a dash: the first (it read "2026-15" as the 15th of this month).
         ("01.04.2026-15.04.2026", "01.04.2026 09:00", "15.04.2026"),
         ("01.04–15.04 отпуск", "01.04.2026 09:00", "15.04.2026 отпуск"),
+        # A day and a month's name: "в 10" before a month is its day, not ten o'clock.
+        ("в 10 мая отправить КП", "10.05.2026 09:00", "отправить КП"),
+        ("в 10 мая в 15 позвонить", "10.05.2026 15:00", "позвонить"),
+        ("встреча 31 марта в 10:30", "31.03.2026 10:30", "встреча"),
+        ("on 10 May at 11", "10.05.2026 11:00", ""),
     ],
 )
 def test_times_as_managers_type_them(text: str, at: str, rest: str) -> None:
@@ -60,6 +65,14 @@ def test_text_without_a_time_is_none(text: str) -> None:
         ("до 31.04.2026 в отпуске", "31.04.2026"),
         ("29.02.2027 отправить КП", "29.02.2027"),  # 2027 is no leap year
         ("00.05 позвонить", "00.05"),
+        # A month by its name: was read as that month's day of today, "31" left as the text.
+        ("напомни 31 февраля", "31 февраля"),
+        ("30 февр. позвонить", "30 февр."),
+        ("до 31 апреля в отпуске", "31 апреля"),
+        ("позвонить 31 сент", "31 сент"),
+        ("29 февраля 2027 отправить КП", "29 февраля 2027"),
+        ("call on February 30", "February 30"),
+        ("31st of June call", "31st of June"),
     ],
 )
 def test_a_date_no_calendar_has_is_refused_not_skipped(text: str, date: str) -> None:
@@ -72,3 +85,6 @@ def test_a_leap_day_and_a_dotted_time_are_no_impossible_dates() -> None:
     leap = parse_when("29.02.2028 позвонить", MONDAY_10, MOSCOW, DAY_START)
     assert leap is not None and leap.at.astimezone(MOSCOW).date() == dt.date(2028, 2, 29)
     parse_when("завтра в 10.30", MONDAY_10, MOSCOW, DAY_START)  # "10.30": no month 30
+    leap_word = parse_when("29 февраля 2028 позвонить", MONDAY_10, MOSCOW, DAY_START)
+    assert leap_word is not None and leap_word.at.astimezone(MOSCOW).date() == dt.date(2028, 2, 29)
+    assert parse_when("купить 30 марок", MONDAY_10, MOSCOW, DAY_START) is None
