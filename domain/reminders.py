@@ -231,6 +231,14 @@ def plan_follow_up(deal: Deal, steps: list[FollowUpStep]) -> list[PlannedReminde
 
 
 STAGE_KINDS = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE)
+SNOOZE_HOLDS = frozenset({*STAGE_KINDS, ReminderKind.FIRST_RESPONSE})
+"""What a snoozed deal's pause holds back until it ends: its clock's reminders. A manager's own
+"call back on the 10th" still comes when asked."""
+
+
+def held_by_snooze(kind: ReminderKind, deal: Deal, at: dt.datetime) -> bool:
+    """Whether the deal's snooze holds a reminder of this kind due `at` back to its end."""
+    return kind in SNOOZE_HOLDS and deal.is_snoozed(at)
 
 
 def obsolete_after_move(deal: Deal) -> list[str]:
@@ -384,7 +392,7 @@ def decide(
         deal.stage_id != stage_id or deal.stage_entered_at != stage_entered_at
     ):
         return Decision(Verdict.DROP)
-    if deal.is_snoozed(now):
+    if held_by_snooze(kind, deal, now):
         return Decision(Verdict.POSTPONE, deal.snoozed_until)
     return Decision(Verdict.SEND)
 

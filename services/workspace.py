@@ -13,7 +13,7 @@ from domain.contact import Contact
 from domain.deal import MAX_COMMENT_LENGTH, Deal, ShownCard
 from domain.errors import CommentTooLong
 from domain.pages import page_of
-from domain.reminders import Reminder
+from domain.reminders import Reminder, held_by_snooze
 from domain.roles import Action, can, require
 from domain.sales_book import SalesBook
 from domain.urgency import Urgency, by_urgency
@@ -26,6 +26,9 @@ from services.unit_of_work import UnitOfWork
 PAGE_SIZE = 8
 CARD_ACTIVITIES = 5
 CARD_CHAT_MESSAGES = 4
+CARD_UPCOMING = 10
+"""Reminders read for the card's next one: enough to reach past the few deadline reminders a
+snooze holds back (each stage plans two or three) to the one that goes out at its time."""
 
 
 class ActivityKind(StrEnum):
@@ -61,7 +64,7 @@ class DealView:
     """None for a closed deal: it has no deadline."""
     activities: list[Activity]
     next_reminder: Reminder | None = None
-    """The deal's next pending reminder (a deadline one, or a personal one)."""
+    """The deal's next reminder to go out at its time (a deadline one, or a personal one)."""
     training: TrainingStatus | None = None
     """The trainee's walk, on their own sandbox deal."""
     chat: list[ChatMessage] = field(default_factory=list)
@@ -196,7 +199,9 @@ async def card_view(
     activities = await uow.activities.latest(deal.id, limit=CARD_ACTIVITIES)
     chat = await uow.deals.chat_history(deal.id, limit=CARD_CHAT_MESSAGES)
     # A closed deal has its own: the steps after a win, a personal "call back in spring".
-    upcoming = await uow.reminders.next_for_deal(deal.id, clock.now(), actor.user_id)
+    upcoming = await uow.reminders.upcoming_for_deal(
+        deal.id, clock.now(), actor.user_id, CARD_UPCOMING
+    )
     urgency = by_urgency([deal], book, calendar, clock.now())[0] if deal.is_open else None
     manager_name = None
     if can(actor.role, Action.VIEW_ALL_DEALS):
@@ -211,7 +216,11 @@ async def card_view(
         contact=contact,
         urgency=urgency,
         activities=activities,
-        next_reminder=upcoming,
+        # A snoozed deal's deadline reminders wait for the snooze's end (the card's snooze line
+        # says when): the next one is what comes at its own time.
+        next_reminder=next(
+            (r for r in upcoming if not held_by_snooze(r.kind, deal, r.due_at)), None
+        ),
         training=training,
         chat=chat,
         manager_name=manager_name,

@@ -279,12 +279,12 @@ class ReminderRepository:
         )
         return [_reminder_from_row(row) for row in await self._session.scalars(query)]
 
-    async def next_for_deal(
-        self, deal_id: int, now: dt.datetime, viewer_id: int
-    ) -> Reminder | None:
-        """The deal's next pending reminder for the card's "next reminder" line: its deadline
-        reminders, and the viewer's own personal ones (not a colleague's). A message the outbox
-        still owes (the card, a note to the client) is not a reminder."""
+    async def upcoming_for_deal(
+        self, deal_id: int, now: dt.datetime, viewer_id: int, limit: int
+    ) -> list[Reminder]:
+        """The deal's next pending reminders, the soonest first, for the card's "next reminder"
+        line: its deadline reminders, and the viewer's own personal ones (not a colleague's). A
+        message the outbox still owes (the card, a note to the client) is not a reminder."""
         query = (
             select(ReminderRow)
             .where(
@@ -295,10 +295,9 @@ class ReminderRepository:
                 or_(ReminderRow.staff_id.is_(None), ReminderRow.staff_id == viewer_id),
             )
             .order_by(ReminderRow.due_at, ReminderRow.id)
-            .limit(1)
+            .limit(limit)
         )
-        row: ReminderRow | None = await self._session.scalar(query)
-        return _reminder_from_row(row) if row else None
+        return [_reminder_from_row(row) for row in await self._session.scalars(query)]
 
 
 def _claimable(now: dt.datetime, lease: dt.timedelta) -> ColumnElement[bool]:

@@ -114,6 +114,9 @@ async def test_a_reminder_from_the_card_and_a_snooze_that_holds_then_resumes(
     snoozed = await ivan.wait_message(contains="💤 Отложена до 10.06 09:00: клиент в отпуске")
     assert tg.message(ivan.id, asked.message_id).button_texts == []
     assert "⏰ Вернуть в работу" in snoozed.button_texts
+    # Its deadline reminders wait for the snooze's end (it was "02.03 13:00 — скоро срок
+    # этапа"): the next to come is his own.
+    assert "🔔 Следующее напоминание: 15.06 10:30 — отправить КП" in snoozed.text
     await maria.send("/digest")
     assert (
         "💤 Отложено сделок (клиент недоступен): 1" in (await maria.wait_message(kind="photo")).text

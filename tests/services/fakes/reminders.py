@@ -171,9 +171,9 @@ class FakeReminders:
         ]
         return sorted(mine, key=lambda r: (r.due_at, r.id))
 
-    async def next_for_deal(
-        self, deal_id: int, now: dt.datetime, viewer_id: int
-    ) -> Reminder | None:
+    async def upcoming_for_deal(
+        self, deal_id: int, now: dt.datetime, viewer_id: int, limit: int
+    ) -> list[Reminder]:
         upcoming = [
             r
             for r in self.all
@@ -183,7 +183,7 @@ class FakeReminders:
             and r.due_at >= now
             and r.staff_id in (None, viewer_id)
         ]
-        return min(upcoming, key=lambda r: (r.due_at, r.id), default=None)
+        return sorted(upcoming, key=lambda r: (r.due_at, r.id))[:limit]
 
     @staticmethod
     def _release(stored: StoredReminder, due_at: dt.datetime) -> None:
