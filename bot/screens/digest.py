@@ -186,7 +186,7 @@ def forecast_lines(digest: Digest, book: SalesBook) -> list[str]:
     if outlook.pace is not None and outlook.pace.plan:
         lines.extend(pace_lines(outlook.pace, book))
     if digest.lens.manager_id is None:
-        behind = [row for row in outlook.managers if row.pace.plan and row.pace.ahead < 0]
+        behind = [row for row in outlook.managers if row.pace.plan and _behind(row.pace)]
         if behind:
             parts = ", ".join(
                 f"{row.name} −{money(-row.pace.ahead)}" for row in behind[:BEHIND_SHOWN]
@@ -208,11 +208,7 @@ def pace_lines(pace: PlanPace, book: SalesBook) -> list[str]:
     if not pace.remaining:
         lines.append(t("digest.pace_done"))
         return lines
-    gap = t(
-        "digest.pace_ahead" if pace.ahead >= 0 else "digest.pace_behind",
-        amount=money(abs(pace.ahead)),
-        currency=book.currency,
-    )
+    gap = pace_gap(pace, book.currency)
     if pace.needed_per_day is None:
         lines.append(
             t(
@@ -288,11 +284,7 @@ def managers_screen(digest: Digest, book: SalesBook) -> tuple[str, InlineKeyboar
                 revenue=money(pace.revenue),
                 plan=money(pace.plan),
                 share=percent(pace.fulfilment) if pace.fulfilment is not None else "—",
-                gap=t(
-                    "digest.pace_ahead" if pace.ahead >= 0 else "digest.pace_behind",
-                    amount=money(abs(pace.ahead)),
-                    currency=book.currency,
-                ),
+                gap=pace_gap(pace, book.currency),
                 weighted=money(row.pipeline.weighted),
                 deals=row.pipeline.deals,
                 overdue=overdue.get(row.manager_id, 0),
@@ -454,3 +446,20 @@ def _reason_name(book: SalesBook, reason_id: str) -> str:
         return book.lost_reason(reason_id).name
     except KeyError:
         return reason_id or "—"
+
+
+def pace_gap(pace: PlanPace, currency: str) -> str:
+    """Ahead of the month's pace or behind it, by how much; "on pace" when that rounds to
+    nothing (a manager who joined today is neither ahead nor behind)."""
+    if _on_pace(pace):
+        return t("digest.pace_on")
+    key = "digest.pace_ahead" if pace.ahead > 0 else "digest.pace_behind"
+    return t(key, amount=money(abs(pace.ahead)), currency=currency)
+
+
+def _on_pace(pace: PlanPace) -> bool:
+    return money(abs(pace.ahead)) == money(Decimal(0))
+
+
+def _behind(pace: PlanPace) -> bool:
+    return pace.ahead < 0 and not _on_pace(pace)

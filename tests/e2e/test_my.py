@@ -161,6 +161,10 @@ async def test_who_joins_in_the_middle_of_the_month_answers_for_the_rest_of_it(
     await maria.send("/digest")
     photo = await maria.wait_message(kind="photo")
     assert "🐢 Отстают от темпа: Иван −646 350 RUB" in photo.text
+    await maria.press("👥 По менеджерам")
+    managers = await maria.wait_message(contains="Менеджеры, месяц")
+    # Neither ahead nor behind in his first hour (it said "опережаем темп на 0").
+    assert "Пётр: 0 из 857 100 RUB (0 %), идём в темпе" in managers.text
     clock.set(msk(16, 12))
     await maria.send("/digest")
     photo = await maria.wait_message(kind="photo")
