@@ -33,6 +33,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.fanout.link import LINE_LIMIT, WAKE, WorkerFailed, update_kinds_of
 from bot.fanout.routing import worker_for
+from bot.telegram.metrics import MULTIPROCESS_DIR
 from bot.telegram.telegram_probe import TokenRejected, reach_telegram
 from config.settings import Settings
 from storage.database import create_engine, migrate
@@ -68,9 +70,14 @@ class _Worker:
     """One worker process and the poller's side of its line; started again when it dies."""
 
     def __init__(
-        self, index: int, wake_outbox: Callable[[], None], stopping: asyncio.Event
+        self,
+        index: int,
+        wake_outbox: Callable[[], None],
+        stopping: asyncio.Event,
+        environment: dict[str, str],
     ) -> None:
         self.index = index
+        self._environment = environment
         self.update_kinds: list[str] = []
         self.failure: WorkerFailed | None = None
         self._wake_outbox = wake_outbox
@@ -93,7 +100,7 @@ class _Worker:
                 str(self.index),
                 str(theirs.fileno()),
                 pass_fds=(theirs.fileno(),),
-                env=_worker_environment(),
+                env=self._environment,
             )
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=LINE_LIMIT)
         kinds = update_kinds_of(await reader.readline())
@@ -159,12 +166,15 @@ class _Worker:
         log.info("worker %d is up again", self.index)  # its held updates are on their way
 
 
-def _worker_environment() -> dict[str, str]:
+def _worker_environment(metrics_dir: str) -> dict[str, str]:
     """The poller's environment (the same settings), with the project importable wherever the
-    bot was started from (`run_bot.py` finds it by its own path, `-m` by the working folder)."""
+    bot was started from (`run_bot.py` finds it by its own path, `-m` by the working folder),
+    and `metrics_dir` for prometheus_client's multiprocess mode: each worker counts into its
+    files there, and the first worker's /metrics adds them all up (bot/telegram/metrics.py)."""
     environment = dict(os.environ)
     paths = [str(PROJECT_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
     environment["PYTHONPATH"] = os.pathsep.join(paths)
+    environment[MULTIPROCESS_DIR] = metrics_dir
     return environment
 
 
@@ -184,10 +194,18 @@ async def serve_with_workers(settings: Settings) -> None:
     async with Bot(token, session=AiohttpSession(api=api)) as bot:
         if not await reach_telegram(bot, settings.telegram_api_url):
             return
+    with tempfile.TemporaryDirectory(prefix="salesbot-metrics-") as metrics_dir:
+        await _run_workers(settings, api, token, _worker_environment(metrics_dir))
+
+
+async def _run_workers(
+    settings: Settings, api: TelegramAPIServer, token: str, environment: dict[str, str]
+) -> None:
     workers: list[_Worker] = []
     stopping = asyncio.Event()
     workers.extend(
-        _Worker(index, lambda: workers[0].send(WAKE), stopping) for index in range(settings.workers)
+        _Worker(index, lambda: workers[0].send(WAKE), stopping, environment)
+        for index in range(settings.workers)
     )
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

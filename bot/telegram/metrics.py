@@ -2,11 +2,14 @@
 messages sent to Telegram with its 429s and the sender's retries, the reminders due, sent and
 late, and the outbox's depth. One registry per application (tests run several in a process).
 
-The counters are this instance's; the reminders due and the outbox depth are read from the
-database when scraped, so every instance reports the same figure for them."""
+The counters are this instance's: with WORKERS, every worker's together (prometheus_client's
+multiprocess mode, in a folder the poller gives the workers); the reminders due and the outbox
+depth are read from the database when scraped, so every instance reports the same figure for
+them."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -23,6 +26,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from bot.telegram.sender import SEND_METHOD_PREFIXES, PacedSender
@@ -30,6 +34,8 @@ from services.reminders import SweepTally
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's own variable: set, every metric of the process counts into files there."""
 
 
 class Metrics:
@@ -65,26 +71,40 @@ class Metrics:
             "Reminders sent after their time (the bot was down or behind)",
             registry=self.registry,
         )
+        # Read from the database by whoever is scraped: with workers, the latest figure.
         self.reminders_due = Gauge(
             "salesbot_reminders_due",
             "Reminders whose time has come, not yet sent (all instances)",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.outbox_depth = Gauge(
             "salesbot_outbox_depth",
             "Messages owed by changes, not yet sent (all instances)",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
+        self._sender: _SenderRetries | None = None
 
     def watch_sender(self, sender: PacedSender) -> None:
-        self.registry.register(_SenderRetries(sender))
+        self._sender = _SenderRetries(sender)
+        self.registry.register(self._sender)
 
     def count_sweep(self, outbox: bool, tally: SweepTally) -> None:
         self.reminders_sent.labels("outbox" if outbox else "reminder").inc(tally.sent)
         self.reminders_late.inc(tally.late)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = os.environ.get(MULTIPROCESS_DIR)
+        if not directory:
+            return generate_latest(self.registry)
+        # Every worker's files added up; the paced sender's retries are this worker's, the one
+        # that sends the reminders and the outbox.
+        together = CollectorRegistry()
+        MultiProcessCollector(together, path=directory)  # type: ignore[no-untyped-call]
+        if self._sender is not None:
+            together.register(self._sender)
+        return generate_latest(together)
 
 
 class _SenderRetries(Collector):

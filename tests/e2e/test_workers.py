@@ -93,6 +93,11 @@ async def test_two_workers_answer_every_lead_and_send_each_card_once(
         await manager.wait_message(contains="Борис Иванов", timeout=10)
         await _the_first_serves_the_mini_app(web, manager, card.message_id, anna)
         await tg.settle()
+        # /metrics counts both workers' updates: each lead's button press went to its own.
+        pressed = await _metric(
+            web, 'salesbot_updates_total{outcome="handled",type="callback_query"}'
+        )
+        assert pressed == len(tg.callback_queries) >= 3
         workers = bot.workers()
         log = await bot.stop()
     assert bot.process.returncode == 0, log
@@ -171,6 +176,15 @@ async def test_workers_are_for_long_polling_only(tmp_path: Path) -> None:
         await spawn_run_bot(tmp_path, environment, stderr_apart=True)
     )
     assert "WORKERS" in explanation and "instances" in explanation
+
+
+async def _metric(web: str, sample: str) -> float:
+    """One sample of what the first worker's /metrics says (a line starting with `sample`)."""
+    async with aiohttp.ClientSession() as session, session.get(f"{web}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    [value] = [line.split()[-1] for line in text.splitlines() if line.startswith(sample + " ")]
+    return float(value)
 
 
 async def _the_first_serves_the_mini_app(
