@@ -238,7 +238,7 @@ async def move_typed(
     await end_conversation(state)
     await message.answer(
         t("reminder.moved", when=local_time(moved.at, zone), text=moved.text),
-        reply_markup=_reminder_buttons(moved, 1),
+        reply_markup=_reminder_buttons(moved),
     )
 
 
@@ -261,7 +261,7 @@ async def _set(
         return False
     await message.answer(
         t("reminder.set", when=local_time(reminder.at, zone), text=reminder.text),
-        reply_markup=_reminder_buttons(reminder, 1),
+        reply_markup=_reminder_buttons(reminder),
     )
     return True
 
@@ -306,14 +306,18 @@ def _list_screen(
     return join_within_limit(lines, "list.more"), keyboard.as_markup()
 
 
-def _reminder_buttons(reminder: PersonalReminder, number: int) -> InlineKeyboardMarkup:
+def _reminder_buttons(
+    reminder: PersonalReminder, number: int | None = None
+) -> InlineKeyboardMarkup:
+    """Move and cancel: numbered as in a list, plain under the one reminder a message is about."""
+    move = tp("reminders.move_button", number=number) if number else tp("reminders.move_one")
+    cancel = tp("reminders.cancel_button", number=number) if number else tp("reminders.cancel_one")
     keyboard = InlineKeyboardBuilder()
     keyboard.button(
-        text=tp("reminders.move_button", number=number),
-        callback_data=ReminderAction(reminder_id=reminder.id, step=ReminderStep.MOVE),
+        text=move, callback_data=ReminderAction(reminder_id=reminder.id, step=ReminderStep.MOVE)
     )
     keyboard.button(
-        text=tp("reminders.cancel_button", number=number),
+        text=cancel,
         callback_data=ReminderAction(reminder_id=reminder.id, step=ReminderStep.CANCEL),
     )
     keyboard.adjust(2)

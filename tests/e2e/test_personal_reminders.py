@@ -27,7 +27,8 @@ async def test_typed_reminders_are_set_listed_moved_cancelled_and_fire_once(
 ) -> None:
     ivan = await join_team(tg, admin, "Менеджер", "Иван")
     await ivan.send("перезвонить завтра в 11")
-    await ivan.wait_message(exact="🔔 Напомню 03.03.2026 11:00: перезвонить")
+    set_ = await ivan.wait_message(exact="🔔 Напомню 03.03.2026 11:00: перезвонить")
+    assert set_.button_texts == ["✏️ Перенести", "✖️ Отменить"]  # one reminder: no "1"
     await ivan.send("вчера в 10")
     await ivan.wait_message(contains="Это время уже прошло (01.03.2026 10:00)")
     await ivan.send("привет")
