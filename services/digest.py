@@ -145,7 +145,7 @@ async def figures(
             )
             for manager, count, worst in late
         ]
-        answered = await reports.first_response(period.start, period.end, scope)
+        answered = await reports.first_response(period.start, period.end, now, scope)
         idle = await reports.idle_deals(now, IDLE_AFTER, scope)
     return Digest(
         period,

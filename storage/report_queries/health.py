@@ -67,16 +67,21 @@ async def overdue_by_manager(
 
 
 async def first_response(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    scope: Scope = TEAM,
 ) -> tuple[int, int]:
-    """Requests of [start, end) whose first-response time has come (or that were taken):
-    (taken in time, all of them)."""
+    """Requests of [start, end) whose first-response time has come by `now` (or that were
+    taken): (taken in time, all of them). A request still within its time counts in neither,
+    whatever the period's end (a report up to the month's end is asked before it)."""
     due = and_(
         deals_in(scope),
         DealRow.created_at >= start,
         DealRow.created_at < end,
         DealRow.first_response_due_at.is_not(None),
-        or_(DealRow.taken_at.is_not(None), DealRow.first_response_due_at < end),
+        or_(DealRow.taken_at.is_not(None), DealRow.first_response_due_at < min(end, now)),
     )
     in_time = and_(DealRow.taken_at.is_not(None), DealRow.taken_at <= DealRow.first_response_due_at)
     met, total = (

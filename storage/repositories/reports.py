@@ -93,9 +93,9 @@ class ReportRepository:
         return await q.overdue_by_manager(self._session, now, worst, scope)
 
     async def first_response(
-        self, start: dt.datetime, end: dt.datetime, scope: Scope = TEAM
+        self, start: dt.datetime, end: dt.datetime, now: dt.datetime, scope: Scope = TEAM
     ) -> tuple[int, int]:
-        return await q.first_response(self._session, start, end, scope)
+        return await q.first_response(self._session, start, end, now, scope)
 
     async def idle_deals(self, now: dt.datetime, quiet: dt.timedelta, scope: Scope = TEAM) -> int:
         return await q.idle_deals(self._session, now, quiet, scope)

@@ -371,9 +371,8 @@ async def test_the_first_response_is_the_managers_own_reply(
     assert [(a.kind, a.author_id, a.at) for a in activities] == [("chat", manager.id, replied_at)]
 
     async with UnitOfWork(app.session_factory) as uow:
-        met, total = await uow.reports.first_response(
-            deal.created_at, deal.created_at + dt.timedelta(days=1)
-        )
+        day_end = deal.created_at + dt.timedelta(days=1)
+        met, total = await uow.reports.first_response(deal.created_at, day_end, day_end)
     assert (met, total) == (1, 1)
 
 

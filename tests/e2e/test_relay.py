@@ -200,7 +200,7 @@ async def test_a_managers_first_message_through_the_bot_is_the_first_response(
         assert list(first_response) == ["dropped"]
     async with UnitOfWork(app.session_factory) as uow:
         day = (deal.created_at, deal.created_at + dt.timedelta(days=1))
-        assert await uow.reports.first_response(*day) == (1, 1)
+        assert await uow.reports.first_response(*day, day[1]) == (1, 1)
     await manager.send("/deal 1")
     assert "Срок этапа" in (await manager.wait_message(contains="Сделка №1")).text
 
