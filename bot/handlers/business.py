@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BusinessConnection, BusinessMessagesDeleted, CallbackQuery, Message
 
 from bot.screens.business import connection_text
+from bot.screens.deal_screens import edit_screen
 from bot.screens.notify import message_kind
 from bot.telegram.callbacks import BusinessChatAction, BusinessChatAnswer
 from bot.telegram.card_messages import OpenCards, edit_card
@@ -129,8 +130,7 @@ async def answer_new_client(
     if callback_data.answer is BusinessChatAnswer.NOT_A_CLIENT:
         await not_a_client(uow, clock, actor, callback_data.chat_id)
         await query.answer(tp("business.declined"))
-        if isinstance(query.message, Message):
-            await query.message.edit_text(tp("business.declined_text"))
+        await edit_screen(query, tp("business.declined_text"), None)
         return
     deal_id = await make_deal(uow, clock, book, calendar, actor, callback_data.chat_id)
     await query.answer(tp("business.deal_made", deal_id=deal_id))

@@ -91,8 +91,11 @@ async def deal_command(
     """`/deal 123`: any deal by its number, closed ones included (which is how a supervisor
     reaches a deal to reopen it)."""
     number = (command.args or "").strip().lstrip("№#")
-    if not number.isdigit() or len(number) > 12:
+    if not number.isdecimal():
         await message.answer(t("deal.ask_number"))
+        return
+    if len(number) > 12:  # more deals than any team will have, and than SQL holds
+        await message.answer(t("deal.not_found", deal_id=number))
         return
     view = await view_deal(uow, clock, book, calendar, actor, int(number))
     await answer_card(message, uow, actor, view, book, settings)

@@ -9,8 +9,8 @@ import logging
 from typing import Any
 
 from aiogram import Router
-from aiogram.exceptions import TelegramUnauthorizedError
-from aiogram.filters import ExceptionTypeFilter
+from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
+from aiogram.filters import ExceptionMessageFilter, ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
@@ -89,6 +89,14 @@ async def token_refused(event: ErrorEvent) -> None:
     log.warning("update %s not answered: Telegram refused the bot token", event.update.update_id)
 
 
+async def unchanged_screen(event: ErrorEvent) -> None:
+    """A press that would show what is on screen already (a double tap on a button whose first
+    tap changed the message): Telegram refuses the edit, and there is nothing to tell."""
+    query = event.update.callback_query
+    if query is not None and not already_answered(query.id):
+        await query.answer()
+
+
 async def unexpected(event: ErrorEvent) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     await _tell(event, None, alert="error.internal", message="error.internal")
@@ -122,5 +130,10 @@ def create_router() -> Router:
     router.errors.register(nothing_to_merge, ExceptionTypeFilter(NothingToMerge))
     router.errors.register(stale, ExceptionTypeFilter(StaleButton, DomainError))
     router.errors.register(token_refused, ExceptionTypeFilter(TelegramUnauthorizedError))
+    router.errors.register(
+        unchanged_screen,
+        ExceptionTypeFilter(TelegramBadRequest),
+        ExceptionMessageFilter(r".*message is not modified"),  # matched from the start
+    )
     router.errors.register(unexpected)
     return router

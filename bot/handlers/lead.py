@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lead_form import STEPS, FormInputError, FormState, ask_question
+from bot.screens.deal_screens import edit_screen
 from bot.screens.notify import message_kind, relay_to_staff, request_reply
 from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
@@ -318,7 +319,7 @@ async def forget_me_button(
     if callback_data.step is ForgetStep.ASK:
         await message.answer(t("erase.confirm"), reply_markup=_confirm_forget_keyboard())
     elif callback_data.step is ForgetStep.KEEP:
-        await message.edit_text(t("erase.kept"))
+        await edit_screen(query, t("erase.kept"), None)
     else:
         await end_conversation(state)
         await forget_client(uow, clock, profile.user_id)

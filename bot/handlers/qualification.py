@@ -47,7 +47,7 @@ async def qualify(
     given = None
     if callback_data.arg:
         question_id, _, option = callback_data.arg.rpartition(".")
-        if not option.isdigit():
+        if not option.isdecimal():
             raise StaleButton(callback_data.arg)
         comment = await _typed_comment(state, deal_id, question_id)
         given = Answer(question_id, int(option), comment)

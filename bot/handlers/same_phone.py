@@ -7,6 +7,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.screens.deal_screens import edit_screen
 from bot.telegram.callbacks import MergeStep, SamePhoneMerge
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import t, tp
@@ -27,8 +28,7 @@ async def merge_button(
     deal_id = callback_data.deal_id
     if callback_data.step is MergeStep.KEEP:
         await query.answer()
-        if message is not None:
-            await message.edit_text(t("merge.kept"))
+        await edit_screen(query, t("merge.kept"), None)
         return
     if callback_data.step is MergeStep.ASK:
         proposal = await merge_proposal(uow, actor, deal_id)

@@ -66,8 +66,7 @@ async def invite_role_chosen(
 async def invite_cancelled(query: CallbackQuery, state: FSMContext) -> None:
     await end_conversation(state)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(t("cancel.done"))
+    await edit_screen(query, t("cancel.done"), None)  # a double tap's second: nothing to edit
 
 
 async def invite_label_given(

@@ -14,7 +14,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import edit_screen
 from bot.screens.pages import PICKER_PAGE_SIZE, page_title, paging_buttons
-from bot.telegram.callbacks import CardAction, DealCard, Handover, TeamAction, TeamMember
+from bot.telegram.callbacks import (
+    CardAction,
+    DealCard,
+    Handover,
+    TeamAction,
+    TeamMember,
+    number_arg,
+)
 from bot.telegram.card_messages import OpenCards, edit_card
 from bot.telegram.filters import HasRole
 from bot.telegram.i18n import t, tp
@@ -58,7 +65,7 @@ async def reassign_from_card(
             await query.answer()
             return
         # The handover reads the deal and refuses a closed, missing or forged one itself.
-        handover = await reassign_deal(uow, clock, actor, deal_id, int(callback_data.arg))
+        handover = await reassign_deal(uow, clock, actor, deal_id, number_arg(callback_data.arg))
     except ValueError:  # a manager's id that is not a number: forged
         raise StaleButton(callback_data.arg) from None
     except AlreadyAssigned:

@@ -4,10 +4,26 @@ stays under Telegram's 64 bytes; buttons can be forged, so handlers re-check eve
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from domain.roles import Role
+
+INT64 = (-(2**63), 2**63 - 1)
+Number = Annotated[int, Field(ge=INT64[0], le=INT64[1])]
+"""A number a database column holds: a forged button's twenty-digit id fails to unpack, so no
+handler takes it (the stale-button answer does), instead of reaching SQL."""
+
+
+def number_arg(text: str) -> int:
+    """A number carried in a button's free-text argument, held to what `Number` allows;
+    ValueError otherwise."""
+    value = int(text)
+    if not INT64[0] <= value <= INT64[1]:
+        raise ValueError(text)
+    return value
 
 
 class InviteRole(CallbackData, prefix="inv"):
@@ -25,12 +41,12 @@ class TeamAction(StrEnum):
 
 
 class TeamPage(CallbackData, prefix="tpg"):
-    page: int
+    page: Number
 
 
 class TeamMember(CallbackData, prefix="team"):
     action: TeamAction
-    staff_id: int
+    staff_id: Number
 
 
 class ReminderStep(StrEnum):
@@ -39,7 +55,7 @@ class ReminderStep(StrEnum):
 
 
 class ReminderAction(CallbackData, prefix="rem"):
-    reminder_id: int
+    reminder_id: Number
     step: ReminderStep
 
 
@@ -51,8 +67,8 @@ class ReportPeriod(CallbackData, prefix="rp"):
 class ReportExport(CallbackData, prefix="rx"):
     """The report's period as UTC seconds since the epoch, [start, end)."""
 
-    start: int
-    end: int
+    start: Number
+    end: Number
 
 
 class DrillKind(StrEnum):
@@ -67,7 +83,7 @@ class DigestDrill(CallbackData, prefix="dd"):
     """From the digest into the team's managers, one manager, or one pipeline."""
 
     kind: DrillKind
-    key: int = 0
+    key: Number = 0
     """The manager's Telegram id, or the pipeline's position in the sales book."""
 
 
@@ -75,21 +91,21 @@ class ReportSources(CallbackData, prefix="rs"):
     """The unit economics per lead source for a report's period, as UTC seconds since the
     epoch, [start, end)."""
 
-    start: int
-    end: int
+    start: Number
+    end: Number
 
 
 class SpendPick(CallbackData, prefix="sp"):
     """/spend: a lead source and a month to enter the spend for."""
 
-    source: int = -1
+    source: Number = -1
     """The source's position in the sales book; -1 for the list of sources."""
-    month: int = 0
+    month: Number = 0
     """The month as YYYYMM (202603); 0 to pick the month."""
 
 
 class StaffZone(CallbackData, prefix="tz"):
-    index: int
+    index: Number
     """Position in `bot.handlers.profile.ZONES`; -1 for the team's time zone."""
 
 
@@ -97,10 +113,10 @@ class Handover(CallbackData, prefix="ho"):
     """All open deals of one manager to another, from /team: pick (to_id 0, a page of the
     colleagues), confirm, do."""
 
-    from_id: int
-    to_id: int = 0
+    from_id: Number
+    to_id: Number = 0
     confirmed: bool = False
-    page: int = 0
+    page: Number = 0
 
 
 class BookPipeline(CallbackData, prefix="book"):
@@ -109,7 +125,7 @@ class BookPipeline(CallbackData, prefix="book"):
 
 class Consent(CallbackData, prefix="consent"):
     accept: bool
-    source: int
+    source: Number
     """Index of the lead source in the sales book, -1 for unknown: nothing about the person is
     stored before they consent, so the source travels in the button."""
 
@@ -131,7 +147,7 @@ class DealActionKind(StrEnum):
 
 class DealAction(CallbackData, prefix="deal"):
     action: DealActionKind
-    deal_id: int
+    deal_id: Number
 
 
 class MergeStep(StrEnum):
@@ -144,16 +160,16 @@ class SamePhoneMerge(CallbackData, prefix="sph"):
     """A request that typed another client's phone: merge the two clients, after a look at
     both chats."""
 
-    deal_id: int
+    deal_id: Number
     step: MergeStep
 
 
 class DealsPage(CallbackData, prefix="dl"):
-    page: int = 0
+    page: Number = 0
     stage: str = ""
     """A stage id to filter by, "" for every stage."""
     overdue: bool = False
-    manager: int = 0
+    manager: Number = 0
     """A supervisor's filter by manager, 0 for everyone."""
     pick: str = ""
     """"s" (stage) or "m" (manager): show the choices for that filter instead of the list."""
@@ -185,9 +201,9 @@ class CardAction(StrEnum):
 
 
 class DealCard(CallbackData, prefix="dc"):
-    deal_id: int
+    deal_id: Number
     action: CardAction = CardAction.VIEW
-    ticked: int = 0
+    ticked: Number = 0
     """Ticked exit criteria as a bit mask (criterion i is bit i)."""
     arg: str = ""
     """A stage id, an activity kind, a lost reason id or a manager's id, depending on the
@@ -203,7 +219,7 @@ class TrainingStart(CallbackData, prefix="tr"):
 class MyPerson(CallbackData, prefix="my"):
     """A supervisor opens one manager's month from the team's table."""
 
-    staff_id: int
+    staff_id: Number
 
 
 class ProposalStep(StrEnum):
@@ -216,18 +232,18 @@ class ProposalStep(StrEnum):
 
 
 class ProposalAction(CallbackData, prefix="kp"):
-    deal_id: int
+    deal_id: Number
     step: ProposalStep = ProposalStep.OPEN
 
 
 class ScriptOpen(CallbackData, prefix="so"):
     objection_id: str
-    deal_id: int = 0
+    deal_id: Number = 0
     """The deal the script is used on, 0 when opened from /scripts."""
 
 
 class ScriptFeedback(CallbackData, prefix="sf"):
-    use_id: int
+    use_id: Number
     helped: bool
 
 
@@ -239,5 +255,5 @@ class BusinessChatAnswer(StrEnum):
 class BusinessChatAction(CallbackData, prefix="bz"):
     """The manager's answer to "a new client in your Telegram: make a deal?"."""
 
-    chat_id: int
+    chat_id: Number
     answer: BusinessChatAnswer

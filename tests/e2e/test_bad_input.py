@@ -11,10 +11,10 @@ from contextlib import closing, contextmanager
 import pytest
 
 from bot.app import Application
-from bot.telegram.callbacks import TeamAction, TeamMember
+from bot.telegram.callbacks import CardAction, DealCard, InviteCancel, TeamAction, TeamMember
 from config.settings import Settings
 from domain.clock import FixedClock
-from tests.e2e.scenario import invite, invite_rows, staff_row
+from tests.e2e.scenario import invite, invite_rows, join_team, leave_request, staff_row
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -101,6 +101,39 @@ async def test_forged_and_stale_buttons_change_nothing(
     assert member is not None and member.is_active
     admin_row = await staff_row(app, admin.id)
     assert admin_row is not None and admin_row.is_active
+
+
+async def test_numbers_no_database_holds_and_a_double_tap_are_answered_without_an_error(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    # (An error logged would fail the test: conftest's no_tracebacks_or_token_in_logs.)
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    twenty_digits = "9" * 20  # reached SQLite: "Python int too large to convert"
+    for forged in (
+        f"dc:{twenty_digits}:v:0:",
+        DealCard(deal_id=1, action=CardAction.REASSIGN, arg=twenty_digits).pack(),
+        f"team:ask:{twenty_digits}",
+        "dc:1:q:0:metrics.²",  # a digit int() does not read
+    ):
+        answer = await maria.press_data(forged)
+        assert answer is not None and answer.show_alert, forged
+        assert "устарела" in (answer.text or ""), forged
+    await maria.send(f"/deal {twenty_digits}")
+    await maria.wait_message(exact=f"Сделки №{twenty_digits} нет.")
+    await maria.send("/deal ²")
+    await maria.wait_message(contains="Напишите номер сделки")
+
+    await admin.send("/invite")
+    question = await admin.wait_message(contains="Кого приглашаете")
+    cancel = InviteCancel().pack()
+    await admin.press_data(cancel, message_id=question.message_id)
+    await admin.wait_message(exact="Отменено.")
+    # The second tap of a double tap: the message says so already, and Telegram refuses an
+    # edit that changes nothing.
+    answer = await admin.press_data(cancel, message_id=question.message_id)
+    assert answer is not None and not answer.show_alert
 
 
 async def test_an_expired_invite_is_refused(
