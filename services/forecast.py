@@ -64,6 +64,8 @@ async def forecast(
         month = PlanMonth(now, calendar, zone)
         team = await team_plans(uow, book, month)
         plans = team.plans
+        # When the team began in the bot: its first member's joining (the admin's first start).
+        began = min((member.joined_at for member in await uow.staff.members()), default=None)
         if lens.pipeline_id is not None:
             people: set[int] = set()
         elif lens.manager_id is not None:
@@ -72,9 +74,11 @@ async def forecast(
             people = set(plans) | {m for m in (*open_deals, *won) if m is not None}
         names = await uow.staff.names(sorted(people))
     by_manager = {manager: OpenPipeline(*values) for manager, values in open_deals.items()}
-    # The team's month from its 1st; one manager's, from when they joined if that was later.
+    # The team's month from its 1st, or from when the team began in the bot if that was later
+    # (installed on the 7th, it has no sales of the days before to be behind with); one
+    # manager's, from when they joined.
     own = lens.manager_id
-    progress = month.progress(team.joined.get(own) if own is not None else None)
+    progress = month.progress(team.joined.get(own) if own is not None else began)
     managers = [
         ManagerForecast(
             manager_id=manager,
