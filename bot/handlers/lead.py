@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lead_form import STEPS, FormInputError, FormState, ask_question
-from bot.screens.deal_screens import edit_screen
+from bot.screens.deal_screens import drop_buttons, edit_screen
 from bot.screens.notify import message_kind, relay_to_staff, request_reply
 from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
@@ -148,8 +148,13 @@ async def consent_answered(
     if not callback_data.accept:
         await query.answer()
         if message:
-            await message.edit_reply_markup(reply_markup=None)
+            await drop_buttons(message)
             await message.answer(t("consent.declined"), reply_markup=ReplyKeyboardRemove())
+        return
+    if await _under_way(state, event_update):
+        # A second tap of "Согласен" (or one on an older copy of the consent): the form's
+        # question is on screen already, and the buttons go with the first tap's answer.
+        await query.answer()
         return
     in_range = 0 <= callback_data.source < len(book.sources)
     source = book.sources[callback_data.source].id if in_range else UNKNOWN_SOURCE
@@ -165,7 +170,15 @@ async def consent_answered(
     # The question with the press's answer: it is what the lead waits for; the buttons go a
     # moment later.
     await answer_beside(query, ask_question(message, book, 0))
-    await message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(message)
+
+
+async def _under_way(state: FSMContext, update: Update) -> bool:
+    """The form was begun by another update than this one (this very update, delivered again
+    after a kill, still owes its first question)."""
+    if await state.get_state() != LeadForm.answering.state:
+        return False
+    return bool((await state.get_data()).get("asked_by") != update.update_id)
 
 
 async def form_answer(
@@ -324,7 +337,7 @@ async def forget_me_button(
         await end_conversation(state)
         await forget_client(uow, clock, profile.user_id)
         # A new message, to take away a form's keyboard ("📱 Отправить мой номер") with it.
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         await message.answer(t("erase.done"), reply_markup=ReplyKeyboardRemove())
 
 

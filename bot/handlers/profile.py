@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.reminders import typed_reminder
+from bot.screens.deal_screens import edit_screen
 from bot.telegram.callbacks import StaffZone
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
@@ -138,8 +139,7 @@ async def zone_picked(
     zone = None if callback_data.index == -1 else ZONES[callback_data.index]
     await set_time_zone(uow, actor, zone)
     await query.answer(tp("tz.saved"))
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_saved_text(zone, settings, clock.now()))
+    await edit_screen(query, _saved_text(zone, settings, clock.now()), None)
 
 
 async def _choose(

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
-from bot.screens.deal_screens import cancel_to_card, retire_question
+from bot.screens.deal_screens import cancel_to_card, edit_screen, retire_question
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
@@ -198,11 +198,10 @@ async def reminder_button(
     if callback_data.step is ReminderStep.CANCEL:
         await cancel_reminder(uow, actor, reminder.id)
         await query.answer(tp("reminder.cancelled", text=reminder.text))
-        if isinstance(query.message, Message):
-            text, markup = _list_screen(
-                await my_reminders(uow, actor), zone_of(actor, settings.timezone)
-            )
-            await query.message.edit_text(text, reply_markup=markup)
+        text, markup = _list_screen(
+            await my_reminders(uow, actor), zone_of(actor, settings.timezone)
+        )
+        await edit_screen(query, text, markup)
         return
     await enter_conversation(state, ReminderInput.moving, {"reminder_id": reminder.id})
     await query.answer()

@@ -16,6 +16,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.renderers.export import deals_csv, workbook
+from bot.screens.deal_screens import edit_screen
 from bot.screens.digest import (
     caption,
     chart,
@@ -197,8 +198,7 @@ async def report_period(
     period = named_period(callback_data.name, clock.now(), zone)
     text, markup = await _report(uow, clock, book, calendar, actor, period, zone)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
+    await edit_screen(query, text, markup)
 
 
 async def report_dates(

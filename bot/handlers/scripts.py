@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
+from bot.screens.deal_screens import drop_buttons
 from bot.telegram.callbacks import ScriptFeedback, ScriptOpen
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
@@ -151,7 +152,7 @@ async def feedback(
         await query.answer(tp("error.stale_button"), show_alert=True)
         return
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
     await query.answer(tp("scripts.thanks"))
 
 

@@ -154,11 +154,9 @@ async def ask_deactivate(
         callback_data=TeamMember(action=TeamAction.KEEP, staff_id=member.telegram_id),
     )
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t("team.confirm_deactivate", name=display_name(member)),
-            reply_markup=keyboard.as_markup(),
-        )
+    await edit_screen(
+        query, t("team.confirm_deactivate", name=display_name(member)), keyboard.as_markup()
+    )
 
 
 async def confirm_deactivate(

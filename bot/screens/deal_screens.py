@@ -373,6 +373,13 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
     await query.message.edit_text(text, reply_markup=markup)
 
 
+async def drop_buttons(message: Message) -> None:
+    """Take a message's buttons away once pressed, unless they are gone already (a second tap,
+    or a press Telegram delivers again): an edit that changes nothing is refused."""
+    if message.reply_markup is not None:
+        await message.edit_reply_markup(reply_markup=None)
+
+
 def same_markup(shown: InlineKeyboardMarkup | None, new: InlineKeyboardMarkup | None) -> bool:
     """Whether a message already shows these buttons. By value: a markup that came in an update
     carries the bot it came through, so `==` would never hold."""

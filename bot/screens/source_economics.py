@@ -117,7 +117,7 @@ def month_from_key(key: int) -> dt.date | None:
     """The month a button names, or None for one that names no month (forged)."""
     try:
         return dt.date(key // 100, key % 100, 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # no such month; a year past what a date holds
         return None
 
 

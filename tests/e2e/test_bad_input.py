@@ -116,6 +116,7 @@ async def test_numbers_no_database_holds_and_a_double_tap_are_answered_without_a
         DealCard(deal_id=1, action=CardAction.REASSIGN, arg=twenty_digits).pack(),
         f"team:ask:{twenty_digits}",
         "dc:1:q:0:metrics.²",  # a digit int() does not read
+        "sp:0:-9223372036854775808",  # a month no date holds
     ):
         answer = await maria.press_data(forged)
         assert answer is not None and answer.show_alert, forged
@@ -134,6 +135,20 @@ async def test_numbers_no_database_holds_and_a_double_tap_are_answered_without_a
     # edit that changes nothing.
     answer = await admin.press_data(cancel, message_id=question.message_id)
     assert answer is not None and not answer.show_alert
+
+    # "Согласен" tapped twice: the second tap finds the form under way and changes nothing
+    # (it asked the first question again; the fake fails the test on a refused call).
+    boris = tg.user("Борис")
+    await boris.send("/start")
+    consent = await boris.wait_message(with_button="✅ Согласен(на)")
+    accept = consent.button("✅ Согласен(на)").callback_data
+    assert accept is not None
+    for _ in range(2):
+        await boris.press_data(accept, message_id=consent.message_id)
+    await boris.wait_message(contains="Как к вам обращаться")
+    await tg.settle()
+    asked = [m for m in tg.messages_in(boris.id) if "Как к вам обращаться" in (m.text or "")]
+    assert len(asked) == 1
 
 
 async def test_an_expired_invite_is_refused(
