@@ -6,12 +6,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import Application
 from config.settings import Settings
 from domain.clock import FixedClock
-from storage.models import FsmStateRow, StageTransitionRow
+from storage.models import ContactRow, FsmStateRow, StageTransitionRow
 from tests.e2e.scenario import (
     close_as_lost,
     contacts,
@@ -106,6 +106,24 @@ async def test_declining_consent_stores_nothing(tg: FakeTelegram, app: Applicati
     assert await deals(app) == []
     async with app.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(FsmStateRow)) == 0
+
+
+async def test_a_form_begun_under_a_former_policy_starts_over_with_the_new_consent(
+    tg: FakeTelegram, app: Application
+) -> None:
+    anna = tg.user("Анна")
+    for turn in range(2):
+        if turn:  # the policy changed since she agreed, her form under way
+            async with app.session_factory() as session:
+                await session.execute(update(ContactRow).values(consent_version="2020-01"))
+                await session.commit()
+        await anna.send("/start site")
+        await anna.wait_message(with_button="✅ Согласен(на)")
+        # The second time not taken for a second tap of the first consent.
+        await anna.press("✅ Согласен(на)")
+        await anna.wait_message(contains="Шаг 1 из 4")
+    [contact] = await contacts(app)
+    assert contact.consent_version == app.book.consent.version
 
 
 async def test_the_consent_is_read_in_the_leads_language_and_agreed_to_by_its_version(
