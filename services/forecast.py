@@ -64,8 +64,10 @@ async def forecast(
         month = PlanMonth(now, calendar, zone)
         team = await team_plans(uow, book, month)
         plans = team.plans
-        # When the team began in the bot: its first member's joining (the admin's first start).
-        began = min((member.joined_at for member in await uow.staff.members()), default=None)
+        began = None
+        if lens.manager_id is None:
+            # When the team began in the bot: its first member's joining (the admin's start).
+            began = min((member.joined_at for member in await uow.staff.members()), default=None)
         if lens.pipeline_id is not None:
             people: set[int] = set()
         elif lens.manager_id is not None:
