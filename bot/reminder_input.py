@@ -60,6 +60,8 @@ def refusal_of(problem: ReminderProblem, at: dt.datetime, zone: ZoneInfo) -> Ref
     """The words for a reminder the service would not set or move."""
     if problem.reason == "past":
         return Refused("reminder.past", when=local_time(at, zone))
+    if problem.reason == "too_far":
+        return Refused("reminder.too_far", when=local_time(at, zone))
     if problem.reason == "too_many":
         return Refused("reminder.too_many")
     return Refused("reminder.gone")

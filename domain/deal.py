@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
+from domain.amounts import validate_amount
 from domain.errors import (
     AlreadyAssigned,
     CommentRequired,
@@ -27,27 +27,22 @@ from domain.errors import (
     DealClosed,
     DealNotClosed,
     ExitCriteriaNotMet,
-    InvalidAmount,
     NoNextStage,
     NotAnEarlierStage,
     QualificationIncomplete,
     SnoozeNotInFuture,
+    SnoozeTooFar,
     UnknownExitCriterion,
     UnknownLostReason,
     UnknownStage,
 )
+from domain.horizon import beyond_horizon
 from domain.qualification import QualificationLevel, QualificationResult
 from domain.sales_book import Pipeline, SalesBook, Stage
 from domain.working_time import WorkingCalendar
 
-MAX_DEAL_AMOUNT = Decimal("999999999999.99")
-"""Just under a trillion: far above any real deal of a small company, so anything larger is a
-typo (an extra zero or a phone number pasted into the amount), and well inside NUMERIC(16, 2)."""
-
 MAX_COMMENT_LENGTH = 1000
 """Comments are reasons, not essays; the cap also keeps a history entry within one message."""
-
-_CENTS = Decimal("0.01")
 
 
 class DealStatus(StrEnum):
@@ -279,6 +274,8 @@ class Deal:
             raise CommentRequired()
         if _utc(until) <= _utc(now):
             raise SnoozeNotInFuture(until=_utc(until))
+        if beyond_horizon(_utc(until), _utc(now)):
+            raise SnoozeTooFar(until=_utc(until))
         self.snoozed_until, self.snooze_reason = _utc(until), reason
 
     def wake(self) -> None:
@@ -429,45 +426,6 @@ def open_deal(
 def with_deal_id(transition: StageTransition, deal_id: int) -> StageTransition:
     """The transition of a deal that has just been given its id by storage."""
     return dataclasses.replace(transition, deal_id=deal_id)
-
-
-# --- amounts ---------------------------------------------------------------------------------
-
-
-def validate_amount(amount: Decimal) -> Decimal:
-    """A deal's amount (expected or won), normalised to cents; raises InvalidAmount."""
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise InvalidAmount("not_a_number")
-    if amount <= 0:
-        raise InvalidAmount("not_positive")
-    if amount > MAX_DEAL_AMOUNT:
-        raise InvalidAmount("too_large", limit=str(MAX_DEAL_AMOUNT))
-    cents = amount.quantize(_CENTS)
-    if cents != amount:
-        raise InvalidAmount("too_many_decimals")
-    return cents
-
-
-_AMOUNT_PATTERN = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
-
-
-def parse_amount(text: str) -> Decimal:
-    """An amount as a manager types it on a phone: "150000", "150 000", "1 500 000,50",
-    "99.9". Spaces of any kind group thousands; "," or "." separates at most two decimals.
-
-    "1,500" is refused rather than guessed: it is 1.5 to a Russian reader and 1500 to an English
-    one, and a wrong guess would be a wrong revenue figure.
-    """
-    compact = "".join(text.split())
-    match = _AMOUNT_PATTERN.fullmatch(compact)
-    if match is None:
-        raise InvalidAmount("not_a_number")
-    whole, cents = match.groups()
-    try:
-        amount = Decimal(f"{whole}.{cents}" if cents else whole)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise InvalidAmount("not_a_number") from None
-    return validate_amount(amount)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -108,6 +108,13 @@ class SnoozeNotInFuture(DomainError):
 
 
 @dataclass(eq=False)
+class SnoozeTooFar(DomainError):
+    """A deal can be snoozed for a year at most (domain/horizon.py)."""
+
+    until: dt.datetime
+
+
+@dataclass(eq=False)
 class DealNotClosed(DomainError):
     """Only a won or lost deal can be reopened."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from domain.clock import Clock
 from domain.deal import MAX_COMMENT_LENGTH
 from domain.errors import PermissionDenied
+from domain.horizon import beyond_horizon
 from domain.reminders import Audience, PlannedReminder, Reminder, ReminderKind, ReminderStatus
 from domain.roles import Action, require
 from services.access import load_deal
@@ -23,7 +24,8 @@ MAX_PENDING = 200
 
 
 class ReminderProblem(Exception):
-    """Why a reminder cannot be set: `reason` is "past", "too_many" or "not_found"."""
+    """Why a reminder cannot be set: `reason` is "past", "too_far" (domain/horizon.py),
+    "too_many" or "not_found"."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -48,8 +50,7 @@ async def set_reminder(
 ) -> PersonalReminder:
     require(actor.role, Action.VIEW_OWN_DEALS)
     now = clock.now()
-    if at <= now:
-        raise ReminderProblem("past")
+    _check_time(at, now)
     text = text.strip()[:MAX_COMMENT_LENGTH]
     async with uow:
         if deal_id is not None:
@@ -85,8 +86,7 @@ async def my_reminders(uow: UnitOfWork, actor: Actor) -> list[PersonalReminder]:
 async def move_reminder(
     uow: UnitOfWork, clock: Clock, actor: Actor, reminder_id: int, at: dt.datetime
 ) -> PersonalReminder:
-    if at <= clock.now():
-        raise ReminderProblem("past")
+    _check_time(at, clock.now())
     async with uow:
         moved = dataclasses.replace(await _own(uow, actor, reminder_id), due_at=at)
         await uow.reminders.save(moved)
@@ -112,6 +112,13 @@ async def _own(uow: UnitOfWork, actor: Actor, reminder_id: int) -> Reminder:
     if row.staff_id != actor.user_id or row.kind is not ReminderKind.PERSONAL:
         raise PermissionDenied(Action.VIEW_OWN_DEALS, actor.role)
     return row
+
+
+def _check_time(at: dt.datetime, now: dt.datetime) -> None:
+    if at <= now:
+        raise ReminderProblem("past")
+    if beyond_horizon(at, now):
+        raise ReminderProblem("too_far")
 
 
 def _view(row: Reminder) -> PersonalReminder:

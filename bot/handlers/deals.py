@@ -31,8 +31,9 @@ from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
 from bot.telegram.i18n import money_exact, t, tp
 from config.settings import Settings
+from domain.amounts import parse_amount
 from domain.clock import Clock
-from domain.deal import MAX_COMMENT_LENGTH, Deal, parse_amount
+from domain.deal import MAX_COMMENT_LENGTH, Deal
 from domain.errors import (
     CommentRequired,
     InvalidAmount,

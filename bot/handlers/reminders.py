@@ -27,7 +27,7 @@ from bot.telegram.i18n import join_within_limit, t, tp
 from bot.when_parser import When
 from config.settings import Settings
 from domain.clock import Clock
-from domain.errors import CommentRequired, PermissionDenied, SnoozeNotInFuture
+from domain.errors import CommentRequired, PermissionDenied, SnoozeNotInFuture, SnoozeTooFar
 from domain.sales_book import SalesBook
 from domain.working_time import WorkingCalendar
 from services.deals import snooze_deal, wake_deal
@@ -176,6 +176,9 @@ async def snooze_typed(
     except SnoozeNotInFuture:
         await message.answer(t("snooze.past", when=local_time(when.at, zone)))
         return
+    except SnoozeTooFar:
+        await message.answer(t("snooze.too_far", when=local_time(when.at, zone)))
+        return
     await end_conversation(state)
     await retire_question(message, data.get("asked"))
     view = await view_deal(uow, clock, book, calendar, actor, deal_id)
@@ -226,7 +229,7 @@ async def move_typed(
     try:
         moved = await move_reminder(uow, clock, actor, reminder_id, when.at)
     except ReminderProblem as problem:
-        if problem.reason != "past":  # gone: nothing left to ask the time for
+        if problem.reason == "not_found":  # gone: nothing left to ask the time for
             await end_conversation(state)
         await _say(message, refusal_of(problem, when.at, zone))
         return

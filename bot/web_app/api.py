@@ -20,7 +20,7 @@ from bot.telegram.i18n import pick_locale, tp
 from bot.web_app.init_data import InitDataRefused, verified_user
 from bot.web_app.keys import ACTOR, APPLICATION
 from bot.web_app.views import board_json, deal_json, texts_json
-from domain.deal import parse_amount
+from domain.amounts import parse_amount
 from domain.errors import (
     CommentRequired,
     CommentTooLong,

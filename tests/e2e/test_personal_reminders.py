@@ -37,6 +37,11 @@ async def test_typed_reminders_are_set_listed_moved_cancelled_and_fire_once(
     await ivan.wait_message(exact="Такой даты нет: 31.02. Проверьте число и месяц.")
     await ivan.send("напомни 31 февраля позвонить")  # was "07.02.2027 09:00: 31 позвонить"
     await ivan.wait_message(exact="Такой даты нет: 31 февраля. Проверьте число и месяц.")
+    await ivan.send("через 100 лет позвонить")  # a slip of the keyboard, not a plan
+    await ivan.wait_message(
+        exact="Это слишком далеко (02.03.2126 10:00): напоминание ставится не больше чем на год"
+        " вперёд. Напишите время поближе."
+    )
     await ivan.send("через 2 часа проверить почту")
     await ivan.wait_message(exact="🔔 Напомню 02.03.2026 12:00: проверить почту")
 
@@ -51,7 +56,9 @@ async def test_typed_reminders_are_set_listed_moved_cancelled_and_fire_once(
     await ivan.wait_message(contains="На когда перенести «перезвонить»")
     await ivan.send("абракадабра")
     await ivan.wait_message(contains="Не понял, когда напомнить")
-    await ivan.send("в пятницу в 15:00")
+    await ivan.send("02.03.2028 в 10:00")
+    await ivan.wait_message(contains="Это слишком далеко (02.03.2028 10:00)")
+    await ivan.send("в пятницу в 15:00")  # the question still stands
     await ivan.wait_message(contains="Перенесено на 06.03.2026 15:00: перезвонить")
 
     # Someone else's reminder cannot be touched with a forged button.
@@ -108,6 +115,11 @@ async def test_a_reminder_from_the_card_and_a_snooze_that_holds_then_resumes(
     await ivan.send("/deal 1")
     await ivan.press("💤 Отложить")
     asked = await ivan.wait_message(contains="До какой даты отложить сделку")
+    await ivan.send("до 01.01.2099 клиент уехал")
+    await ivan.wait_message(
+        exact="Это слишком далеко (01.01.2099 09:00): сделку можно отложить не больше чем на"
+        " год. Напишите дату поближе."
+    )
     await ivan.send("до 10.06")
     await ivan.wait_message(contains="Напишите и причину")
     assert tg.message(ivan.id, asked.message_id).button_texts == ["Отмена"]  # still asked

@@ -398,6 +398,13 @@ async def test_a_reminder_set_in_the_app_is_the_chats_reminder_refused_in_its_wo
         400,
         {"error": past.text},
     )
+    assert await call(board_url, path, me, post={"when": "через 3 года"}) == (
+        400,
+        {
+            "error": "Это слишком далеко (02.03.2029 10:00): напоминание ставится не больше"
+            " чем на год вперёд. Напишите время поближе."
+        },
+    )
     too_long = {"when": "завтра в 11", "text": "х" * (MAX_COMMENT_LENGTH + 1)}
     assert await call(board_url, path, me, post=too_long) == (
         400,

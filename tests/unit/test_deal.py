@@ -10,16 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.amounts import MAX_DEAL_AMOUNT, parse_amount, validate_amount
 from domain.deal import (
     MAX_COMMENT_LENGTH,
-    MAX_DEAL_AMOUNT,
     Deal,
     DealStatus,
     StageTransition,
     TransitionKind,
     open_deal,
-    parse_amount,
-    validate_amount,
     with_deal_id,
 )
 from domain.errors import (
