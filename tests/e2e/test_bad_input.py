@@ -46,6 +46,20 @@ async def test_a_5000_character_message_is_refused(
     assert await invite_rows(app) == []
 
 
+async def test_cancel_under_a_question_of_buttons_says_they_can_be_left(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    await admin.send("/invite")
+    question = await admin.wait_message(contains="Кого приглашаете")
+    await admin.send("/cancel")  # no typed answer is awaited: the buttons are the question
+    await admin.wait_message(
+        exact="Отменять нечего: сейчас я ничего у вас не спрашиваю. Кнопки под сообщениями выше"
+        " можно просто не нажимать."
+    )
+    await admin.press("Менеджер", message_id=question.message_id)  # and they still work
+    await admin.wait_message(contains="Как зовут")
+
+
 async def test_html_in_a_name_is_shown_as_typed_not_interpreted(
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
