@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BusinessConnection, BusinessMessagesDeleted, CallbackQuery, Message
 
 from bot.screens.business import connection_text
-from bot.screens.deal_screens import edit_screen
+from bot.screens.in_place import edit_screen
 from bot.screens.notify import message_kind
 from bot.telegram.callbacks import BusinessChatAction, BusinessChatAnswer
 from bot.telegram.card_messages import OpenCards, edit_card

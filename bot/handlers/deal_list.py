@@ -18,7 +18,8 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
-from bot.screens.deal_screens import deals_screen, edit_screen
+from bot.screens.deal_screens import deals_screen
+from bot.screens.in_place import edit_screen
 from bot.screens.notify import render_card, take_keyboard
 from bot.screens.pages import PICKER_PAGE_SIZE, page_title, paging_buttons
 from bot.telegram.callbacks import DealsPage

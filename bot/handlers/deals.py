@@ -18,13 +18,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.handlers.scripts import stage_scripts
-from bot.screens.deal_screens import (
-    back_screen,
-    checklist_screen,
-    edit_screen,
-    lost_screen,
-    retire_question,
-)
+from bot.screens.deal_screens import back_screen, checklist_screen, lost_screen
+from bot.screens.in_place import edit_screen, retire_question
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole

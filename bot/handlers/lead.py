@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lead_form import STEPS, FormInputError, FormState, ask_question
-from bot.screens.deal_screens import drop_buttons, edit_screen
+from bot.screens.in_place import drop_buttons, edit_screen
 from bot.screens.notify import message_kind, relay_to_staff, request_reply
 from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep

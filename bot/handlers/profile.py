@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.reminders import typed_reminder
-from bot.screens.deal_screens import edit_screen
+from bot.screens.in_place import edit_screen
 from bot.telegram.callbacks import StaffZone
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation

@@ -16,7 +16,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
-from bot.screens.deal_screens import cancel_to_card, retire_question
+from bot.screens.deal_screens import cancel_to_card
+from bot.screens.in_place import retire_question
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation

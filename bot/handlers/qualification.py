@@ -10,7 +10,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
-from bot.screens.deal_screens import edit_screen, lost_screen, question_screen
+from bot.screens.deal_screens import lost_screen, question_screen
+from bot.screens.in_place import edit_screen
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.card_messages import OpenCards, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole

@@ -10,7 +10,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.screens.deal_screens import cancel_to_card, edit_screen, retire_question
+from bot.screens.deal_screens import cancel_to_card
+from bot.screens.in_place import edit_screen, retire_question
 from bot.screens.notify import card_keyboard, message_kind, taken_card, taken_elsewhere_keyboard
 from bot.telegram.callbacks import DealAction, DealActionKind
 from bot.telegram.card_messages import OpenCards

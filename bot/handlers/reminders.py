@@ -18,7 +18,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reminder_input import Refused, find_when, local_time, read_when, refusal_of, what_to_remind
-from bot.screens.deal_screens import cancel_to_card, edit_screen, retire_question
+from bot.screens.deal_screens import cancel_to_card
+from bot.screens.in_place import edit_screen, retire_question
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole

@@ -16,7 +16,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.renderers.export import deals_csv, workbook
-from bot.screens.deal_screens import edit_screen
 from bot.screens.digest import (
     caption,
     chart,
@@ -25,6 +24,7 @@ from bot.screens.digest import (
     managers_screen,
     report_text,
 )
+from bot.screens.in_place import edit_screen
 from bot.screens.source_economics import economics_text
 from bot.telegram.callbacks import DigestDrill, DrillKind, ReportExport, ReportPeriod, ReportSources
 from bot.telegram.filters import STAFF_ROLES, HasRole

@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.screens.deal_screens import edit_screen
+from bot.screens.in_place import edit_screen
 from bot.telegram.callbacks import MergeStep, SamePhoneMerge
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import t, tp

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
-from bot.screens.deal_screens import drop_buttons
+from bot.screens.in_place import drop_buttons
 from bot.telegram.callbacks import ScriptFeedback, ScriptOpen
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.screens.deal_screens import edit_screen
+from bot.screens.in_place import edit_screen
 from bot.screens.team import display_name, hand_over_button, local_time, team_screen
 from bot.telegram.callbacks import InviteCancel, InviteRole, TeamAction, TeamMember, TeamPage
 from bot.telegram.filters import HasRole

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.errors import StaleButton
-from bot.screens.deal_screens import edit_screen
+from bot.screens.in_place import edit_screen
 from bot.screens.pages import PICKER_PAGE_SIZE, page_title, paging_buttons
 from bot.telegram.callbacks import (
     CardAction,

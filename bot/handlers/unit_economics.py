@@ -22,7 +22,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Document, Message
 
 from bot.renderers.spend_files import MAX_SPEND_FILE_BYTES, UnreadableTable, read_table, table_kind
-from bot.screens.deal_screens import edit_screen
+from bot.screens.in_place import edit_screen
 from bot.screens.source_economics import (
     amount_text,
     economics_text,

@@ -1,16 +1,13 @@
-"""The deal screens: the card, its checklist, back and lost pickers, a qualification question.
-Rendering (text and buttons, in the current locale), and the two edits every screen makes: a
-screen in place of the pressed one, a question's buttons taken off once it is answered. The
-handlers decide which to show."""
+"""The deal screens: the card, its checklist, back and lost pickers, a qualification question,
+the deal lists: text and buttons, in the current locale. The handlers decide which to show, and
+show them with bot/screens/in_place.py's edits."""
 
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import suppress
 from zoneinfo import ZoneInfo
 
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.screens.business import chat_lines
@@ -330,18 +327,6 @@ def cancel_to_card(deal_id: int) -> InlineKeyboardMarkup:
     return keyboard.as_markup()
 
 
-async def retire_question(answer: Message, asked: int | None) -> None:
-    """The buttons off a question once it is answered by typing (`asked`: its message in the
-    chat of `answer`, None when none was remembered): "Отмена" or "Без комментария" under it
-    would only be stale."""
-    if asked is None or answer.bot is None:
-        return
-    with suppress(TelegramBadRequest):  # deleted by the person, or already without buttons
-        await answer.bot.edit_message_reply_markup(
-            chat_id=answer.chat.id, message_id=asked, reply_markup=None
-        )
-
-
 def urgency_text(urgency: Urgency, zone: ZoneInfo) -> str:
     left = urgency.left
     if urgency.is_overdue:
@@ -362,30 +347,6 @@ def _span(delta: dt.timedelta) -> str:
     if hours:
         return tp("span.hours_minutes", hours=hours, minutes=minutes)
     return tp("span.minutes", minutes=minutes)
-
-
-async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Show a screen in place of the message the button was on."""
-    if not isinstance(query.message, Message):
-        return
-    if query.message.html_text == text and same_markup(query.message.reply_markup, markup):
-        return  # Telegram refuses an edit that changes nothing
-    await query.message.edit_text(text, reply_markup=markup)
-
-
-async def drop_buttons(message: Message) -> None:
-    """Take a message's buttons away once pressed, unless they are gone already (a second tap,
-    or a press Telegram delivers again): an edit that changes nothing is refused."""
-    if message.reply_markup is not None:
-        await message.edit_reply_markup(reply_markup=None)
-
-
-def same_markup(shown: InlineKeyboardMarkup | None, new: InlineKeyboardMarkup | None) -> bool:
-    """Whether a message already shows these buttons. By value: a markup that came in an update
-    carries the bot it came through, so `==` would never hold."""
-    if shown is None or new is None:
-        return shown is new
-    return shown.model_dump(exclude_none=True) == new.model_dump(exclude_none=True)
 
 
 def deals_screen(

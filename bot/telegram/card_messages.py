@@ -14,7 +14,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.screens.deal_screens import card_screen, edit_screen
+from bot.screens.deal_screens import card_screen
+from bot.screens.in_place import edit_screen
 from bot.telegram.i18n import pick_locale, t
 from bot.telegram.sender import PacedSender
 from config.settings import Settings
