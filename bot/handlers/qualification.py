@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.handlers.deals import CardInput, typed_text
 from bot.handlers.errors import StaleButton
 from bot.screens.deal_screens import lost_screen, question_screen
-from bot.screens.in_place import edit_screen
+from bot.screens.in_place import edit_screen, retire_question
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.card_messages import OpenCards, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
@@ -63,7 +63,8 @@ async def qualify(
     step, view = screen.step, screen.card
     if view is None:
         assert step.question is not None
-        await _await_comment(state, deal_id, step.question.id)
+        asked = query.message.message_id if query.message else None
+        await _await_comment(state, deal_id, step.question.id, asked)
         await edit_screen(query, *question_screen(deal_id, step))
         await query.answer()
         return
@@ -100,9 +101,13 @@ async def _show_result(
     )
 
 
-async def _await_comment(state: FSMContext, deal_id: int, question_id: str) -> None:
+async def _await_comment(
+    state: FSMContext, deal_id: int, question_id: str, asked: int | None
+) -> None:
     await enter_conversation(
-        state, CardInput.qualification_comment, {"deal_id": deal_id, "arg": question_id}
+        state,
+        CardInput.qualification_comment,
+        {"deal_id": deal_id, "arg": question_id, "asked": asked},
     )
 
 
@@ -122,7 +127,8 @@ async def qualification_comment(
     message: Message, state: FSMContext, actor: Actor, uow: UnitOfWork, book: SalesBook
 ) -> None:
     """Text typed while a question is on screen: keep it for the answer and show the question
-    again, below the text, with the comment on it."""
+    again, below the text, with the comment on it; the buttons above go (one question, one
+    set of buttons)."""
     text = await typed_text(message)
     if text is None:
         return
@@ -135,7 +141,9 @@ async def qualification_comment(
         return
     await state.update_data(comment=text or None)
     screen, markup = question_screen(deal_id, step, comment=text or None)
-    await message.answer(screen, reply_markup=markup)
+    shown = await message.answer(screen, reply_markup=markup)
+    await state.update_data(asked=shown.message_id)
+    await retire_question(message, data.get("asked"))
 
 
 def create_router() -> Router:

@@ -237,6 +237,15 @@ async def test_answers_keep_their_comments_and_the_weakest_names_the_lost_reason
     await ivan.send("Бюджет появится только в <следующем> году")
     with_comment = await ivan.wait_message(contains="💬 Комментарий к ответу")
     assert "Бюджет появится только в <следующем> году" in with_comment.text  # escaped, shown
+    await ivan.wait_message(  # the question above it keeps no buttons: one set on screen
+        where=lambda m: m.message_id == first.message_id and not m.button_texts
+    )
+    await ivan.send("Бюджет появится только в следующем году, в марте")  # typed again
+    again = await ivan.wait_message(contains="в марте")
+    await ivan.wait_message(
+        where=lambda m: m.message_id == with_comment.message_id and not m.button_texts
+    )
+    with_comment = again
     await ivan.press(budget.options[-1].text, message_id=with_comment.message_id)
     for question in rest[:-1]:
         await ivan.wait_message(contains=question.text)
@@ -259,7 +268,7 @@ async def test_answers_keep_their_comments_and_the_weakest_names_the_lost_reason
             for row in await session.scalars(select(QualificationAnswerRow))
         }
     assert answers == {
-        "budget": "Бюджет появится только в <следующем> году",
+        "budget": "Бюджет появится только в следующем году, в марте",
         "authority": None,
         "need": None,
         "timeline": None,
