@@ -12,7 +12,10 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.telegram.i18n import TELEGRAM_TEXT_LIMIT, t, tp
 from bot.telegram.menus import STAFF_ONLY_COMMANDS
+from domain.sales_book import SalesBook
+from services.request_gate import has_consented
 from services.staff import Actor
+from storage.unit_of_work import UnitOfWork
 
 NO_FORM = ReplyKeyboardRemove()
 
@@ -31,10 +34,14 @@ async def too_long(message: Message) -> None:
     await message.answer(t("input.too_long", limit=TELEGRAM_TEXT_LIMIT), reply_markup=NO_FORM)
 
 
-async def unexpected_text(message: Message, actor: Actor) -> None:
-    await message.answer(
-        t("fallback.text_staff" if actor.is_staff else "fallback.text_lead"), reply_markup=NO_FORM
-    )
+async def unexpected_text(message: Message, actor: Actor, uow: UnitOfWork, book: SalesBook) -> None:
+    if actor.is_staff:
+        key = "fallback.text_staff"
+    elif await has_consented(uow, book, actor.user_id):
+        key = "fallback.text_lead"
+    else:  # the consent's buttons are on screen, or were: they are the way on
+        key = "fallback.text_before_consent"
+    await message.answer(t(key), reply_markup=NO_FORM)
 
 
 async def unexpected_content(message: Message, raw_state: str | None = None) -> None:

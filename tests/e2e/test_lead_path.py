@@ -102,6 +102,11 @@ async def test_declining_consent_stores_nothing(tg: FakeTelegram, app: Applicati
     await stranger.wait_message(contains="ничего о вас не сохранили")
     await stranger.send("/start")
     await stranger.wait_message(with_button="✅ Согласен(на)")  # asked again, nothing remembered
+    await stranger.send("Сколько стоит CRM?")  # typed instead of answering: the way on is named
+    await stranger.wait_message(
+        exact="Чтобы оставить заявку, нажмите «✅ Согласен(на)» под сообщением о согласии на"
+        " обработку данных или /start, чтобы получить его снова. Что я умею — /help."
+    )
     assert await contacts(app) == []
     assert await deals(app) == []
     async with app.session_factory() as session:
@@ -345,7 +350,7 @@ async def test_forget_me_erases_the_person_but_keeps_the_deal(
 
     manager.mark_seen()
     await anna.send("Алло?")  # no longer relayed: the chat with the company has ended
-    await anna.wait_message(contains="Чтобы оставить заявку, нажмите /start")
+    await anna.wait_message(contains="Чтобы оставить заявку, нажмите «✅ Согласен(на)»")
     await manager.expect_no_message()
 
 
