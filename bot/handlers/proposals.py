@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
 from bot.screens.deal_screens import cancel_to_card
-from bot.screens.in_place import retire_question
+from bot.screens.in_place import remember_edit, retire_question
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation, enter_conversation
@@ -196,7 +196,7 @@ async def _send_to_client(
     comment = tp("proposal.activity", summary=preview.caption or "")
     await proposal_sent(uow, clock, actor, deal_id, comment, caption)
     await query.answer(tp("proposal.sent"))
-    await preview.edit_caption(caption=t("proposal.sent_caption", deal_id=deal_id))
+    remember_edit(await preview.edit_caption(caption=t("proposal.sent_caption", deal_id=deal_id)))
 
 
 def _preview_keyboard(deal_id: int) -> InlineKeyboardMarkup:

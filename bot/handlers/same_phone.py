@@ -40,8 +40,10 @@ async def merge_button(
     if callback_data.step is MergeStep.ASK:
         await message.answer(_proposal_text(proposal), reply_markup=_confirm_keyboard(deal_id))
     else:
-        await message.edit_text(
-            t("merge.done", deal_id=proposal.joining.deal_id, kept_id=proposal.kept.deal_id)
+        await edit_screen(
+            query,
+            t("merge.done", deal_id=proposal.joining.deal_id, kept_id=proposal.kept.deal_id),
+            None,
         )
 
 

@@ -57,10 +57,9 @@ async def invite_role_chosen(
     await state.set_state(InviteForm.label)
     await state.update_data(role=callback_data.role.value)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t("invite.ask_label", role=t(f"role.{callback_data.role.value}"))
-        )
+    await edit_screen(
+        query, t("invite.ask_label", role=t(f"role.{callback_data.role.value}")), None
+    )
 
 
 async def invite_cancelled(query: CallbackQuery, state: FSMContext) -> None:
@@ -181,17 +180,17 @@ async def confirm_deactivate(
     with suppress(TelegramForbiddenError, TelegramBadRequest):  # blocked the bot, or never wrote
         await bot.send_message(member.telegram_id, t_in(locale, "team.you_were_deactivated"))
     count = (await team(uow, clock, actor)).open_deals.get(member.telegram_id, 0)
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            t(
-                "team.deactivated" if count else "team.deactivated_no_deals",
-                name=display_name(member),
-                count=count,
-            ),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[hand_over_button(member, count)]])
-            if count and can(actor.role, Action.REASSIGN)
-            else None,
-        )
+    await edit_screen(
+        query,
+        t(
+            "team.deactivated" if count else "team.deactivated_no_deals",
+            name=display_name(member),
+            count=count,
+        ),
+        InlineKeyboardMarkup(inline_keyboard=[[hand_over_button(member, count)]])
+        if count and can(actor.role, Action.REASSIGN)
+        else None,
+    )
 
 
 async def keep_member(

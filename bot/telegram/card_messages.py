@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.screens.deal_screens import card_screen
-from bot.screens.in_place import edit_screen
+from bot.screens.in_place import edit_screen, remember_edit, shows
 from bot.telegram.i18n import pick_locale, t
 from bot.telegram.sender import PacedSender
 from config.settings import Settings
@@ -179,12 +179,16 @@ class _CardEdit:
         self.gone = False
 
     async def __call__(self) -> None:
+        if shows(self._bot, self._chat_id, self._message_id, self._text, self._markup):
+            return  # edited into this already (the press that changed the deal was on it)
         try:
-            await self._bot.edit_message_text(
-                text=self._text,
-                chat_id=self._chat_id,
-                message_id=self._message_id,
-                reply_markup=self._markup,
+            remember_edit(
+                await self._bot.edit_message_text(
+                    text=self._text,
+                    chat_id=self._chat_id,
+                    message_id=self._message_id,
+                    reply_markup=self._markup,
+                )
             )
         except TelegramBadRequest as error:
             if "not modified" in error.message:

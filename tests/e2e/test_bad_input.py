@@ -165,6 +165,36 @@ async def test_numbers_no_database_holds_and_a_double_tap_are_answered_without_a
     assert len(asked) == 1
 
 
+async def test_a_double_tap_on_a_button_that_replaces_its_screen_edits_it_once(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    """Both taps carry the message as it was before the first tap's edit; the second, handled
+    after the first, must not ask Telegram for the same edit again (refused as "message is not
+    modified": the tg fixture fails the test on any refused call)."""
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    screens = [
+        (admin, "/invite", "Менеджер", "Как зовут сотрудника"),
+        (maria, "/report", "Этот месяц", "Отчёт отдела продаж"),
+        (maria, "/timezone", "Самара (UTC+4)", "Самара"),
+        (maria, "/deals", "№1 Анна", "Сделка №1"),
+        (maria, "/spend", "Яндекс Директ", "Яндекс Директ"),
+    ]
+    for person, command, button, then in screens:
+        await person.send(command)
+        screen = await person.wait_message(with_button=button)
+        data = screen.button(button).callback_data
+        assert data is not None
+        for _ in range(2):
+            await person.press_data(data, message_id=screen.message_id, wait_answer=False)
+        edited = await person.wait_message(contains=then)
+        assert edited.message_id == screen.message_id  # in place, not a new message
+        await tg.settle()
+        await person.send("/cancel")  # out of whatever the screen asks next
+        await person.wait_message(contains="Отмен")
+
+
 async def test_an_expired_invite_is_refused(
     tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
 ) -> None:
