@@ -23,7 +23,7 @@ from bot.screens.in_place import edit_screen, retire_question
 from bot.telegram.callbacks import CardAction, DealCard
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation, enter_conversation
+from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import money_exact, t, tp
 from config.settings import Settings
 from domain.amounts import parse_amount
@@ -392,6 +392,9 @@ async def _ask(
     """The question, remembered with the message it is on: once answered by typing, that
     message loses its buttons ("Без комментария", "Отмена" would only be stale). `offer`: the
     label of a button that answers with `arg`."""
+    if await asked_already(state, prompt.state, {"deal_id": deal_id, "arg": arg}):
+        await query.answer(tp("prompt.asked_already"))
+        return
     shown = query.message if isinstance(query.message, Message) else None
     in_place = prompt.after_picker and shown is not None
     asked = shown.message_id if in_place and shown is not None else None

@@ -17,10 +17,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
 from bot.screens.deal_screens import cancel_to_card
-from bot.screens.in_place import remember_edit, retire_question
+from bot.screens.in_place import on_screen, remember_edit, retire_question
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation, enter_conversation
+from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import money, t, t_in, tp
 from config.settings import Settings
 from domain.clock import Clock
@@ -63,7 +63,15 @@ async def proposal_action(
             if message is None or message.document is None:  # not a preview: forged
                 await writable_deal(uow, actor, deal_id)  # a colleague's deal is said to be so
                 raise StaleButton(callback_data.pack())
+            if on_screen(message)[1] is None:  # its buttons went with the first tap's sending
+                await query.answer(tp("proposal.sent"))
+                return
             await _send_to_client(query, message, deal_id, bot, actor, uow, clock, book, settings)
+            return
+        if callback_data.step is ProposalStep.OPEN and await asked_already(
+            state, ProposalInput.figure, {"deal_id": deal_id}
+        ):
+            await query.answer(tp("prompt.asked_already"))
             return
         if callback_data.step is ProposalStep.REDO:
             draft = await forget_figures(uow, book, actor, deal_id)

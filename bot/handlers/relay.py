@@ -16,7 +16,7 @@ from bot.screens.notify import card_keyboard, message_kind, taken_card, taken_el
 from bot.telegram.callbacks import DealAction, DealActionKind
 from bot.telegram.card_messages import OpenCards
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation, enter_conversation
+from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import t, tp
 from domain.clock import Clock
 from domain.errors import PermissionDenied
@@ -73,6 +73,9 @@ async def start_writing(
     state: FSMContext,
 ) -> None:
     await writable_deal(uow, actor, callback_data.deal_id)
+    if await asked_already(state, WritingToLead.message, {"deal_id": callback_data.deal_id}):
+        await query.answer(tp("prompt.asked_already"))
+        return
     await enter_conversation(state, WritingToLead.message, {"deal_id": callback_data.deal_id})
     await query.answer()
     if isinstance(query.message, Message):

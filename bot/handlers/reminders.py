@@ -23,7 +23,7 @@ from bot.screens.in_place import edit_screen, retire_question
 from bot.telegram.callbacks import CardAction, DealCard, ReminderAction, ReminderStep
 from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_in
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation, enter_conversation
+from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
 from bot.when_parser import When
 from config.settings import Settings
@@ -95,9 +95,11 @@ async def card_action(
         await query.answer(tp("card.closed"), show_alert=True)
         return
     snoozing = callback_data.action is CardAction.SNOOZE
-    await enter_conversation(
-        state, ReminderInput.snooze if snoozing else ReminderInput.for_deal, {"deal_id": deal_id}
-    )
+    asking = ReminderInput.snooze if snoozing else ReminderInput.for_deal
+    if await asked_already(state, asking, {"deal_id": deal_id}):
+        await query.answer(tp("prompt.asked_already"))
+        return
+    await enter_conversation(state, asking, {"deal_id": deal_id})
     await query.answer()
     if isinstance(query.message, Message):
         asked = await query.message.answer(

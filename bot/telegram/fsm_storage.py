@@ -192,6 +192,16 @@ async def enter_conversation(state: FSMContext, new_state: StateType, data: dict
         await state.set_data(data)
 
 
+async def asked_already(state: FSMContext, asking: State, about: Mapping[str, Any]) -> bool:
+    """The same question about the same thing (`about`: the data that names it) is open, and
+    its message is in the chat: a second tap of the button that asks it (a double tap) has
+    nothing more to ask."""
+    if await state.get_state() != asking.state:
+        return False
+    data = await state.get_data()
+    return data.get("asked") is not None and all(data.get(k) == v for k, v in about.items())
+
+
 async def end_conversation(state: FSMContext) -> None:
     """Forget a conversation's state and data: one write with the database storage, aiogram's
     own `clear` with any other."""

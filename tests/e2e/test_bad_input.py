@@ -195,6 +195,35 @@ async def test_a_double_tap_on_a_button_that_replaces_its_screen_edits_it_once(
         await person.wait_message(contains="Отмен")
 
 
+async def test_a_double_tap_on_a_card_button_that_asks_asks_once(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    ivan = await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    questions = {
+        "💤 Отложить": "До какой даты отложить сделку",
+        "🔔 Напомнить": "Когда напомнить и о чём",
+        "💰 Сумма": "Какую сумму ожидаете",
+        "✅ Выиграна": "Сумма сделки в RUB",
+        "✉️ Написать клиенту": "Напишите сообщение клиенту",
+        "📞 Звонок": "Звонок: добавьте комментарий",
+        "🧾 Составить КП": "цифра 1 из 3",
+    }
+    for button, question in questions.items():
+        await ivan.send("/deal 1")
+        card = await ivan.wait_message(with_button=button)
+        data = card.button(button).callback_data
+        assert data is not None
+        for _ in range(2):
+            await ivan.press_data(data, message_id=card.message_id, wait_answer=False)
+        await ivan.wait_message(contains=question)
+        await tg.settle()
+        asked = [m for m in ivan.messages if question in m.text]
+        assert len(asked) == 1, button
+        await ivan.send("/cancel")
+        await ivan.wait_message(exact="Отменено.")
+
+
 async def test_an_expired_invite_is_refused(
     tg: FakeTelegram, app: Application, admin: FakeUser, clock: FixedClock
 ) -> None:

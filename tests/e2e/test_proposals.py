@@ -78,12 +78,17 @@ async def test_a_manager_sends_a_proposal_and_the_client_gets_the_pdf(
     assert forged is not None and "другому менеджеру" in (forged.text or "")
     assert not tg.calls_to("sendDocument", chat_id=anna.id)
 
-    await ivan.press("📨 Отправить клиенту")
+    send = preview.button("📨 Отправить клиенту").callback_data
+    assert send is not None
+    for _ in range(2):  # a double tap: the client gets one
+        await ivan.press_data(send, message_id=preview.message_id, wait_answer=False)
     received = await anna.wait_message(kind="document")
     assert received.text == "Коммерческое предложение от ООО «Ясная CRM»"
     assert received.file_id == preview.file_id  # the very file the manager saw
     await ivan.wait_message(contains="✅ КП по сделке №1 отправлено клиенту")
 
+    await tg.settle()
+    assert len(tg.calls_to("sendDocument", chat_id=anna.id)) == 1
     [out] = [m for m in await deal_messages(app, 1) if m.direction == "out"]
     assert (out.kind, out.text) == ("document", "Коммерческое предложение от ООО «Ясная CRM»")
     async with app.session_factory() as session:
