@@ -163,11 +163,16 @@ came from: another book (other products) builds them again."""
 
 def _keyboard(book: SalesBook, step: int, earlier: str | None) -> ReplyKeyboardMarkup:
     if earlier:  # the answer last time, one tap away: this person's own keyboard
-        rows = [[KeyboardButton(text=earlier)], *STEPS[step].keyboard(book)]
-        return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
+        return _form_keyboard([[KeyboardButton(text=earlier)], *STEPS[step].keyboard(book)])
     key = (step, locale_now())
     shared = _SHARED_KEYBOARDS.get(key)
     if shared is None or shared[0] is not book:
-        keyboard = ReplyKeyboardMarkup(keyboard=STEPS[step].keyboard(book), resize_keyboard=True)
-        shared = _SHARED_KEYBOARDS[key] = (book, keyboard)
+        shared = _SHARED_KEYBOARDS[key] = (book, _form_keyboard(STEPS[step].keyboard(book)))
     return shared[1]
+
+
+def _form_keyboard(rows: list[list[KeyboardButton]]) -> ReplyKeyboardMarkup:
+    # One tap each: the keyboard folds once tapped, so a quick double tap of "Пропустить"
+    # cannot send a second "Пропустить" as the answer to the next question. Every question
+    # comes with its own keyboard.
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)

@@ -230,6 +230,8 @@ async def test_a_returning_lead_answers_the_name_and_company_they_gave_with_a_ta
     await anna.send("+7 916 123-45-67")
     company = await anna.wait_message(contains="компания")
     assert company.reply_buttons == [["ООО «Ромашка»"], ["Пропустить"], ["◀️ Назад"]]
+    # Folded once tapped: a quick double tap cannot answer the next question too.
+    assert company.reply_markup is not None and company.reply_markup["one_time_keyboard"]
     await anna.tap_reply_button("ООО «Ромашка»")
     await anna.wait_message(contains="Что вас интересует")
     await anna.send("Подписка на облачную CRM")
