@@ -39,6 +39,7 @@ from bot.telegram.middlewares import (
     UpdatesInHand,
     private_chats_only,
 )
+from bot.telegram.repeated_presses import RepeatedPresses
 from bot.telegram.response_models import pin_response_models
 from bot.telegram.revoked_token import RevokedTokenWatch
 from bot.telegram.sender import CountInteractiveSends, PacedSender
@@ -335,6 +336,9 @@ def create_dispatcher(
     throttling = ThrottlingMiddleware(limiter, exempt_user_ids=settings.admin_ids)
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
+    repeated_presses = RepeatedPresses()
+    dispatcher.message.middleware(repeated_presses)
+    dispatcher.callback_query.middleware(repeated_presses)
     dispatcher.include_router(build_root_router())
     run_filters_inline(dispatcher)
     if greets_telegram:

@@ -25,6 +25,7 @@ from bot.telegram.card_messages import OpenCards, answer_card, edit_card, shown_
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import money_exact, t, tp
+from bot.telegram.repeated_presses import ONE_PER_TAP
 from config.settings import Settings
 from domain.amounts import parse_amount
 from domain.clock import Clock
@@ -454,7 +455,8 @@ def create_router() -> Router:
         DealCard.filter((F.action == CardAction.VIEW) & F.arg.in_(BUTTON_ANSWERS)),
     )
     for action, handler in CARD_BUTTONS.items():
-        router.callback_query.register(handler, DealCard.filter(F.action == action))
+        flags = ONE_PER_TAP if action is CardAction.SCRIPTS else None  # sends, changes nothing
+        router.callback_query.register(handler, DealCard.filter(F.action == action), flags=flags)
     for action in PROMPTS:
         router.callback_query.register(ask_for_input, DealCard.filter(F.action == action))
     # Any other card button here is a supervisor's pressed by someone who is not one.

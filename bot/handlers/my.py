@@ -14,6 +14,7 @@ from bot.screens.motivation_screens import person_screen, team_screen
 from bot.telegram.callbacks import MyPerson
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.i18n import t, tp
+from bot.telegram.repeated_presses import ONE_PER_TAP
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import PermissionDenied
@@ -77,5 +78,5 @@ def create_router() -> Router:
     router.message.filter(HasRole(*STAFF_ROLES))
     router.callback_query.filter(HasRole(*STAFF_ROLES))
     router.message.register(show_my, Command("my"), StateFilter("*"))
-    router.callback_query.register(show_person, MyPerson.filter())
+    router.callback_query.register(show_person, MyPerson.filter(), flags=ONE_PER_TAP)
     return router

@@ -30,6 +30,7 @@ from bot.telegram.callbacks import DigestDrill, DrillKind, ReportExport, ReportP
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import join_within_limit, period_days, period_text, t, tp
+from bot.telegram.repeated_presses import ONE_PER_TAP
 from bot.when_parser import ImpossibleDate, typed_date
 from config.settings import Settings
 from domain.abtest import Proportion
@@ -312,7 +313,7 @@ def create_router() -> Router:
     router.message.register(script_results, Command("ab"), StateFilter("*"), team_only)
     router.message.register(report_start, Command("report"), StateFilter("*"))
     router.callback_query.register(report_period, ReportPeriod.filter())
-    router.callback_query.register(report_export, ReportExport.filter())
-    router.callback_query.register(digest_drill, DigestDrill.filter(), team_only)
+    router.callback_query.register(report_export, ReportExport.filter(), flags=ONE_PER_TAP)
+    router.callback_query.register(digest_drill, DigestDrill.filter(), team_only, flags=ONE_PER_TAP)
     router.message.register(report_dates, ReportInput.dates, F.text)
     return router

@@ -18,6 +18,7 @@ from bot.telegram.callbacks import ScriptFeedback, ScriptOpen
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import join_within_limit, t, tp
+from bot.telegram.repeated_presses import ONE_PER_TAP
 from domain.clock import Clock
 from domain.sales_book import SalesBook
 from domain.scripts import Feedback, Objection, ScriptLibrary
@@ -173,6 +174,6 @@ def create_router() -> Router:
     router.callback_query.filter(HasRole(*STAFF_ROLES))
     router.message.register(scripts_command, Command("scripts"), StateFilter("*"))
     router.message.register(search_typed, ScriptSearch.query)
-    router.callback_query.register(open_objection, ScriptOpen.filter())
+    router.callback_query.register(open_objection, ScriptOpen.filter(), flags=ONE_PER_TAP)
     router.callback_query.register(feedback, ScriptFeedback.filter())
     return router

@@ -34,8 +34,9 @@ from bot.screens.source_economics import (
 )
 from bot.telegram.callbacks import ReportSources, SpendPick
 from bot.telegram.filters import STAFF_ROLES, HasRole
-from bot.telegram.fsm_storage import end_conversation, enter_conversation
+from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import join_within_limit, money, t, tp
+from bot.telegram.repeated_presses import ONE_PER_TAP
 from config.settings import Settings
 from domain.clock import Clock
 from domain.kpi import Period
@@ -131,12 +132,14 @@ async def spend_pick(
         await query.answer()
         return
     source = book.sources[index]
-    await enter_conversation(
-        state, SpendInput.amount, {"source": source.id, "month": month.isoformat()}
-    )
+    about = {"source": source.id, "month": month.isoformat()}
+    if await asked_already(state, SpendInput.amount, about):
+        await query.answer(tp("prompt.asked_already"))
+        return
+    await enter_conversation(state, SpendInput.amount, about)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(
+        asked = await query.message.answer(
             t(
                 "spend.ask_amount",
                 name=source.name,
@@ -144,6 +147,7 @@ async def spend_pick(
                 currency=book.currency,
             )
         )
+        await state.update_data(asked=asked.message_id)
 
 
 async def spend_amount(
@@ -336,5 +340,5 @@ def create_router() -> Router:
     router.message.register(spend_amount_too_soon, F.text, ~F.reply_to_message, StateFilter(None))
     router.message.register(spend_not_text, SpendInput.amount, ~F.text)
     router.callback_query.register(spend_pick, SpendPick.filter())
-    router.callback_query.register(report_sources, ReportSources.filter())
+    router.callback_query.register(report_sources, ReportSources.filter(), flags=ONE_PER_TAP)
     return router

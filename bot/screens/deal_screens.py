@@ -163,7 +163,7 @@ def card_screen(
                     at=activity.at.astimezone(zone).strftime("%d.%m %H:%M"),
                     kind=t(f"activity.{activity.kind}"),
                     comment=activity.comment or "",
-                )
+                ).rstrip()  # no comment: nothing after the kind
             )
     lines += chat_lines(view.chat, zone)
     keyboard = InlineKeyboardBuilder()

@@ -46,7 +46,7 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
     """Show a screen in place of the message the button was on."""
     if not isinstance(query.message, Message):
         return
-    if on_screen(query.message) == (text, _buttons(markup)):
+    if on_screen(query.message) == _shown(text, markup):
         return  # Telegram refuses an edit that changes nothing
     remember_edit(await query.message.edit_text(text, reply_markup=markup))
 
@@ -64,7 +64,7 @@ def on_screen(message: Message) -> _Shown:
     edited = _edits(message.bot).get((message.chat.id, message.message_id))
     if edited is not None and (message.edit_date or 0) <= edited[0]:
         return edited[1]
-    return message.html_text, _buttons(message.reply_markup)
+    return _shown(message.html_text, message.reply_markup)
 
 
 def shows(
@@ -72,7 +72,7 @@ def shows(
 ) -> bool:
     """Whether this process's last edit of a message left exactly this on it."""
     edited = _edits(bot).get((chat_id, message_id))
-    return edited is not None and edited[1] == (text, _buttons(markup))
+    return edited is not None and edited[1] == _shown(text, markup)
 
 
 def remember_edit(result: Message | bool) -> None:
@@ -81,10 +81,15 @@ def remember_edit(result: Message | bool) -> None:
         return
     edits = _edits(result.bot)
     key = (result.chat.id, result.message_id)
-    edits[key] = (result.edit_date, (result.html_text, _buttons(result.reply_markup)))
+    edits[key] = (result.edit_date, _shown(result.html_text, result.reply_markup))
     edits.move_to_end(key)
     while len(edits) > REMEMBERED_EDITS:
         edits.popitem(last=False)
+
+
+def _shown(text: str, markup: Any) -> _Shown:
+    # Telegram keeps a message's text without the white space around it.
+    return text.strip(), _buttons(markup)
 
 
 def _buttons(markup: Any) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from bot.telegram.callbacks import CardAction, DealCard, InviteCancel, TeamActio
 from config.settings import Settings
 from domain.clock import FixedClock
 from tests.e2e.scenario import invite, invite_rows, join_team, leave_request, staff_row
-from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 
 async def test_a_sticker_where_a_name_is_expected_is_explained(
@@ -121,9 +121,7 @@ async def test_numbers_no_database_holds_and_a_double_tap_are_answered_without_a
     tg: FakeTelegram, app: Application, admin: FakeUser
 ) -> None:
     # (An error logged would fail the test: conftest's no_tracebacks_or_token_in_logs.)
-    maria = await join_team(tg, admin, "Руководитель", "Мария")
-    await join_team(tg, admin, "Менеджер", "Иван")
-    await leave_request(tg.user("Анна"))
+    maria = await head_of_a_team_with_a_deal(tg, admin)
     twenty_digits = "9" * 20  # reached SQLite: "Python int too large to convert"
     for forged in (
         f"dc:{twenty_digits}:v:0:",
@@ -171,9 +169,7 @@ async def test_a_double_tap_on_a_button_that_replaces_its_screen_edits_it_once(
     """Both taps carry the message as it was before the first tap's edit; the second, handled
     after the first, must not ask Telegram for the same edit again (refused as "message is not
     modified": the tg fixture fails the test on any refused call)."""
-    maria = await join_team(tg, admin, "Руководитель", "Мария")
-    await join_team(tg, admin, "Менеджер", "Иван")
-    await leave_request(tg.user("Анна"))
+    maria = await head_of_a_team_with_a_deal(tg, admin)
     screens = [
         (admin, "/invite", "Менеджер", "Как зовут сотрудника"),
         (maria, "/report", "Этот месяц", "Отчёт отдела продаж"),
@@ -184,10 +180,7 @@ async def test_a_double_tap_on_a_button_that_replaces_its_screen_edits_it_once(
     for person, command, button, then in screens:
         await person.send(command)
         screen = await person.wait_message(with_button=button)
-        data = screen.button(button).callback_data
-        assert data is not None
-        for _ in range(2):
-            await person.press_data(data, message_id=screen.message_id, wait_answer=False)
+        await double_tap(person, screen, button)
         edited = await person.wait_message(contains=then)
         assert edited.message_id == screen.message_id  # in place, not a new message
         await tg.settle()
@@ -211,17 +204,30 @@ async def test_a_double_tap_on_a_card_button_that_asks_asks_once(
     }
     for button, question in questions.items():
         await ivan.send("/deal 1")
-        card = await ivan.wait_message(with_button=button)
-        data = card.button(button).callback_data
-        assert data is not None
-        for _ in range(2):
-            await ivan.press_data(data, message_id=card.message_id, wait_answer=False)
+        await double_tap(ivan, await ivan.wait_message(with_button=button), button)
         await ivan.wait_message(contains=question)
         await tg.settle()
         asked = [m for m in ivan.messages if question in m.text]
         assert len(asked) == 1, button
         await ivan.send("/cancel")
         await ivan.wait_message(exact="Отменено.")
+
+
+async def test_a_double_tap_on_a_button_that_sends_something_sends_it_once(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    maria = await head_of_a_team_with_a_deal(tg, admin)
+    for command, opening, button, sent in (
+        ("/report", "Этот месяц", "📥 Выгрузить .xlsx и .csv", "CSV"),  # the .csv's caption
+        ("/deal 1", "📚 Скрипты", "Нет времени", "«Нет времени»"),
+    ):
+        await maria.send(command)
+        await maria.press(opening)
+        await double_tap(maria, await maria.wait_message(with_button=button), button)
+        await maria.wait_message(contains=sent)
+        await tg.settle()
+        assert len([m for m in maria.messages if sent in m.text]) == 1, button
+    # (A press a second later is a press again: tests/unit/test_repeated_presses.py.)
 
 
 async def test_an_expired_invite_is_refused(
@@ -321,3 +327,20 @@ def contacts_table_gone(settings: Settings) -> Iterator[None]:
     finally:
         with closing(sqlite3.connect(database)) as connection:
             connection.execute("ALTER TABLE contacts_away RENAME TO contacts")
+
+
+async def double_tap(person: FakeUser, screen: BotMessage, button: str) -> None:
+    """Two presses of one button, the second before the first is answered: a quick double tap,
+    both carrying the message as it was."""
+    data = screen.button(button).callback_data
+    assert data is not None
+    for _ in range(2):
+        await person.press_data(data, message_id=screen.message_id, wait_answer=False)
+
+
+async def head_of_a_team_with_a_deal(tg: FakeTelegram, admin: FakeUser) -> FakeUser:
+    """A head of sales and a manager with deal №1 (Анна's request): the head is returned."""
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    await join_team(tg, admin, "Менеджер", "Иван")
+    await leave_request(tg.user("Анна"))
+    return maria

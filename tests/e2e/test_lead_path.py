@@ -326,10 +326,15 @@ async def test_forget_me_erases_the_person_but_keeps_the_deal(
 
     await anna.send("/help")
     await anna.press("🗑 Удалить мои данные")
-    await anna.wait_message(contains="Удалить ваши персональные данные?")
-    await anna.press("Да, удалить")
+    confirm = await anna.wait_message(contains="Удалить ваши персональные данные?")
+    erase = confirm.button("Да, удалить").callback_data
+    assert erase is not None
+    for _ in range(2):  # a double tap: one erasure, one "Готово"
+        await anna.press_data(erase, message_id=confirm.message_id, wait_answer=False)
     await anna.wait_message(contains="ваши персональные данные удалены")
     await manager.wait_message(contains="Клиент по заявке №1 удалил свои персональные данные")
+    await tg.settle()
+    assert len([m for m in anna.messages if "данные удалены" in m.text]) == 1
 
     [contact] = await contacts(app)
     assert (contact.name, contact.phone, contact.company, contact.username) == (None,) * 4
