@@ -22,6 +22,7 @@ from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
 from bot.telegram.i18n import money, t, t_in, tp
+from bot.telegram.repeated_presses import ONE_PER_TAP
 from config.settings import Settings
 from domain.clock import Clock
 from domain.errors import InvalidProposalInput
@@ -233,6 +234,9 @@ def create_router() -> Router:
     router = Router(name="proposals")
     router.message.filter(HasRole(*STAFF_ROLES))
     router.callback_query.filter(HasRole(*STAFF_ROLES))
+    # Opening shows the PDF once every figure is known: a double tap would render it twice.
+    opening = ProposalAction.filter(F.step == ProposalStep.OPEN)
+    router.callback_query.register(proposal_action, opening, flags=ONE_PER_TAP)
     router.callback_query.register(proposal_action, ProposalAction.filter())
     router.message.register(figure_typed, ProposalInput.figure, F.text)
     return router

@@ -110,11 +110,18 @@ async def test_a_manager_sends_a_proposal_and_the_client_gets_the_pdf(
     assert "☑️ КП отправлено клиенту" in checklist.button_texts
     assert "⬜️ Клиент подтвердил получение, назначена дата обсуждения" in checklist.button_texts
 
-    # A second proposal asks nothing: the figures are kept on the deal.
+    # A second proposal asks nothing: the figures are kept on the deal. A double tap: one PDF.
     await ivan.send("/deal 1")
-    await ivan.press("🧾 Составить КП")
+    card = await ivan.wait_message(with_button="🧾 Составить КП")
+    make = card.button("🧾 Составить КП").callback_data
+    assert make is not None
+    previews = len(tg.calls_to("sendDocument", chat_id=ivan.id))
+    for _ in range(2):
+        await ivan.press_data(make, message_id=card.message_id, wait_answer=False)
     again = await ivan.wait_message(kind="document")
     assert "экономия 2 592 000 RUB" in again.text
+    await tg.settle()
+    assert len(tg.calls_to("sendDocument", chat_id=ivan.id)) == previews + 1
 
 
 async def test_the_figures_are_left_with_cancel_like_any_question_on_the_card(
