@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lead_form import STEPS, FormInputError, FormState, ask_question
-from bot.screens.in_place import drop_buttons, edit_screen, on_screen
+from bot.screens.in_place import drop_buttons, edit_screen, has_buttons
 from bot.screens.notify import message_kind, relay_to_staff, request_reply
 from bot.telegram.answered_queries import answer_beside
 from bot.telegram.callbacks import Consent, ForgetMe, ForgetStep
@@ -333,7 +333,7 @@ async def forget_me_button(
         await message.answer(t("erase.confirm"), reply_markup=_confirm_forget_keyboard())
     elif callback_data.step is ForgetStep.KEEP:
         await edit_screen(query, t("erase.kept"), None)
-    elif on_screen(message)[1] is not None:  # else a second tap: the first has erased them
+    elif has_buttons(message):  # else a second tap: the first has erased them
         await end_conversation(state)
         await forget_client(uow, clock, profile.user_id)
         # A new message, to take away a form's keyboard ("📱 Отправить мой номер") with it.

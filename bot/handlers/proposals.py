@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.handlers.errors import StaleButton
 from bot.renderers.proposal_pdf import ProposalDocument, render_proposal
 from bot.screens.deal_screens import cancel_to_card
-from bot.screens.in_place import on_screen, remember_edit, retire_question
+from bot.screens.in_place import has_buttons, remember_edit, retire_question
 from bot.telegram.callbacks import ProposalAction, ProposalStep
 from bot.telegram.filters import STAFF_ROLES, HasRole
 from bot.telegram.fsm_storage import asked_already, end_conversation, enter_conversation
@@ -64,7 +64,7 @@ async def proposal_action(
             if message is None or message.document is None:  # not a preview: forged
                 await writable_deal(uow, actor, deal_id)  # a colleague's deal is said to be so
                 raise StaleButton(callback_data.pack())
-            if on_screen(message)[1] is None:  # its buttons went with the first tap's sending
+            if not has_buttons(message):  # its buttons went with the first tap's sending
                 await query.answer(tp("proposal.sent"))
                 return
             await _send_to_client(query, message, deal_id, bot, actor, uow, clock, book, settings)

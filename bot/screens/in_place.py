@@ -46,7 +46,7 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
     """Show a screen in place of the message the button was on."""
     if not isinstance(query.message, Message):
         return
-    if on_screen(query.message) == _shown(text, markup):
+    if _on_screen(query.message) == _shown(text, markup):
         return  # Telegram refuses an edit that changes nothing
     remember_edit(await query.message.edit_text(text, reply_markup=markup))
 
@@ -54,17 +54,33 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
 async def drop_buttons(message: Message) -> None:
     """Take a message's buttons away once pressed, unless they are gone already (a second tap,
     or a press Telegram delivers again): an edit that changes nothing is refused."""
-    if on_screen(message)[1] is not None:
+    if has_buttons(message):
         remember_edit(await message.edit_reply_markup(reply_markup=None))
 
 
-def on_screen(message: Message) -> _Shown:
+def _on_screen(message: Message) -> _Shown:
     """What `message` shows now, its text (as HTML) and buttons: the copy that came with the
     update, or, if this process edited the message since that copy was made, the edit's."""
+    edited = _edited_since(message)
+    if edited is not None:
+        return edited
+    return _shown(message.html_text, message.reply_markup)
+
+
+def has_buttons(message: Message) -> bool:
+    """Whether `message` shows buttons now (as `_on_screen` tells, without reading its text)."""
+    edited = _edited_since(message)
+    if edited is not None:
+        return edited[1] is not None
+    return isinstance(message.reply_markup, InlineKeyboardMarkup)
+
+
+def _edited_since(message: Message) -> _Shown | None:
+    """This process's last edit of `message`, if made after the update's copy of it."""
     edited = _edits(message.bot).get((message.chat.id, message.message_id))
     if edited is not None and (message.edit_date or 0) <= edited[0]:
         return edited[1]
-    return _shown(message.html_text, message.reply_markup)
+    return None
 
 
 def shows(
