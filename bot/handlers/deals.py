@@ -393,8 +393,7 @@ async def _ask(
     """The question, remembered with the message it is on: once answered by typing, that
     message loses its buttons ("Без комментария", "Отмена" would only be stale). `offer`: the
     label of a button that answers with `arg`."""
-    if await asked_already(state, prompt.state, {"deal_id": deal_id, "arg": arg}):
-        await query.answer(tp("prompt.asked_already"))
+    if await asked_already(query, state, prompt.state, {"deal_id": deal_id, "arg": arg}):
         return
     shown = query.message if isinstance(query.message, Message) else None
     in_place = prompt.after_picker and shown is not None

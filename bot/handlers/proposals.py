@@ -70,9 +70,8 @@ async def proposal_action(
             await _send_to_client(query, message, deal_id, bot, actor, uow, clock, book, settings)
             return
         if callback_data.step is ProposalStep.OPEN and await asked_already(
-            state, ProposalInput.figure, {"deal_id": deal_id}
+            query, state, ProposalInput.figure, {"deal_id": deal_id}
         ):
-            await query.answer(tp("prompt.asked_already"))
             return
         if callback_data.step is ProposalStep.REDO:
             draft = await forget_figures(uow, book, actor, deal_id)

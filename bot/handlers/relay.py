@@ -73,8 +73,7 @@ async def start_writing(
     state: FSMContext,
 ) -> None:
     await writable_deal(uow, actor, callback_data.deal_id)
-    if await asked_already(state, WritingToLead.message, {"deal_id": callback_data.deal_id}):
-        await query.answer(tp("prompt.asked_already"))
+    if await asked_already(query, state, WritingToLead.message, {"deal_id": callback_data.deal_id}):
         return
     await enter_conversation(state, WritingToLead.message, {"deal_id": callback_data.deal_id})
     await query.answer()

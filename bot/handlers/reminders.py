@@ -96,8 +96,7 @@ async def card_action(
         return
     snoozing = callback_data.action is CardAction.SNOOZE
     asking = ReminderInput.snooze if snoozing else ReminderInput.for_deal
-    if await asked_already(state, asking, {"deal_id": deal_id}):
-        await query.answer(tp("prompt.asked_already"))
+    if await asked_already(query, state, asking, {"deal_id": deal_id}):
         return
     await enter_conversation(state, asking, {"deal_id": deal_id})
     await query.answer()

@@ -133,8 +133,7 @@ async def spend_pick(
         return
     source = book.sources[index]
     about = {"source": source.id, "month": month.isoformat()}
-    if await asked_already(state, SpendInput.amount, about):
-        await query.answer(tp("prompt.asked_already"))
+    if await asked_already(query, state, SpendInput.amount, about):
         return
     await enter_conversation(state, SpendInput.amount, about)
     await query.answer()

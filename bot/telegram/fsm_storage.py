@@ -23,10 +23,12 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from aiogram.types import CallbackQuery
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 
+from bot.telegram.i18n import tp
 from domain.clock import Clock
 from storage.models import FsmStateRow
 from storage.sqlite_in_loop import DirectStatement
@@ -192,14 +194,19 @@ async def enter_conversation(state: FSMContext, new_state: StateType, data: dict
         await state.set_data(data)
 
 
-async def asked_already(state: FSMContext, asking: State, about: Mapping[str, Any]) -> bool:
+async def asked_already(
+    query: CallbackQuery, state: FSMContext, asking: State, about: Mapping[str, Any]
+) -> bool:
     """The same question about the same thing (`about`: the data that names it) is open, and
     its message is in the chat: a second tap of the button that asks it (a double tap) has
-    nothing more to ask."""
+    nothing more to ask. True once the press is answered with a pointer to that question."""
     if await state.get_state() != asking.state:
         return False
     data = await state.get_data()
-    return data.get("asked") is not None and all(data.get(k) == v for k, v in about.items())
+    if data.get("asked") is None or any(data.get(k) != v for k, v in about.items()):
+        return False
+    await query.answer(tp("prompt.asked_already"))
+    return True
 
 
 async def end_conversation(state: FSMContext) -> None:
