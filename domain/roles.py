@@ -84,6 +84,13 @@ def can(role: Role | None, action: Action) -> bool:
     return action in PERMISSIONS[role]
 
 
+def least_role(action: Action) -> Role | None:
+    """The lowest role that may do `action` (None: nobody may), for telling someone refused
+    who could."""
+    allowed = [role for role in Role if action in PERMISSIONS[role]]
+    return min(allowed, key=lambda role: role.rank, default=None)
+
+
 def require(role: Role | None, action: Action) -> None:
     if not can(role, action):
         raise PermissionDenied(action, role)

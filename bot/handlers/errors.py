@@ -18,7 +18,7 @@ from bot.telegram.answered_queries import already_answered
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import t, tp
 from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
-from domain.roles import Action
+from domain.roles import Action, least_role
 from services.access import DealNotFound
 from services.client_merge import NothingToMerge
 from services.leads import DealUnavailable
@@ -46,8 +46,21 @@ async def permission_denied(event: ErrorEvent, state: FSMContext | None = None) 
     about_a_deal = isinstance(error, PermissionDenied) and error.action in DEAL_ACTIONS
     if about_a_deal:
         await _tell(event, state, alert="deal.not_yours", message="deal.unavailable_plain")
-    else:
+        return
+    assert isinstance(error, PermissionDenied)
+    needed = least_role(error.action)
+    if error.role is None or not error.role.is_staff or needed is None:
         await _tell(event, state, alert="error.forbidden", message="error.forbidden")
+        return
+    # Staff refused by role: say whose work it is, not only "no".
+    await _tell(
+        event,
+        state,
+        alert="error.forbidden_role_alert",
+        message="error.forbidden_role",
+        role=tp(f"role.{needed.value}"),
+        yours=tp(f"role.{error.role.value}"),
+    )
 
 
 async def deal_not_found(event: ErrorEvent, state: FSMContext | None = None) -> None:

@@ -7,11 +7,11 @@ was left before), so "📱 Отправить мой номер" or "Пропу�
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.telegram.i18n import TELEGRAM_TEXT_LIMIT, t, tp
-from bot.telegram.menus import STAFF_ONLY_COMMANDS
+from bot.telegram.menus import STAFF_ONLY_COMMANDS, least_role_with
 from domain.sales_book import SalesBook
 from services.request_gate import has_consented
 from services.staff import Actor
@@ -20,9 +20,19 @@ from storage.unit_of_work import UnitOfWork
 NO_FORM = ReplyKeyboardRemove()
 
 
-async def staff_command_not_allowed(message: Message, actor: Actor) -> None:
+async def staff_command_not_allowed(message: Message, actor: Actor, command: CommandObject) -> None:
+    needed = least_role_with(command.command)
+    if not actor.is_staff or needed is None:
+        key = "error.forbidden" if actor.is_staff else "error.staff_only"
+        await message.answer(t(key), reply_markup=NO_FORM)
+        return
     await message.answer(
-        t("error.forbidden" if actor.is_staff else "error.staff_only"), reply_markup=NO_FORM
+        t(
+            "error.forbidden_role",
+            role=t(f"role.{needed.value}"),
+            yours=t(f"role.{actor.role.value}"),
+        ),
+        reply_markup=NO_FORM,
     )
 
 

@@ -24,7 +24,7 @@ from bot.telegram.menus import set_personal_menu
 from bot.telegram.staff_directory import StaffDirectory
 from config.settings import Settings
 from domain.clock import Clock
-from domain.roles import Action, Role, can
+from domain.roles import Action, Role, can, require
 from services.staff import Actor, StaffError, create_invite, deactivate, team
 from services.training import team_training
 from storage.unit_of_work import UnitOfWork
@@ -37,9 +37,7 @@ class InviteForm(StatesGroup):
 
 
 async def invite_start(message: Message, actor: Actor) -> None:
-    if not can(actor.role, Action.CREATE_INVITE):
-        await message.answer(t("error.forbidden"))
-        return
+    require(actor.role, Action.CREATE_INVITE)  # the errors router says whose work it is
     keyboard = InlineKeyboardBuilder()
     for role in (Role.MANAGER, Role.SUPERVISOR):
         keyboard.button(text=tp(f"button.role.{role.value}"), callback_data=InviteRole(role=role))
@@ -51,9 +49,7 @@ async def invite_start(message: Message, actor: Actor) -> None:
 async def invite_role_chosen(
     query: CallbackQuery, callback_data: InviteRole, actor: Actor, state: FSMContext
 ) -> None:
-    if not can(actor.role, Action.CREATE_INVITE):
-        await query.answer(tp("error.forbidden"), show_alert=True)
-        return
+    require(actor.role, Action.CREATE_INVITE)
     await state.set_state(InviteForm.label)
     await state.update_data(role=callback_data.role.value)
     await query.answer()
@@ -135,9 +131,7 @@ async def _team_page(
 async def ask_deactivate(
     query: CallbackQuery, callback_data: TeamMember, actor: Actor, uow: UnitOfWork, clock: Clock
 ) -> None:
-    if not can(actor.role, Action.DEACTIVATE_STAFF):
-        await query.answer(tp("error.forbidden"), show_alert=True)
-        return
+    require(actor.role, Action.DEACTIVATE_STAFF)
     current = await team(uow, clock, actor)
     member = next((m for m in current.members if m.telegram_id == callback_data.staff_id), None)
     if member is None:

@@ -76,6 +76,14 @@ STAFF_ONLY_COMMANDS = (
 ) | UNLISTED_STAFF_COMMANDS
 
 
+def least_role_with(command: str) -> Role | None:
+    """The lowest role whose menu lists `command` (None: no menu does)."""
+    if command in UNLISTED_STAFF_COMMANDS:
+        return Role.MANAGER
+    listed = [role for role, commands in COMMANDS_BY_ROLE.items() if command in commands]
+    return min(listed, key=lambda role: role.rank, default=None)
+
+
 def commands_for(role: Role, locale: str) -> list[BotCommand]:
     return [
         BotCommand(command=name, description=t_in(locale, f"command.{name}"))

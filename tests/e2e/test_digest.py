@@ -81,7 +81,10 @@ async def test_digest_on_demand_is_for_supervisors_only(
     ivan = await join_team(tg, admin, "Менеджер", "Иван")
     maria = await join_team(tg, admin, "Руководитель", "Мария")
     await ivan.send("/digest")
-    await ivan.wait_message(contains="нет прав")
+    refusal = await ivan.wait_message(contains="нет прав")
+    # Whose work it is, not only "no": the manager learns who gets the digest.
+    assert "для роли «руководитель» и выше, а ваша роль — «менеджер»" in refusal.text
+    assert "/help" in refusal.text
     assert not tg.calls_to("sendPhoto", chat_id=ivan.id)
     await maria.send("/digest")
     photo = await maria.wait_message(kind="photo")

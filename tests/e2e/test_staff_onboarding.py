@@ -101,7 +101,8 @@ async def test_a_supervisor_sees_the_team_but_cannot_invite(
     team = await maria.wait_message(contains="Команда")
     assert "Ольга" in team.text and not team.inline_keyboard  # only admins deactivate
     await maria.send("/invite")
-    await maria.wait_message(contains="нет прав")
+    refusal = await maria.wait_message(contains="нет прав")
+    assert "для роли «администратор» и выше, а ваша роль — «руководитель»" in refusal.text
     assert [c.command for c in await maria.commands()] == [
         "start",
         "deals",

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from domain.errors import PermissionDenied
-from domain.roles import PERMISSIONS, Action, Role, can, require
+from domain.roles import PERMISSIONS, Action, Role, can, least_role, require
 
 STAFF_ADMIN = {Action.CREATE_INVITE, Action.DEACTIVATE_STAFF}
 
@@ -59,3 +59,9 @@ def test_roles_are_stable_strings_for_storage() -> None:
     assert Role("supervisor") is Role.SUPERVISOR
     assert Role.LEAD.is_staff is False
     assert Role.MANAGER.is_staff is True
+
+
+def test_the_least_role_that_may_act_is_named_for_a_refusal() -> None:
+    assert least_role(Action.VIEW_SCRIPTS) is Role.MANAGER
+    assert least_role(Action.RECEIVE_DIGEST) is Role.SUPERVISOR
+    assert least_role(Action.CREATE_INVITE) is Role.ADMIN
