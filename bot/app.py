@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -29,6 +27,7 @@ from bot.telegram.answered_queries import RememberAnsweredQueries
 from bot.telegram.business_order import keep_business_chats_in_order
 from bot.telegram.card_messages import OpenCards
 from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.http_session import BotApiSession
 from bot.telegram.i18n import ActorLocaleMiddleware, create_i18n, pick_locale
 from bot.telegram.inline_filters import run_filters_inline
 from bot.telegram.menus import set_default_menus, set_staff_menus
@@ -159,7 +158,7 @@ async def create_application(
     engine = create_engine(settings.database_url)
     await migrate(engine)
     session_factory = create_session_factory(engine)
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = BotApiSession.for_server(settings.telegram_api_url)
     bot = Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -40,12 +40,12 @@ from typing import Any, TypeVar
 
 import aiohttp
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.fanout.link import LINE_LIMIT, WAKE, WorkerFailed, update_kinds_of
 from bot.fanout.routing import worker_for
+from bot.telegram.http_session import BotApiSession
 from bot.telegram.metrics import MULTIPROCESS_DIR
 from bot.telegram.telegram_probe import TokenRejected, reach_telegram
 from config.settings import Settings
@@ -191,7 +191,7 @@ async def serve_with_workers(settings: Settings) -> None:
     api = TelegramAPIServer.from_base(settings.telegram_api_url)
     assert settings.bot_token is not None
     token = settings.bot_token.get_secret_value()
-    async with Bot(token, session=AiohttpSession(api=api)) as bot:
+    async with Bot(token, session=BotApiSession(api=api)) as bot:
         if not await reach_telegram(bot, settings.telegram_api_url):
             return
     with tempfile.TemporaryDirectory(prefix="salesbot-metrics-") as metrics_dir:
