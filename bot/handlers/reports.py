@@ -167,12 +167,20 @@ class ReportInput(StatesGroup):
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{2,4}))?")
 
 
+PICK_AGAIN = "pick"
+"""`ReportPeriod.name` of the button under a report that brings the periods back."""
+
+
 async def report_start(message: Message) -> None:
+    await message.answer(t("report.pick"), reply_markup=_periods())
+
+
+def _periods() -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     for name in (*NAMED_PERIODS, "custom"):
         keyboard.button(text=tp(f"report.period.{name}"), callback_data=ReportPeriod(name=name))
     keyboard.adjust(2)
-    await message.answer(t("report.pick"), reply_markup=keyboard.as_markup())
+    return keyboard.as_markup()
 
 
 async def report_period(
@@ -186,6 +194,10 @@ async def report_period(
     calendar: WorkingCalendar,
     settings: Settings,
 ) -> None:
+    if callback_data.name == PICK_AGAIN:  # another period, in the report's place
+        await query.answer()
+        await edit_screen(query, t("report.pick"), _periods())
+        return
     if callback_data.name == "custom":
         await state.set_state(ReportInput.dates)
         await query.answer()
@@ -266,8 +278,9 @@ async def report_export(
         )
 
 
-def _export_button(period: Period, *, team: bool = False) -> InlineKeyboardMarkup:
-    """Under a report: its export, and under the team's the lead sources' economics."""
+def _report_buttons(period: Period, *, team: bool = False) -> InlineKeyboardMarkup:
+    """Under a report: its export, under the team's the lead sources' economics, and the
+    periods again (a week against the one before, without typing /report twice)."""
     keyboard = InlineKeyboardBuilder()
     start, end = int(period.start.timestamp()), int(period.end.timestamp())
     keyboard.button(text=tp("export.button"), callback_data=ReportExport(start=start, end=end))
@@ -275,6 +288,7 @@ def _export_button(period: Period, *, team: bool = False) -> InlineKeyboardMarku
         keyboard.button(
             text=tp("report.sources"), callback_data=ReportSources(start=start, end=end)
         )
+    keyboard.button(text=tp("report.other_period"), callback_data=ReportPeriod(name=PICK_AGAIN))
     keyboard.adjust(1)
     return keyboard.as_markup()
 
@@ -291,7 +305,7 @@ async def _report(
     view = await lens(uow, book, actor, PlanMonth(clock.now(), calendar, zone))
     data = await figures(uow, clock, book, calendar, view, period, zone)
     own = view.manager_id is not None
-    return report_text(data, book, own=own), _export_button(period, team=not own)
+    return report_text(data, book, own=own), _report_buttons(period, team=not own)
 
 
 def _dates(text: str, year: int) -> tuple[dt.date, dt.date] | None:

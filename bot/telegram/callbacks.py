@@ -61,7 +61,8 @@ class ReminderAction(CallbackData, prefix="rem"):
 
 class ReportPeriod(CallbackData, prefix="rp"):
     name: str
-    """One of `domain.kpi.NAMED_PERIODS`, or "custom" to type the dates."""
+    """One of `domain.kpi.NAMED_PERIODS`, "custom" to type the dates, or "pick" to choose
+    again (the button under a report)."""
 
 
 class ReportExport(CallbackData, prefix="rx"):

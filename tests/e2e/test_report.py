@@ -27,6 +27,16 @@ async def test_reports_for_a_period_own_for_managers_team_for_the_head(
     assert "01.03.2026 – 02.03.2026 10:00" in own.text  # this month so far
     assert "Новые лиды: 1" in own.text
 
+    # Another period from under the report, in its place: this week against the one before.
+    await ivan.press("🗓 Другой период")
+    picker = await ivan.wait_message(contains="За какой период")
+    assert picker.message_id == own.message_id and picker.has_button("Прошлая неделя")
+    await ivan.press("Прошлая неделя")
+    before = await ivan.wait_message(contains="Ваш отчёт")
+    assert before.message_id == own.message_id
+    assert "23.02.2026 – 01.03.2026" in before.text and "Новые лиды: 0" in before.text
+    assert before.has_button("🗓 Другой период")
+
     await petr.send("/report")
     await petr.press("Этот месяц")
     empty = await petr.wait_message(contains="Ваш отчёт")

@@ -210,7 +210,8 @@ async def test_a_manager_can_neither_enter_spend_nor_see_the_sources(
     await ivan.send("/report")
     await ivan.press("Этот месяц")
     own = await ivan.wait_message(contains="Ваш отчёт")
-    assert own.button_texts == ["📥 Выгрузить .xlsx и .csv"]  # no sources under one's own
+    # No sources under one's own.
+    assert own.button_texts == ["📥 Выгрузить .xlsx и .csv", "🗓 Другой период"]
 
 
 async def test_the_digest_and_a_team_report_show_the_economics_per_source(
@@ -253,7 +254,11 @@ async def test_the_digest_and_a_team_report_show_the_economics_per_source(
     await maria.press("📅 Свои даты")
     await maria.send("01.03–02.03")
     report = await maria.wait_message(contains="Отчёт отдела продаж")
-    assert report.button_texts == ["📥 Выгрузить .xlsx и .csv", "💸 По источникам"]
+    assert report.button_texts == [
+        "📥 Выгрузить .xlsx и .csv",
+        "💸 По источникам",
+        "🗓 Другой период",
+    ]
     await maria.press("💸 По источникам")
     sources = await maria.wait_message(contains="Экономика источников")
     assert "01.03.2026 – 02.03.2026\n" in sources.text
