@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 LANGUAGES = ["ru", "en"]
 _DAY_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
 _DATE_DASH = re.compile(r"(?<=\d)\s*[-–—]\s*(?=\d{1,2}\.\d{1,2})")
+_SAYS_WHEN = re.compile(r"[^\W\d_]|\d:\d|\d\.\d")
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(через|in)\s+\d+", re.IGNORECASE)
 _LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|until)\b\W*", re.IGNORECASE)
 _TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
@@ -97,9 +98,12 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
             "RETURN_AS_TIMEZONE_AWARE": True,
         },
     )
-    if not found:
+    # Only words, a clock time or a dotted date say "when": dateparser also reads a bare
+    # "2,5", "2 5" or "10%" as a day and a month, and "2,5 млн" became a reminder for May 2.
+    said = [(phrase, moment) for phrase, moment in found or () if _SAYS_WHEN.search(phrase)]
+    if not said:
         return None
-    phrase, moment = found[0]
+    phrase, moment = said[0]
     if not _HAS_TIME.search(phrase):
         moment = moment.replace(hour=day_start.hour, minute=day_start.minute, second=0)
     if _DAY_MONTH.search(text) and f".{local_now.year}" in phrase and moment < local_now:
