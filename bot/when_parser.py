@@ -19,7 +19,11 @@ LANGUAGES = ["ru", "en"]
 _DAY_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
 _DATE_DASH = re.compile(r"(?<=\d)\s*[-–—]\s*(?=\d{1,2}\.\d{1,2})")
 _SAYS_WHEN = re.compile(r"[^\W\d_]|\d:\d|\d\.\d")
-_HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(через|in)\s+\d+", re.IGNORECASE)
+# A clock time, or hours and minutes from now ("через час", "30 мин", "in an hour"): the
+# moment dateparser found stands. Anything else names a day, which starts the working day.
+_HAS_TIME = re.compile(
+    r"\d{1,2}:\d{2}|\b(через|in)\s+\d+|\bчас|полчаса|\bмин|\bhour|\bminute", re.IGNORECASE
+)
 _LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|until)\b\W*", re.IGNORECASE)
 _TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
 _DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")

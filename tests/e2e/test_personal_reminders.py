@@ -44,6 +44,14 @@ async def test_typed_reminders_are_set_listed_moved_cancelled_and_fire_once(
     )
     await ivan.send("через 2 часа проверить почту")
     await ivan.wait_message(exact="🔔 Напомню 02.03.2026 12:00: проверить почту")
+    # An hour from now, not the working day's start (it said the time had passed).
+    await ivan.send("перезвонить через час")
+    in_an_hour = await ivan.wait_message(exact="🔔 Напомню 02.03.2026 11:00: перезвонить")
+    await ivan.press("✖️ Отменить", message_id=in_an_hour.message_id)
+    left = await ivan.wait_message(contains="Ваши напоминания (2)")
+    assert "02.03.2026 11:00" not in left.text
+    await ivan.send("2,5 млн")  # a figure, not the 2nd of May
+    await ivan.wait_message(contains="Если это напоминание, добавьте время")
 
     await ivan.send("/reminders")
     listing = await ivan.wait_message(contains="Ваши напоминания")
