@@ -22,8 +22,17 @@ _SAYS_WHEN = re.compile(r"[^\W\d_]|\d:\d|\d\.\d")
 # A clock time, or hours and minutes from now ("через час", "30 мин", "in an hour"): the
 # moment dateparser found stands. Anything else names a day, which starts the working day.
 _HAS_TIME = re.compile(
-    r"\d{1,2}:\d{2}|\b(через|in)\s+\d+|\bчас|полчаса|\bмин|\bhour|\bminute", re.IGNORECASE
+    r"\d{1,2}:\d{2}|\b(через|in)\s+\d+|\bчас|полчаса|\bмин|\bhour|\bminute|\d\s*[ap]\.?m\b",
+    re.IGNORECASE,
 )
+_HOUR_AND_PART_OF_DAY = re.compile(
+    r"(\bв\s+)?\b(\d{1,2})(?::(\d{2}))?\s*(утра|дня|вечера|ночи)\b", re.IGNORECASE
+)
+"""An hour with its part of the day, as 24 hours: dateparser read "в 6 вечера" as 06:00 and
+left "вечера" in the reminder's text."""
+_PART_OF_DAY = re.compile(r"\b(в\s+обед|утром|дн[её]м|вечером)\b", re.IGNORECASE)
+_PART_OF_DAY_HOURS = {"днём": 13, "днем": 13, "вечером": 18}
+"""A part of the day without an hour: "завтра вечером" at 18:00, "утром" the working day's start."""
 _LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|until)\b\W*", re.IGNORECASE)
 _TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
 _DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")
@@ -88,6 +97,9 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     _refuse_impossible_dates(text, local_now.year)
     normalized = _DATE_DASH.sub(" - ", text)
     normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", normalized)
+    normalized = _HOUR_AND_PART_OF_DAY.sub(_as_24_hours, normalized)
+    if not re.search(r"\d:\d\d", normalized) and not _BARE_HOUR.search(normalized):
+        normalized = _PART_OF_DAY.sub(lambda m: _part_of_day(m[1], day_start), normalized)
     normalized = _BARE_HOUR.sub(lambda m: f"{m[1]} {m[2]}:00", normalized)
     from dateparser.search import search_dates  # loaded with the first date read, not at start
 
@@ -115,6 +127,25 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     rest = " ".join(normalized.replace(phrase, " ", 1).split())
     rest = _TRAILING.sub("", _LEADING.sub("", rest)).strip(" ,.;:-")
     return When(at=moment.astimezone(dt.UTC), rest=rest)
+
+
+def _as_24_hours(found: re.Match[str]) -> str:
+    at, hour, part = found[1] or "", int(found[2]), found[4].lower()
+    if part == "дня" and not at:  # "через 3 дня" is three days, "в 3 дня" three o'clock
+        return found[0]
+    if part in ("дня", "вечера") and hour < 12:
+        hour += 12
+    elif part in ("утра", "ночи") and hour == 12:
+        hour = 0
+    if hour > 23:
+        return found[0]
+    return f"{at}{hour}:{found[3] or '00'}"
+
+
+def _part_of_day(word: str, day_start: dt.time) -> str:
+    lunch = word.lower().split()[0] == "в"  # "в обед"
+    hour = 13 if lunch else _PART_OF_DAY_HOURS.get(word.lower())
+    return f"в {hour}:00" if hour is not None else f"в {day_start:%H:%M}"
 
 
 def _refuse_impossible_dates(text: str, this_year: int) -> None:
