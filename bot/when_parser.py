@@ -33,8 +33,26 @@ left "вечера" in the reminder's text."""
 _PART_OF_DAY = re.compile(r"\b(в\s+обед|утром|дн[её]м|вечером)\b", re.IGNORECASE)
 _PART_OF_DAY_HOURS = {"днём": 13, "днем": 13, "вечером": 18}
 """A part of the day without an hour: "завтра вечером" at 18:00, "утром" the working day's start."""
-_LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|until)\b\W*", re.IGNORECASE)
-_TRAILING = re.compile(r"\W*\b(до|until|on|в|at)\W*$|\W+$", re.IGNORECASE)
+_LEADING = re.compile(r"^\W*(напомни(?:ть)?|remind me(?: to)?|до|к|until|by)\b\W*", re.IGNORECASE)
+_TRAILING = re.compile(r"\W*\b(до|к|until|by|on|в|at)\W*$|\W+$", re.IGNORECASE)
+_DOTTED_TIME = re.compile(r"(?<![\d.])([01]?\d|2[0-3])\.([0-5]\d)(?![\d.])")
+"""A time written with a dot, "в 18.30": no month is 30, so it is not a day.month."""
+_WEEKDAY_CASES = {
+    form: weekday
+    for weekday, forms in (
+        ("понедельник", "понедельника понедельнику"),
+        ("вторник", "вторника вторнику"),
+        ("среду", "среды среде"),
+        ("четверг", "четверга четвергу"),
+        ("пятницу", "пятницы пятнице"),
+        ("субботу", "субботы субботе"),
+        ("воскресенье", "воскресенья воскресенью"),
+    )
+    for form in forms.split()
+}
+_WEEKDAY_AFTER_BY = re.compile(rf"\b(до|к)\s+({'|'.join(_WEEKDAY_CASES)})\b", re.IGNORECASE)
+"""A weekday after "до" or "к" ("до пятницы", "к пятнице"), in the accusative: the only case
+dateparser reads."""
 _DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")
 _MONTH_WORDS = {
     word: month
@@ -96,6 +114,12 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     local_now = now.astimezone(zone)
     _refuse_impossible_dates(text, local_now.year)
     normalized = _DATE_DASH.sub(" - ", text)
+    normalized = _DOTTED_TIME.sub(
+        lambda m: f"{m[1]}:{m[2]}" if int(m[2]) > 12 else m[0], normalized
+    )
+    normalized = _WEEKDAY_AFTER_BY.sub(
+        lambda m: f"{m[1]} {_WEEKDAY_CASES[m[2].lower()]}", normalized
+    )
     normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", normalized)
     normalized = _HOUR_AND_PART_OF_DAY.sub(_as_24_hours, normalized)
     if not re.search(r"\d:\d\d", normalized) and not _BARE_HOUR.search(normalized):
