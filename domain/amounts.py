@@ -29,22 +29,39 @@ def validate_amount(amount: Decimal) -> Decimal:
 
 
 _AMOUNT_PATTERN = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
+_SCALES = {
+    **dict.fromkeys(("к", "k", "тыс", "тысяча", "тысячи", "тысяч"), 1_000),
+    **dict.fromkeys(("млн", "миллион", "миллиона", "миллионов", "m", "mln"), 1_000_000),
+    **dict.fromkeys(("млрд", "миллиард", "миллиарда", "миллиардов", "bn"), 1_000_000_000),
+}
+_SCALED_PATTERN = re.compile(
+    r"([0-9]+)(?:[.,]([0-9]{1,3}))?(" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\.?"
+)
+_RUBLES = re.compile(r"(?:₽|руб(?:лей|ля|ль)?\.?|р\.?|rub|rur)$")
+"""The currency after the figure, as typed; amounts are in the book's currency anyway."""
 
 
 def parse_amount(text: str) -> Decimal:
     """An amount as a manager types it on a phone: "150000", "150 000", "1 500 000,50",
-    "99.9". Spaces of any kind group thousands; "," or "." separates at most two decimals.
+    "99.9", and with a scale or the ruble: "150к", "150 тыс", "1,5 млн", "2 млн ₽",
+    "150 000 руб". Spaces of any kind group thousands; "," or "." separates at most two
+    decimals (three before a scale: "1,25 млн").
 
     "1,500" is refused rather than guessed: it is 1.5 to a Russian reader and 1500 to an English
     one, and a wrong guess would be a wrong revenue figure.
     """
-    compact = "".join(text.split())
-    match = _AMOUNT_PATTERN.fullmatch(compact)
-    if match is None:
-        raise InvalidAmount("not_a_number")
-    whole, cents = match.groups()
+    compact = _RUBLES.sub("", "".join(text.split()).lower())
+    if match := _AMOUNT_PATTERN.fullmatch(compact):
+        whole, cents = match.groups()
+        return validate_amount(_decimal(whole, cents))
+    if match := _SCALED_PATTERN.fullmatch(compact):
+        whole, fraction, scale = match.groups()
+        return validate_amount(_decimal(whole, fraction) * _SCALES[scale])
+    raise InvalidAmount("not_a_number")
+
+
+def _decimal(whole: str, fraction: str | None) -> Decimal:
     try:
-        amount = Decimal(f"{whole}.{cents}" if cents else whole)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        return Decimal(f"{whole}.{fraction}" if fraction else whole)
+    except InvalidOperation:  # pragma: no cover - the patterns admit only digits
         raise InvalidAmount("not_a_number") from None
-    return validate_amount(amount)

@@ -264,7 +264,8 @@ async def test_back_won_lost_and_a_note_go_through_the_chats_use_cases(
     assert status == 200 and deal["activities"][0]["comment"] == "звонил"
 
     bad_amount = (
-        f"Не похоже на сумму. Напишите число в {app.book.currency}, например 150 000 или 150000,50."
+        f"Не похоже на сумму. Напишите число в {app.book.currency}, например 150 000, 150000,50"
+        " или 1,5 млн."
     )
     for typed in ("abc", "1,500", "-5"):  # read by the chat's reader, refused in its words
         assert await call(board_url, f"/deals/{won_id}/won", me, post={"amount": typed}) == (

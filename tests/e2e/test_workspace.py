@@ -137,7 +137,7 @@ async def test_a_deal_with_an_expected_amount_is_won_at_it_with_one_tap(
     await ivan.press("Отмена", message_id=asked.message_id)
     await ivan.press("💰 Сумма", message_id=card.message_id)
     await ivan.wait_message(contains="Какую сумму ожидаете")
-    await ivan.send("1 500 000")
+    await ivan.send("1,5 млн")  # as said on the phone
     card = await ivan.wait_message(contains="💰 Ожидаемая сумма: 1 500 000 RUB")
 
     await ivan.press("✅ Выиграна", message_id=card.message_id)
