@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from domain.errors import InvalidAmount
 
@@ -42,10 +42,19 @@ _RUBLES = re.compile(r"(?:₽|руб(?:лей|ля|ль)?\.?|р\.?|rub|rur)$")
 
 
 def parse_amount(text: str) -> Decimal:
-    """An amount as a manager types it on a phone: "150000", "150 000", "1 500 000,50",
+    """A deal's amount as a manager types it on a phone (`read_money`); raises InvalidAmount."""
+    amount = read_money(text)
+    if amount is None:
+        raise InvalidAmount("not_a_number")
+    return validate_amount(amount)
+
+
+def read_money(text: str) -> Decimal | None:
+    """A sum of money as people type it on a phone: "150000", "150 000", "1 500 000,50",
     "99.9", and with a scale or the ruble: "150к", "150 тыс", "1,5 млн", "2 млн ₽",
     "150 000 руб". Spaces of any kind group thousands; "," or "." separates at most two
-    decimals (three before a scale: "1,25 млн").
+    decimals (three before a scale: "1,25 млн"). None when it is not such a sum: the caller
+    says why (and checks the bounds).
 
     "1,500" is refused rather than guessed: it is 1.5 to a Russian reader and 1500 to an English
     one, and a wrong guess would be a wrong revenue figure.
@@ -53,15 +62,8 @@ def parse_amount(text: str) -> Decimal:
     compact = _RUBLES.sub("", "".join(text.split()).lower())
     if match := _AMOUNT_PATTERN.fullmatch(compact):
         whole, cents = match.groups()
-        return validate_amount(_decimal(whole, cents))
+        return Decimal(f"{whole}.{cents}" if cents else whole)
     if match := _SCALED_PATTERN.fullmatch(compact):
         whole, fraction, scale = match.groups()
-        return validate_amount(_decimal(whole, fraction) * _SCALES[scale])
-    raise InvalidAmount("not_a_number")
-
-
-def _decimal(whole: str, fraction: str | None) -> Decimal:
-    try:
-        return Decimal(f"{whole}.{fraction}" if fraction else whole)
-    except InvalidOperation:  # pragma: no cover - the patterns admit only digits
-        raise InvalidAmount("not_a_number") from None
+        return Decimal(f"{whole}.{fraction}" if fraction else whole) * _SCALES[scale]
+    return None

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
+from domain.amounts import read_money
 from domain.errors import DomainError
 from domain.sales_book import LeadSource
 
@@ -154,8 +155,11 @@ def validate_spend(amount: Decimal) -> Decimal:
 
 
 def parse_spend(text: str) -> Decimal:
-    """Spend as people type it: "150000", "150 000", "150 000,50", "0". Spaces of any kind
-    group thousands, "," or "." separates the kopecks; raises InvalidSpend."""
+    """Spend as people type it: "150000", "150 000", "150 000,50", "0", "1,2 млн", "150к"
+    (domain.amounts.read_money, the deal amount's reading); raises InvalidSpend."""
+    money = read_money(text)
+    if money is not None:
+        return validate_spend(money)
     compact = "".join(text.split())
     negative = compact[:1] in ("-", "−")
     match = _NUMBER.fullmatch(compact[1:] if negative else compact)

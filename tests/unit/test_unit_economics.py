@@ -142,6 +142,8 @@ def test_the_table_shows_every_source_the_costliest_first_and_totals_all() -> No
         ("99.9", Decimal("99.90")),
         ("0", Decimal("0.00")),
         ("1 000 000 000", MAX_MONTHLY_SPEND),
+        ("150000р", Decimal("150000.00")),  # read as a deal's amount is
+        ("1,2 млн", Decimal("1200000.00")),
     ],
 )
 def test_spend_as_people_type_it(typed: str, amount: Decimal) -> None:
@@ -153,7 +155,7 @@ def test_spend_as_people_type_it(typed: str, amount: Decimal) -> None:
     [
         ("", "not_a_number"),
         ("сто тысяч", "not_a_number"),
-        ("150000р", "not_a_number"),
+        ("150000$", "not_a_number"),
         ("-5", "negative"),
         ("−150 000", "negative"),
         ("1,500", "too_many_decimals"),
