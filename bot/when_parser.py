@@ -140,10 +140,16 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     )
     # Only words, a clock time or a dotted date say "when": dateparser also reads a bare
     # "2,5", "2 5" or "10%" as a day and a month, and "2,5 млн" became a reminder for May 2.
-    said = [(phrase, moment) for phrase, moment in found or () if _SAYS_WHEN.search(phrase)]
+    said = [
+        (phrase, moment)
+        for phrase, moment in found or ()
+        if _SAYS_WHEN.search(phrase) and not _a_name_like_a_month(phrase, normalized)
+    ]
     if not said:
         return None
     phrase, moment = said[0]
+    if phrase.strip().lower() in _MONTH_WORDS:  # "до мая": by the month's start
+        moment = moment.replace(day=1)
     if not _HAS_TIME.search(phrase):
         moment = moment.replace(hour=day_start.hour, minute=day_start.minute, second=0)
     if _DAY_MONTH.search(text) and f".{local_now.year}" in phrase and moment < local_now:
@@ -151,6 +157,15 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     rest = " ".join(normalized.replace(phrase, " ", 1).split())
     rest = _TRAILING.sub("", _LEADING.sub("", rest)).strip(" ,.;:-")
     return When(at=moment.astimezone(dt.UTC), rest=rest)
+
+
+def _a_name_like_a_month(phrase: str, text: str) -> bool:
+    """A month's name alone, with no "до", "к" or "с" before it, is a name ("Марта Иванова",
+    "Май Ли"): dateparser read each as a day of that month."""
+    if phrase.strip().lower() not in _MONTH_WORDS:
+        return False
+    before = text[: text.find(phrase)].split()
+    return not before or before[-1].lower() not in ("до", "к", "с", "by", "until")
 
 
 def _as_24_hours(found: re.Match[str]) -> str:

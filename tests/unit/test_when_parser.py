@@ -43,6 +43,7 @@ DAY_START = dt.time(9, 0)
         ("к 15:00 подготовить КП", "02.03.2026 15:00", "подготовить КП"),
         ("до пятницы отправить договор", "06.03.2026 09:00", "отправить договор"),
         ("к среде", "04.03.2026 09:00", ""),
+        ("клиент в отпуске до мая", "01.05.2026 09:00", "клиент в отпуске"),  # the month's start
         ("friday 10am", "06.03.2026 10:00", ""),
         ("через 30 минут проверить почту", "02.03.2026 10:30", "проверить почту"),
         ("в пятницу в 15:00 позвонить", "06.03.2026 15:00", "позвонить"),
@@ -81,7 +82,10 @@ def test_times_as_managers_type_them(text: str, at: str, rest: str) -> None:
 @pytest.mark.parametrize(
     "text",
     # Numbers are not dates: a decimal, a share, two figures apart (each read a day and month).
-    ["перезвонить", "нет бюджета", "", "🙂", "2,5", "2,5 млн", "10%", "2 5", "150 000"],
+    [
+        *("перезвонить", "нет бюджета", "", "🙂", "2,5", "2,5 млн", "10%", "2 5", "150 000"),
+        *("Марта Иванова", "Май Ли"),  # names, not the 2nd of March or May
+    ],
 )
 def test_text_without_a_time_is_none(text: str) -> None:
     assert parse_when(text, MONDAY_10, MOSCOW, DAY_START) is None
