@@ -124,6 +124,8 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
     normalized = _HOUR_AND_PART_OF_DAY.sub(_as_24_hours, normalized)
     if not re.search(r"\d:\d\d", normalized) and not _BARE_HOUR.search(normalized):
         normalized = _PART_OF_DAY.sub(lambda m: _part_of_day(m[1], day_start), normalized)
+    else:  # beside a clock time ("завтра утром в 10") it says nothing more, and split the phrase
+        normalized = " ".join(_PART_OF_DAY.sub(" ", normalized).split())
     normalized = _BARE_HOUR.sub(lambda m: f"{m[1]} {m[2]}:00", normalized)
     from dateparser.search import search_dates  # loaded with the first date read, not at start
 
