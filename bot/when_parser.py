@@ -54,6 +54,23 @@ _WEEKDAY_AFTER_BY = re.compile(rf"\b(до|к)\s+({'|'.join(_WEEKDAY_CASES)})\b",
 """A weekday after "до" or "к" ("до пятницы", "к пятнице"), in the accusative: the only case
 dateparser reads."""
 _DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?(?![\d])")
+_IN_A_MONTH = {
+    "январе": "января",
+    "феврале": "февраля",
+    "марте": "марта",
+    "апреле": "апреля",
+    "мае": "мая",
+    "июне": "июня",
+    "июле": "июля",
+    "августе": "августа",
+    "сентябре": "сентября",
+    "октябре": "октября",
+    "ноябре": "ноября",
+    "декабре": "декабря",
+}
+_IN_A_MONTH_WORD = re.compile(rf"\bв\s+({'|'.join(_IN_A_MONTH)})\b(?!\s*\d)", re.IGNORECASE)
+"""A month in the prepositional, "перезвонить в мае": its first day (dateparser does not read
+the case); not this month's (which day of it?), nor one with a day after it ("в мае 15-го")."""
 _MONTH_WORDS = {
     word: month
     for month, words in enumerate(
@@ -121,6 +138,7 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo, day_start: dt.time) 
         lambda m: f"{m[1]} {_WEEKDAY_CASES[m[2].lower()]}", normalized
     )
     normalized = _DAY_MONTH.sub(lambda m: f"{m[1]}.{m[2]}.{local_now.year}", normalized)
+    normalized = _IN_A_MONTH_WORD.sub(lambda m: _first_of(m, local_now.month), normalized)
     normalized = _HOUR_AND_PART_OF_DAY.sub(_as_24_hours, normalized)
     if not re.search(r"\d:\d\d", normalized) and not _BARE_HOUR.search(normalized):
         normalized = _PART_OF_DAY.sub(lambda m: _part_of_day(m[1], day_start), normalized)
@@ -168,6 +186,13 @@ def _a_name_like_a_month(phrase: str, text: str) -> bool:
         return False
     before = text[: text.find(phrase)].split()
     return not before or before[-1].lower() not in ("до", "к", "с", "by", "until")
+
+
+def _first_of(found: re.Match[str], this_month: int) -> str:
+    genitive = _IN_A_MONTH[found[1].lower()]
+    if _MONTH_WORDS[genitive] == this_month:  # "в марте" in March: no day to name
+        return found[0]
+    return f"1 {genitive}"
 
 
 def _as_24_hours(found: re.Match[str]) -> str:
