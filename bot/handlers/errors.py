@@ -18,7 +18,7 @@ from bot.telegram.answered_queries import already_answered
 from bot.telegram.fsm_storage import end_conversation
 from bot.telegram.i18n import t, tp
 from domain.errors import DealClosed, DomainError, ExitCriteriaNotMet, PermissionDenied
-from domain.roles import Action, least_role
+from domain.roles import Action, Role, least_role
 from services.access import DealNotFound
 from services.client_merge import NothingToMerge
 from services.leads import DealUnavailable
@@ -41,25 +41,27 @@ class StaleButton(Exception):
     """A button whose data matches nothing (any more): forged, or from an old screen."""
 
 
+def roles_named(yours: Role | None, needed: Role | None) -> dict[str, str] | None:
+    """What a refusal by role names ("…для роли «руководитель» и выше, а ваша роль —
+    «менеджер»"): staff are told whose work it is, not only "no". None for anyone else, or
+    for what no role may do."""
+    if yours is None or not yours.is_staff or needed is None:
+        return None
+    return {"role": tp(f"role.{needed.value}"), "yours": tp(f"role.{yours.value}")}
+
+
 async def permission_denied(event: ErrorEvent, state: FSMContext | None = None) -> None:
     error = event.exception
-    about_a_deal = isinstance(error, PermissionDenied) and error.action in DEAL_ACTIONS
-    if about_a_deal:
+    assert isinstance(error, PermissionDenied)  # the only exception it is registered for
+    if error.action in DEAL_ACTIONS:
         await _tell(event, state, alert="deal.not_yours", message="deal.unavailable_plain")
         return
-    assert isinstance(error, PermissionDenied)
-    needed = least_role(error.action)
-    if error.role is None or not error.role.is_staff or needed is None:
+    named = roles_named(error.role, least_role(error.action))
+    if named is None:
         await _tell(event, state, alert="error.forbidden", message="error.forbidden")
         return
-    # Staff refused by role: say whose work it is, not only "no".
     await _tell(
-        event,
-        state,
-        alert="error.forbidden_role_alert",
-        message="error.forbidden_role",
-        role=tp(f"role.{needed.value}"),
-        yours=tp(f"role.{error.role.value}"),
+        event, state, alert="error.forbidden_role_alert", message="error.forbidden_role", **named
     )
 
 

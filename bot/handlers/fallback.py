@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
+from bot.handlers.errors import roles_named
 from bot.telegram.i18n import TELEGRAM_TEXT_LIMIT, t, tp
 from bot.telegram.menus import STAFF_ONLY_COMMANDS, least_role_with
 from domain.sales_book import SalesBook
@@ -21,19 +22,12 @@ NO_FORM = ReplyKeyboardRemove()
 
 
 async def staff_command_not_allowed(message: Message, actor: Actor, command: CommandObject) -> None:
-    needed = least_role_with(command.command)
-    if not actor.is_staff or needed is None:
-        key = "error.forbidden" if actor.is_staff else "error.staff_only"
-        await message.answer(t(key), reply_markup=NO_FORM)
-        return
-    await message.answer(
-        t(
-            "error.forbidden_role",
-            role=t(f"role.{needed.value}"),
-            yours=t(f"role.{actor.role.value}"),
-        ),
-        reply_markup=NO_FORM,
-    )
+    named = roles_named(actor.role, least_role_with(command.command))
+    if named is not None:
+        text = t("error.forbidden_role", **named)
+    else:
+        text = t("error.forbidden" if actor.is_staff else "error.staff_only")
+    await message.answer(text, reply_markup=NO_FORM)
 
 
 async def unknown_command(message: Message) -> None:
