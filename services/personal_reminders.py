@@ -55,7 +55,7 @@ async def set_reminder(
     async with uow:
         if deal_id is not None:
             await load_deal(uow, actor, deal_id, write=False)
-        if len(await uow.reminders.pending_for_staff(actor.user_id)) >= MAX_PENDING:
+        if len(await uow.reminders.pending_personal(actor.user_id)) >= MAX_PENDING:
             raise ReminderProblem("too_many")
         key = f"personal:{actor.user_id}:{uuid.uuid4().hex}"
         await uow.reminders.plan(
@@ -73,14 +73,14 @@ async def set_reminder(
             now,
         )
         await uow.commit()
-        rows = await uow.reminders.pending_for_staff(actor.user_id)
+        rows = await uow.reminders.pending_personal(actor.user_id)
         row = next(row for row in rows if row.key == key)
         return _view(row)
 
 
 async def my_reminders(uow: UnitOfWork, actor: Actor) -> list[PersonalReminder]:
     async with uow:
-        return [_view(row) for row in await uow.reminders.pending_for_staff(actor.user_id)]
+        return [_view(row) for row in await uow.reminders.pending_personal(actor.user_id)]
 
 
 async def move_reminder(

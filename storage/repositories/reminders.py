@@ -268,11 +268,14 @@ class ReminderRepository:
             raise LookupError(reminder.id)
         row.due_at, row.status, row.text = reminder.due_at, reminder.status.value, reminder.text
 
-    async def pending_for_staff(self, staff_id: int) -> list[Reminder]:
+    async def pending_personal(self, staff_id: int) -> list[Reminder]:
+        """The person's own pending reminders (/reminders): not their digest, nudge or the
+        cards and notes the outbox owes them, which carry their id too."""
         query = (
             select(ReminderRow)
             .where(
                 ReminderRow.staff_id == staff_id,
+                ReminderRow.kind == ReminderKind.PERSONAL.value,
                 ReminderRow.status == ReminderStatus.PENDING.value,
             )
             .order_by(ReminderRow.due_at, ReminderRow.id)

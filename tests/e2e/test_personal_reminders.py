@@ -12,7 +12,7 @@ from bot.app import Application
 from bot.telegram.callbacks import ReminderAction, ReminderStep
 from domain.clock import FixedClock
 from storage.models import ReminderRow
-from tests.e2e.scenario import deals, invite, join_team, leave_request
+from tests.e2e.scenario import a_taken_deal, deals, invite, join_team, leave_request
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -204,3 +204,22 @@ async def test_a_manager_in_another_time_zone_reads_and_types_times_by_their_own
     clock.set(msk(3, 3, 7))
     assert (await app.sweeper.tick()).sent == 1
     await ivan.wait_message(exact="🔔 Напоминание: перезвонить")
+
+
+async def test_the_list_is_ones_own_reminders_not_the_digest_or_the_nudge_planned_for_one(
+    tg: FakeTelegram, app: Application, admin: FakeUser
+) -> None:
+    maria = await join_team(tg, admin, "Руководитель", "Мария")
+    ivan, _ = await a_taken_deal(tg, admin)
+    # Maria's morning digest and Ivan's end-of-day nudge are rows with their ids too; the list
+    # showed each as "09:00 — " with nothing after it, and "✖️ Отменить" refused them.
+    assert await app.sweeper.plan_digests() == 1
+    assert await app.sweeper.plan_nudges() == 1
+    for person in (maria, ivan):
+        await person.send("/reminders")
+        await person.wait_message(contains="Напоминаний нет")
+    await ivan.send("перезвонить завтра в 11")
+    await ivan.wait_message(contains="Напомню 03.03.2026 11:00")
+    await ivan.send("/reminders")
+    listing = await ivan.wait_message(contains="Ваши напоминания (1)")
+    assert "1. 03.03.2026 11:00 — перезвонить" in listing.text

@@ -165,9 +165,13 @@ class FakeReminders:
             stored.reminder, due_at=reminder.due_at, status=reminder.status, text=reminder.text
         )
 
-    async def pending_for_staff(self, staff_id: int) -> list[Reminder]:
+    async def pending_personal(self, staff_id: int) -> list[Reminder]:
         mine = [
-            r for r in self.all if r.staff_id == staff_id and r.status is ReminderStatus.PENDING
+            r
+            for r in self.all
+            if r.staff_id == staff_id
+            and r.kind is ReminderKind.PERSONAL
+            and r.status is ReminderStatus.PENDING
         ]
         return sorted(mine, key=lambda r: (r.due_at, r.id))
 
